@@ -1,0 +1,49 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace SaeWorkbench.Data;
+
+public static class DataServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="WorkbenchDbContext"/> (pooled factory and scoped context) for the configured provider.
+    /// </summary>
+    public static IServiceCollection AddWorkbenchData(this IServiceCollection services, DatabaseOptions options, string dataDirectory)
+    {
+        services.AddSingleton(options);
+        services.AddDbContextFactory<WorkbenchDbContext>(b => Configure(b, options, dataDirectory));
+        services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>().CreateDbContext());
+        return services;
+    }
+
+    public static void Configure(DbContextOptionsBuilder builder, DatabaseOptions options, string dataDirectory)
+    {
+        switch (options.Provider.ToLowerInvariant())
+        {
+            case "sqlite":
+                var cs = string.IsNullOrWhiteSpace(options.ConnectionString)
+                    ? new SqliteConnectionStringBuilder { DataSource = Path.Combine(dataDirectory, "workbench.db"), Cache = SqliteCacheMode.Default, DefaultTimeout = SqlitePragmas.BusyTimeoutMs / 1000 }.ToString()
+                    : options.ConnectionString;
+                builder.UseSqlite(cs, o => o.MigrationsAssembly(typeof(WorkbenchDbContext).Assembly.FullName))
+                       .AddInterceptors(new SqlitePragmas());
+                break;
+            default:
+                throw new InvalidOperationException(
+                    $"Workbench:Database:Provider '{options.Provider}' is not supported; use 'Sqlite'.");
+        }
+    }
+
+    /// <summary>Applies pending migrations and, for SQLite, switches the file to WAL journalling.</summary>
+    public static async Task MigrateWorkbenchDatabaseAsync(this WorkbenchDbContext db, CancellationToken ct = default)
+    {
+        if (db.Database.IsSqlite())
+        {
+            var cs = new SqliteConnectionStringBuilder(db.Database.GetConnectionString());
+            var dir = Path.GetDirectoryName(Path.GetFullPath(cs.DataSource));
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        }
+        await db.Database.MigrateAsync(ct);
+        if (db.Database.IsSqlite()) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", ct);
+    }
+}

@@ -1,0 +1,49 @@
+namespace SaeWorkbench.Data.Jobs;
+
+public enum JobState
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>
+/// A unit of long work (training, analysis, export, self-check) persisted so that a restart loses nothing:
+/// a job that was running when the process died is queued again at start and resumes from its checkpoint.
+/// </summary>
+public class Job
+{
+    public long Id { get; set; }
+
+    /// <summary>Registered kind, e.g. "self-check", "sae-train".</summary>
+    public required string Kind { get; set; }
+
+    /// <summary>Parameters as JSON, validated by the kind before the row is created.</summary>
+    public string ParametersJson { get; set; } = "{}";
+
+    public JobState State { get; set; } = JobState.Queued;
+
+    /// <summary>0–1.</summary>
+    public double Progress { get; set; }
+
+    /// <summary>Latest human-readable status line, or the error when failed.</summary>
+    public string? Message { get; set; }
+
+    /// <summary>JSON the kind returns when it succeeds (e.g. measured numbers).</summary>
+    public string? ResultJson { get; set; }
+
+    public bool CancelRequested { get; set; }
+
+    /// <summary>How many times a runner has started it (restarts included).</summary>
+    public int Attempts { get; set; }
+
+    public string? OwnerId { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
+}

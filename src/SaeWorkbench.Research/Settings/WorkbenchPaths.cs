@@ -1,0 +1,37 @@
+namespace SaeWorkbench.Research.Settings;
+
+/// <summary>Absolute locations derived from the settings, resolved once at start.</summary>
+public sealed class WorkbenchPaths
+{
+    public WorkbenchPaths(string contentRoot, string dataDirectory)
+    {
+        ContentRoot = Path.GetFullPath(contentRoot);
+        DataDirectory = Path.GetFullPath(Path.IsPathRooted(dataDirectory) ? dataDirectory : Path.Combine(ContentRoot, dataDirectory));
+    }
+
+    public string ContentRoot { get; }
+    public string DataDirectory { get; }
+
+    public string JobDirectory(long jobId) => Path.Combine(DataDirectory, "jobs", jobId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// Creates the data directory and proves it is writable. Throws <see cref="IOException"/> with a message a
+    /// person can act on when it is not.
+    /// </summary>
+    public void EnsureWritable()
+    {
+        try
+        {
+            Directory.CreateDirectory(DataDirectory);
+            var probe = Path.Combine(DataDirectory, $".write-test-{Environment.ProcessId}");
+            File.WriteAllText(probe, "ok");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw new IOException(
+                $"The data directory '{DataDirectory}' cannot be created or written ({e.Message}). " +
+                "Set Workbench:DataDirectory (environment variable Workbench__DataDirectory) to a writable folder.", e);
+        }
+    }
+}

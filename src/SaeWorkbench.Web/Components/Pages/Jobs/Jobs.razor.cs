@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
+using SaeWorkbench.Data.Jobs;
+using SaeWorkbench.Research.Events;
+using SaeWorkbench.Research.Jobs;
+
+namespace SaeWorkbench.Web.Components.Pages.Jobs;
+
+public partial class Jobs : IDisposable
+{
+    private List<JobSnapshot> _jobs = [];
+    private IDisposable? _subscription;
+    private string? _error;
+    private int _size = 1024;
+    private int _repeats = 20;
+
+    [Inject] private JobService JobService { get; set; } = default!;
+    [Inject] private WorkbenchEventBus Events { get; set; } = default!;
+    [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
+
+    protected override async Task OnInitializedAsync() => _jobs = (await JobService.ListAsync()).ToList();
+
+    protected override void OnAfterRender(bool firstRender)
+    {
+        if (!firstRender) return;
+        _subscription = Events.Subscribe(e =>
+        {
+            if (e is JobUpdated u) _ = InvokeAsync(() => { Upsert(u.Job); StateHasChanged(); });
+        });
+    }
+
+    private void Upsert(JobSnapshot job)
+    {
+        var i = _jobs.FindIndex(j => j.Id == job.Id);
+        if (i >= 0) _jobs[i] = job;
+        else _jobs.Insert(0, job);
+    }
+
+    private async Task StartSelfCheckAsync()
+    {
+        _error = null;
+        var user = (await AuthState).User;
+        var userId = user.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value;
+        var parameters = JsonSerializer.Serialize(new { size = _size, repeats = _repeats });
+        try
+        {
+            if (!user.IsInRole("Admin") && !user.IsInRole("Reviewer") && !user.IsInRole("Labeler"))
+                throw new JobValidationException(["Your role (Viewer) cannot start jobs."]);
+            Upsert(await JobService.EnqueueAsync(SelfCheckJob.KindName, parameters, userId));
+        }
+        catch (JobValidationException e)
+        {
+            _error = e.Message;
+        }
+    }
+
+    private async Task CancelAsync(long id)
+    {
+        if (!await JobService.CancelAsync(id)) _error = $"Job {id} has already finished.";
+    }
+
+    private static Color StateColor(JobState s) => s switch
+    {
+        JobState.Succeeded => Color.Success,
+        JobState.Failed => Color.Error,
+        JobState.Cancelled => Color.Default,
+        JobState.Running => Color.Info,
+        _ => Color.Warning,
+    };
+
+    public void Dispose() => _subscription?.Dispose();
+}

@@ -1,0 +1,55 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using SaeWorkbench.Data.Accounts;
+using SaeWorkbench.Research.Events;
+using SaeWorkbench.Research.Jobs;
+using SaeWorkbench.Web.Hosting;
+
+namespace SaeWorkbench.Web.Endpoints;
+
+public static class JobEndpoints
+{
+    public static IEndpointRouteBuilder MapJobEndpoints(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/jobs").WithTags("Jobs");
+        api.MapGet("/", List).WithSummary("The latest jobs.");
+        api.MapGet("/{id:long}", Get).WithSummary("One job.");
+        api.MapPost("/", Create).RequireAuthorization(Policies.Labeler).WithSummary("Queue a job (kind + parameters).");
+        api.MapPost("/{id:long}/cancel", Cancel).RequireAuthorization(Policies.Labeler).WithSummary("Cancel a queued or running job.");
+        return app;
+    }
+
+    public sealed record CreateJobRequest(string Kind, JsonElement? Parameters);
+
+    public static async Task<Ok<IReadOnlyList<JobSnapshot>>> List(JobService jobs, CancellationToken ct) =>
+        TypedResults.Ok(await jobs.ListAsync(100, ct));
+
+    public static async Task<Results<Ok<JobSnapshot>, NotFound>> Get(long id, JobService jobs, CancellationToken ct) =>
+        await jobs.GetAsync(id, ct) is { } j ? TypedResults.Ok(j) : TypedResults.NotFound();
+
+    public static async Task<Results<Created<JobSnapshot>, ValidationProblem>> Create(CreateJobRequest request, JobService jobs,
+        ClaimsPrincipal user, UserManager<WorkbenchUser> users, CancellationToken ct)
+    {
+        try
+        {
+            var job = await jobs.EnqueueAsync(request.Kind, request.Parameters?.GetRawText() ?? "{}", users.GetUserId(user), ct);
+            return TypedResults.Created($"/api/jobs/{job.Id}", job);
+        }
+        catch (JobValidationException e)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["job"] = e.Errors.ToArray() });
+        }
+    }
+
+    /// <summary>Owners cancel their jobs; Admins cancel any.</summary>
+    public static async Task<Results<NoContent, NotFound, ForbidHttpResult>> Cancel(long id, JobService jobs, ClaimsPrincipal user,
+        UserManager<WorkbenchUser> users, CancellationToken ct)
+    {
+        var job = await jobs.GetAsync(id, ct);
+        if (job is null) return TypedResults.NotFound();
+        if (job.OwnerId != users.GetUserId(user) && !user.IsInRole(WorkbenchRoles.Admin)) return TypedResults.Forbid();
+        return await jobs.CancelAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
+    }
+}

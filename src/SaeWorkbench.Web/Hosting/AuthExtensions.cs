@@ -1,0 +1,76 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Identity;
+using SaeWorkbench.Data;
+using SaeWorkbench.Data.Accounts;
+
+namespace SaeWorkbench.Web.Hosting;
+
+/// <summary>Names of the authorization policies; each admits its role and every role above it.</summary>
+public static class Policies
+{
+    public const string Admin = "AtLeastAdmin";
+    public const string Reviewer = "AtLeastReviewer";
+    public const string Labeler = "AtLeastLabeler";
+}
+
+public static class AuthExtensions
+{
+    public static WebApplicationBuilder AddWorkbenchAuth(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddCascadingAuthenticationState();
+        services.AddIdentity<WorkbenchUser, IdentityRole>(o =>
+            {
+                o.User.RequireUniqueEmail = false;
+                o.User.AllowedUserNameCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._@";
+                o.Password.RequiredLength = 8;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Password.RequireUppercase = false;
+                o.Password.RequireLowercase = true;
+                o.Password.RequireDigit = true;
+                o.Lockout.AllowedForNewUsers = true;
+                o.Lockout.MaxFailedAccessAttempts = 5;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
+                o.SignIn.RequireConfirmedAccount = false;
+            })
+            .AddEntityFrameworkStores<WorkbenchDbContext>()
+            .AddDefaultTokenProviders();
+        // Role changes reach signed-in users within this interval, without signing them out.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromSeconds(30));
+        services.ConfigureApplicationCookie(o =>
+        {
+            o.LoginPath = "/account/login";
+            o.LogoutPath = "/account/logout";
+            o.AccessDeniedPath = "/account/access-denied";
+            o.Cookie.Name = "saeworkbench.auth";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.SlidingExpiration = true;
+            o.ExpireTimeSpan = TimeSpan.FromDays(14);
+            // APIs and hubs answer 401/403 instead of redirecting to a page.
+            o.Events.OnRedirectToLogin = ctx => IsApi(ctx.Request) ? Status(ctx.Response, 401) : Redirect(ctx);
+            o.Events.OnRedirectToAccessDenied = ctx => IsApi(ctx.Request) ? Status(ctx.Response, 403) : Redirect(ctx);
+        });
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(Policies.Admin, p => p.RequireRole(WorkbenchRoles.Admin))
+            .AddPolicy(Policies.Reviewer, p => p.RequireRole(WorkbenchRoles.Admin, WorkbenchRoles.Reviewer))
+            .AddPolicy(Policies.Labeler, p => p.RequireRole(WorkbenchRoles.Admin, WorkbenchRoles.Reviewer, WorkbenchRoles.Labeler));
+        return builder;
+    }
+
+    private static bool IsApi(HttpRequest r) => r.Path.StartsWithSegments("/api") || r.Path.StartsWithSegments("/hubs");
+
+    private static Task Status(HttpResponse response, int code)
+    {
+        response.StatusCode = code;
+        return Task.CompletedTask;
+    }
+
+    private static Task Redirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> ctx)
+    {
+        ctx.Response.Redirect(ctx.RedirectUri);
+        return Task.CompletedTask;
+    }
+}

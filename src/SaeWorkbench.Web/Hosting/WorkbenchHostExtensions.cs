@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
+using MudBlazor.Services;
+using SaeWorkbench.Data;
+using SaeWorkbench.Research;
+using SaeWorkbench.Research.Settings;
+using SaeWorkbench.Web.Components;
+using SaeWorkbench.Web.Endpoints;
+using SaeWorkbench.Web.Live;
+
+namespace SaeWorkbench.Web.Hosting;
+
+public static class WorkbenchHostExtensions
+{
+    /// <summary>Everything the workbench registers: settings, data, accounts, jobs, live updates and the UI.</summary>
+    public static WebApplicationBuilder AddWorkbench(this WebApplicationBuilder builder)
+    {
+        builder.AddWorkbenchLogging();
+        // Package assets (MudBlazor, blazor.web.js) are served from the build's static web assets manifest in
+        // every environment, next to the repository's own wwwroot.
+        builder.WebHost.UseStaticWebAssets();
+        var settings = builder.Configuration.GetSection("Workbench").Get<WorkbenchSettings>() ?? new WorkbenchSettings();
+        var database = builder.Configuration.GetSection("Workbench:Database").Get<DatabaseOptions>() ?? new DatabaseOptions();
+        var paths = new WorkbenchPaths(builder.Environment.ContentRootPath, settings.DataDirectory);
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(paths);
+        builder.Services.AddWorkbenchData(database, paths.DataDirectory);
+        builder.Services.AddResearch();
+        if (settings.Jobs.RunnerEnabled) builder.Services.AddJobRunner();
+        builder.AddWorkbenchAuth();
+        builder.Services.AddWorkbenchLive();
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMudServices();
+        builder.Services.AddProblemDetails();
+        // Keys that sign cookies and antiforgery tokens live with the data, so sign-ins survive restarts.
+        builder.Services.AddDataProtection().SetApplicationName("SaeWorkbench")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(paths.DataDirectory, "keys")));
+        builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
+        return builder;
+    }
+
+    /// <summary>Checks the data directory and migrates the database before the host accepts requests.</summary>
+    public static async Task PrepareWorkbenchAsync(this WebApplication app)
+    {
+        var paths = app.Services.GetRequiredService<WorkbenchPaths>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SaeWorkbench");
+        paths.EnsureWritable();
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<WorkbenchDbContext>();
+        await db.MigrateWorkbenchDatabaseAsync();
+        await scope.ServiceProvider.GetRequiredService<SaeWorkbench.Research.Accounts.AccountService>().EnsureRolesAsync();
+        logger.LogInformation("Content root {ContentRoot}; data directory {DataDirectory}", paths.ContentRoot, paths.DataDirectory);
+    }
+
+    public static WebApplication UseWorkbench(this WebApplication app)
+    {
+        app.UseForwardedHeaders();
+        // Friendly error page everywhere; details go to the log only.
+        app.UseExceptionHandler("/error", createScopeForErrors: true);
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.UseWorkbenchRequestLogging();
+        // The repository's wwwroot is served before routing, so no endpoint (or fallback) shadows it.
+        app.UseStaticFiles();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapHealthEndpoints();
+        app.MapAccountEndpoints();
+        app.MapJobEndpoints();
+        app.MapAdminEndpoints();
+        app.MapHub<WorkbenchHub>(WorkbenchHub.Path);
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+}
