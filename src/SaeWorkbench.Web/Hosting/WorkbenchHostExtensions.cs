@@ -57,7 +57,9 @@ public static class WorkbenchHostExtensions
         app.UseForwardedHeaders();
         // Friendly error page everywhere; details go to the log only.
         app.UseExceptionHandler("/error", createScopeForErrors: true);
-        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        // Pages get a friendly 404 page; APIs and the hub keep their status codes (401/403/404) untouched.
+        app.UseWhen(ctx => !ctx.Request.Path.StartsWithSegments("/api") && !ctx.Request.Path.StartsWithSegments("/hubs"),
+            branch => branch.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
         app.UseWorkbenchRequestLogging();
         // The repository's wwwroot is served before routing, so no endpoint (or fallback) shadows it.
         app.UseStaticFiles();

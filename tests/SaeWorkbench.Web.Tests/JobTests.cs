@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SaeWorkbench.Data;
+using SaeWorkbench.Data.Jobs;
+using SaeWorkbench.Research.Events;
+using SaeWorkbench.Research.Jobs;
+
+namespace SaeWorkbench.Web.Tests;
+
+public sealed class JobTests
+{
+    private static async Task<JobSnapshot> WaitForAsync(WorkbenchFactory factory, long id, Func<JobSnapshot, bool> condition, int seconds = 60)
+    {
+        var jobs = factory.Services.GetRequiredService<JobService>();
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            var job = await jobs.GetAsync(id);
+            if (job is not null && condition(job)) return job;
+            if (sw.Elapsed > TimeSpan.FromSeconds(seconds)) throw new TimeoutException($"job {id} is {job?.State} at {job?.Progress:P0}: {job?.Message}");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task Self_check_job_runs_to_success_and_reports_gflops()
+    {
+        using var factory = new WorkbenchFactory();
+        var jobs = factory.Services.GetRequiredService<JobService>();
+        var updates = new List<double>();
+        using var sub = factory.Services.GetRequiredService<WorkbenchEventBus>().Subscribe(e =>
+        {
+            if (e is JobUpdated u) lock (updates) updates.Add(u.Job.Progress);
+        });
+        var job = await jobs.EnqueueAsync(SelfCheckJob.KindName, "{\"size\":128,\"repeats\":5}", null);
+        var done = await WaitForAsync(factory, job.Id, j => j.IsFinished);
+        Assert.Equal(JobState.Succeeded, done.State);
+        Assert.Equal(1.0, done.Progress);
+        Assert.Contains("\"Gflops\"", done.ResultJson);
+        lock (updates) Assert.True(updates.Count >= 3, $"expected live progress events, got {updates.Count}");
+    }
+
+    [Fact]
+    public async Task Invalid_parameters_are_refused_and_nothing_is_written()
+    {
+        using var factory = new WorkbenchFactory();
+        var jobs = factory.Services.GetRequiredService<JobService>();
+        var e = await Assert.ThrowsAsync<JobValidationException>(() => jobs.EnqueueAsync(SelfCheckJob.KindName, "{\"size\":5}", null));
+        Assert.Contains("size", e.Message);
+        await Assert.ThrowsAsync<JobValidationException>(() => jobs.EnqueueAsync("no-such-kind", "{}", null));
+        await Assert.ThrowsAsync<JobValidationException>(() => jobs.EnqueueAsync(SelfCheckJob.KindName, "[1,2]", null));
+        Assert.Empty(await jobs.ListAsync());
+    }
+
+    [Fact]
+    public async Task Running_job_can_be_cancelled()
+    {
+        using var factory = new WorkbenchFactory();
+        var jobs = factory.Services.GetRequiredService<JobService>();
+        var job = await jobs.EnqueueAsync(SelfCheckJob.KindName, "{\"size\":512,\"repeats\":1000}", null);
+        await WaitForAsync(factory, job.Id, j => j.State == JobState.Running && j.Progress > 0);
+        Assert.True(await jobs.CancelAsync(job.Id));
+        var done = await WaitForAsync(factory, job.Id, j => j.IsFinished);
+        Assert.Equal(JobState.Cancelled, done.State);
+        Assert.False(await jobs.CancelAsync(job.Id));
+    }
+
+    [Fact]
+    public async Task Job_left_running_by_a_dead_process_is_resumed_at_start()
+    {
+        var dir = Directory.CreateTempSubdirectory("wb-restart-").FullName;
+        long id;
+        using (var first = new WorkbenchFactory(dir))
+        {
+            // Simulate a crash: the row says Running but no runner owns it.
+            var db = first.Services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>();
+            await using var ctx = await db.CreateDbContextAsync();
+            var job = new Job { Kind = "not-registered-yet", ParametersJson = "{\"size\":64,\"repeats\":2}", State = JobState.Running, Attempts = 1 };
+            ctx.Jobs.Add(job);
+            await ctx.SaveChangesAsync();
+            await ctx.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.Kind, SelfCheckJob.KindName));
+            id = job.Id;
+        }
+        using var second = new WorkbenchFactory(dir);
+        _ = second.Server; // start the host: the runner re-queues and runs it
+        var done = await WaitForAsync(second, id, j => j.IsFinished);
+        Assert.Equal(JobState.Succeeded, done.State);
+        Assert.Equal(2, done.Attempts);
+    }
+
+    [Fact]
+    public async Task Job_interrupted_by_shutdown_resumes_after_restart()
+    {
+        var dir = Directory.CreateTempSubdirectory("wb-restart-").FullName;
+        long id;
+        using (var first = new WorkbenchFactory(dir))
+        {
+            var jobs = first.Services.GetRequiredService<JobService>();
+            id = (await jobs.EnqueueAsync(SelfCheckJob.KindName, "{\"size\":256,\"repeats\":400}", null)).Id;
+            await WaitForAsync(first, id, j => j.State == JobState.Running && j.Progress > 0);
+        }
+        using var second = new WorkbenchFactory(dir);
+        var resumed = await WaitForAsync(second, id, j => j.Attempts == 2 && j.State == JobState.Running);
+        Assert.Equal(JobState.Running, resumed.State);
+        Assert.True(await second.Services.GetRequiredService<JobService>().CancelAsync(id));
+    }
+}
