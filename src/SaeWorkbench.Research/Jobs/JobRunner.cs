@@ -166,10 +166,12 @@ public sealed class JobRunner(
     {
         using var db = dbFactory.CreateDbContext();
         var now = DateTimeOffset.UtcNow;
+        var text = message.Length > 4000 ? message[..4000] : message;
         db.Jobs.Where(j => j.Id == id).ExecuteUpdate(s => s
             .SetProperty(j => j.State, state)
             .SetProperty(j => j.FinishedAt, now)
-            .SetProperty(j => j.Message, message.Length > 4000 ? message[..4000] : message)
+            // A successful job keeps its last status line (e.g. the measured numbers).
+            .SetProperty(j => j.Message, j => state == JobState.Succeeded && j.Message != null ? j.Message : text)
             .SetProperty(j => j.ResultJson, resultJson)
             .SetProperty(j => j.Progress, j => state == JobState.Succeeded ? 1.0 : j.Progress));
         Publish(id);

@@ -1,0 +1,75 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Playwright;
+
+namespace SaeWorkbench.Browser.Tests;
+
+/// <summary>
+/// The real workbench on Kestrel (loopback, a free port, a throw-away data directory) and Debian's Chromium
+/// driven by Playwright. Shared by the tests of a class.
+/// </summary>
+public sealed class BrowserHost : IAsyncLifetime
+{
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("wb-browser-").FullName;
+    private Factory? _factory;
+    private IPlaywright? _playwright;
+
+    public IBrowser Browser { get; private set; } = default!;
+    public Uri BaseAddress { get; private set; } = default!;
+
+    /// <summary>Screenshots land in TestResults/screenshots at the repository root.</summary>
+    public static string ScreenshotDirectory { get; } = Path.Combine(FindRepoRoot(), "TestResults", "screenshots");
+
+    public async Task InitializeAsync()
+    {
+        _factory = new Factory(_dataDirectory);
+        _factory.UseKestrel(0);
+        _factory.StartServer();
+        BaseAddress = _factory.ClientOptions.BaseAddress;
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic"],
+        });
+        Directory.CreateDirectory(ScreenshotDirectory);
+    }
+
+    public async Task<IPage> NewPageAsync()
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 800 } });
+        context.SetDefaultTimeout(20_000);
+        return await context.NewPageAsync();
+    }
+
+    public static Task ScreenshotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = true });
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null) await Browser.CloseAsync();
+        _playwright?.Dispose();
+        _factory?.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_dataDirectory, true); } catch (IOException) { }
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "SaeWorkbench.sln"))) return d.FullName;
+        return Directory.GetCurrentDirectory();
+    }
+
+    private sealed class Factory(string dataDirectory) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseSetting("Workbench:DataDirectory", dataDirectory);
+            builder.UseSetting("Workbench:Jobs:PollSeconds", "0.2");
+            builder.UseSetting("Workbench:SeedDemo", "false");
+        }
+    }
+}
