@@ -1,7 +1,10 @@
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using SaeWorkbench.Data.Accounts;
+using SaeWorkbench.Data.Audit;
+using SaeWorkbench.Data.Dictionaries;
 using SaeWorkbench.Data.Jobs;
+using SaeWorkbench.Data.Labelling;
 
 namespace SaeWorkbench.Data;
 
@@ -9,6 +12,16 @@ public class WorkbenchDbContext(DbContextOptions<WorkbenchDbContext> options) : 
 {
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<JobMetric> JobMetrics => Set<JobMetric>();
+    public DbSet<SaeDictionary> Dictionaries => Set<SaeDictionary>();
+    public DbSet<Latent> Latents => Set<Latent>();
+    public DbSet<Interpretation> Interpretations => Set<Interpretation>();
+    public DbSet<InterpretationVersion> InterpretationVersions => Set<InterpretationVersion>();
+    public DbSet<Vote> Votes => Set<Vote>();
+    public DbSet<Comment> Comments => Set<Comment>();
+    public DbSet<Notification> Notifications => Set<Notification>();
+    public DbSet<WorkspaceSettings> WorkspaceSettings => Set<WorkspaceSettings>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -1,0 +1,39 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using SaeWorkbench.Data.Accounts;
+using SaeWorkbench.Data.Dictionaries;
+using SaeWorkbench.Data.Jobs;
+
+namespace SaeWorkbench.Data.Configurations;
+
+internal sealed class SaeDictionaryConfiguration : IEntityTypeConfiguration<SaeDictionary>
+{
+    public void Configure(EntityTypeBuilder<SaeDictionary> b)
+    {
+        b.ToTable("Dictionaries");
+        b.Property(d => d.Name).HasMaxLength(200);
+        b.Property(d => d.ModelName).HasMaxLength(200);
+        b.Property(d => d.HookName).HasMaxLength(200);
+        b.Property(d => d.Architecture).HasMaxLength(32);
+        b.Property(d => d.WeightsSha256).HasMaxLength(64);
+        b.HasIndex(d => new { d.ModelName, d.HookName });
+        b.HasOne<WorkbenchUser>().WithMany().HasForeignKey(d => d.CreatedById).OnDelete(DeleteBehavior.SetNull);
+        b.HasOne<Job>().WithMany().HasForeignKey(d => d.SourceJobId).OnDelete(DeleteBehavior.SetNull);
+    }
+}
+
+internal sealed class LatentConfiguration : IEntityTypeConfiguration<Latent>
+{
+    public void Configure(EntityTypeBuilder<Latent> b)
+    {
+        b.HasOne<SaeDictionary>().WithMany().HasForeignKey(l => l.DictionaryId).OnDelete(DeleteBehavior.Cascade);
+        b.HasIndex(l => new { l.DictionaryId, l.Index }).IsUnique();
+        // The feature list sorts and filters on these within one dictionary.
+        b.HasIndex(l => new { l.DictionaryId, l.Density });
+        b.HasIndex(l => new { l.DictionaryId, l.MaxActivation });
+        b.HasIndex(l => new { l.DictionaryId, l.LabelStatus, l.Index });
+        b.Property(l => l.LabelStatus).HasConversion<string>().HasMaxLength(16);
+        b.Property(l => l.ConsensusLabel).HasMaxLength(120);
+        b.Property(l => l.ConsensusTag).HasMaxLength(64);
+    }
+}

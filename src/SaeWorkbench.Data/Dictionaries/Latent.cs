@@ -1,0 +1,42 @@
+namespace SaeWorkbench.Data.Dictionaries;
+
+public enum LabelStatus
+{
+    Unlabelled,
+    Proposed,
+    Accepted,
+}
+
+/// <summary>
+/// One latent ("feature") of a dictionary, with the statistics the list sorts and filters on and its consensus
+/// label, stored here so that a list page over 100k latents is one indexed query. The consensus columns are
+/// written only by the labelling service, in the same transaction as the change that moves them.
+/// </summary>
+public class Latent
+{
+    public long Id { get; set; }
+    public long DictionaryId { get; set; }
+
+    /// <summary>Index in the SAE (0 … d_sae−1).</summary>
+    public int Index { get; set; }
+
+    /// <summary>Fraction of (non-BOS) tokens with f_i &gt; 0 (SCIENCE.md §6); null before analysis.</summary>
+    public double? Density { get; set; }
+
+    public double? MaxActivation { get; set; }
+
+    /// <summary>Mean activation over tokens where it is active.</summary>
+    public double? MeanActivation { get; set; }
+
+    /// <summary>Never fired over the analysed tokens.</summary>
+    public bool IsDead { get; set; }
+
+    public LabelStatus LabelStatus { get; set; }
+
+    public long? ConsensusInterpretationId { get; set; }
+
+    /// <summary>Copy of the consensus interpretation's label, for search and sort.</summary>
+    public string? ConsensusLabel { get; set; }
+
+    public string? ConsensusTag { get; set; }
+}
