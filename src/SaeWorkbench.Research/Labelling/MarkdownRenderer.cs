@@ -32,6 +32,13 @@ public sealed class MarkdownRenderer
 
     public const string LinkRel = "nofollow noopener noreferrer";
 
+    /// <summary>Deepest syntax tree accepted (Markdig's default is 128). Real descriptions stay far
+    /// below; hostile ones (thousands of '>' or '[') are refused early and cheaply.</summary>
+    public const int MaxNestingDepth = 64;
+
+    public const string TooDeeplyNested =
+        "The text is nested too deeply to display (hundreds of quote, list, bracket or emphasis levels); simplify it.";
+
     private static readonly string[] AllowedSchemes = ["http", "https", "mailto"];
 
     private static readonly string[] AllowedTags =
@@ -48,7 +55,7 @@ public sealed class MarkdownRenderer
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxLength);
         MaxLength = maxLength;
-        _pipeline = new MarkdownPipelineBuilder()
+        _pipeline = new MarkdownPipelineBuilder { MaximumNestingDepth = MaxNestingDepth }
             .DisableHtml()
             .UseEmphasisExtras()   // ~~strike~~, ~sub~, ^sup^, ++ins++, ==mark==
             .UsePipeTables()
@@ -72,9 +79,18 @@ public sealed class MarkdownRenderer
         if (!validation.IsValid) return new RenderedMarkdown("", validation);
         if (string.IsNullOrEmpty(markdown)) return new RenderedMarkdown("", ValidationResult.Valid);
 
-        var document = Markdown.Parse(markdown, _pipeline);
-        TurnImagesIntoLinks(document);
-        var html = Markdown.ToHtml(document, _pipeline);
+        string html;
+        try
+        {
+            var document = Markdown.Parse(markdown, _pipeline);
+            TurnImagesIntoLinks(document);
+            html = Markdown.ToHtml(document, _pipeline);
+        }
+        catch (ArgumentException)
+        {
+            // Markdig refuses a syntax tree deeper than MaxNestingDepth.
+            return new RenderedMarkdown("", ValidationResult.Fail(field, TooDeeplyNested));
+        }
         return new RenderedMarkdown(_sanitizer.Sanitize(html), ValidationResult.Valid);
     }
 

@@ -18,7 +18,7 @@ public static partial class Mentions
     /// <summary>ASP.NET Core Identity's default user-name length limit.</summary>
     public const int MaxUserNameLength = 256;
 
-    private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder()
+    private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder { MaximumNestingDepth = MarkdownRenderer.MaxNestingDepth }
         .DisableHtml()
         .UseEmphasisExtras()
         .UsePipeTables()
@@ -31,7 +31,17 @@ public static partial class Mentions
     public static IReadOnlyList<string> Parse(string? markdown)
     {
         if (string.IsNullOrEmpty(markdown) || !markdown.Contains('@')) return [];
-        var text = MaskNonProse(markdown);
+        string text;
+        try
+        {
+            text = MaskNonProse(markdown);
+        }
+        catch (ArgumentException)
+        {
+            // Nested beyond Markdig's depth limit: such text is refused by MarkdownRenderer, so
+            // it is never shown and notifies nobody.
+            return [];
+        }
 
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var names = new List<string>();

@@ -132,3 +132,43 @@ public class MarkdownRendererTests
         Assert.True(MarkdownRenderer.Default.Render("a\r\n\tb").IsValid);
     }
 }
+
+public class MarkdownRendererHostileInputTests
+{
+    public static TheoryData<string, string> TooDeep => new()
+    {
+        { "quotes", new string('>', 65) + " x" },
+        { "quotes, many", new string('>', 90_000) },
+        { "brackets", new string('[', 5_000) },
+        { "lists", string.Concat(Enumerable.Range(0, 70).Select(i => new string(' ', i * 2) + "- x\n")) },
+    };
+
+    [Theory]
+    [MemberData(nameof(TooDeep))]
+    public void Text_nested_beyond_the_parsers_limit_is_refused_not_thrown(string kind, string markdown)
+    {
+        var result = MarkdownRenderer.Default.Render(markdown);
+
+        Assert.False(result.IsValid, kind);
+        Assert.Equal(MarkdownRenderer.TooDeeplyNested, result.Validation.Errors["description"]);
+    }
+
+    [Fact]
+    public void Ordinary_nesting_renders()
+    {
+        var result = MarkdownRenderer.Default.Render(new string('>', 10) + " deep quote\n\n- a\n  - b\n    - c");
+
+        Assert.True(result.IsValid);
+        Assert.Contains("deep quote", result.Html);
+    }
+
+    [Fact]
+    public void Mentions_in_text_nested_beyond_the_limit_notify_nobody()
+    {
+        Assert.Empty(Mentions.Parse(new string('>', 5_000) + " @ann"));
+    }
+
+    [Fact]
+    public void Comments_nested_beyond_the_limit_are_refused() =>
+        Assert.Equal(MarkdownRenderer.TooDeeplyNested, CommentRules.Validate(new string('>', 9_000) + " @ann").Validation.Errors["body"]);
+}
