@@ -22,6 +22,14 @@ public sealed record PairAgreement(string CoderA, string CoderB, int SharedUnits
     public double? PercentAgreement => SharedUnits == 0 ? null : (double)AgreeingUnits / SharedUnits;
 }
 
+/// <summary>One labeller's row of the Agreement page: how often they agree with everyone else.</summary>
+/// <param name="Partners">Other coders sharing at least one unit with this one.</param>
+/// <param name="SharedUnits">Unit-pairings with others (a unit shared with two others counts twice).</param>
+public sealed record CoderAgreement(string CoderId, int Partners, int SharedUnits, int AgreeingUnits)
+{
+    public double? PercentAgreement => SharedUnits == 0 ? null : (double)AgreeingUnits / SharedUnits;
+}
+
 /// <summary>
 /// Issue 8 §4: agreement between labellers, Krippendorff's alpha (nominal on tags, interval on
 /// confidence) by the coincidence-matrix method of Krippendorff, K. (2011), "Computing Krippendorff's
@@ -126,6 +134,14 @@ public static class Agreement
             }
         return pairs;
     }
+
+    /// <summary>Per coder, the pair figures summed over all their partners, ordered by coder id.</summary>
+    public static IReadOnlyList<CoderAgreement> ByCoder(IEnumerable<PairAgreement> pairs) =>
+        pairs.SelectMany(p => new[] { (Coder: p.CoderA, Pair: p), (Coder: p.CoderB, Pair: p) })
+            .GroupBy(x => x.Coder, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new CoderAgreement(g.Key, g.Count(), g.Sum(x => x.Pair.SharedUnits), g.Sum(x => x.Pair.AgreeingUnits)))
+            .ToList();
 
     private static AlphaResult Undefined(int units, int pairable, string reason) =>
         new(double.NaN, units, pairable, double.NaN, double.NaN, reason);

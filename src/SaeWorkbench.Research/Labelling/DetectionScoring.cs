@@ -91,6 +91,22 @@ public static class DetectionScoring
         return Validated<DetectionRatingSet>.Ok(new DetectionRatingSet(items, seed));
     }
 
+    /// <summary>
+    /// A seed fixed by the interpretation and the rater, so that reloading the rating page shows the
+    /// same contexts in the same order (FNV-1a over the UTF-8 of both; string.GetHashCode changes
+    /// from process to process).
+    /// </summary>
+    public static long SeedFor(long interpretationId, string raterId)
+    {
+        unchecked
+        {
+            var hash = 0xCBF29CE484222325UL;
+            foreach (var b in System.Text.Encoding.UTF8.GetBytes($"{interpretationId}\u001F{raterId}"))
+                hash = (hash ^ b) * 0x100000001B3UL;
+            return (long)hash;
+        }
+    }
+
     /// <summary>A rater's submission — the ids they marked as matching — as marks against the set.
     /// Ids outside the set are refused.</summary>
     public static Validated<IReadOnlyList<DetectionMark>> Marks(DetectionRatingSet set, IReadOnlyCollection<long> markedContextIds)

@@ -196,4 +196,18 @@ public class AgreementTests
 
         Assert.Empty(pairs);
     }
+
+    [Fact]
+    public void Each_coders_agreement_with_others_sums_their_pairs()
+    {
+        var pairs = Agreement.ByCoderPair(Rows(["a", "b", "c"], ["a", "b", "x"], ["a", ".", "c"]), Agreement.NominalDelta);
+
+        var byCoder = Agreement.ByCoder(pairs);
+
+        // c0–c1 share 3 units and agree on 2; c0–c2 share 2 and agree on 2; c1–c2 share 2 and agree on 1.
+        Assert.Equal(
+            [new CoderAgreement("c0", 2, 5, 4), new CoderAgreement("c1", 2, 5, 3), new CoderAgreement("c2", 2, 4, 3)],
+            byCoder.ToArray());
+        Assert.Equal(0.8, byCoder[0].PercentAgreement!.Value, precision: 12);
+    }
 }

@@ -200,4 +200,13 @@ public class DetectionScoringTests
         Assert.False(DetectionScoring.CanRate(Role.Viewer, "bob", new DetectionTarget("ann", false), false).IsValid);
         Assert.False(DetectionScoring.CanRate(Role.Admin, "bob", new DetectionTarget("ann", true), false).IsValid);
     }
+
+    [Fact]
+    public void The_seed_is_fixed_by_interpretation_and_rater()
+    {
+        Assert.Equal(DetectionScoring.SeedFor(12, "bob"), DetectionScoring.SeedFor(12, "bob"));
+        Assert.NotEqual(DetectionScoring.SeedFor(12, "bob"), DetectionScoring.SeedFor(12, "cy"));
+        Assert.NotEqual(DetectionScoring.SeedFor(12, "bob"), DetectionScoring.SeedFor(13, "bob"));
+        Assert.NotEqual(DetectionScoring.SeedFor(1, "2bob"), DetectionScoring.SeedFor(12, "bob"));
+    }
 }
