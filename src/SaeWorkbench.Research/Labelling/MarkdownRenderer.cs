@@ -86,7 +86,7 @@ public sealed class MarkdownRenderer
             TurnImagesIntoLinks(document);
             html = Markdown.ToHtml(document, _pipeline);
         }
-        catch (ArgumentException)
+        catch (ArgumentException e) when (e.Message.Contains("too deeply nested", StringComparison.Ordinal))
         {
             // Markdig refuses a syntax tree deeper than MaxNestingDepth.
             return new RenderedMarkdown("", ValidationResult.Fail(field, TooDeeplyNested));
@@ -94,7 +94,8 @@ public sealed class MarkdownRenderer
         return new RenderedMarkdown(_sanitizer.Sanitize(html), ValidationResult.Valid);
     }
 
-    /// <summary>The length and character checks of <see cref="Render"/> without rendering.</summary>
+    /// <summary>The length and character checks of <see cref="Render"/> without rendering (the
+    /// nesting depth is only known after parsing, so only <see cref="Render"/> checks it).</summary>
     public ValidationResult Validate(string? markdown, string field = "description")
     {
         if (string.IsNullOrEmpty(markdown)) return ValidationResult.Valid;

@@ -36,7 +36,7 @@ public static partial class Mentions
         {
             text = MaskNonProse(markdown);
         }
-        catch (ArgumentException)
+        catch (ArgumentException e) when (e.Message.Contains("too deeply nested", StringComparison.Ordinal))
         {
             // Nested beyond Markdig's depth limit: such text is refused by MarkdownRenderer, so
             // it is never shown and notifies nobody.
