@@ -7,13 +7,14 @@ namespace SaeWorkbench.Ml.Lm.Tokenization;
 
 /// <summary>
 /// GPT-2 byte-level BPE tokenizer (vocab.json + merges.txt, or tokenizer.json), encoded and decoded by
-/// Microsoft.ML.Tokenizers' <see cref="CodeGenTokenizer"/>, which implements GPT-2's byte-level scheme.
+/// Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/> in byte-level mode with GPT-2's pre-tokenisation regex.
+/// (CodeGenTokenizer is not used: it adds CodeGen's extra whitespace tokens above the GPT-2 vocabulary.)
 /// </summary>
 public sealed class Gpt2Tokenizer
 {
     public const string EndOfText = "<|endoftext|>";
 
-    private readonly CodeGenTokenizer _tokenizer;
+    private readonly BpeTokenizer _tokenizer;
     private readonly string _vocabJson;
     private readonly string _mergesText;
 
@@ -39,9 +40,15 @@ public sealed class Gpt2Tokenizer
         _idToToken = vocab.ToDictionary(kv => kv.Value, kv => kv.Key);
         try
         {
-            using var vocabStream = new MemoryStream(Encoding.UTF8.GetBytes(vocabJson));
-            using var mergesStream = new MemoryStream(Encoding.UTF8.GetBytes(mergesText));
-            _tokenizer = CodeGenTokenizer.Create(vocabStream, mergesStream);
+            var special = new Dictionary<string, int> { [EndOfText] = EndOfTextId };
+            _tokenizer = BpeTokenizer.Create(new BpeOptions(vocab)
+            {
+                Merges = mergesText.Split('\n')
+                    .Where(line => line.Length > 0 && !line.StartsWith("#version", StringComparison.Ordinal)),
+                ByteLevel = true,
+                PreTokenizer = new RegexPreTokenizer(ByteLevel.PreTokenizer(), special),
+                SpecialTokens = special,
+            });
         }
         catch (Exception e) when (e is not LanguageModelFolderException)
         {

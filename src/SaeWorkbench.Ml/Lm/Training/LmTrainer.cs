@@ -97,7 +97,8 @@ public static class LmTrainer
                     ElapsedSeconds = (elapsedBefore + clock.Elapsed).TotalSeconds, LastTrainLoss = lastLoss, LastValidationLoss = lastValidation });
         }
 
-        if (double.IsNaN(lastValidation)) lastValidation = ValidationLoss(model, data, options.EvalWindows);
+        // The reported loss covers every validation window, the same targets as the n-gram baselines.
+        lastValidation = ValidationLoss(model, data);
         var wall = elapsedBefore + clock.Elapsed;
         SaveCheckpoint(checkpoint, model, optimizer, state with { Step = options.Steps, TokensSeen = tokensSeen,
             ElapsedSeconds = wall.TotalSeconds, LastTrainLoss = lastLoss, LastValidationLoss = lastValidation });
