@@ -41,9 +41,11 @@ public static partial class LmCommands
             var finish = new FinishReason[texts.Length];
             var tokens = new int[texts.Length];
             var single = texts.Length == 1;
-            if (!quiet && single) Console.Write(texts[0]);
+            var started = false;
             await foreach (var token in generator.GenerateAsync(texts, options, cancellation))
             {
+                if (!quiet && single && !started) Console.Write(texts[0]);
+                started = true;
                 outputs[token.PromptIndex].Append(token.Text);
                 if (token.TokenId >= 0) tokens[token.PromptIndex]++;
                 if (token.IsLast) finish[token.PromptIndex] = token.Finish;

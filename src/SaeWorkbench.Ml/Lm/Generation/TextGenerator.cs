@@ -8,7 +8,8 @@ namespace SaeWorkbench.Ml.Lm.Generation;
 
 /// <summary>
 /// Samples continuations from a <see cref="Gpt2Model"/>. Prompts of equal token length run as one batch;
-/// hooks registered on the model stay active for every step. Not thread-safe (one model, one caller at a
+/// hooks registered on the model stay active for every step (with the KV cache a hook sees the prompt
+/// positions at the first step and then one new position per step). Not thread-safe (one model, one caller at a
 /// time): interactive callers go through an <see cref="InferenceQueue"/>.
 /// </summary>
 public sealed class TextGenerator(Gpt2Model model, Gpt2Tokenizer tokenizer)
