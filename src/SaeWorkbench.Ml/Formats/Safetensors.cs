@@ -177,6 +177,7 @@ public static class Safetensors
         stream.ReadExactly(headerBytes);
         var dataLength = fileLength - 8 - headerLength;
 
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes)) throw new SafetensorsFormatException(path, "header is not valid UTF-8");
         JsonDocument doc;
         try { doc = JsonDocument.Parse(headerBytes); }
         catch (JsonException e) { throw new SafetensorsFormatException(path, $"header is not valid JSON ({e.Message})"); }

@@ -1,0 +1,77 @@
+using static TorchSharp.torch;
+
+namespace SaeWorkbench.Ml.Lm;
+
+/// <summary>
+/// The hooks registered on one model, by hook name. A module calls <see cref="Apply"/> at each hook point;
+/// every registered hook sees the activation in registration order and may replace it.
+/// </summary>
+public sealed class HookPoints
+{
+    private readonly Dictionary<string, List<Func<Tensor, Tensor>>> _hooks = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _names;
+    private readonly object _gate = new();
+
+    public HookPoints(IEnumerable<string> names) => _names = new HashSet<string>(names, StringComparer.Ordinal);
+
+    /// <summary>When set, reaching this hook ends the forward pass (see <see cref="HookReachedException"/>).</summary>
+    internal string? StopAt { get; set; }
+
+    public bool IsKnown(string name) => _names.Contains(name);
+
+    public IDisposable Add(string name, Func<Tensor, Tensor> hook, IReadOnlyList<string> orderedNames)
+    {
+        if (!_names.Contains(name))
+            throw new ArgumentException(
+                $"Unknown hook '{name}'. Valid hook names: {string.Join(", ", orderedNames)}", nameof(name));
+        lock (_gate)
+        {
+            if (!_hooks.TryGetValue(name, out var list)) _hooks[name] = list = [];
+            list.Add(hook);
+        }
+        return new Registration(this, name, hook);
+    }
+
+    /// <summary>Runs the hooks registered at <paramref name="name"/> on <paramref name="activation"/>.</summary>
+    public Tensor Apply(string name, Tensor activation)
+    {
+        Func<Tensor, Tensor>[] hooks;
+        lock (_gate)
+            hooks = _hooks.TryGetValue(name, out var list) ? [.. list] : [];
+        foreach (var hook in hooks)
+        {
+            var replaced = hook(activation);
+            if (!replaced.shape.SequenceEqual(activation.shape))
+                throw new InvalidOperationException(
+                    $"Hook at '{name}' returned shape [{string.Join(", ", replaced.shape)}] " +
+                    $"instead of [{string.Join(", ", activation.shape)}]");
+            activation = replaced;
+        }
+        if (StopAt == name) throw new HookReachedException(activation);
+        return activation;
+    }
+
+    private void Remove(string name, Func<Tensor, Tensor> hook)
+    {
+        lock (_gate)
+            if (_hooks.TryGetValue(name, out var list)) list.Remove(hook);
+    }
+
+    private sealed class Registration(HookPoints owner, string name, Func<Tensor, Tensor> hook) : IDisposable
+    {
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            owner.Remove(name, hook);
+        }
+    }
+}
+
+/// <summary>Ends a forward pass early once the requested hook point has been computed.</summary>
+internal sealed class HookReachedException(Tensor activation) : Exception("Hook point reached")
+{
+    public Tensor Activation { get; } = activation;
+}
