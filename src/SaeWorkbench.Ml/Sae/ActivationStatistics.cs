@@ -15,7 +15,7 @@ public static class ActivationStatistics
         {
             using var scope = NewDisposeScope();
             var x = source.NextBatch(batchSize);
-            normSum += x.norm(1).to(float64).sum().item<double>();
+            normSum += x.norm(dim: 1).to(float64).sum().item<double>();
             count += x.shape[0];
         }
         var meanNorm = normSum / count;
@@ -35,8 +35,8 @@ public static class ActivationStatistics
         for (var i = 0; i < maxIterations; i++)
         {
             using var inner = NewDisposeScope();
-            var w = 1.0 / (p - y).norm(1).clamp_min(1e-12);                    // [N]
-            var next = (w.unsqueeze(1) * p).sum(0) / w.sum();
+            var w = 1.0 / (p - y).norm(dim: 1).clamp_min(1e-12);                    // [N]
+            var next = (w.unsqueeze(1) * p).sum(dim: 0) / w.sum();
             var moved = (next - y).norm().item<double>();
             y = next.MoveToOuterDisposeScope();
             if (moved <= tolerance * (1 + y.norm().item<double>())) break;

@@ -44,7 +44,7 @@ public static class SaeTrainingStep
 
         var gWDec = zeros(m, s.DIn);
         SparseLatents.AddOuterProducts(gWDec, idx, vals, g);
-        var gBDec = g.sum(0);
+        var gBDec = g.sum(dim: 0);
         var dVals = SparseLatents.GatherDot(rows, g) * active;                            // dL/dpre at idx
         var gWEncT = zeros(m, s.DIn);                                                      // W_enc gradient, transposed
         SparseLatents.AddOuterProducts(gWEncT, idx, dVals, xc);
@@ -98,14 +98,14 @@ public static class SaeTrainingStep
         var g = err * (2.0 / batch);
         var df = mm(g, s.WDec.t());                                             // [B, m]
         var gWDec = mm(f.t(), g);                                               // [m, d]
-        var gBDec = g.sum(0);
+        var gBDec = g.sum(dim: 0);
         Tensor sparsity = zeros(Array.Empty<long>());
         var grads = new Dictionary<string, Tensor>();
         if (cfg.Architecture == SaeArchitecture.Relu)
         {
             // λ·Σ_i f_i·‖W_dec,i‖ (SCIENCE.md §2), mean over tokens.
-            var norms = s.WDec.norm(1);                                         // [m]
-            var fSum = f.sum(0);                                                // [m]
+            var norms = s.WDec.norm(dim: 1);                                         // [m]
+            var fSum = f.sum(dim: 0);                                                // [m]
             sparsity = (fSum * norms).sum() * (lambda / batch);
             df = df + norms * (lambda / batch);
             gWDec = gWDec + s.WDec * (fSum / norms * (lambda / batch)).unsqueeze(1);
@@ -117,11 +117,11 @@ public static class SaeTrainingStep
             var u = (pre - theta!) / eps;
             var rect = ((u > -0.5) & (u < 0.5)).to(float32);                  // rectangle kernel
             // ∂f/∂θ = −(θ/ε)·rect((pre−θ)/ε);  ∂(λ·ΣH)/∂θ = −(λ/ε)·rect (SCIENCE.md §2), mean over tokens.
-            var gTheta = -(theta! / eps) * (df * rect).sum(0) - (lambda / (eps * batch)) * rect.sum(0);
+            var gTheta = -(theta! / eps) * (df * rect).sum(dim: 0) - (lambda / (eps * batch)) * rect.sum(dim: 0);
             sparsity = gate.sum() * (lambda / batch);
             grads["log_threshold"] = gTheta * theta!;                           // chain rule through θ = exp(log θ)
         }
-        var gBEnc = dPre.sum(0);
+        var gBEnc = dPre.sum(dim: 0);
         var gWEncT = mm(dPre.t(), xc);                                          // [m, d]
         var aux = cfg.Architecture == SaeArchitecture.BatchTopK
             ? AuxK(s, x, xHat, pre, gWDec, gWEncT, gBEnc, gBDec, xc)
@@ -160,7 +160,7 @@ public static class SaeTrainingStep
         var loss = auxErr.square().sum(1).mean() * coef;
         var g = auxErr * (2.0 * coef / batch);
         SparseLatents.AddOuterProducts(gWDec, auxIdx, auxVals, g);
-        gBDec.add_(g.sum(0));
+        gBDec.add_(g.sum(dim: 0));
         var dVals = SparseLatents.GatherDot(rows, g);                           // no ReLU on aux latents (SAELens)
         SparseLatents.AddOuterProducts(gWEncT, auxIdx, dVals, xc);
         gBEnc.index_add_(0, auxIdx.reshape(-1), dVals.reshape(-1), 1);
