@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Activations;
 using SaeWorkbench.Ml.Sae;
 using SaeWorkbench.Ml.Sae.Synthetic;
 using TorchSharp;
@@ -103,7 +104,7 @@ public sealed class SaeTrainingRunTests : IDisposable
 }
 
 /// <summary>An activation source whose tokens from a position on are NaN.</summary>
-internal sealed class PoisonedAfter(Activations.IActivationSource inner, long poisonFromToken) : Activations.IActivationSource
+internal sealed class PoisonedAfter(IActivationSource inner, long poisonFromToken) : IActivationSource
 {
     public int Width => inner.Width;
     public string ModelName => inner.ModelName;
