@@ -1,0 +1,46 @@
+using SaeWorkbench.Ml.Activations;
+using static TorchSharp.torch;
+
+namespace SaeWorkbench.Ml.Sae;
+
+/// <summary>Statistics of the activations taken before training (SCIENCE.md §3).</summary>
+public static class ActivationStatistics
+{
+    /// <summary>s = √d / E‖x‖ over <paramref name="batches"/> batches read from the source.</summary>
+    public static double ScalingFactor(IActivationSource source, int batches, int batchSize)
+    {
+        double normSum = 0;
+        long count = 0;
+        for (var i = 0; i < batches; i++)
+        {
+            using var scope = NewDisposeScope();
+            var x = source.NextBatch(batchSize);
+            normSum += x.norm(dim: 1).to(float64).sum().item<double>();
+            count += x.shape[0];
+        }
+        var meanNorm = normSum / count;
+        if (!(meanNorm > 0) || double.IsInfinity(meanNorm))
+            throw new InvalidDataException($"mean activation norm is {meanNorm}; cannot scale activations");
+        return Math.Sqrt(source.Width) / meanNorm;
+    }
+
+    /// <summary>
+    /// Geometric median of the rows of <paramref name="points"/> [N, d] by Weiszfeld iterations, starting at the mean.
+    /// </summary>
+    public static Tensor GeometricMedian(Tensor points, int maxIterations = 100, double tolerance = 1e-6)
+    {
+        using var scope = NewDisposeScope();
+        var p = points.to(float64);
+        var y = p.mean(new long[] { 0 });
+        for (var i = 0; i < maxIterations; i++)
+        {
+            using var inner = NewDisposeScope();
+            var w = 1.0 / (p - y).norm(dim: 1).clamp_min(1e-12);                    // [N]
+            var next = (w.unsqueeze(1) * p).sum(dim: 0) / w.sum();
+            var moved = (next - y).norm().item<double>();
+            y = next.MoveToOuterDisposeScope();
+            if (moved <= tolerance * (1 + y.norm().item<double>())) break;
+        }
+        return y.to(float32).MoveToOuterDisposeScope();
+    }
+}

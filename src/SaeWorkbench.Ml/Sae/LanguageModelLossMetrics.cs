@@ -1,0 +1,72 @@
+using SaeWorkbench.Ml.Lm;
+using static TorchSharp.torch;
+
+namespace SaeWorkbench.Ml.Sae;
+
+/// <summary>
+/// Downstream metrics of SCIENCE.md §4: the model's next-token cross-entropy with the hook activation replaced
+/// by the SAE's reconstruction (CE_sae), by zeros (CE_zero), and unmodified (CE_clean).
+/// BOS positions are never spliced and never scored: CE and KL average over positions whose input token is not
+/// BOS and that have a next token.
+/// </summary>
+/// <param name="CeLossRecovered">(CE_zero − CE_sae) / (CE_zero − CE_clean).</param>
+/// <param name="DeltaLmLoss">CE_sae − CE_clean.</param>
+/// <param name="Kl">Mean KL(clean ‖ spliced) of the next-token distributions.</param>
+public sealed record LanguageModelLossMetrics(double CeClean, double CeSae, double CeZero, double Kl, long Positions)
+{
+    public double CeLossRecovered => (CeZero - CeSae) / (CeZero - CeClean);
+    public double DeltaLmLoss => CeSae - CeClean;
+
+    /// <summary>Splices <paramref name="sae"/>'s reconstruction at <paramref name="hookName"/>.</summary>
+    public static LanguageModelLossMetrics Evaluate(IHookedLanguageModel model, string hookName, SparseAutoencoder sae,
+        IEnumerable<long[]> windows, int windowsPerBatch = 8)
+    {
+        var width = model.HookWidth(hookName);
+        if (width != sae.DIn)
+            throw new ArgumentException($"the SAE takes width {sae.DIn} but hook '{hookName}' has width {width}");
+        return Evaluate(model, hookName, sae.Reconstruct, windows, windowsPerBatch);
+    }
+
+    /// <summary>Splices any reconstruction function (e.g. identity, for tests and baselines).</summary>
+    public static LanguageModelLossMetrics Evaluate(IHookedLanguageModel model, string hookName, Func<Tensor, Tensor> reconstruct,
+        IEnumerable<long[]> windows, int windowsPerBatch = 8)
+    {
+        if (!model.HookNames.Contains(hookName))
+            throw new ArgumentException($"unknown hook '{hookName}'; valid hooks: {string.Join(", ", model.HookNames)}");
+        double clean = 0, sae = 0, zero = 0, kl = 0;
+        long positions = 0;
+        foreach (var chunk in windows.Chunk(windowsPerBatch))
+        {
+            using var scope = NewDisposeScope();
+            var length = chunk[0].Length;
+            if (chunk.Any(w => w.Length != length)) throw new ArgumentException("token windows in one batch must have the same length");
+            var tokens = tensor(chunk.SelectMany(w => w).ToArray(), new long[] { chunk.Length, length }).to(model.Device);
+            var isBos = (tokens == model.BosTokenId).unsqueeze(-1);                         // [b, T, 1]
+            // Score positions 0..T−2 (they have a next token) whose input is not BOS.
+            var scored = (tokens[.., ..^1] != model.BosTokenId).to(float64);                // [b, T−1]
+            var targets = tokens[.., 1..];
+            var n = scored.sum().item<double>();
+            if (n == 0) continue;
+
+            var cleanLogp = LogProbs(model.Forward(tokens));
+            Tensor Spliced(Func<Tensor, Tensor> replace)
+            {
+                using var hook = model.AddHook(hookName, a => where(isBos, a, replace(a)));
+                return LogProbs(model.Forward(tokens));
+            }
+            var saeLogp = Spliced(reconstruct);
+            var zeroLogp = Spliced(a => zeros_like(a));
+            double Ce(Tensor logp) => -(logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1) * scored).sum().item<double>();
+            clean += Ce(cleanLogp);
+            sae += Ce(saeLogp);
+            zero += Ce(zeroLogp);
+            kl += ((cleanLogp.exp() * (cleanLogp - saeLogp)).sum(-1) * scored).sum().item<double>();
+            positions += (long)n;
+        }
+        if (positions == 0) throw new ArgumentException("no scoreable positions: every window is empty or only BOS");
+        return new LanguageModelLossMetrics(clean / positions, sae / positions, zero / positions, kl / positions, positions);
+    }
+
+    /// <summary>log-softmax of logits [b, T, V] for positions 0..T−2, in float64.</summary>
+    private static Tensor LogProbs(Tensor logits) => logits[.., ..^1].to(float64).log_softmax(-1);
+}

@@ -1,0 +1,36 @@
+namespace SaeWorkbench.Ml.Sae;
+
+/// <summary>The SAE architectures of SCIENCE.md §2.</summary>
+public enum SaeArchitecture
+{
+    /// <summary>ReLU with decoder-norm-weighted L1 (SAELens "standard").</summary>
+    Relu,
+    /// <summary>TopK with AuxK (Gao et al. 2024).</summary>
+    TopK,
+    /// <summary>BatchTopK (Bussmann et al. 2024); a JumpReLU at inference and on save.</summary>
+    BatchTopK,
+    /// <summary>JumpReLU with a rectangle straight-through estimator (Gemma Scope).</summary>
+    JumpRelu,
+}
+
+public static class SaeArchitectureNames
+{
+    /// <summary>Names used on the command line and in training configs.</summary>
+    public static string CliName(this SaeArchitecture a) => a switch
+    {
+        SaeArchitecture.Relu => "relu",
+        SaeArchitecture.TopK => "topk",
+        SaeArchitecture.BatchTopK => "batchtopk",
+        SaeArchitecture.JumpRelu => "jumprelu",
+        _ => throw new ArgumentOutOfRangeException(nameof(a)),
+    };
+
+    public static SaeArchitecture Parse(string name) => name.ToLowerInvariant() switch
+    {
+        "relu" or "standard" => SaeArchitecture.Relu,
+        "topk" => SaeArchitecture.TopK,
+        "batchtopk" => SaeArchitecture.BatchTopK,
+        "jumprelu" => SaeArchitecture.JumpRelu,
+        _ => throw new ArgumentException($"unknown SAE architecture '{name}'; expected relu, topk, batchtopk or jumprelu"),
+    };
+}

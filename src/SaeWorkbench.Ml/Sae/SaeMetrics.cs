@@ -1,0 +1,109 @@
+using SaeWorkbench.Ml.Activations;
+using static TorchSharp.torch;
+
+namespace SaeWorkbench.Ml.Sae;
+
+/// <summary>Reconstruction and sparsity metrics of SCIENCE.md §4 over a set of evaluated tokens.</summary>
+/// <param name="Tokens">Tokens evaluated.</param>
+/// <param name="L0">Mean number of latents with f_i &gt; 0 per token.</param>
+/// <param name="Mse">Mean over tokens of ‖x − x̂‖².</param>
+/// <param name="Fvu">Σ‖x − x̂‖² / Σ‖x − x̄‖², x̄ the mean over the evaluated tokens (centred).</param>
+/// <param name="Cosine">Mean cosine similarity of x and x̂.</param>
+/// <param name="L2Ratio">Mean ‖x̂‖/‖x‖ (&lt; 1 means shrinkage).</param>
+/// <param name="Density">Per latent, the fraction of tokens with f_i &gt; 0.</param>
+public sealed record SaeMetrics(long Tokens, double L0, double Mse, double Fvu, double Cosine, double L2Ratio, float[] Density)
+{
+    public double ExplainedVariance => 1 - Fvu;
+
+    /// <summary>Latents that never fired on the evaluated tokens.</summary>
+    public double DeadFraction => Density.Count(d => d == 0) / (double)Density.Length;
+
+    /// <summary>Latents firing on more than 1% of tokens.</summary>
+    public double DenseFraction1 => Density.Count(d => d > 0.01) / (double)Density.Length;
+
+    /// <summary>Latents firing on more than 10% of tokens.</summary>
+    public double DenseFraction10 => Density.Count(d => d > 0.1) / (double)Density.Length;
+
+    /// <summary>log10 density per latent (−∞ for dead latents), as SAELens's sparsity.safetensors stores it.</summary>
+    public float[] Log10Density => Density.Select(d => (float)Math.Log10(d)).ToArray();
+
+    /// <summary>
+    /// Histogram of log10 density of the live latents: <paramref name="bins"/> equal bins over [<paramref name="min"/>, 0];
+    /// live latents below <paramref name="min"/> go to the first bin; dead latents are counted apart.
+    /// </summary>
+    public (double[] Edges, int[] Counts, int Dead) Log10DensityHistogram(int bins = 50, double min = -8)
+    {
+        var edges = Enumerable.Range(0, bins + 1).Select(i => min + (0 - min) * i / bins).ToArray();
+        var counts = new int[bins];
+        var dead = 0;
+        foreach (var d in Density)
+        {
+            if (d <= 0) { dead++; continue; }
+            var bin = (int)Math.Floor((Math.Log10(d) - min) / (0 - min) * bins);
+            counts[Math.Clamp(bin, 0, bins - 1)]++;
+        }
+        return (edges, counts, dead);
+    }
+
+    /// <summary>Evaluates <paramref name="sae"/> on <paramref name="tokens"/> tokens read from <paramref name="source"/>.</summary>
+    public static SaeMetrics Evaluate(SparseAutoencoder sae, IActivationSource source, long tokens, int batchSize = 4096)
+    {
+        if (source.Width != sae.DIn)
+            throw new ArgumentException($"the SAE takes width {sae.DIn} but the activations at '{source.HookName}' have width {source.Width}");
+        var acc = new SaeMetricsAccumulator(sae);
+        for (long done = 0; done < tokens; done += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            acc.Add(source.NextBatch((int)Math.Min(batchSize, tokens - done)));
+        }
+        return acc.Result();
+    }
+}
+
+/// <summary>Streams batches through an SAE and accumulates the sums of SCIENCE.md §4 in float64.</summary>
+public sealed class SaeMetricsAccumulator(SparseAutoencoder sae) : IDisposable
+{
+    private readonly Tensor _sumX = zeros(sae.DIn, dtype: float64).DetachFromDisposeScope();
+    private readonly Tensor _firings = zeros(sae.DSae, dtype: float64).DetachFromDisposeScope();
+    private double _sumSquaredNorm, _sumSquaredError, _sumCosine, _sumL2Ratio, _sumL0;
+    private long _tokens;
+
+    /// <summary>Adds a batch of activations [B, d].</summary>
+    public void Add(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var f = sae.Encode(x);
+        var xHat = sae.Decode(f);
+        var x64 = x.to(float64);
+        var err = (xHat.to(float64) - x64);
+        var xNorm = x64.norm(dim: 1);
+        var hatNorm = xHat.to(float64).norm(dim: 1);
+        var active = f > 0;
+        _sumX.add_(x64.sum(dim: 0));
+        _firings.add_(active.sum(dim: 0).to(float64));
+        _sumSquaredNorm += x64.square().sum().item<double>();
+        _sumSquaredError += err.square().sum().item<double>();
+        _sumCosine += ((x64 * xHat.to(float64)).sum(1) / (xNorm * hatNorm).clamp_min(1e-30)).sum().item<double>();
+        _sumL2Ratio += (hatNorm / xNorm.clamp_min(1e-30)).sum().item<double>();
+        _sumL0 += active.sum().to(float64).item<double>();
+        _tokens += x.shape[0];
+    }
+
+    public SaeMetrics Result()
+    {
+        if (_tokens == 0) throw new InvalidOperationException("no tokens were evaluated");
+        using var scope = NewDisposeScope();
+        // Σ‖x − x̄‖² = Σ‖x‖² − N‖x̄‖², in float64.
+        var mean = _sumX / _tokens;
+        var centred = _sumSquaredNorm - _tokens * mean.square().sum().item<double>();
+        var density = (_firings / _tokens).to(float32).data<float>().ToArray();
+        return new SaeMetrics(_tokens, _sumL0 / _tokens, _sumSquaredError / _tokens, _sumSquaredError / centred,
+            _sumCosine / _tokens, _sumL2Ratio / _tokens, density);
+    }
+
+    public void Dispose()
+    {
+        _sumX.Dispose();
+        _firings.Dispose();
+    }
+}

@@ -1,0 +1,76 @@
+using static TorchSharp.torch;
+
+namespace SaeWorkbench.Ml.Sae;
+
+/// <summary>
+/// The parameter update of SCIENCE.md §3: for TopK/BatchTopK remove the gradient component parallel to each
+/// decoder row, clip the global gradient norm, take an Adam step (bias-corrected, as torch.optim.Adam), then
+/// put TopK/BatchTopK decoder rows back to unit norm. Written out so its state checkpoints exactly.
+/// </summary>
+public static class SaeOptimizer
+{
+    private const double AdamEpsilon = 1e-8;
+
+    /// <summary>Learning rate at <paramref name="step"/> (0-based): linear warm-up, optional linear decay over the last 20%.</summary>
+    public static double LearningRate(SaeTrainingConfig cfg, long step)
+    {
+        var total = cfg.TotalSteps;
+        var warmup = (long)Math.Round(cfg.LrWarmupFraction * total);
+        var lr = cfg.LearningRate;
+        if (warmup > 0 && step < warmup) return lr * (step + 1) / warmup;
+        if (cfg.LrDecay)
+        {
+            var decayStart = (long)Math.Round(0.8 * total);
+            if (step >= decayStart && total > decayStart) return lr * (total - step) / (total - decayStart);
+        }
+        return lr;
+    }
+
+    /// <summary>λ at <paramref name="step"/>: linear from 0 over the first <see cref="SaeTrainingConfig.SparsityWarmupFraction"/> of steps.</summary>
+    public static double SparsityCoefficient(SaeTrainingConfig cfg, long step)
+    {
+        var lambda = cfg.Architecture == SaeArchitecture.JumpRelu ? cfg.L0Coefficient : cfg.L1Coefficient;
+        var warmup = (long)Math.Round(cfg.SparsityWarmupFraction * cfg.TotalSteps);
+        return warmup > 0 && step < warmup ? lambda * (step + 1) / warmup : lambda;
+    }
+
+    public static bool KeepsUnitNormDecoder(SaeArchitecture a) => a is SaeArchitecture.TopK or SaeArchitecture.BatchTopK;
+
+    /// <summary>Removes from each decoder-row gradient its component along the (unit) row.</summary>
+    public static void RemoveParallelDecoderGradient(Tensor wDec, Tensor gWDec)
+    {
+        using var scope = NewDisposeScope();
+        var parallel = (gWDec * wDec).sum(1, keepdim: true);
+        gWDec.sub_(wDec * parallel);
+    }
+
+    /// <summary>One update of <paramref name="state"/> with <paramref name="grads"/> (modified in place).</summary>
+    public static void Apply(SaeTrainingState state, Dictionary<string, Tensor> grads, double lr)
+    {
+        using var scope = NewDisposeScope();
+        var cfg = state.Config;
+        var unitNorm = KeepsUnitNormDecoder(cfg.Architecture);
+        if (unitNorm) RemoveParallelDecoderGradient(state.WDec, grads["W_dec"]);
+        if (cfg.GradClipNorm > 0)
+        {
+            var total = stack(grads.Values.Select(g => g.square().sum()).ToArray()).sum().sqrt();
+            var factor = (cfg.GradClipNorm / (total + 1e-6)).clamp_max(1.0);
+            foreach (var g in grads.Values) g.mul_(factor);
+        }
+        state.Step++;
+        var t = state.Step;
+        var bias1 = 1 - Math.Pow(cfg.AdamBeta1, t);
+        var bias2 = 1 - Math.Pow(cfg.AdamBeta2, t);
+        foreach (var (name, p) in state.Parameters)
+        {
+            var g = grads[name];
+            var m = state.AdamFirstMoment[name];
+            var v = state.AdamSecondMoment[name];
+            m.mul_(cfg.AdamBeta1).add_(g, alpha: 1 - cfg.AdamBeta1);
+            v.mul_(cfg.AdamBeta2).addcmul_(g, g, value: 1 - cfg.AdamBeta2);
+            var denom = (v / bias2).sqrt_().add_(AdamEpsilon);
+            p.addcdiv_(m, denom, value: -lr / bias1);
+        }
+        if (unitNorm) state.WDec.div_(state.WDec.norm(1, keepdim: true));
+    }
+}

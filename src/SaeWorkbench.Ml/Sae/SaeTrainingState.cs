@@ -1,0 +1,143 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SaeWorkbench.Ml.Sae;
+
+/// <summary>
+/// The trainable tensors of an SAE in training (on the scaled activations s·x), its buffers and its Adam
+/// moments. Parameters: W_enc, b_enc, W_dec, b_dec, and log_threshold for JumpReLU. Buffers:
+/// steps_since_fired [m] and, for BatchTopK, the tracked threshold θ (scalar). Owns its tensors.
+/// </summary>
+public sealed class SaeTrainingState : IDisposable
+{
+    public SaeTrainingConfig Config { get; }
+    public int DIn { get; }
+    public Dictionary<string, Tensor> Parameters { get; } = new();
+    public Dictionary<string, Tensor> AdamFirstMoment { get; } = new();
+    public Dictionary<string, Tensor> AdamSecondMoment { get; } = new();
+
+    /// <summary>Steps since each latent last fired (dead-latent tracking, SCIENCE.md §3).</summary>
+    public Tensor StepsSinceFired { get; private set; }
+
+    /// <summary>BatchTopK's tracked threshold θ (scalar), else null.</summary>
+    public Tensor? BatchTopKThreshold { get; private set; }
+
+    /// <summary>Optimiser steps taken.</summary>
+    public long Step { get; set; }
+
+    public Tensor WEnc => Parameters["W_enc"];
+    public Tensor BEnc => Parameters["b_enc"];
+    public Tensor WDec => Parameters["W_dec"];
+    public Tensor BDec => Parameters["b_dec"];
+    public Tensor? LogThreshold => Parameters.GetValueOrDefault("log_threshold");
+
+    private SaeTrainingState(SaeTrainingConfig config, int dIn, Tensor stepsSinceFired, Tensor? batchTopKThreshold)
+    {
+        Config = config;
+        DIn = dIn;
+        StepsSinceFired = stepsSinceFired.DetachFromDisposeScope();
+        BatchTopKThreshold = batchTopKThreshold?.DetachFromDisposeScope();
+    }
+
+    /// <summary>
+    /// Fresh initialisation (SCIENCE.md §3): W_dec rows random unit directions (×0.1 for ReLU-L1),
+    /// W_enc = W_decᵀ, b_enc = 0, b_dec = <paramref name="bDecInit"/> (the geometric median).
+    /// </summary>
+    public static SaeTrainingState Initialise(SaeTrainingConfig config, int dIn, Tensor bDecInit, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        var m = config.Latents;
+        var wDec = randn(new long[] { m, dIn }, generator: generator);
+        wDec /= wDec.norm(1, keepdim: true);
+        if (config.Architecture == SaeArchitecture.Relu) wDec *= 0.1;
+        var state = new SaeTrainingState(config, dIn, zeros(m, dtype: int64),
+            config.Architecture == SaeArchitecture.BatchTopK ? zeros(Array.Empty<long>()) : null);
+        state.Add("W_enc", wDec.t().contiguous());
+        state.Add("b_enc", zeros(m));
+        state.Add("W_dec", wDec.contiguous());
+        state.Add("b_dec", bDecInit.to(float32).clone());
+        if (config.Architecture == SaeArchitecture.JumpRelu)
+            state.Add("log_threshold", full(m, Math.Log(config.JumpReluInitialThreshold)));
+        return state;
+    }
+
+    private void Add(string name, Tensor value)
+    {
+        Parameters[name] = value.contiguous().DetachFromDisposeScope();
+        AdamFirstMoment[name] = zeros_like(value).DetachFromDisposeScope();
+        AdamSecondMoment[name] = zeros_like(value).DetachFromDisposeScope();
+    }
+
+    /// <summary>The SAE for the scaled activations it is trained on (copies; BatchTopK becomes a JumpReLU).</summary>
+    public SparseAutoencoder ToAutoencoder()
+    {
+        using var scope = NewDisposeScope();
+        var arch = Config.Architecture;
+        Tensor? threshold = arch switch
+        {
+            SaeArchitecture.JumpRelu => LogThreshold!.exp(),
+            SaeArchitecture.BatchTopK => BatchTopKThreshold!.expand(Config.Latents).clone(),
+            _ => null,
+        };
+        return new SparseAutoencoder(arch == SaeArchitecture.BatchTopK ? SaeArchitecture.JumpRelu : arch, Config.K,
+            WEnc.clone(), BEnc.clone(), WDec.clone(), BDec.clone(), threshold);
+    }
+
+    /// <summary>All tensors of the state by checkpoint name.</summary>
+    public Dictionary<string, Tensor> CheckpointTensors()
+    {
+        var all = new Dictionary<string, Tensor>();
+        foreach (var (k, v) in Parameters)
+        {
+            all["param." + k] = v;
+            all["adam_m." + k] = AdamFirstMoment[k];
+            all["adam_v." + k] = AdamSecondMoment[k];
+        }
+        all["steps_since_fired"] = StepsSinceFired;
+        if (BatchTopKThreshold is not null) all["batchtopk_threshold"] = BatchTopKThreshold;
+        return all;
+    }
+
+    /// <summary>Rebuilds a state from <see cref="CheckpointTensors"/> (takes ownership of the tensors).</summary>
+    public static SaeTrainingState FromCheckpointTensors(SaeTrainingConfig config, int dIn, long step,
+        Dictionary<string, Tensor> tensors)
+    {
+        Tensor Take(string name) => tensors.TryGetValue(name, out var t)
+            ? t
+            : throw new InvalidDataException($"checkpoint is missing tensor '{name}'");
+        var state = new SaeTrainingState(config, dIn, Take("steps_since_fired"),
+            config.Architecture == SaeArchitecture.BatchTopK ? Take("batchtopk_threshold") : null) { Step = step };
+        var names = new List<string> { "W_enc", "b_enc", "W_dec", "b_dec" };
+        if (config.Architecture == SaeArchitecture.JumpRelu) names.Add("log_threshold");
+        foreach (var n in names)
+        {
+            state.Parameters[n] = Take("param." + n).DetachFromDisposeScope();
+            state.AdamFirstMoment[n] = Take("adam_m." + n).DetachFromDisposeScope();
+            state.AdamSecondMoment[n] = Take("adam_v." + n).DetachFromDisposeScope();
+        }
+        return state;
+    }
+
+    /// <summary>Updates dead-latent tracking from a mask [m] of latents that fired this step.</summary>
+    public void RecordFired(Tensor firedMask)
+    {
+        using var scope = NewDisposeScope();
+        StepsSinceFired.add_(1).masked_fill_(firedMask, 0);
+    }
+
+    /// <summary>Latents that have not fired for <see cref="SaeTrainingConfig.DeadWindowSteps"/> steps, [m] bool.</summary>
+    public Tensor DeadMask() => StepsSinceFired >= Config.DeadWindowSteps;
+
+    public void UpdateBatchTopKThreshold(Tensor smallestKept)
+    {
+        var rate = Config.BatchTopKThresholdRate;
+        BatchTopKThreshold!.mul_(1 - rate).add_(smallestKept * rate);
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in Parameters.Values.Concat(AdamFirstMoment.Values).Concat(AdamSecondMoment.Values)) t.Dispose();
+        StepsSinceFired.Dispose();
+        BatchTopKThreshold?.Dispose();
+    }
+}

@@ -1,0 +1,177 @@
+using static TorchSharp.torch;
+
+namespace SaeWorkbench.Ml.Sae;
+
+/// <summary>Loss parts of one step (all means over the batch's tokens) and the gradients of the total.</summary>
+public sealed record SaeStepResult(
+    Tensor Loss, Tensor Mse, Tensor SparsityLoss, Tensor AuxLoss, Tensor L0, Tensor Fvu,
+    Dictionary<string, Tensor> Gradients, Tensor FiredMask, Tensor? SmallestKept);
+
+/// <summary>
+/// Forward and hand-written backward of one training step (SCIENCE.md §2), without autograd. TopK never
+/// builds a dense [B, m] latent tensor: it decodes from the k active latents and accumulates the W_dec and
+/// W_enc gradients as outer products at those latents only. The other architectures use dense matmuls.
+/// Tests compare every gradient with an autograd reference.
+/// </summary>
+public static class SaeTrainingStep
+{
+    /// <summary>
+    /// Loss and gradients for batch <paramref name="x"/> [B, d] (scaled activations).
+    /// <paramref name="sparsityCoefficient"/> is the current (warmed-up) λ for ReLU-L1 or JumpReLU.
+    /// Tensors are created in the caller's dispose scope.
+    /// </summary>
+    public static SaeStepResult Compute(SaeTrainingState state, Tensor x, double sparsityCoefficient)
+    {
+        var arch = state.Config.Architecture;
+        var xc = x - state.BDec;                             // [B, d]
+        var pre = addmm(state.BEnc, xc, state.WEnc, 1, 1);         // [B, m]
+        return arch == SaeArchitecture.TopK
+            ? SparseTopK(state, x, xc, pre)
+            : Dense(state, x, xc, pre, sparsityCoefficient);
+    }
+
+    private static SaeStepResult SparseTopK(SaeTrainingState s, Tensor x, Tensor xc, Tensor pre)
+    {
+        var batch = x.shape[0];
+        var m = s.Config.Latents;
+        var (rawVals, idx) = pre.topk(s.Config.K, dim: 1, largest: true, sorted: false); // [B, k]
+        var active = rawVals > 0;
+        var vals = nn.functional.relu(rawVals);
+        var xHat = SparseLatents.Decode(idx, vals, s.WDec, out var rows) + s.BDec;        // [B, d]
+        var err = xHat - x;
+        var mse = err.square().sum(1).mean();
+        var g = err * (2.0 / batch);                                                      // dL/dx̂
+
+        var gWDec = zeros(m, s.DIn);
+        SparseLatents.AddOuterProducts(gWDec, idx, vals, g);
+        var gBDec = g.sum(dim: 0);
+        var dVals = SparseLatents.GatherDot(rows, g) * active;                            // dL/dpre at idx
+        var gWEncT = zeros(m, s.DIn);                                                      // W_enc gradient, transposed
+        SparseLatents.AddOuterProducts(gWEncT, idx, dVals, xc);
+        var gBEnc = zeros(m).index_add_(0, idx.reshape(-1), dVals.reshape(-1), 1);
+
+        var fired = zeros(m, dtype: @bool).index_fill_(0, idx.masked_select(active), true);
+        var aux = AuxK(s, x, xHat, pre, gWDec, gWEncT, gBEnc, gBDec, xc);
+        FinishEncoderBiasGradients(s, gBEnc, gBDec);
+        var grads = new Dictionary<string, Tensor>
+        {
+            ["W_enc"] = gWEncT.t().contiguous(), ["b_enc"] = gBEnc, ["W_dec"] = gWDec, ["b_dec"] = gBDec,
+        };
+        var l0 = active.sum(1).to(float32).mean();
+        return new SaeStepResult(mse + aux, mse, zeros(Array.Empty<long>()), aux, l0, Fvu(x, err), grads, fired, null);
+    }
+
+    private static SaeStepResult Dense(SaeTrainingState s, Tensor x, Tensor xc, Tensor pre, double lambda)
+    {
+        var cfg = s.Config;
+        var batch = x.shape[0];
+        Tensor f, gate;                    // gate: ∂f/∂pre (0/1)
+        Tensor? smallestKept = null;
+        Tensor? theta = null;
+        switch (cfg.Architecture)
+        {
+            case SaeArchitecture.Relu:
+                gate = (pre > 0).to(float32);
+                f = pre * gate;
+                break;
+            case SaeArchitecture.JumpRelu:
+                theta = s.LogThreshold!.exp();                                  // θ = exp(log θ)
+                gate = (pre > theta).to(float32);
+                f = pre * gate;
+                break;
+            case SaeArchitecture.BatchTopK:
+            {
+                // k·B largest of ReLU(pre) over the whole batch (Bussmann et al. 2024).
+                var relu = nn.functional.relu(pre);
+                var (kept, flatIdx) = relu.reshape(-1).topk((int)Math.Min(cfg.K * batch, relu.NumberOfElements), sorted: false);
+                gate = zeros(relu.NumberOfElements).index_fill_(0, flatIdx.masked_select(kept > 0), 1.0).view(pre.shape);
+                f = relu * gate;
+                var positive = kept.masked_select(kept > 0);
+                smallestKept = positive.NumberOfElements > 0 ? positive.min() : zeros(Array.Empty<long>());
+                break;
+            }
+            default: throw new InvalidOperationException();
+        }
+        var xHat = addmm(s.BDec, f, s.WDec, 1, 1);
+        var err = xHat - x;
+        var mse = err.square().sum(1).mean();
+        var g = err * (2.0 / batch);
+        var df = mm(g, s.WDec.t());                                             // [B, m]
+        var gWDec = mm(f.t(), g);                                               // [m, d]
+        var gBDec = g.sum(dim: 0);
+        Tensor sparsity = zeros(Array.Empty<long>());
+        var grads = new Dictionary<string, Tensor>();
+        if (cfg.Architecture == SaeArchitecture.Relu)
+        {
+            // λ·Σ_i f_i·‖W_dec,i‖ (SCIENCE.md §2), mean over tokens.
+            var norms = s.WDec.norm(dim: 1);                                         // [m]
+            var fSum = f.sum(dim: 0);                                                // [m]
+            sparsity = (fSum * norms).sum() * (lambda / batch);
+            df = df + norms * (lambda / batch);
+            gWDec = gWDec + s.WDec * (fSum / norms * (lambda / batch)).unsqueeze(1);
+        }
+        var dPre = df * gate;
+        if (cfg.Architecture == SaeArchitecture.JumpRelu)
+        {
+            var eps = cfg.JumpReluBandwidth;
+            var u = (pre - theta!) / eps;
+            var rect = ((u > -0.5) & (u < 0.5)).to(float32);                  // rectangle kernel
+            // ∂f/∂θ = −(θ/ε)·rect((pre−θ)/ε);  ∂(λ·ΣH)/∂θ = −(λ/ε)·rect (SCIENCE.md §2), mean over tokens.
+            var gTheta = -(theta! / eps) * (df * rect).sum(dim: 0) - (lambda / (eps * batch)) * rect.sum(dim: 0);
+            sparsity = gate.sum() * (lambda / batch);
+            grads["log_threshold"] = gTheta * theta!;                           // chain rule through θ = exp(log θ)
+        }
+        var gBEnc = dPre.sum(dim: 0);
+        var gWEncT = mm(dPre.t(), xc);                                          // [m, d]
+        var aux = cfg.Architecture == SaeArchitecture.BatchTopK
+            ? AuxK(s, x, xHat, pre, gWDec, gWEncT, gBEnc, gBDec, xc)
+            : zeros(Array.Empty<long>());
+        FinishEncoderBiasGradients(s, gBEnc, gBDec);
+        grads["W_enc"] = gWEncT.t().contiguous();
+        grads["b_enc"] = gBEnc;
+        grads["W_dec"] = gWDec;
+        grads["b_dec"] = gBDec;
+        var fired = (f > 0).any(0);
+        var l0 = (f > 0).sum(1).to(float32).mean();
+        return new SaeStepResult(mse + sparsity + aux, mse, sparsity, aux, l0, Fvu(x, err), grads, fired, smallestKept);
+    }
+
+    /// <summary>
+    /// AuxK (SCIENCE.md §2, as SAELens computes it): reconstruct the detached residual x − x̂ from the k_aux largest
+    /// pre-activations of dead latents, loss = c·min(dead/k_aux, 1)·mean‖decode(aux) − e‖², decode including b_dec.
+    /// Adds its gradients into the accumulators; returns the loss.
+    /// </summary>
+    private static Tensor AuxK(SaeTrainingState s, Tensor x, Tensor xHat, Tensor pre,
+        Tensor gWDec, Tensor gWEncT, Tensor gBEnc, Tensor gBDec, Tensor xc)
+    {
+        var dead = s.DeadMask();
+        var numDead = dead.sum().item<long>();
+        if (numDead == 0 || s.Config.AuxKCoefficient == 0) return zeros(Array.Empty<long>());
+        var kAuxFull = s.Config.AuxK > 0 ? s.Config.AuxK : s.DIn / 2;
+        var scale = Math.Min((double)numDead / kAuxFull, 1.0);
+        var kAux = (int)Math.Min(kAuxFull, numDead);
+        var batch = x.shape[0];
+        var residual = x - xHat;
+        var deadPre = pre.masked_fill(dead.logical_not(), double.NegativeInfinity);
+        var (auxVals, auxIdx) = deadPre.topk(kAux, dim: 1, largest: true, sorted: false);
+        var auxHat = SparseLatents.Decode(auxIdx, auxVals, s.WDec, out var rows) + s.BDec;
+        var auxErr = auxHat - residual;
+        var coef = s.Config.AuxKCoefficient * scale;
+        var loss = auxErr.square().sum(1).mean() * coef;
+        var g = auxErr * (2.0 * coef / batch);
+        SparseLatents.AddOuterProducts(gWDec, auxIdx, auxVals, g);
+        gBDec.add_(g.sum(dim: 0));
+        var dVals = SparseLatents.GatherDot(rows, g);                           // no ReLU on aux latents (SAELens)
+        SparseLatents.AddOuterProducts(gWEncT, auxIdx, dVals, xc);
+        gBEnc.index_add_(0, auxIdx.reshape(-1), dVals.reshape(-1), 1);
+        return loss;
+    }
+
+    /// <summary>b_dec also enters the encoder input x − b_dec: ∂L/∂b_dec −= W_enc·Σ_b ∂L/∂pre.</summary>
+    private static void FinishEncoderBiasGradients(SaeTrainingState s, Tensor gBEnc, Tensor gBDec) =>
+        gBDec.sub_(s.WEnc.mv(gBEnc));
+
+    /// <summary>Batch FVU, centred on the batch mean (SCIENCE.md §4).</summary>
+    private static Tensor Fvu(Tensor x, Tensor err) =>
+        err.square().sum() / (x - x.mean(new long[] { 0 }, keepdim: true)).square().sum().clamp_min(1e-30);
+}
