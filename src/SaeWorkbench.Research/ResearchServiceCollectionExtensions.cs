@@ -17,6 +17,8 @@ public static class ResearchServiceCollectionExtensions
         services.TryAddScoped<AccountService>();
         services.TryAddSingleton<UserPreferences>();
         services.AddJobKind<SelfCheckJob>();
+        services.TryAddSingleton<SaeWorkbench.Research.Dictionaries.DictionaryRegistry>();
+        services.AddJobKind<SaeWorkbench.Research.Dictionaries.SaeTrainingJob>();
         return services;
     }
 

@@ -106,3 +106,54 @@ public sealed class JobTests
         Assert.True(await second.Services.GetRequiredService<JobService>().CancelAsync(id));
     }
 }
+
+public sealed class SaeTrainingJobTests
+{
+    [Fact]
+    public async Task Sae_training_job_trains_registers_the_dictionary_and_streams_metrics()
+    {
+        using var factory = new WorkbenchFactory();
+        var (model, corpus) = TinyWorld.Create(Path.Combine(factory.DataDirectory, "world"));
+        var jobs = factory.Services.GetRequiredService<JobService>();
+        var parameters = System.Text.Json.JsonSerializer.Serialize(new
+        {
+            model, corpus, hook = "blocks.1.hook_resid_post", arch = "topk", latents = 64, k = 4,
+            tokens = 256 * 40, batchSize = 256, bufferTokens = 2048, evalTokens = 1024, learningRate = 3e-3,
+        });
+        var job = await jobs.EnqueueAsync(SaeWorkbench.Research.Dictionaries.SaeTrainingJob.KindName, parameters, null);
+        var sw = Stopwatch.StartNew();
+        JobSnapshot? done = null;
+        while (sw.Elapsed < TimeSpan.FromMinutes(3))
+        {
+            done = await jobs.GetAsync(job.Id);
+            if (done!.IsFinished) break;
+            await Task.Delay(100);
+        }
+        Assert.Equal(JobState.Succeeded, done!.State);
+        var metrics = await jobs.MetricsAsync(job.Id);
+        Assert.True(metrics.Count >= 2, $"{metrics.Count} metric points");
+        Assert.All(metrics, m => Assert.True(m.Values.ContainsKey("l0") && m.Values.ContainsKey("fvu")));
+        var db = factory.Services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>();
+        await using var ctx = await db.CreateDbContextAsync();
+        var dictionary = await ctx.Dictionaries.SingleAsync();
+        Assert.Equal("blocks.1.hook_resid_post", dictionary.HookName);
+        Assert.Equal(64, dictionary.DSae);
+        Assert.Equal(4, dictionary.K);
+        Assert.Equal(job.Id, dictionary.SourceJobId);
+        Assert.Contains("ce_loss_recovered", dictionary.MetricsJson);
+        Assert.Equal(64, await ctx.Latents.CountAsync(l => l.DictionaryId == dictionary.Id));
+        Assert.True(File.Exists(Path.Combine(dictionary.SaePath, "cfg.json")));
+    }
+
+    [Fact]
+    public async Task Sae_training_job_with_k_not_below_latents_is_refused_before_anything_runs()
+    {
+        using var factory = new WorkbenchFactory();
+        var (model, corpus) = TinyWorld.Create(Path.Combine(factory.DataDirectory, "world"));
+        var jobs = factory.Services.GetRequiredService<JobService>();
+        var parameters = System.Text.Json.JsonSerializer.Serialize(new { model, corpus, hook = "blocks.1.hook_resid_post", arch = "topk", latents = 8, k = 8 });
+        var e = await Assert.ThrowsAsync<JobValidationException>(() => jobs.EnqueueAsync(SaeWorkbench.Research.Dictionaries.SaeTrainingJob.KindName, parameters, null));
+        Assert.Contains("k:", e.Message);
+        Assert.Empty(await jobs.ListAsync());
+    }
+}

@@ -1,0 +1,68 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using SaeWorkbench.Data;
+using SaeWorkbench.Data.Dictionaries;
+using SaeWorkbench.Ml.Formats;
+
+namespace SaeWorkbench.Research.Dictionaries;
+
+/// <summary>Records a dictionary (a SAELens folder on disk) and one row per latent in the database.</summary>
+public sealed class DictionaryRegistry(IDbContextFactory<WorkbenchDbContext> dbFactory)
+{
+    /// <summary>
+    /// Registers the SAELens folder at <paramref name="saeFolder"/>. Latent densities come from its sparsity file
+    /// (log10 density) when present. Everything is written in one transaction.
+    /// </summary>
+    public async Task<SaeDictionary> RegisterAsync(string saeFolder, string name, string? modelPath, string metricsJson,
+        string trainingConfigJson, long tokensTrained, long? sourceJobId, string? userId, CancellationToken ct = default)
+    {
+        using var sae = SaeLensFolder.Load(saeFolder);
+        var auto = sae.Autoencoder;
+        var dictionary = new SaeDictionary
+        {
+            Name = name,
+            ModelName = sae.Metadata.ModelName,
+            ModelPath = modelPath,
+            HookName = sae.Metadata.HookName,
+            Architecture = SaeLensFolder.ArchitectureName(auto.Architecture),
+            DIn = auto.DIn,
+            DSae = auto.DSae,
+            K = auto.K > 0 ? auto.K : null,
+            TokensTrained = tokensTrained,
+            SaePath = Path.GetFullPath(saeFolder),
+            WeightsSha256 = Sha256Of(Path.Combine(saeFolder, "sae_weights.safetensors")),
+            MetricsJson = metricsJson,
+            TrainingConfigJson = trainingConfigJson,
+            SourceJobId = sourceJobId,
+            CreatedById = userId,
+        };
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        db.Dictionaries.Add(dictionary);
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        for (var i = 0; i < auto.DSae; i++)
+        {
+            double? density = sae.Log10Density is { } l ? Math.Pow(10, l[i]) : null;
+            db.Latents.Add(new Latent { DictionaryId = dictionary.Id, Index = i, Density = density, IsDead = density == 0 });
+        }
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return dictionary;
+    }
+
+    public async Task<IReadOnlyList<SaeDictionary>> ListAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Dictionaries.AsNoTracking().OrderByDescending(d => d.Id).ToListAsync(ct);
+    }
+
+    public static string Sha256Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    public static string ToJson<T>(T value) => JsonSerializer.Serialize(value);
+}
