@@ -19,6 +19,7 @@ public static class ResearchServiceCollectionExtensions
         services.AddJobKind<SelfCheckJob>();
         services.TryAddSingleton<SaeWorkbench.Research.Dictionaries.DictionaryRegistry>();
         services.AddJobKind<SaeWorkbench.Research.Dictionaries.SaeTrainingJob>();
+        services.TryAddSingleton<SaeWorkbench.Research.Dictionaries.ModelFolders>();
         return services;
     }
 

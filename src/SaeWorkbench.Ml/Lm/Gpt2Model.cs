@@ -22,12 +22,7 @@ public sealed class Gpt2Model : nn.Module<Tensor, Tensor>, IHookedLanguageModel
     {
         config.Validate();
         Config = config;
-        _hookNames =
-        [
-            "hook_embed", "hook_pos_embed",
-            .. Enumerable.Range(0, config.NLayers).SelectMany(Block.HookNames),
-            "ln_final.hook_normalized",
-        ];
+        _hookNames = HookNamesFor(config);
         _hooks = new HookPoints(_hookNames);
         wte = nn.Embedding(config.VocabSize, config.DModel);
         wpe = nn.Embedding(config.ContextLength, config.DModel);
@@ -43,6 +38,14 @@ public sealed class Gpt2Model : nn.Module<Tensor, Tensor>, IHookedLanguageModel
     public int VocabSize => Config.VocabSize;
     public long BosTokenId => Config.BosTokenId;
     public IReadOnlyList<string> HookNames => _hookNames;
+
+    /// <summary>The hook names a model with this config exposes, in forward order (no weights needed).</summary>
+    public static string[] HookNamesFor(Gpt2Config config) =>
+    [
+        "hook_embed", "hook_pos_embed",
+        .. Enumerable.Range(0, config.NLayers).SelectMany(Block.HookNames),
+        "ln_final.hook_normalized",
+    ];
 
     public Device Device => wte.weight!.device;
 

@@ -1,0 +1,28 @@
+using SaeWorkbench.Ml.Lm;
+using SaeWorkbench.Research.Settings;
+
+namespace SaeWorkbench.Research.Dictionaries;
+
+/// <summary>Reads what a form needs from a model folder without loading its weights.</summary>
+public sealed class ModelFolders(WorkbenchPaths paths)
+{
+    /// <summary>Absolute path; relative paths are under the content root (the repository).</summary>
+    public string Resolve(string path) => Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(paths.ContentRoot, path));
+
+    /// <summary>The model's hook names and residual width, or the reason the folder cannot be used.</summary>
+    public (IReadOnlyList<string> Hooks, int DModel, string? Error) Describe(string folder)
+    {
+        if (string.IsNullOrWhiteSpace(folder)) return ([], 0, "Enter a model folder.");
+        var config = Path.Combine(Resolve(folder), HuggingFaceGpt2.ConfigFile);
+        if (!File.Exists(config)) return ([], 0, $"No {HuggingFaceGpt2.ConfigFile} in {Resolve(folder)}.");
+        try
+        {
+            var c = HuggingFaceGpt2.ReadConfig(config);
+            return (Gpt2Model.HookNamesFor(c), c.DModel, null);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or LanguageModelFolderException or System.Text.Json.JsonException)
+        {
+            return ([], 0, e.Message);
+        }
+    }
+}

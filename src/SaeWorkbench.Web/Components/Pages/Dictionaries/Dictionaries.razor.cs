@@ -1,0 +1,111 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using SaeWorkbench.Data.Dictionaries;
+using SaeWorkbench.Research.Dictionaries;
+using SaeWorkbench.Research.Events;
+using SaeWorkbench.Research.Jobs;
+
+namespace SaeWorkbench.Web.Components.Pages.Dictionaries;
+
+public partial class Dictionaries : IDisposable
+{
+    private IReadOnlyList<SaeDictionary> _dictionaries = [];
+    private readonly Dictionary<long, Dictionary<string, double>> _metrics = [];
+    private TrainingForm _form = new();
+    private IReadOnlyList<string> _hooks = [];
+    private string? _modelError;
+    private string? _modelHelp;
+    private IReadOnlyList<string> _errors = [];
+    private IDisposable? _subscription;
+
+    [Inject] private DictionaryRegistry Registry { get; set; } = default!;
+    [Inject] private JobService Jobs { get; set; } = default!;
+    [Inject] private ModelFolders Models { get; set; } = default!;
+    [Inject] private WorkbenchEventBus Events { get; set; } = default!;
+    [Inject] private NavigationManager Navigation { get; set; } = default!;
+    [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
+
+    protected override async Task OnInitializedAsync()
+    {
+        await LoadAsync();
+        DescribeModel();
+    }
+
+    protected override void OnAfterRender(bool firstRender)
+    {
+        if (!firstRender) return;
+        // A training job that finishes registers a dictionary: refresh the table.
+        _subscription = Events.Subscribe(e =>
+        {
+            if (e is JobUpdated { Job: { Kind: SaeTrainingJob.KindName, State: SaeWorkbench.Data.Jobs.JobState.Succeeded } })
+                _ = InvokeAsync(async () => { await LoadAsync(); StateHasChanged(); });
+        });
+    }
+
+    private async Task LoadAsync()
+    {
+        _dictionaries = await Registry.ListAsync();
+        _metrics.Clear();
+        foreach (var d in _dictionaries)
+        {
+            try { _metrics[d.Id] = JsonSerializer.Deserialize<Dictionary<string, double>>(d.MetricsJson) ?? []; }
+            catch (JsonException) { _metrics[d.Id] = []; }
+        }
+    }
+
+    private string Metric(SaeDictionary d, string name, string format) =>
+        _metrics.TryGetValue(d.Id, out var m) && m.TryGetValue(name, out var v) ? v.ToString(format) : "—";
+
+    private void DescribeModel()
+    {
+        var (hooks, dModel, error) = Models.Describe(_form.Model);
+        _hooks = hooks;
+        _modelError = error;
+        _modelHelp = error is null ? $"d_model {dModel}, {hooks.Count} hook points" : null;
+        if (error is null && !hooks.Contains(_form.Hook))
+        {
+            // Default to a middle layer's residual stream, where SAEs usually find the most interpretable features.
+            var residual = hooks.Where(h => h.EndsWith(".hook_resid_post", StringComparison.Ordinal)).ToList();
+            _form.Hook = residual.Count > 0 ? residual[residual.Count / 2] : hooks[0];
+        }
+    }
+
+    private async Task StartAsync()
+    {
+        var user = (await AuthState).User;
+        var request = new SaeTrainingRequest
+        {
+            Model = _form.Model, Corpus = _form.Corpus, Hook = _form.Hook, Arch = _form.Arch, Latents = _form.Latents, K = _form.K,
+            L1 = _form.L1, Tokens = _form.Tokens, BatchSize = _form.BatchSize, LearningRate = _form.LearningRate, BufferTokens = _form.BufferTokens, Name = _form.Name ?? "",
+        };
+        try
+        {
+            var job = await Jobs.EnqueueAsync(SaeTrainingJob.KindName, JsonSerializer.Serialize(request, new JsonSerializerOptions(JsonSerializerDefaults.Web)),
+                user.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value);
+            Navigation.NavigateTo($"jobs/{job.Id}");
+        }
+        catch (JobValidationException e)
+        {
+            _errors = e.Errors;
+        }
+    }
+
+    public void Dispose() => _subscription?.Dispose();
+
+    private sealed class TrainingForm
+    {
+        public string Model { get; set; } = "models/demo-gpt2";
+        public string Corpus { get; set; } = "data/corpora/sotu";
+        public string Hook { get; set; } = "";
+        public string Arch { get; set; } = "topk";
+        public int Latents { get; set; } = 4096;
+        public int K { get; set; } = 32;
+        public double L1 { get; set; } = 5;
+        public long Tokens { get; set; } = 2_000_000;
+        public int BatchSize { get; set; } = 4096;
+        public double LearningRate { get; set; } = 4e-4;
+        public int BufferTokens { get; set; } = 1 << 16;
+        public string? Name { get; set; }
+    }
+}

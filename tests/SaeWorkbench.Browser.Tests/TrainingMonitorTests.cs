@@ -1,0 +1,48 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using SaeWorkbench.Web.Tests;
+
+namespace SaeWorkbench.Browser.Tests;
+
+public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<BrowserHost>
+{
+    [Fact]
+    public async Task Training_a_dictionary_from_the_form_shows_live_charts_and_lists_the_result()
+    {
+        var (model, corpus) = TinyWorld.Create(Directory.CreateTempSubdirectory("wb-tiny-").FullName);
+        var page = await host.NewPageAsync();
+        await page.GotoAsync("account/register");
+        await page.FillAsync("#username", "marie");
+        await page.FillAsync("#password", "curie1867");
+        await page.FillAsync("#confirm", "curie1867");
+        await page.ClickAsync("[data-testid=register-submit]");
+        await page.Locator("[data-testid=presence] [data-user='marie']").WaitForAsync();
+
+        await page.ClickAsync("a[href='dictionaries']");
+        await page.GetByLabel("Model folder (Hugging Face GPT-2 layout)").FillAsync(model);
+        await page.GetByLabel("Corpus folder (.txt / .jsonl)").FillAsync(corpus);
+        await page.GetByLabel("Corpus folder (.txt / .jsonl)").PressAsync("Tab");
+        await page.GetByText("d_model 16").WaitForAsync();
+        await page.GetByLabel("Latents").FillAsync("64");
+        await page.GetByLabel("k", new() { Exact = true }).FillAsync("4");
+        await page.GetByLabel("Training tokens").FillAsync("20480");
+        await page.GetByLabel("Batch size (tokens)").FillAsync("128");
+        await page.GetByLabel("Learning rate").FillAsync("0.003");
+        await page.GetByLabel("Shuffle buffer (tokens)").FillAsync("2048");
+        await page.GetByLabel("Shuffle buffer (tokens)").PressAsync("Tab");
+        await page.ClickAsync("[data-testid=start-training]");
+        await page.WaitForURLAsync(new Regex("/jobs/\\d+$"));
+
+        // The L0 chart gains points while the job runs (pushed through the event bus, no reload).
+        var chart = page.Locator("[data-testid=chart-l0]");
+        await chart.WaitForAsync(new() { Timeout = 60_000 });
+        await page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=chart-l0]').dataset.points) >= 3", null, new() { Timeout = 90_000 });
+        await BrowserHost.ScreenshotAsync(page, "06-training-monitor");
+        await page.Locator("[data-testid=job-state]", new() { HasText = "Succeeded" }).WaitForAsync(new() { Timeout = 120_000 });
+
+        await page.ClickAsync("a[href='dictionaries']");
+        var table = page.Locator("[data-testid=dictionaries-table]");
+        await table.GetByText("blocks.1.hook_resid_post", new() { Exact = true }).WaitForAsync();
+        await BrowserHost.ScreenshotAsync(page, "07-dictionaries");
+    }
+}
