@@ -20,6 +20,7 @@ public static class ResearchServiceCollectionExtensions
         services.TryAddSingleton<SaeWorkbench.Research.Dictionaries.DictionaryRegistry>();
         services.AddJobKind<SaeWorkbench.Research.Dictionaries.SaeTrainingJob>();
         services.TryAddSingleton<SaeWorkbench.Research.Dictionaries.ModelFolders>();
+        services.TryAddSingleton<SaeWorkbench.Research.Demo.DemoWorkspace>();
         return services;
     }
 

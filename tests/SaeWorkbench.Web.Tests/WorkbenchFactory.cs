@@ -8,7 +8,7 @@ using SaeWorkbench.Research.Accounts;
 namespace SaeWorkbench.Web.Tests;
 
 /// <summary>The real host on a throw-away data directory (its own SQLite file).</summary>
-public sealed partial class WorkbenchFactory : WebApplicationFactory<Program>
+public partial class WorkbenchFactory : WebApplicationFactory<Program>
 {
     public string DataDirectory { get; }
 

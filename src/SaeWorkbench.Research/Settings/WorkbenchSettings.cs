@@ -10,6 +10,9 @@ public sealed class WorkbenchSettings
 
     /// <summary>Seed and run the demo pipeline at first start.</summary>
     public bool SeedDemo { get; set; } = true;
+
+    /// <summary>The demo model folder (Hugging Face layout); relative paths are under the content root.</summary>
+    public string DemoModel { get; set; } = "models/demo-gpt2";
 }
 
 public sealed class JobSettings

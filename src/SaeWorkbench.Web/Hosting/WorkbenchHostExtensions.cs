@@ -50,6 +50,8 @@ public static class WorkbenchHostExtensions
         await db.MigrateWorkbenchDatabaseAsync();
         await scope.ServiceProvider.GetRequiredService<SaeWorkbench.Research.Accounts.AccountService>().EnsureRolesAsync();
         logger.LogInformation("Content root {ContentRoot}; data directory {DataDirectory}", paths.ContentRoot, paths.DataDirectory);
+        if (app.Services.GetRequiredService<WorkbenchSettings>().SeedDemo)
+            await app.Services.GetRequiredService<SaeWorkbench.Research.Demo.DemoWorkspace>().SeedAsync();
     }
 
     public static WebApplication UseWorkbench(this WebApplication app)
