@@ -21,6 +21,7 @@ public static class ResearchServiceCollectionExtensions
         services.AddJobKind<SaeWorkbench.Research.Dictionaries.SaeTrainingJob>();
         services.TryAddSingleton<SaeWorkbench.Research.Dictionaries.ModelFolders>();
         services.TryAddSingleton<SaeWorkbench.Research.Demo.DemoWorkspace>();
+        services.TryAddSingleton<SaeWorkbench.Research.Features.FeatureCatalog>();
         return services;
     }
 

@@ -44,5 +44,27 @@ public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<Brows
         var table = page.Locator("[data-testid=dictionaries-table]");
         await table.GetByText("blocks.1.hook_resid_post", new() { Exact = true }).WaitForAsync();
         await BrowserHost.ScreenshotAsync(page, "07-dictionaries");
+
+        // Browse its latents: alive ones, densest first; the URL holds the view.
+        await page.ClickAsync("a[href='features']");
+        await page.Locator("a[href$='/features']").First.ClickAsync();
+        await page.Locator("[data-testid=feature-table]").WaitForAsync();
+        var id = Regex.Match(page.Url, "dictionaries/(\\d+)/features").Groups[1].Value;
+        await page.GotoAsync($"dictionaries/{id}/features?sort=density&desc=true&dead=false");
+        var firstRow = page.Locator("[data-testid=feature-table] tbody tr").First;
+        var first = int.Parse(await firstRow.GetAttributeAsync("data-index") ?? "-1");
+        var second = int.Parse(await page.Locator("[data-testid=feature-table] tbody tr").Nth(1).GetAttributeAsync("data-index") ?? "-1");
+        await BrowserHost.ScreenshotAsync(page, "08-feature-list");
+        await firstRow.Locator("a").ClickAsync();
+        await page.Locator("[data-testid=feature-title]", new() { HasText = $"#{first}" }).WaitForAsync();
+        Assert.Contains("sort=density", page.Url);
+        await page.Keyboard.PressAsync("j");
+        await page.WaitForURLAsync(new Regex($"/features/{second}\\?"));
+        await page.Locator("[data-testid=feature-title]", new() { HasText = $"#{second}" }).WaitForAsync();
+        await page.Keyboard.PressAsync("k");
+        await page.WaitForURLAsync(new Regex($"/features/{first}\\?"));
+        await page.Keyboard.PressAsync("?");
+        await page.Locator("#keyboard-help[open]").WaitForAsync();
+        await BrowserHost.ScreenshotAsync(page, "09-feature-page-help");
     }
 }

@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using SaeWorkbench.Data;
+using SaeWorkbench.Data.Dictionaries;
+using SaeWorkbench.Research.Features;
+
+namespace SaeWorkbench.Web.Components.Pages.Features;
+
+/// <summary>
+/// One latent at a stable URL, prerendered on the server. j/k move through the list it was opened from (the list's
+/// filters and sort travel in the query string).
+/// </summary>
+public partial class LatentPage
+{
+    private Latent? _latent;
+    private string? _prevHref;
+    private string? _nextHref;
+    private string _queryString = "";
+
+    [Parameter] public long DictionaryId { get; set; }
+    [Parameter] public int Index { get; set; }
+    [Inject] private IDbContextFactory<WorkbenchDbContext> DbFactory { get; set; } = default!;
+    [Inject] private FeatureCatalog Catalog { get; set; } = default!;
+    [Inject] private NavigationManager Navigation { get; set; } = default!;
+
+    protected override async Task OnParametersSetAsync()
+    {
+        await using var db = await DbFactory.CreateDbContextAsync();
+        _latent = await db.Latents.AsNoTracking().FirstOrDefaultAsync(l => l.DictionaryId == DictionaryId && l.Index == Index);
+        var uri = Navigation.ToAbsoluteUri(Navigation.Uri);
+        var query = FeatureQuery.Parse(QueryHelpers.ParseQuery(uri.Query).ToDictionary(kv => kv.Key, kv => (string?)kv.Value.ToString()));
+        _queryString = query with { Page = 0 } is var q ? q.ToQueryString() : "";
+        var order = await Catalog.IndicesAsync(DictionaryId, query);
+        var position = order is List<int> list ? list.IndexOf(Index) : order.ToList().IndexOf(Index);
+        _prevHref = position > 0 ? Href(order[position - 1]) : null;
+        _nextHref = position >= 0 && position + 1 < order.Count ? Href(order[position + 1]) : null;
+    }
+
+    private string Href(int index) => $"dictionaries/{DictionaryId}/features/{index}{_queryString}";
+}

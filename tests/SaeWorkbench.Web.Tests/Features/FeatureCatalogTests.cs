@@ -1,0 +1,123 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SaeWorkbench.Data;
+using SaeWorkbench.Data.Accounts;
+using SaeWorkbench.Data.Dictionaries;
+using SaeWorkbench.Data.Labelling;
+using SaeWorkbench.Research.Features;
+
+namespace SaeWorkbench.Web.Tests.Features;
+
+public sealed class FeatureCatalogTests : IClassFixture<FeatureCatalogTests.Fixture>
+{
+    public sealed class Fixture : IAsyncLifetime
+    {
+        public WorkbenchFactory Factory { get; } = new();
+        public long DictionaryId { get; private set; }
+        public List<Latent> Latents { get; } = [];
+        public HashSet<int> DescribedAsDates { get; } = [];
+
+        public async Task InitializeAsync()
+        {
+            var db = Factory.Services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>();
+            await using var ctx = await db.CreateDbContextAsync();
+            var user = new WorkbenchUser { UserName = "u" };
+            ctx.Users.Add(user);
+            var d = new SaeDictionary { Name = "d", ModelName = "m", HookName = "h", Architecture = "topk", DIn = 8, DSae = 600, SaePath = "/x" };
+            ctx.Dictionaries.Add(d);
+            await ctx.SaveChangesAsync();
+            DictionaryId = d.Id;
+            var random = new Random(5);
+            string[] tags = ["syntax", "entity", "topic/semantic"];
+            for (var i = 0; i < 600; i++)
+            {
+                var dead = i % 17 == 0;
+                var density = dead ? 0 : Math.Pow(10, -4 + 4 * random.NextDouble());
+                var labelled = i % 5 == 0;
+                Latents.Add(new Latent
+                {
+                    DictionaryId = d.Id, Index = i, Density = density, IsDead = dead, MaxActivation = dead ? 0 : 10 * random.NextDouble(),
+                    LabelStatus = labelled ? (i % 10 == 0 ? LabelStatus.Accepted : LabelStatus.Proposed) : LabelStatus.Unlabelled,
+                    ConsensusLabel = labelled ? $"label {i} {(i % 3 == 0 ? "numbers" : "words")}" : null,
+                    ConsensusTag = labelled ? tags[i % 3] : null,
+                });
+            }
+            ctx.Latents.AddRange(Latents);
+            await ctx.SaveChangesAsync();
+            // Interpretations that are not the consensus are searched too.
+            foreach (var i in new[] { 7, 8, 9 })
+            {
+                ctx.Interpretations.Add(new Interpretation { LatentId = Latents[i].Id, AuthorId = user.Id, Label = "years", Description = "fires on **dates** like 1865" });
+                DescribedAsDates.Add(i);
+            }
+            ctx.Interpretations.Add(new Interpretation { LatentId = Latents[11].Id, AuthorId = user.Id, Label = "deleted", Description = "dates", IsDeleted = true });
+            await ctx.SaveChangesAsync();
+        }
+
+        public Task DisposeAsync()
+        {
+            Factory.Dispose();
+            return Task.CompletedTask;
+        }
+    }
+
+    private readonly Fixture _f;
+    private readonly FeatureCatalog _catalog;
+
+    public FeatureCatalogTests(Fixture f)
+    {
+        _f = f;
+        _catalog = f.Factory.Services.GetRequiredService<FeatureCatalog>();
+    }
+
+    [Fact]
+    public async Task Filters_and_sort_match_a_brute_force_query()
+    {
+        var query = new FeatureQuery { Dead = false, MinDensity = 0.001, MaxDensity = 0.5, Sort = FeatureSort.Density, Descending = true, PageSize = 20, Page = 2 };
+        var page = await _catalog.QueryAsync(_f.DictionaryId, query);
+        var expected = _f.Latents.Where(l => !l.IsDead && l.Density >= 0.001 && l.Density <= 0.5)
+            .OrderByDescending(l => l.Density).ThenBy(l => l.Index).ToList();
+        Assert.Equal(expected.Count, page.Total);
+        Assert.Equal(expected.Skip(40).Take(20).Select(l => l.Index), page.Rows.Select(r => r.Index));
+    }
+
+    [Fact]
+    public async Task Dense_dead_tag_and_status_filters_match_brute_force()
+    {
+        var dense = await _catalog.QueryAsync(_f.DictionaryId, new FeatureQuery { Dense = true, PageSize = 200 });
+        Assert.Equal(_f.Latents.Count(l => l.Density > 0.1), dense.Total);
+        var dead = await _catalog.QueryAsync(_f.DictionaryId, new FeatureQuery { Dead = true, PageSize = 200 });
+        Assert.Equal(_f.Latents.Where(l => l.IsDead).Select(l => l.Index), dead.Rows.Select(r => r.Index));
+        var tagged = await _catalog.QueryAsync(_f.DictionaryId, new FeatureQuery { Tag = "entity", Status = LabelStatus.Accepted, PageSize = 200 });
+        Assert.Equal(_f.Latents.Where(l => l.ConsensusTag == "entity" && l.LabelStatus == LabelStatus.Accepted).Select(l => l.Index), tagged.Rows.Select(r => r.Index));
+    }
+
+    [Fact]
+    public async Task Search_finds_consensus_labels_and_live_interpretations_but_not_deleted_ones()
+    {
+        var numbers = await _catalog.QueryAsync(_f.DictionaryId, new FeatureQuery { Search = "NUMBERS", PageSize = 200 });
+        Assert.Equal(_f.Latents.Where(l => l.ConsensusLabel?.Contains("numbers") == true).Select(l => l.Index), numbers.Rows.Select(r => r.Index));
+        var dates = await _catalog.QueryAsync(_f.DictionaryId, new FeatureQuery { Search = "dates" });
+        Assert.Equal(_f.DescribedAsDates.Order(), dates.Rows.Select(r => r.Index));
+        var wildcard = await _catalog.QueryAsync(_f.DictionaryId, new FeatureQuery { Search = "%" });
+        Assert.Equal(0, wildcard.Total);
+    }
+
+    [Fact]
+    public async Task Navigation_indices_follow_the_list_order()
+    {
+        var query = new FeatureQuery { Sort = FeatureSort.MaxActivation, Descending = true, Dead = false };
+        var indices = await _catalog.IndicesAsync(_f.DictionaryId, query);
+        Assert.Equal(_f.Latents.Where(l => !l.IsDead).OrderByDescending(l => l.MaxActivation).ThenBy(l => l.Index).Select(l => l.Index), indices);
+    }
+
+    [Fact]
+    public void Query_round_trips_through_the_url()
+    {
+        var query = new FeatureQuery { Search = "a b&c", Sort = FeatureSort.Density, Descending = true, Dead = false, MinDensity = 1e-5, Tag = "syntax", Status = LabelStatus.Proposed, Page = 3, PageSize = 100 };
+        var url = query.ToQueryString();
+        var parsed = FeatureQuery.Parse(url.TrimStart('?').Split('&').Select(p => p.Split('=')).ToDictionary(p => p[0], p => (string?)Uri.UnescapeDataString(p[1])));
+        Assert.Equal(query, parsed);
+        Assert.Equal(new FeatureQuery(), FeatureQuery.Parse(new Dictionary<string, string?> { ["sort"] = "bogus", ["page"] = "-4", ["minDensity"] = "NaN" }));
+    }
+}
