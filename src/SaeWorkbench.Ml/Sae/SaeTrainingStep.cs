@@ -34,20 +34,18 @@ public static class SaeTrainingStep
     {
         var batch = x.shape[0];
         var m = s.Config.Latents;
-        var (rawVals, idx) = pre.topk(s.Config.K, dim: 1, largest: true, sorted: false); // [B, k]
+        var (rawVals, idx) = SparseLatents.TopKRaw(pre, s.Config.K);                     // [B, k]
         var active = rawVals > 0;
         var vals = nn.functional.relu(rawVals);
-        var xHat = SparseLatents.Decode(idx, vals, s.WDec, out var rows) + s.BDec;        // [B, d]
+        var xHat = SparseLatents.Decode(idx, vals, s.WDec) + s.BDec;                     // [B, d]
         var err = xHat - x;
         var mse = err.square().sum(1).mean();
         var g = err * (2.0 / batch);                                                      // dL/dx̂
 
-        var gWDec = zeros(m, s.DIn);
-        SparseLatents.AddOuterProducts(gWDec, idx, vals, g);
+        var gWDec = SparseLatents.TransposedProduct(idx, vals, g, m);                     // [m, d]
         var gBDec = g.sum(dim: 0);
-        var dVals = SparseLatents.GatherDot(rows, g) * active;                            // dL/dpre at idx
-        var gWEncT = zeros(m, s.DIn);                                                      // W_enc gradient, transposed
-        SparseLatents.AddOuterProducts(gWEncT, idx, dVals, xc);
+        var dVals = SparseLatents.GatherDot(idx, s.WDec, g) * active;                     // dL/dpre at idx, [B, k]
+        var gWEncT = SparseLatents.TransposedProduct(idx, dVals, xc, m);                  // W_enc gradient, transposed
         var gBEnc = zeros(m).index_add_(0, idx.reshape(-1), dVals.reshape(-1), 1);
 
         var fired = zeros(m, dtype: @bool).index_fill_(0, idx.masked_select(active), true);
@@ -154,15 +152,15 @@ public static class SaeTrainingStep
         var residual = x - xHat;
         var deadPre = pre.masked_fill(dead.logical_not(), double.NegativeInfinity);
         var (auxVals, auxIdx) = deadPre.topk(kAux, dim: 1, largest: true, sorted: false);
-        var auxHat = SparseLatents.Decode(auxIdx, auxVals, s.WDec, out var rows) + s.BDec;
+        var auxHat = SparseLatents.Decode(auxIdx, auxVals, s.WDec) + s.BDec;
         var auxErr = auxHat - residual;
         var coef = s.Config.AuxKCoefficient * scale;
         var loss = auxErr.square().sum(1).mean() * coef;
         var g = auxErr * (2.0 * coef / batch);
-        SparseLatents.AddOuterProducts(gWDec, auxIdx, auxVals, g);
+        gWDec.add_(SparseLatents.TransposedProduct(auxIdx, auxVals, g, s.Config.Latents));
         gBDec.add_(g.sum(dim: 0));
-        var dVals = SparseLatents.GatherDot(rows, g);                           // no ReLU on aux latents (SAELens)
-        SparseLatents.AddOuterProducts(gWEncT, auxIdx, dVals, xc);
+        var dVals = SparseLatents.GatherDot(auxIdx, s.WDec, g);                 // no ReLU on aux latents (SAELens)
+        gWEncT.add_(SparseLatents.TransposedProduct(auxIdx, dVals, xc, s.Config.Latents));
         gBEnc.index_add_(0, auxIdx.reshape(-1), dVals.reshape(-1), 1);
         return loss;
     }
