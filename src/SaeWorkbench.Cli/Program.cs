@@ -1,4 +1,6 @@
 using System.CommandLine;
+using SaeWorkbench.Cli.Commands;
 
 var root = new RootCommand("SaeWorkbench command line: the workbench's jobs, headless.");
+SaeCommands.AddTo(root);
 return root.Parse(args).Invoke();
