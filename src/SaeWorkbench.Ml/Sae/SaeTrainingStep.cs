@@ -129,9 +129,9 @@ public static class SaeTrainingStep
         grads["b_enc"] = gBEnc;
         grads["W_dec"] = gWDec;
         grads["b_dec"] = gBDec;
-        var active = f > 0;
-        var fired = active.any(0);
-        var l0 = active.sum().to(float32) / batch;
+        // gate is exactly f > 0 for all three: ReLU's pre > 0, JumpReLU's pre > θ > 0, BatchTopK's kept positives.
+        var fired = gate.any(0);
+        var l0 = gate.sum().to(float32) / batch;
         return new SaeStepResult(mse + sparsity + aux, mse, sparsity, aux, l0, Fvu(x, err), grads, fired, smallestKept);
     }
 
@@ -152,7 +152,7 @@ public static class SaeTrainingStep
         var batch = x.shape[0];
         var residual = x - xHat;
         var deadPre = pre.masked_fill(dead.logical_not(), double.NegativeInfinity);
-        var (auxVals, auxIdx) = deadPre.topk(kAux, dim: 1, largest: true, sorted: false);
+        var (auxVals, auxIdx) = SparseLatents.TopKRaw(deadPre, kAux);
         var auxHat = SparseLatents.Decode(auxIdx, auxVals, s.WDec) + s.BDec;
         var auxErr = auxHat - residual;
         var coef = s.Config.AuxKCoefficient * scale;
