@@ -36,7 +36,9 @@ public static class SparseLatents
 
     private static void ParallelChunks(int count, Action<int, int> body)
     {
-        var threads = Math.Max(1, Math.Min(torch.get_num_threads(), count));
+        // Small problems run inline: waking pool threads costs more than it saves, most of all on a loaded machine.
+        const int minPerThread = 512;
+        var threads = Math.Max(1, Math.Min(torch.get_num_threads(), count / minPerThread));
         var chunk = (count + threads - 1) / threads;
         if (threads == 1) { body(0, count); return; }
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads },
