@@ -63,6 +63,12 @@ public static class SaeOptimizer
         var bias2 = 1 - Math.Pow(cfg.AdamBeta2, t);
         foreach (var (name, p) in state.Parameters)
         {
+            if (FusedAdam.Supports(p, grads[name], state.AdamFirstMoment[name], state.AdamSecondMoment[name]))
+            {
+                FusedAdam.Step(p, grads[name], state.AdamFirstMoment[name], state.AdamSecondMoment[name],
+                    (float)cfg.AdamBeta1, (float)cfg.AdamBeta2, (float)(lr / bias1), (float)(1 / Math.Sqrt(bias2)), (float)AdamEpsilon);
+                continue;
+            }
             var g = grads[name];
             var m = state.AdamFirstMoment[name];
             var v = state.AdamSecondMoment[name];

@@ -34,23 +34,21 @@ public static class SaeTrainingStep
     {
         var batch = x.shape[0];
         var m = s.Config.Latents;
-        var (rawVals, idx) = pre.topk(s.Config.K, dim: 1, largest: true, sorted: false); // [B, k]
+        var (rawVals, idx) = SparseLatents.TopKRaw(pre, s.Config.K);                     // [B, k]
         var active = rawVals > 0;
         var vals = nn.functional.relu(rawVals);
-        var xHat = SparseLatents.Decode(idx, vals, s.WDec, out var rows) + s.BDec;        // [B, d]
+        var xHat = SparseLatents.Decode(idx, vals, s.WDec) + s.BDec;                     // [B, d]
         var err = xHat - x;
         var mse = err.square().sum(1).mean();
         var g = err * (2.0 / batch);                                                      // dL/dx̂
 
-        var gWDec = zeros(m, s.DIn);
-        SparseLatents.AddOuterProducts(gWDec, idx, vals, g);
+        var gWDec = SparseLatents.TransposedProduct(idx, vals, g, m);                     // [m, d]
         var gBDec = g.sum(dim: 0);
-        var dVals = SparseLatents.GatherDot(rows, g) * active;                            // dL/dpre at idx
-        var gWEncT = zeros(m, s.DIn);                                                      // W_enc gradient, transposed
-        SparseLatents.AddOuterProducts(gWEncT, idx, dVals, xc);
+        var dVals = SparseLatents.GatherDot(idx, s.WDec, g) * active;                     // dL/dpre at idx, [B, k]
+        var gWEncT = SparseLatents.TransposedProduct(idx, dVals, xc, m);                  // W_enc gradient, transposed
         var gBEnc = zeros(m).index_add_(0, idx.reshape(-1), dVals.reshape(-1), 1);
 
-        var fired = zeros(m, dtype: @bool).index_fill_(0, idx.masked_select(active), true);
+        var fired = zeros(m).index_add_(0, idx.reshape(-1), active.reshape(-1).to(float32), 1) > 0;
         var aux = AuxK(s, x, xHat, pre, gWDec, gWEncT, gBEnc, gBDec, xc);
         FinishEncoderBiasGradients(s, gBEnc, gBDec);
         var grads = new Dictionary<string, Tensor>
@@ -65,18 +63,18 @@ public static class SaeTrainingStep
     {
         var cfg = s.Config;
         var batch = x.shape[0];
-        Tensor f, gate;                    // gate: ∂f/∂pre (0/1)
+        Tensor f, gate;                    // gate: ∂f/∂pre (bool)
         Tensor? smallestKept = null;
         Tensor? theta = null;
         switch (cfg.Architecture)
         {
             case SaeArchitecture.Relu:
-                gate = (pre > 0).to(float32);
-                f = pre * gate;
+                f = nn.functional.relu(pre);
+                gate = f > 0;
                 break;
             case SaeArchitecture.JumpRelu:
                 theta = s.LogThreshold!.exp();                                  // θ = exp(log θ)
-                gate = (pre > theta).to(float32);
+                gate = pre > theta;
                 f = pre * gate;
                 break;
             case SaeArchitecture.BatchTopK:
@@ -84,7 +82,7 @@ public static class SaeTrainingStep
                 // k·B largest of ReLU(pre) over the whole batch (Bussmann et al. 2024).
                 var relu = nn.functional.relu(pre);
                 var (kept, flatIdx) = relu.reshape(-1).topk((int)Math.Min(cfg.K * batch, relu.NumberOfElements), sorted: false);
-                gate = zeros(relu.NumberOfElements).index_fill_(0, flatIdx.masked_select(kept > 0), 1.0).view(pre.shape);
+                gate = zeros(relu.NumberOfElements, dtype: @bool).index_fill_(0, flatIdx.masked_select(kept > 0), true).view(pre.shape);
                 f = relu * gate;
                 var positive = kept.masked_select(kept > 0);
                 smallestKept = positive.NumberOfElements > 0 ? positive.min() : zeros(Array.Empty<long>());
@@ -107,10 +105,9 @@ public static class SaeTrainingStep
             var norms = s.WDec.norm(dim: 1);                                         // [m]
             var fSum = f.sum(dim: 0);                                                // [m]
             sparsity = (fSum * norms).sum() * (lambda / batch);
-            df = df + norms * (lambda / batch);
+            df.add_(norms * (lambda / batch));
             gWDec = gWDec + s.WDec * (fSum / norms * (lambda / batch)).unsqueeze(1);
         }
-        var dPre = df * gate;
         if (cfg.Architecture == SaeArchitecture.JumpRelu)
         {
             var eps = cfg.JumpReluBandwidth;
@@ -118,9 +115,10 @@ public static class SaeTrainingStep
             var rect = ((u > -0.5) & (u < 0.5)).to(float32);                  // rectangle kernel
             // ∂f/∂θ = −(θ/ε)·rect((pre−θ)/ε);  ∂(λ·ΣH)/∂θ = −(λ/ε)·rect (SCIENCE.md §2), mean over tokens.
             var gTheta = -(theta! / eps) * (df * rect).sum(dim: 0) - (lambda / (eps * batch)) * rect.sum(dim: 0);
-            sparsity = gate.sum() * (lambda / batch);
+            sparsity = gate.sum().to(float32) * (lambda / batch);
             grads["log_threshold"] = gTheta * theta!;                           // chain rule through θ = exp(log θ)
         }
+        var dPre = df.mul_(gate);                                               // ∂L/∂pre (df is not needed after)
         var gBEnc = dPre.sum(dim: 0);
         var gWEncT = mm(dPre.t(), xc);                                          // [m, d]
         var aux = cfg.Architecture == SaeArchitecture.BatchTopK
@@ -131,8 +129,9 @@ public static class SaeTrainingStep
         grads["b_enc"] = gBEnc;
         grads["W_dec"] = gWDec;
         grads["b_dec"] = gBDec;
-        var fired = (f > 0).any(0);
-        var l0 = (f > 0).sum(1).to(float32).mean();
+        // gate is exactly f > 0 for all three: ReLU's pre > 0, JumpReLU's pre > θ > 0, BatchTopK's kept positives.
+        var fired = gate.any(0);
+        var l0 = gate.sum().to(float32) / batch;
         return new SaeStepResult(mse + sparsity + aux, mse, sparsity, aux, l0, Fvu(x, err), grads, fired, smallestKept);
     }
 
@@ -153,16 +152,16 @@ public static class SaeTrainingStep
         var batch = x.shape[0];
         var residual = x - xHat;
         var deadPre = pre.masked_fill(dead.logical_not(), double.NegativeInfinity);
-        var (auxVals, auxIdx) = deadPre.topk(kAux, dim: 1, largest: true, sorted: false);
-        var auxHat = SparseLatents.Decode(auxIdx, auxVals, s.WDec, out var rows) + s.BDec;
+        var (auxVals, auxIdx) = SparseLatents.TopKRaw(deadPre, kAux);
+        var auxHat = SparseLatents.Decode(auxIdx, auxVals, s.WDec) + s.BDec;
         var auxErr = auxHat - residual;
         var coef = s.Config.AuxKCoefficient * scale;
         var loss = auxErr.square().sum(1).mean() * coef;
         var g = auxErr * (2.0 * coef / batch);
-        SparseLatents.AddOuterProducts(gWDec, auxIdx, auxVals, g);
+        gWDec.add_(SparseLatents.TransposedProduct(auxIdx, auxVals, g, s.Config.Latents));
         gBDec.add_(g.sum(dim: 0));
-        var dVals = SparseLatents.GatherDot(rows, g);                           // no ReLU on aux latents (SAELens)
-        SparseLatents.AddOuterProducts(gWEncT, auxIdx, dVals, xc);
+        var dVals = SparseLatents.GatherDot(auxIdx, s.WDec, g);                 // no ReLU on aux latents (SAELens)
+        gWEncT.add_(SparseLatents.TransposedProduct(auxIdx, dVals, xc, s.Config.Latents));
         gBEnc.index_add_(0, auxIdx.reshape(-1), dVals.reshape(-1), 1);
         return loss;
     }
@@ -172,6 +171,11 @@ public static class SaeTrainingStep
         gBDec.sub_(s.WEnc.mv(gBEnc));
 
     /// <summary>Batch FVU, centred on the batch mean (SCIENCE.md §4).</summary>
-    private static Tensor Fvu(Tensor x, Tensor err) =>
-        err.square().sum() / (x - x.mean(new long[] { 0 }, keepdim: true)).square().sum().clamp_min(1e-30);
+    private static Tensor Fvu(Tensor x, Tensor err)
+    {
+        // Σ‖x − x̄‖² = Σ‖x‖² − B‖x̄‖², without a centred copy of the batch.
+        var batch = x.shape[0];
+        var centred = x.square().sum() - x.sum(dim: 0).square().sum() / batch;
+        return err.square().sum() / centred.clamp_min(1e-30);
+    }
 }

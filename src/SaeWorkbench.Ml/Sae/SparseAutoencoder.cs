@@ -94,7 +94,7 @@ public sealed class SparseAutoencoder : IDisposable
         if (Architecture == SaeArchitecture.TopK)
         {
             var (vals, idx) = SparseLatents.TopK(PreActivation(flat), K);
-            xHat = SparseLatents.Decode(idx, vals, WDec, out _) + BDec;
+            xHat = SparseLatents.Decode(idx, vals, WDec) + BDec;
         }
         else xHat = Decode(Encode(flat));
         return xHat.reshape(x.shape).MoveToOuterDisposeScope();
