@@ -1,8 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SaeWorkbench.Research.Accounts;
+using SaeWorkbench.Research.Audit;
 using SaeWorkbench.Research.Events;
 using SaeWorkbench.Research.Jobs;
+using SaeWorkbench.Research.Labelling.Services;
 
 namespace SaeWorkbench.Research;
 
@@ -17,6 +19,11 @@ public static class ResearchServiceCollectionExtensions
         services.TryAddScoped<AccountService>();
         services.TryAddSingleton<UserPreferences>();
         services.AddJobKind<SelfCheckJob>();
+        // Labelling (issue 7): one transaction runner (it holds the SQLite writer gate), the service, audit, API tokens.
+        services.TryAddSingleton<LabellingTransactions>();
+        services.TryAddSingleton<LabellingService>();
+        services.TryAddSingleton<AuditQueryService>();
+        services.TryAddSingleton<ApiTokenService>();
         return services;
     }
 
