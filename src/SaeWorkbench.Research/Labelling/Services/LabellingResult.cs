@@ -19,6 +19,9 @@ public sealed record LabellingResult<T>(LabellingOutcome Outcome, T? Value, Vali
 
     public static LabellingResult<T> Ok(T value) => new(LabellingOutcome.Ok, value, ValidationResult.Valid);
 
+    /// <summary>The same outcome with the value mapped (used to render views after the write's transaction, not inside it).</summary>
+    public LabellingResult<TOut> Map<TOut>(Func<T, TOut> map) => new(Outcome, Succeeded ? map(Value!) : default, Validation, Conflict);
+
     public static LabellingResult<T> NotFound(string what) =>
         new(LabellingOutcome.NotFound, default, ValidationResult.Fail("id", $"{what} was not found."));
 

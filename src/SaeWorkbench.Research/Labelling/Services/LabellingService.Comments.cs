@@ -20,17 +20,17 @@ public sealed partial class LabellingService
         var comment = valid.Value!;
         var mentioned = comment.MentionedUserNames.Select(n => n.ToUpperInvariant()).ToList();
 
-        return await transactions.RunAsync(async (w, ct) =>
+        var added = await transactions.RunAsync(async (w, ct) =>
         {
             var latent = await w.Db.Latents.AsNoTracking().FirstOrDefaultAsync(l => l.Id == latentId, ct);
-            if (latent is null) return LabellingResult<CommentView>.NotFound($"Latent {latentId}");
+            if (latent is null) return LabellingResult<DataLabelling.Comment>.NotFound($"Latent {latentId}");
             if (interpretationId is { } iid)
             {
                 var target = await w.Db.Interpretations.AsNoTracking().Where(i => i.Id == iid && i.LatentId == latentId)
                     .Select(i => new { i.IsDeleted }).FirstOrDefaultAsync(ct);
-                if (target is null) return LabellingResult<CommentView>.NotFound($"Interpretation {iid} of latent {latentId}");
+                if (target is null) return LabellingResult<DataLabelling.Comment>.NotFound($"Interpretation {iid} of latent {latentId}");
                 if (target.IsDeleted)
-                    return LabellingResult<CommentView>.Refused(ValidationResult.Fail("interpretationId", "This interpretation was deleted; comment on the latent instead."));
+                    return LabellingResult<DataLabelling.Comment>.Refused(ValidationResult.Fail("interpretationId", "This interpretation was deleted; comment on the latent instead."));
             }
 
             var row = new DataLabelling.Comment
@@ -55,7 +55,8 @@ public sealed partial class LabellingService
             await w.Db.SaveChangesAsync(ct);
             w.Publish(new CommentAdded(latentId, interpretationId, row.Id, actor.UserId));
             foreach (var n in notifications) w.Publish(new NotificationCreated(n.UserId, n.Id, n.Text, n.Link));
-            return LabellingResult<CommentView>.Ok(View(row, actor.UserName));
+            return LabellingResult<DataLabelling.Comment>.Ok(row);
         }, ct);
+        return added.Map(c => View(c, actor.UserName));
     }
 }

@@ -16,9 +16,9 @@ public sealed partial class LabellingService
         if (!valid.IsValid) return LabellingResult<InterpretationView>.Refused(valid.Validation);
         var v = valid.Value!;
 
-        return await transactions.RunAsync(async (w, ct) =>
+        var created = await transactions.RunAsync(async (w, ct) =>
         {
-            if (!await w.Db.Latents.AnyAsync(l => l.Id == latentId, ct)) return LabellingResult<InterpretationView>.NotFound($"Latent {latentId}");
+            if (!await w.Db.Latents.AnyAsync(l => l.Id == latentId, ct)) return LabellingResult<DataLabelling.Interpretation>.NotFound($"Latent {latentId}");
             var i = new DataLabelling.Interpretation
             {
                 LatentId = latentId, AuthorId = actor.UserId, Label = v.Label, Description = v.Description, Tag = v.Tag,
@@ -31,8 +31,9 @@ public sealed partial class LabellingService
             await w.Db.SaveChangesAsync(ct);
             await RecomputeConsensusAsync(w, latentId, ct);
             w.Publish(new InterpretationCreated(latentId, i.Id, actor.UserId));
-            return LabellingResult<InterpretationView>.Ok(View(i, actor.UserName, null));
+            return LabellingResult<DataLabelling.Interpretation>.Ok(i);
         }, ct);
+        return created.Map(i => View(i, actor.UserName, null));
     }
 
     /// <summary>
@@ -48,28 +49,28 @@ public sealed partial class LabellingService
         if (!valid.IsValid) return LabellingResult<EditOutcomeView>.Refused(valid.Validation);
         var proposed = valid.Value!;
 
-        return await transactions.RunAsync(async (w, ct) =>
+        var edited = await transactions.RunAsync(async (w, ct) =>
         {
             var i = await w.Db.Interpretations.FirstOrDefaultAsync(x => x.Id == interpretationId, ct);
-            if (i is null) return LabellingResult<EditOutcomeView>.NotFound($"Interpretation {interpretationId}");
+            if (i is null) return LabellingResult<(string, DataLabelling.Interpretation)>.NotFound($"Interpretation {interpretationId}");
             if (!Permissions.CanEditInterpretation(actor.Role, actor.UserId, i.AuthorId))
-                return new LabellingResult<EditOutcomeView>(LabellingOutcome.Forbidden, null,
+                return new LabellingResult<(string, DataLabelling.Interpretation)>(LabellingOutcome.Forbidden, default,
                     ValidationResult.Fail("interpretation", "Only its author can edit an interpretation; write your own or comment instead."));
             if (i.IsDeleted)
-                return LabellingResult<EditOutcomeView>.Refused(ValidationResult.Fail("interpretation", "This interpretation was deleted; it can no longer be edited."));
+                return LabellingResult<(string, DataLabelling.Interpretation)>.Refused(ValidationResult.Fail("interpretation", "This interpretation was deleted; it can no longer be edited."));
 
             var current = new InterpretationVersion(i.Version, i.Label, i.Description, i.Confidence, i.Tag, i.AuthorId, i.UpdatedAt);
             var decision = InterpretationEdits.Decide(current, baseVersion, proposed);
             switch (decision.Outcome)
             {
                 case EditOutcome.Unchanged:
-                    return LabellingResult<EditOutcomeView>.Ok(new EditOutcomeView("Unchanged", View(i, actor.UserName, null)));
+                    return LabellingResult<(string, DataLabelling.Interpretation)>.Ok(("Unchanged", i));
                 case EditOutcome.Conflict:
                     var stored = await w.Db.InterpretationVersions.AsNoTracking()
                         .FirstOrDefaultAsync(x => x.InterpretationId == i.Id && x.Version == i.Version, ct);
                     var currentView = stored is not null ? View(stored)
                         : new VersionView(i.Version, i.Label, i.Description, MarkdownRenderer.Default.Render(i.Description).Html, i.Tag, i.Confidence, i.AuthorId, i.UpdatedAt);
-                    return LabellingResult<EditOutcomeView>.Conflicted(new EditConflict(baseVersion, currentView,
+                    return LabellingResult<(string, DataLabelling.Interpretation)>.Conflicted(new EditConflict(baseVersion, currentView,
                         new ProposedEdit(proposed.Label, proposed.Description, proposed.DescriptionHtml, proposed.Tag, proposed.Confidence)));
             }
 
@@ -85,8 +86,9 @@ public sealed partial class LabellingService
             await w.Db.SaveChangesAsync(ct);
             await RecomputeConsensusAsync(w, i.LatentId, ct);
             w.Publish(new InterpretationEdited(i.LatentId, i.Id, i.Version, actor.UserId));
-            return LabellingResult<EditOutcomeView>.Ok(new EditOutcomeView("Applied", View(i, actor.UserName, null)));
+            return LabellingResult<(string, DataLabelling.Interpretation)>.Ok(("Applied", i));
         }, ct);
+        return edited.Map(r => new EditOutcomeView(r.Item1, View(r.Item2, actor.UserName, null)));
     }
 
     /// <summary>Soft-deletes an interpretation (Admins): it leaves the panel and the consensus; the audit keeps it.</summary>
@@ -94,12 +96,12 @@ public sealed partial class LabellingService
     {
         if (!Permissions.Can(actor.Role, LabellingAction.Delete))
             return LabellingResult<InterpretationView>.Forbidden(actor.Role, LabellingAction.Delete);
-        return await transactions.RunAsync(async (w, ct) =>
+        var deleted = await transactions.RunAsync(async (w, ct) =>
         {
             var i = await w.Db.Interpretations.FirstOrDefaultAsync(x => x.Id == interpretationId, ct);
-            if (i is null) return LabellingResult<InterpretationView>.NotFound($"Interpretation {interpretationId}");
+            if (i is null) return LabellingResult<DataLabelling.Interpretation>.NotFound($"Interpretation {interpretationId}");
             if (i.IsDeleted)
-                return LabellingResult<InterpretationView>.Refused(ValidationResult.Fail("interpretation", "This interpretation is already deleted."));
+                return LabellingResult<DataLabelling.Interpretation>.Refused(ValidationResult.Fail("interpretation", "This interpretation is already deleted."));
             var before = Snapshot(i);
             i.IsDeleted = true;
             i.DeletedAt = w.Now;
@@ -108,8 +110,9 @@ public sealed partial class LabellingService
             await w.Db.SaveChangesAsync(ct);
             await RecomputeConsensusAsync(w, i.LatentId, ct);
             w.Publish(new InterpretationDeleted(i.LatentId, i.Id, actor.UserId));
-            return LabellingResult<InterpretationView>.Ok(View(i, null, null));
+            return LabellingResult<DataLabelling.Interpretation>.Ok(i);
         }, ct);
+        return deleted.Map(i => View(i, null, null));
     }
 
     private static DataLabelling.InterpretationVersion NewVersion(DataLabelling.Interpretation i, Actor actor, DateTimeOffset now) => new()

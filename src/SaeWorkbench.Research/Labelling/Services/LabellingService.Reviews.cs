@@ -12,12 +12,12 @@ public sealed partial class LabellingService
     {
         if (!Permissions.Can(actor.Role, LabellingAction.Review))
             return LabellingResult<InterpretationView>.Forbidden(actor.Role, LabellingAction.Review);
-        return await transactions.RunAsync(async (w, ct) =>
+        var reviewed = await transactions.RunAsync(async (w, ct) =>
         {
             var i = await w.Db.Interpretations.FirstOrDefaultAsync(x => x.Id == interpretationId, ct);
-            if (i is null) return LabellingResult<InterpretationView>.NotFound($"Interpretation {interpretationId}");
+            if (i is null) return LabellingResult<DataLabelling.Interpretation>.NotFound($"Interpretation {interpretationId}");
             var allowed = ReviewRules.CanReview(actor.Role, actor.UserId, new ReviewTarget(i.AuthorId, i.IsDeleted, ToStatus(i.Review)), decision, reason);
-            if (!allowed.IsValid) return LabellingResult<InterpretationView>.Refused(allowed);
+            if (!allowed.IsValid) return LabellingResult<DataLabelling.Interpretation>.Refused(allowed);
 
             var before = Snapshot(i);
             var trimmed = reason?.Trim();
@@ -45,8 +45,9 @@ public sealed partial class LabellingService
             await RecomputeConsensusAsync(w, i.LatentId, ct);
             w.Publish(new InterpretationReviewed(i.LatentId, i.Id, decision.ToString(), actor.UserId));
             w.Publish(new NotificationCreated(notification.UserId, notification.Id, notification.Text, notification.Link));
-            return LabellingResult<InterpretationView>.Ok(View(i, null, null));
+            return LabellingResult<DataLabelling.Interpretation>.Ok(i);
         }, ct);
+        return reviewed.Map(i => View(i, null, null));
     }
 
     private static string Truncate(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
