@@ -52,7 +52,8 @@ public sealed class LabellingTransactions(IDbContextFactory<WorkbenchDbContext> 
             {
                 if (gated) _sqliteWriter.Release();
             }
-            foreach (var e in write.Events) bus.Publish(e);
+            // The write's own events first, then the consensus it moved (a stable order).
+            foreach (var e in write.Events.OrderBy(e => e is ConsensusChanged)) bus.Publish(e);
             return result;
         }
     }
