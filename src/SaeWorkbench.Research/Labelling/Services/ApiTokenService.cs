@@ -22,7 +22,7 @@ public sealed record ApiTokenOwner(long TokenId, string UserId);
 /// Every signed-in user (Viewers included, for reading) may hold tokens; a token acts with its owner's
 /// current roles.
 /// </summary>
-public sealed class ApiTokenService(IDbContextFactory<WorkbenchDbContext> factory)
+public sealed class ApiTokenService(IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions)
 {
     public const string Scheme = "sae_";
     public const int PrefixLength = 12;
@@ -36,18 +36,18 @@ public sealed class ApiTokenService(IDbContextFactory<WorkbenchDbContext> factor
             return LabellingResult<CreatedApiToken>.Refused(ValidationResult.Fail("name", $"Name the token (1–{MaxNameLength} characters) so you can tell it apart later."));
         if (TextRules.FirstForbiddenInLine(name) is { } bad)
             return LabellingResult<CreatedApiToken>.Refused(ValidationResult.Fail("name", $"The name contains {bad}."));
-        await using var db = await factory.CreateDbContextAsync(ct);
-        if (await db.ApiTokens.CountAsync(t => t.UserId == actor.UserId && t.RevokedAt == null, ct) >= MaxTokensPerUser)
-            return LabellingResult<CreatedApiToken>.Refused(ValidationResult.Fail("name", $"You have {MaxTokensPerUser} active tokens; revoke one first."));
-
         var token = Scheme + Base64Url(RandomNumberGenerator.GetBytes(32));
-        var now = DateTimeOffset.UtcNow;
-        var row = new ApiToken { UserId = actor.UserId, Name = name, Prefix = token[..PrefixLength], Sha256 = Hash(token), CreatedAt = now };
-        db.ApiTokens.Add(row);
-        await db.SaveChangesAsync(ct);
-        AuditRecorder.Add(db, actor, "token.create", "ApiToken", row.Id, null, new { row.Id, row.Name, row.Prefix }, now);
-        await db.SaveChangesAsync(ct);
-        return LabellingResult<CreatedApiToken>.Ok(new CreatedApiToken(Info(row), token));
+        return await transactions.RunAsync(async (w, ct) =>
+        {
+            if (await w.Db.ApiTokens.CountAsync(t => t.UserId == actor.UserId && t.RevokedAt == null, ct) >= MaxTokensPerUser)
+                return LabellingResult<CreatedApiToken>.Refused(ValidationResult.Fail("name", $"You have {MaxTokensPerUser} active tokens; revoke one first."));
+            var row = new ApiToken { UserId = actor.UserId, Name = name, Prefix = token[..PrefixLength], Sha256 = Hash(token), CreatedAt = w.Now };
+            w.Db.ApiTokens.Add(row);
+            await w.Db.SaveChangesAsync(ct);
+            AuditRecorder.Add(w.Db, actor, "token.create", "ApiToken", row.Id, null, new { row.Id, row.Name, row.Prefix }, w.Now);
+            await w.Db.SaveChangesAsync(ct);
+            return LabellingResult<CreatedApiToken>.Ok(new CreatedApiToken(Info(row), token));
+        }, ct);
     }
 
     public async Task<IReadOnlyList<ApiTokenInfo>> ListAsync(Actor actor, CancellationToken ct = default)
@@ -60,15 +60,16 @@ public sealed class ApiTokenService(IDbContextFactory<WorkbenchDbContext> factor
     /// <summary>Revokes one of the caller's tokens (Admins may revoke anyone's). Revoked tokens answer 401 from then on.</summary>
     public async Task<LabellingResult<ApiTokenInfo>> RevokeAsync(Actor actor, long tokenId, CancellationToken ct = default)
     {
-        await using var db = await factory.CreateDbContextAsync(ct);
-        var row = await db.ApiTokens.FirstOrDefaultAsync(t => t.Id == tokenId, ct);
-        if (row is null || (row.UserId != actor.UserId && actor.Role != Role.Admin)) return LabellingResult<ApiTokenInfo>.NotFound($"Token {tokenId}");
-        if (row.RevokedAt is not null) return LabellingResult<ApiTokenInfo>.Ok(Info(row));
-        var now = DateTimeOffset.UtcNow;
-        row.RevokedAt = now;
-        AuditRecorder.Add(db, actor, "token.revoke", "ApiToken", row.Id, new { row.Id, row.Name, row.Prefix, row.UserId }, new { row.Id, RevokedAt = now }, now);
-        await db.SaveChangesAsync(ct);
-        return LabellingResult<ApiTokenInfo>.Ok(Info(row));
+        return await transactions.RunAsync(async (w, ct) =>
+        {
+            var row = await w.Db.ApiTokens.FirstOrDefaultAsync(t => t.Id == tokenId, ct);
+            if (row is null || (row.UserId != actor.UserId && actor.Role != Role.Admin)) return LabellingResult<ApiTokenInfo>.NotFound($"Token {tokenId}");
+            if (row.RevokedAt is not null) return LabellingResult<ApiTokenInfo>.Ok(Info(row));
+            row.RevokedAt = w.Now;
+            AuditRecorder.Add(w.Db, actor, "token.revoke", "ApiToken", row.Id, new { row.Id, row.Name, row.Prefix, row.UserId }, new { row.Id, row.RevokedAt }, w.Now);
+            await w.Db.SaveChangesAsync(ct);
+            return LabellingResult<ApiTokenInfo>.Ok(Info(row));
+        }, ct);
     }
 
     /// <summary>The owner of <paramref name="token"/> if it exists and is not revoked; records when it was last used (at most once a minute).</summary>
