@@ -125,6 +125,9 @@ public sealed partial class InterpretationApiTests(LabellingApiFixture f) : ICla
         var page = (await f.Viewer.Client.GetFromJsonAsync<Page<LatentSummary>>($"/api/dictionaries/{dictionaryId}/latents?take=1&skip=1"))!;
         Assert.Equal(2, page.Total);
         Assert.Equal(("Accepted", "Ben's label"), (page.Items.Single().Consensus.Status, page.Items.Single().Consensus.Label));
+        var acceptedOnly = (await f.Viewer.Client.GetFromJsonAsync<Page<LatentSummary>>($"/api/dictionaries/{dictionaryId}/latents?status=Accepted"))!;
+        Assert.Equal([latent], acceptedOnly.Items.Select(l => l.Id));
+        Assert.Equal(HttpStatusCode.NotFound, (await f.Viewer.Client.GetAsync("/api/dictionaries/999999/latents")).StatusCode);
         var order = (await f.Viewer.Client.GetFromJsonAsync<List<InterpretationView>>($"/api/latents/{latent}/interpretations"))!;
         Assert.Equal([b.Id, a.Id], order.Select(i => i.Id));
 

@@ -129,6 +129,13 @@ public sealed class LabellingSecurityTests(LabellingApiFixture f) : IClassFixtur
         Assert.Contains("\"isDeleted\":false", delete.BeforeJson);
         Assert.Contains("\"isDeleted\":true", delete.AfterJson);
 
+        var soon = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(5).ToString("O"));
+        var future = (await f.Admin.Client.GetFromJsonAsync<Page<SaeWorkbench.Research.Audit.AuditRow>>($"/api/audit?entityId={i.Id}&entityType=Interpretation&from={soon}"))!;
+        var past = (await f.Admin.Client.GetFromJsonAsync<Page<SaeWorkbench.Research.Audit.AuditRow>>($"/api/audit?entityId={i.Id}&entityType=Interpretation&to={soon}"))!;
+        Assert.Equal((0, 4), (future.Total, past.Total));
+        var byUser = (await f.Admin.Client.GetFromJsonAsync<Page<SaeWorkbench.Research.Audit.AuditRow>>($"/api/audit?userId={f.Reviewer.Id}&action=review.accepted"))!;
+        Assert.Contains(byUser.Items, r => r.EntityId == i.Id.ToString());
+        Assert.All(byUser.Items, r => Assert.Equal(("rita", "review.accepted"), (r.UserName, r.Action)));
         Assert.Equal(HttpStatusCode.Forbidden, (await f.Reviewer.Client.GetAsync("/api/audit")).StatusCode);
         var csv = await f.Admin.Client.GetStringAsync($"/api/audit/export?format=csv&userId={f.Ben.Id}");
         var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
