@@ -1,14 +1,19 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SaeWorkbench.Research.Accounts;
+using SaeWorkbench.Research.Demo;
+using SaeWorkbench.Research.Dictionaries;
+using SaeWorkbench.Research.Features;
+using SaeWorkbench.Research.Audit;
 using SaeWorkbench.Research.Events;
 using SaeWorkbench.Research.Jobs;
+using SaeWorkbench.Research.Labelling.Services;
 
 namespace SaeWorkbench.Research;
 
 public static class ResearchServiceCollectionExtensions
 {
-    /// <summary>Application services: events, jobs (service, runner and built-in kinds), accounts.</summary>
+    /// <summary>Application services: events, jobs, accounts, dictionaries, features, labelling.</summary>
     public static IServiceCollection AddResearch(this IServiceCollection services)
     {
         services.TryAddSingleton<WorkbenchEventBus>();
@@ -17,11 +22,17 @@ public static class ResearchServiceCollectionExtensions
         services.TryAddScoped<AccountService>();
         services.TryAddSingleton<UserPreferences>();
         services.AddJobKind<SelfCheckJob>();
-        services.TryAddSingleton<SaeWorkbench.Research.Dictionaries.DictionaryRegistry>();
-        services.AddJobKind<SaeWorkbench.Research.Dictionaries.SaeTrainingJob>();
-        services.TryAddSingleton<SaeWorkbench.Research.Dictionaries.ModelFolders>();
-        services.TryAddSingleton<SaeWorkbench.Research.Demo.DemoWorkspace>();
-        services.TryAddSingleton<SaeWorkbench.Research.Features.FeatureCatalog>();
+        // Dictionaries: training job, registry, model folders, the demo, and the feature catalog.
+        services.TryAddSingleton<DictionaryRegistry>();
+        services.AddJobKind<SaeTrainingJob>();
+        services.TryAddSingleton<ModelFolders>();
+        services.TryAddSingleton<DemoWorkspace>();
+        services.TryAddSingleton<FeatureCatalog>();
+        // Labelling (issue 7): one transaction runner (it holds the SQLite writer gate), the service, audit, API tokens.
+        services.TryAddSingleton<LabellingTransactions>();
+        services.TryAddSingleton<LabellingService>();
+        services.TryAddSingleton<AuditQueryService>();
+        services.TryAddSingleton<ApiTokenService>();
         return services;
     }
 

@@ -28,6 +28,7 @@ public static class WorkbenchHostExtensions
         builder.Services.AddResearch();
         if (settings.Jobs.RunnerEnabled) builder.Services.AddJobRunner();
         builder.AddWorkbenchAuth();
+        builder.AddLabellingApi();
         builder.Services.AddWorkbenchLive();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
@@ -68,12 +69,16 @@ public static class WorkbenchHostExtensions
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseAntiforgery();
         app.MapStaticAssets().AllowAnonymous();
         app.MapHealthEndpoints();
         app.MapAccountEndpoints();
         app.MapJobEndpoints();
         app.MapAdminEndpoints();
+        app.MapLabellingEndpoints();
+        app.MapApiTokenEndpoints();
+        app.MapOpenApi().AllowAnonymous();
         app.MapHub<WorkbenchHub>(WorkbenchHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

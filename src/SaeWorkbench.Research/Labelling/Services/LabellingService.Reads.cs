@@ -1,0 +1,65 @@
+using Microsoft.EntityFrameworkCore;
+using SaeWorkbench.Data.Dictionaries;
+
+namespace SaeWorkbench.Research.Labelling.Services;
+
+public sealed partial class LabellingService
+{
+    public const int MaxPageSize = 500;
+
+    /// <summary>A dictionary's latents by index with their consensus; <paramref name="status"/> filters (Unlabelled, Proposed, Accepted).</summary>
+    public async Task<LabellingResult<Page<LatentSummary>>> ListLatentsAsync(long dictionaryId, int skip, int take, LabelStatus? status = null, CancellationToken ct = default)
+    {
+        take = Math.Clamp(take, 1, MaxPageSize);
+        skip = Math.Max(skip, 0);
+        await using var db = await factory.CreateDbContextAsync(ct);
+        if (!await db.Dictionaries.AnyAsync(d => d.Id == dictionaryId, ct)) return LabellingResult<Page<LatentSummary>>.NotFound($"Dictionary {dictionaryId}");
+        var latents = db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId);
+        if (status is { } s) latents = latents.Where(l => l.LabelStatus == s);
+        var total = await latents.CountAsync(ct);
+        var rows = await latents.OrderBy(l => l.Index).Skip(skip).Take(take).ToListAsync(ct);
+        var items = rows.Select(l => new LatentSummary(l.Id, l.Index, l.Density, l.MaxActivation, l.IsDead, ConsensusOf(l))).ToList();
+        return LabellingResult<Page<LatentSummary>>.Ok(new Page<LatentSummary>(items, total, skip, take));
+    }
+
+    /// <summary>The labelling panel of a latent: consensus, live interpretations in display order (with the caller's votes) and comments.</summary>
+    public async Task<LabellingResult<LatentLabelling>> GetLatentAsync(Actor? actor, long latentId, CancellationToken ct = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var latent = await db.Latents.AsNoTracking().FirstOrDefaultAsync(l => l.Id == latentId, ct);
+        if (latent is null) return LabellingResult<LatentLabelling>.NotFound($"Latent {latentId}");
+        var interpretations = await db.Interpretations.AsNoTracking().Where(i => i.LatentId == latentId && !i.IsDeleted).ToListAsync(ct);
+        var ids = interpretations.Select(i => i.Id).ToList();
+        var myVotes = actor is null ? new Dictionary<long, int>() : await db.Votes.AsNoTracking()
+            .Where(v => v.UserId == actor.UserId && ids.Contains(v.InterpretationId))
+            .ToDictionaryAsync(v => v.InterpretationId, v => v.Value, ct);
+        var comments = await db.Comments.AsNoTracking().Where(c => c.LatentId == latentId && !c.IsDeleted)
+            .OrderBy(c => c.CreatedAt).ThenBy(c => c.Id).ToListAsync(ct);
+        var names = await UserNamesAsync(db, interpretations.Select(i => i.AuthorId).Concat(comments.Select(c => c.AuthorId)), ct);
+
+        var byId = interpretations.ToDictionary(i => i.Id);
+        var ordered = Consensus.DisplayOrder(interpretations.Select(Standing))
+            .Select(s => byId[s.Id])
+            .Select(i => View(i, names.GetValueOrDefault(i.AuthorId), myVotes.TryGetValue(i.Id, out var mine) ? mine : null))
+            .ToList();
+        return LabellingResult<LatentLabelling>.Ok(new LatentLabelling(latent.Id, latent.DictionaryId, latent.Index, ConsensusOf(latent),
+            ordered, comments.Select(c => View(c, names.GetValueOrDefault(c.AuthorId))).ToList()));
+    }
+
+    /// <summary>Every saved version of an interpretation, oldest first (deleted ones included, for the audit trail).</summary>
+    public async Task<LabellingResult<IReadOnlyList<VersionView>>> GetVersionsAsync(long interpretationId, CancellationToken ct = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        if (!await db.Interpretations.AnyAsync(i => i.Id == interpretationId, ct))
+            return LabellingResult<IReadOnlyList<VersionView>>.NotFound($"Interpretation {interpretationId}");
+        var versions = await db.InterpretationVersions.AsNoTracking().Where(v => v.InterpretationId == interpretationId)
+            .OrderBy(v => v.Version).ToListAsync(ct);
+        return LabellingResult<IReadOnlyList<VersionView>>.Ok(versions.Select(View).ToList());
+    }
+
+    private static async Task<Dictionary<string, string?>> UserNamesAsync(SaeWorkbench.Data.WorkbenchDbContext db, IEnumerable<string> ids, CancellationToken ct)
+    {
+        var distinct = ids.Distinct().ToList();
+        return await db.Users.AsNoTracking().Where(u => distinct.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.UserName, ct);
+    }
+}

@@ -1,0 +1,41 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using SaeWorkbench.Research.Labelling.Services;
+using SaeWorkbench.Web.Hosting;
+
+namespace SaeWorkbench.Web.Endpoints;
+
+/// <summary>Issue 7 §8: a signed-in user's personal API tokens.</summary>
+public static class ApiTokenEndpoints
+{
+    public static IEndpointRouteBuilder MapApiTokenEndpoints(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/tokens").WithTags("API tokens");
+        api.MapGet("/", List).WithName("ListApiTokens").WithSummary("Your API tokens (prefix, dates; never the secret).");
+        api.MapPost("/", Create).WithName("CreateApiToken")
+            .WithSummary("Create a token; the response is the only time it is shown. Needs a browser session, not a token.");
+        api.MapDelete("/{id:long}", Revoke).WithName("RevokeApiToken").WithSummary("Revoke a token; it answers 401 from then on.");
+        return app;
+    }
+
+    public sealed record CreateTokenRequest(string? Name);
+
+    public static async Task<Ok<IReadOnlyList<ApiTokenInfo>>> List(ApiTokenService tokens, ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok(await tokens.ListAsync(LabellingEndpoints.ActorOf(user), ct));
+
+    /// <summary>A token cannot mint further tokens, so a leaked one cannot outlive its revocation.</summary>
+    public static async Task<Results<Created<CreatedApiToken>, ValidationProblem, ProblemHttpResult>> Create(
+        CreateTokenRequest request, ApiTokenService tokens, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (ApiTokenAuthentication.IsTokenRequest(user))
+            return TypedResults.Problem("Create API tokens from a signed-in browser session, not with another token.", statusCode: StatusCodes.Status403Forbidden);
+        var result = await tokens.CreateAsync(LabellingEndpoints.ActorOf(user), request.Name, ct);
+        return result.Succeeded
+            ? TypedResults.Created($"/api/tokens/{result.Value!.Info.Id}", result.Value)
+            : result.Outcome == LabellingOutcome.Invalid ? LabellingEndpoints.Invalid(result) : LabellingEndpoints.Problem(result);
+    }
+
+    public static async Task<Results<Ok<ApiTokenInfo>, ValidationProblem, ProblemHttpResult>> Revoke(
+        long id, ApiTokenService tokens, ClaimsPrincipal user, CancellationToken ct) =>
+        LabellingEndpoints.Answer(await tokens.RevokeAsync(LabellingEndpoints.ActorOf(user), id, ct));
+}
