@@ -77,5 +77,24 @@ public sealed class WalkingSkeletonTests(BrowserHost host) : IClassFixture<Brows
         await BrowserHost.ScreenshotAsync(admin, "05-jobs-dark");
         var background = await admin.EvaluateAsync<string>("getComputedStyle(document.body).backgroundColor");
         Assert.Equal("rgb(17, 22, 29)", background);
+
+        // Change the password, log out, and log back in with the new one.
+        await admin.GotoAsync("account/change-password");
+        await admin.FillAsync("#old", "lovelace1");
+        await admin.FillAsync("#new", "analytical2");
+        await admin.FillAsync("#confirm", "analytical2");
+        await admin.ClickAsync("button[type=submit]");
+        await admin.Locator("[data-testid=password-changed]").WaitForAsync();
+        await admin.GotoAsync("account/logout-confirm");
+        await admin.ClickAsync("[data-testid=logout-submit]");
+        await admin.WaitForURLAsync(new Regex("account/login"));
+        await admin.FillAsync("#username", "ada");
+        await admin.FillAsync("#password", "lovelace1");
+        await admin.ClickAsync("[data-testid=login-submit]");
+        await admin.Locator("[data-testid=login-error]").WaitForAsync();
+        await admin.FillAsync("#username", "ada");
+        await admin.FillAsync("#password", "analytical2");
+        await admin.ClickAsync("[data-testid=login-submit]");
+        await admin.Locator("[data-testid=presence] [data-user='ada']").WaitForAsync();
     }
 }
