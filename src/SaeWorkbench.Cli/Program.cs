@@ -4,4 +4,5 @@ using SaeWorkbench.Cli.Commands;
 var root = new RootCommand("SaeWorkbench command line: the workbench's jobs, headless.");
 foreach (var command in LmCommands.Create()) root.Subcommands.Add(command);
 SaeCommands.AddTo(root);
+DictionaryCommands.AddTo(root);
 return root.Parse(args).Invoke();

@@ -30,12 +30,11 @@ public static class SaeTrainingPipeline
         var context = request.ContextSize > 0 ? Math.Min(request.ContextSize, model.ContextLength) : model.ContextLength;
         var corpus = new TextCorpus(corpusFolder);
         var modelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(modelFolder));
-        IEnumerable<long[]> Windows(CorpusSplit split) =>
-            TokenWindows.Enumerate(corpus, loaded.Tokenizer, split, context).Select(w => Array.ConvertAll(w, t => (long)t));
+        var trainWindows = TokenWindows.Enumerate(corpus, loaded.Tokenizer, CorpusSplit.Train, context).Select(w => Array.ConvertAll(w, t => (long)t));
 
         status?.Invoke($"training {request.Arch} with {request.Latents} latents on {request.Hook}");
         SaeTrainingResult result;
-        using (var source = new LanguageModelActivationSource(model, request.Hook, Windows(CorpusSplit.Train), modelName,
+        using (var source = new LanguageModelActivationSource(model, request.Hook, trainWindows, modelName,
                    request.BufferTokens, seed: request.Seed))
         {
             result = SaeTrainingRun.Train(source, config, checkpointFolder, progress, ct);
@@ -43,16 +42,8 @@ public static class SaeTrainingPipeline
         ct.ThrowIfCancellationRequested();
 
         status?.Invoke("evaluating on held-out tokens");
-        var heldOut = Windows(CorpusSplit.Validation).Take(4096).ToList();
-        if (heldOut.Count == 0) heldOut = Windows(CorpusSplit.Train).Take(64).ToList();
-        var evalTokens = Math.Min(request.EvalTokens, heldOut.Count * (long)(context - 1) / 2);
-        var evalBuffer = (int)Math.Max(2, Math.Min(request.BufferTokens, heldOut.Count * (long)(context - 1)));
-        SaeMetrics metrics;
-        using (var eval = new LanguageModelActivationSource(model, request.Hook, heldOut, modelName, evalBuffer, seed: request.Seed + 1))
-        {
-            metrics = SaeMetrics.Evaluate(result.Autoencoder, eval, Math.Max(1, evalTokens), Math.Min(4096, (int)Math.Max(1, evalTokens)));
-        }
-        var lm = LanguageModelLossMetrics.Evaluate(model, request.Hook, result.Autoencoder, heldOut.Take(64));
+        var (metrics, lm) = Evaluate(model, loaded.Tokenizer, corpus, request.Hook, result.Autoencoder, context, request.EvalTokens,
+            request.BufferTokens, request.Seed);
 
         var metadata = new SaeLensMetadata
         {
@@ -64,6 +55,31 @@ public static class SaeTrainingPipeline
         };
         SaeDictionaryExport.Save(outputFolder, result, config, metadata, metrics, lm);
         return new SaeTrainingOutcome(outputFolder, modelName, model.HookWidth(request.Hook), metrics, lm, result, config);
+    }
+
+    /// <summary>
+    /// SCIENCE.md §4 metrics of <paramref name="sae"/> on held-out tokens (the corpus's validation split; its
+    /// training split when it has no validation documents): reconstruction metrics over up to
+    /// <paramref name="evalTokens"/> tokens, CE loss recovered / ΔLM loss / KL over up to 64 windows.
+    /// </summary>
+    public static (SaeMetrics Metrics, LanguageModelLossMetrics LanguageModel) Evaluate(IHookedLanguageModel model,
+        Ml.Lm.Tokenization.Gpt2Tokenizer tokenizer, TextCorpus corpus, string hook, SparseAutoencoder sae, int context, long evalTokens,
+        int bufferTokens, int seed)
+    {
+        IEnumerable<long[]> Windows(CorpusSplit split) =>
+            TokenWindows.Enumerate(corpus, tokenizer, split, context).Select(w => Array.ConvertAll(w, t => (long)t));
+        var heldOut = Windows(CorpusSplit.Validation).Take(4096).ToList();
+        if (heldOut.Count == 0) heldOut = Windows(CorpusSplit.Train).Take(64).ToList();
+        if (heldOut.Count == 0) throw new InvalidDataException($"the corpus in {corpus.Folder} yields no {context}-token windows to evaluate on");
+        var tokens = Math.Max(1, Math.Min(evalTokens, heldOut.Count * (long)(context - 1) / 2));
+        var buffer = (int)Math.Max(2, Math.Min(bufferTokens, heldOut.Count * (long)(context - 1)));
+        SaeMetrics metrics;
+        using (var eval = new LanguageModelActivationSource(model, hook, heldOut, "eval", buffer, seed: seed + 1))
+        {
+            metrics = SaeMetrics.Evaluate(sae, eval, tokens, (int)Math.Min(4096, tokens));
+        }
+        var lm = LanguageModelLossMetrics.Evaluate(model, hook, sae, heldOut.Take(64));
+        return (metrics, lm);
     }
 
     /// <summary>The final metrics as the JSON object stored with a dictionary.</summary>
