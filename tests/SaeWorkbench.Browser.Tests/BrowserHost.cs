@@ -15,6 +15,9 @@ public sealed class BrowserHost : IAsyncLifetime
     private IPlaywright? _playwright;
 
     public IBrowser Browser { get; private set; } = default!;
+
+    /// <summary>The host's services (to arrange data a test needs before the browser acts).</summary>
+    public IServiceProvider Services => _factory!.Services;
     public Uri BaseAddress { get; private set; } = default!;
 
     /// <summary>Screenshots land in TestResults/screenshots at the repository root.</summary>
@@ -43,6 +46,9 @@ public sealed class BrowserHost : IAsyncLifetime
         context.SetDefaultTimeout(20_000);
         return await context.NewPageAsync();
     }
+
+    /// <summary>Waits until the page's Blazor circuit is live (prerendered HTML does not react to input yet).</summary>
+    public static Task WaitInteractiveAsync(IPage page) => page.Locator("[data-interactive=true]").WaitForAsync();
 
     public static Task ScreenshotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = true });

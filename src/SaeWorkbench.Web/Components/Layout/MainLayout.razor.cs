@@ -12,6 +12,7 @@ public partial class MainLayout
     private readonly MudTheme _theme = WorkbenchTheme.Create();
     private bool _drawerOpen = true;
     private bool _darkMode;
+    private bool _interactive; // true once the circuit is live (tests and scripts wait for it)
     private WorkbenchErrorBoundary? _errorBoundary;
 
     [Inject] private AuthenticationStateProvider Auth { get; set; } = default!;
@@ -22,6 +23,13 @@ public partial class MainLayout
     protected override async Task OnInitializedAsync()
     {
         if (await UserIdAsync() is { } id) _darkMode = await Preferences.GetDarkModeAsync(id);
+    }
+
+    protected override void OnAfterRender(bool firstRender)
+    {
+        if (!firstRender) return;
+        _interactive = true;
+        StateHasChanged();
     }
 
     private void ToggleDrawer() => _drawerOpen = !_drawerOpen;

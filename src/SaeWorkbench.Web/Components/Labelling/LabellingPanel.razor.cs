@@ -1,0 +1,108 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
+using SaeWorkbench.Research.Events;
+using SaeWorkbench.Research.Labelling;
+using SaeWorkbench.Research.Labelling.Services;
+
+namespace SaeWorkbench.Web.Components.Labelling;
+
+/// <summary>
+/// A latent's interpretations, votes, reviews and comments. Every write goes through <see cref="LabellingService"/>
+/// (which authorises it); changes by anyone re-render every open panel of the latent live, without touching what the
+/// viewer is typing (the form fields are separate from the view).
+/// </summary>
+public partial class LabellingPanel : IDisposable
+{
+    private LatentLabelling? _view;
+    private Actor? _actor;
+    private IDisposable? _subscription;
+    private string? _error;
+    private string? _label;
+    private string? _description;
+    private string? _tag;
+    private int _confidence = 3;
+    private string? _comment;
+    private string? _reviewReason;
+
+    [Parameter, EditorRequired] public long LatentId { get; set; }
+    [Inject] private LabellingService Labelling { get; set; } = default!;
+    [Inject] private WorkbenchEventBus Events { get; set; } = default!;
+    [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
+
+    private bool CanWrite => _actor is not null && Permissions.Can(_actor.Role, LabellingAction.WriteInterpretation);
+    private bool CanReview => _actor is not null && Permissions.Can(_actor.Role, LabellingAction.Review);
+    private const string CommentLabel = "Add a comment (Markdown; @name mentions notify people)";
+    private string Preview => MarkdownRenderer.Default.Render(_description) is { IsValid: true } r ? r.Html : "";
+
+    protected override async Task OnParametersSetAsync()
+    {
+        _actor = Actor.From((await AuthState).User);
+        await ReloadAsync();
+    }
+
+    protected override void OnAfterRender(bool firstRender)
+    {
+        if (!firstRender) return;
+        _subscription = Events.Subscribe(e =>
+        {
+            var latent = e switch
+            {
+                InterpretationCreated x => x.LatentId,
+                InterpretationEdited x => x.LatentId,
+                InterpretationDeleted x => x.LatentId,
+                VoteChanged x => x.LatentId,
+                CommentAdded x => x.LatentId,
+                InterpretationReviewed x => x.LatentId,
+                ConsensusChanged x => x.LatentId,
+                _ => -1,
+            };
+            if (latent == LatentId) _ = InvokeAsync(async () => { await ReloadAsync(); StateHasChanged(); });
+        });
+    }
+
+    private async Task ReloadAsync()
+    {
+        var result = await Labelling.GetLatentAsync(_actor, LatentId);
+        if (result.Succeeded) _view = result.Value;
+        else _error = Message(result.Validation);
+    }
+
+    private async Task CreateAsync()
+    {
+        var result = await Labelling.CreateInterpretationAsync(_actor!, LatentId, new InterpretationDraft(_label, _description, _confidence, _tag));
+        if (Handle(result)) { _label = null; _description = null; _tag = null; _confidence = 3; }
+    }
+
+    private async Task VoteAsync(InterpretationView i, int? value) => Handle(await Labelling.VoteAsync(_actor!, i.Id, value));
+
+    private async Task ReviewAsync(InterpretationView i, ReviewStatus decision)
+    {
+        if (Handle(await Labelling.ReviewAsync(_actor!, i.Id, decision, _reviewReason))) _reviewReason = null;
+    }
+
+    private async Task CommentAsync()
+    {
+        if (Handle(await Labelling.AddCommentAsync(_actor!, LatentId, _comment))) _comment = null;
+    }
+
+    /// <summary>Shows a refusal's messages; returns whether the write happened (the event then refreshes the view).</summary>
+    private bool Handle<T>(LabellingResult<T> result)
+    {
+        _error = result.Succeeded ? null : Message(result.Validation);
+        return result.Succeeded;
+    }
+
+    private static string Message(ValidationResult v) => string.Join(" ", v.Errors.Values);
+
+    private static string TagName(string key) => Taxonomy.Default.Find(key)?.Name ?? key;
+
+    private static Color StatusColor(string status) => status switch
+    {
+        "Accepted" => Color.Success,
+        "Rejected" => Color.Error,
+        _ => Color.Default,
+    };
+
+    public void Dispose() => _subscription?.Dispose();
+}
