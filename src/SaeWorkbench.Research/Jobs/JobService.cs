@@ -67,6 +67,10 @@ public sealed class JobService(
         return rows.Select(r => new JobMetricPoint(r.Step, JsonSerializer.Deserialize<Dictionary<string, double>>(r.ValuesJson) ?? [])).ToList();
     }
 
+    /// <summary>Who may cancel a job: its owner, or an Admin (jobs started by the system only by an Admin).</summary>
+    public static bool CanCancel(JobSnapshot job, string? userId, bool isAdmin) =>
+        isAdmin || (userId is not null && job.OwnerId == userId);
+
     /// <summary>
     /// Asks a job to stop. A queued job is cancelled at once; a running one stops at its next check.
     /// Returns false when the job does not exist or has already finished.

@@ -49,7 +49,7 @@ public static class JobEndpoints
     {
         var job = await jobs.GetAsync(id, ct);
         if (job is null) return TypedResults.NotFound();
-        if (job.OwnerId != users.GetUserId(user) && !user.IsInRole(WorkbenchRoles.Admin)) return TypedResults.Forbid();
+        if (!JobService.CanCancel(job, users.GetUserId(user), user.IsInRole(WorkbenchRoles.Admin))) return TypedResults.Forbid();
         return await jobs.CancelAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
     }
 }

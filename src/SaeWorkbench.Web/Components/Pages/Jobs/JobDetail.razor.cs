@@ -25,6 +25,9 @@ public partial class JobDetail : IDisposable
     protected override async Task OnParametersSetAsync()
     {
         _job = await Jobs.GetAsync(Id);
+        var user = (await AuthState).User;
+        _canCancel = _job is not null && JobService.CanCancel(_job, user.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value,
+            user.IsInRole(SaeWorkbench.Data.Accounts.WorkbenchRoles.Admin));
         _series.Clear();
         foreach (var point in await Jobs.MetricsAsync(Id)) Add(point.Step, point.Values);
     }
@@ -56,7 +59,13 @@ public partial class JobDetail : IDisposable
         }
     }
 
-    private async Task CancelAsync() => await Jobs.CancelAsync(Id);
+    [CascadingParameter] private Task<Microsoft.AspNetCore.Components.Authorization.AuthenticationState> AuthState { get; set; } = default!;
+    private bool _canCancel;
+
+    private async Task CancelAsync()
+    {
+        if (_job is not null && _canCancel) await Jobs.CancelAsync(_job.Id);
+    }
 
     public void Dispose() => _subscription?.Dispose();
 }

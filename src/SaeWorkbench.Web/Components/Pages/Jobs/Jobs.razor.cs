@@ -56,9 +56,22 @@ public partial class Jobs : IDisposable
         }
     }
 
-    private async Task CancelAsync(long id)
+    private string? _userId;
+    private bool _isAdmin;
+
+    protected override async Task OnParametersSetAsync()
     {
-        if (!await JobService.CancelAsync(id)) _error = $"Job {id} has already finished.";
+        var user = (await AuthState).User;
+        _userId = user.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value;
+        _isAdmin = user.IsInRole(SaeWorkbench.Data.Accounts.WorkbenchRoles.Admin);
+    }
+
+    private bool CanCancel(JobSnapshot job) => !job.IsFinished && JobService.CanCancel(job, _userId, _isAdmin);
+
+    private async Task CancelAsync(JobSnapshot job)
+    {
+        if (!JobService.CanCancel(job, _userId, _isAdmin)) { _error = "Only the job's owner or an Admin can cancel it."; return; }
+        if (!await JobService.CancelAsync(job.Id)) _error = $"Job {job.Id} has already finished.";
     }
 
     private static Color StateColor(JobState s) => s switch
