@@ -20,6 +20,7 @@ public static class ResearchServiceCollectionExtensions
         services.TryAddSingleton<SaeWorkbench.Research.Dictionaries.DictionaryRegistry>();
         services.AddJobKind<SaeWorkbench.Research.Dictionaries.SaeTrainingJob>();
         services.TryAddSingleton<SaeWorkbench.Research.Dictionaries.ModelFolders>();
+        SaeWorkbench.Research.Analysis.AnalysisServiceCollectionExtensions.AddFeatureAnalysis(services);
         return services;
     }
 
