@@ -20,6 +20,9 @@ internal sealed class AnalysisDatabase : IDbContextFactory<WorkbenchDbContext>, 
 
     public long DictionaryId { get; private set; }
 
+    /// <summary>The temporary folder (deleted with the database).</summary>
+    public string Folder => _dir;
+
     public WorkbenchDbContext CreateDbContext() => new(_options);
 
     public async Task<AnalysisDatabase> InitializeAsync()
