@@ -44,7 +44,7 @@ public sealed class FeatureAnalysisBenchmark : IBenchmark
         var bare = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
-        using (var builder = FeatureDashboardRun.Compute(model, hook, sae, () => windows, tokens, windowsPerBatch: perBatch))
+        var builder = FeatureDashboardRun.Compute(model, hook, sae, () => windows, tokens, windowsPerBatch: perBatch);
         {
             var passes = clock.Elapsed.TotalSeconds;
             using var unembedding = Unembedding.Of(model);

@@ -17,29 +17,27 @@ public enum DashboardPass
 
 /// <summary>
 /// Exact feature dashboards (SCIENCE.md §6) for every latent, streamed over token windows in two passes over the
-/// same windows in the same order. Pass 1 accumulates density, max, mean-when-active and the top contexts (a
-/// min-heap per latent fed by a per-batch <c>topk</c>; the global top k is always inside the union of the batch top
-/// ks). The histogram and the interval bins are equal-width over (0, max], and max is known only after the whole
-/// corpus, so pass 2 bins every non-zero activation exactly and samples each interval bin by reservoir sampling
-/// (Vitter's algorithm R, seeded). BOS and padding positions never count. State is O(latents × examples kept):
-/// independent of the corpus size. Not thread-safe.
+/// same windows in the same order. Each batch is reduced to its non-zero activations (row, latent, value) once.
+/// Pass 1 accumulates density, max, mean-when-active and the top contexts (a min-heap of size K per latent; contexts
+/// are cut once per batch, only for entries still in a heap). The histogram and the interval bins are equal-width
+/// over (0, max], and max is known only after the whole corpus, so pass 2 bins every non-zero activation exactly and
+/// samples each interval bin by reservoir sampling (Vitter's algorithm R, seeded). BOS and padding positions never
+/// count. State is O(latents × examples kept): independent of the corpus size. Not thread-safe.
 /// </summary>
-public sealed class FeatureDashboardBuilder : IDisposable
+public sealed class FeatureDashboardBuilder
 {
     private readonly int _m;
     private readonly long _bos;
     private readonly long? _pad;
     private readonly DashboardOptions _o;
-    private readonly Tensor _count;   // [m] int64: tokens with f > 0
-    private readonly Tensor _sum;     // [m] float64: sum of f over active tokens
-    private readonly Tensor _max;     // [m] float32
+    private readonly long[] _activeCounts;            // [m] tokens with f > 0
+    private readonly double[] _sums;                  // [m] sum of f over those tokens
+    private readonly float[] _maxima;                 // [m]
     private readonly float[] _heapValues;             // [m × K] min-heap per latent
     private readonly DashboardExample?[] _heapExamples;
+    private readonly long[] _heapRows;                // row in the current batch whose context is still to be cut, else −1
     private readonly int[] _heapCount;
     private long _tokens, _tokensPass2, _windowOffset;
-    private float[] _maxima = [];
-    private long[] _activeCounts = [];
-    private double[] _sums = [];
     private long[] _histogram = [];            // [m × bins]
     private long[] _intervalCounts = [];       // [m × intervalBins]
     private DashboardExample?[] _samples = []; // [m × intervalBins × perInterval]
@@ -53,11 +51,13 @@ public sealed class FeatureDashboardBuilder : IDisposable
         _m = latents;
         _bos = bosTokenId;
         _pad = padTokenId;
-        _count = zeros(latents, dtype: ScalarType.Int64).DetachFromDisposeScope();
-        _sum = zeros(latents, dtype: ScalarType.Float64).DetachFromDisposeScope();
-        _max = zeros(latents, dtype: ScalarType.Float32).DetachFromDisposeScope();
+        _activeCounts = new long[latents];
+        _sums = new double[latents];
+        _maxima = new float[latents];
         _heapValues = new float[latents * _o.TopExamples];
         _heapExamples = new DashboardExample?[latents * _o.TopExamples];
+        _heapRows = new long[latents * _o.TopExamples];
+        Array.Fill(_heapRows, -1);
         _heapCount = new int[latents];
     }
 
@@ -92,52 +92,51 @@ public sealed class FeatureDashboardBuilder : IDisposable
             valid[i] = ids[i] != _bos && (_pad is not { } p || ids[i] != p);
             if (valid[i]) n++;
         }
-        var flat = activations.reshape(b * t, _m).to(ScalarType.Float32).cpu();
-        var keep = tensor(valid).unsqueeze(1) & (flat > 0);                          // [N, m]
-        var masked = where(keep, flat, zeros_like(flat)).contiguous();              // [N, m], 0 where not counted
-        var batch = new Batch(ids, valid, b, t, masked);
+        var flat = activations.reshape(b * t, _m).to(ScalarType.Float32).cpu().contiguous();   // [N, m]
+        // Everything below works on the non-zero entries only (a few per token for a sparse dictionary).
+        var nz = (flat > 0).nonzero();                                                         // [e, 2] (row, latent), row-major
+        var pairs = nz.shape[0] == 0 ? [] : nz.data<long>().ToArray();
+        var values = nz.shape[0] == 0 ? [] : flat.view(-1).index_select(0, nz[.., 0] * _m + nz[.., 1]).data<float>().ToArray();
+        var batch = new Batch(ids, valid, b, t, flat);
         if (Pass == DashboardPass.Statistics)
         {
             _tokens += n;
-            ObserveStatistics(batch, keep);
+            ObserveStatistics(batch, pairs, values);
         }
         else
         {
             _tokensPass2 += n;
-            ObserveIntervals(batch, keep);
+            ObserveIntervals(batch, pairs, values);
         }
         _windowOffset += b;
     }
 
-    private readonly record struct Batch(long[] Ids, bool[] Valid, int B, int T, Tensor Masked);
+    private readonly record struct Batch(long[] Ids, bool[] Valid, int B, int T, Tensor Flat);
 
-    private void ObserveStatistics(Batch batch, Tensor keep)
+    private void ObserveStatistics(Batch batch, long[] pairs, float[] values)
     {
-        _count.add_(keep.sum(0, type: ScalarType.Int64));
-        _sum.add_(batch.Masked.sum(0, type: ScalarType.Float64));
-        _max.copy_(maximum(_max, batch.Masked.amax(new long[] { 0 })));
-
-        var k = Math.Min(_o.TopExamples, batch.B * batch.T);
-        var (values, rows) = batch.Masked.topk(k, dim: 0);                          // [k, m] each
-        var floor = new float[_m];
-        for (var l = 0; l < _m; l++) floor[l] = _heapCount[l] < _o.TopExamples ? 0f : _heapValues[l * _o.TopExamples];
-        var candidates = (values > tensor(floor).unsqueeze(0)).nonzero();            // [c, 2] (rank, latent)
-        var c = (int)candidates.shape[0];
-        if (c == 0) return;
-        var pairs = candidates.data<long>().ToArray();
-        var valueArray = values.contiguous().data<float>().ToArray();
-        var rowArray = rows.contiguous().data<long>().ToArray();
-        var wanted = new (long Row, int Latent)[c];
-        for (var i = 0; i < c; i++)
+        var k = _o.TopExamples;
+        var pending = new List<int>();                                               // heap slots filled in this batch
+        for (var i = 0; i < values.Length; i++)
         {
-            var (rank, latent) = (pairs[2 * i], (int)pairs[2 * i + 1]);
-            wanted[i] = (rowArray[rank * _m + latent], latent);
+            var (row, latent) = (pairs[2 * i], (int)pairs[2 * i + 1]);
+            if (!batch.Valid[row]) continue;
+            var v = values[i];
+            _activeCounts[latent]++;
+            _sums[latent] += v;
+            if (v > _maxima[latent]) _maxima[latent] = v;
+            if (_heapCount[latent] == k && v <= _heapValues[latent * k]) continue;
+            HeapOffer(latent, v, row);
         }
-        var examples = Extract(batch, wanted);
-        for (var i = 0; i < c; i++)
+        // Contexts only for the entries that are in a heap at the end of the batch: one gather.
+        for (var slot = 0; slot < _heapRows.Length; slot++)
+            if (_heapRows[slot] >= 0) pending.Add(slot);
+        if (pending.Count == 0) return;
+        var examples = Extract(batch, pending.Select(s => (_heapRows[s], s / k)).ToArray());
+        for (var i = 0; i < pending.Count; i++)
         {
-            var (rank, latent) = (pairs[2 * i], (int)pairs[2 * i + 1]);
-            HeapOffer(latent, valueArray[rank * _m + latent], examples[i]);
+            _heapExamples[pending[i]] = examples[i];
+            _heapRows[pending[i]] = -1;
         }
     }
 
@@ -145,9 +144,6 @@ public sealed class FeatureDashboardBuilder : IDisposable
     public void EndStatisticsPass()
     {
         if (Pass != DashboardPass.Statistics) throw new InvalidOperationException($"pass 1 has already ended ({Pass})");
-        _maxima = _max.data<float>().ToArray();
-        _activeCounts = _count.data<long>().ToArray();
-        _sums = _sum.data<double>().ToArray();
         _histogram = new long[_m * _o.HistogramBins];
         _intervalCounts = new long[_m * _o.IntervalBins];
         _samples = new DashboardExample?[_m * _o.IntervalBins * _o.ExamplesPerInterval];
@@ -156,19 +152,14 @@ public sealed class FeatureDashboardBuilder : IDisposable
         Pass = DashboardPass.Intervals;
     }
 
-    private void ObserveIntervals(Batch batch, Tensor keep)
+    private void ObserveIntervals(Batch batch, long[] pairs, float[] values)
     {
-        var nz = keep.nonzero();                                                     // [e, 2] (row, latent), row-major
-        var e = (int)nz.shape[0];
-        if (e == 0) return;
-        var pairs = nz.data<long>().ToArray();
-        var linear = nz[.., 0] * _m + nz[.., 1];
-        var values = batch.Masked.view(-1).index_select(0, linear).data<float>().ToArray();
         var (bins, intervals, per) = (_o.HistogramBins, _o.IntervalBins, _o.ExamplesPerInterval);
         var replaced = new Dictionary<int, long>();                                  // sample slot → row; last write wins
-        for (var i = 0; i < e; i++)
+        for (var i = 0; i < values.Length; i++)
         {
             var (row, latent) = (pairs[2 * i], (int)pairs[2 * i + 1]);
+            if (!batch.Valid[row]) continue;
             double max = _maxima[latent], v = values[i];
             _histogram[latent * bins + EqualWidthBins.Of(v, max, bins)]++;
             var interval = latent * intervals + EqualWidthBins.Of(v, max, intervals);
@@ -242,7 +233,7 @@ public sealed class FeatureDashboardBuilder : IDisposable
             for (var s = start; s < end; s++) linear.Add(((long)rowStart + s) * _m + latent);
         }
         using var scope = NewDisposeScope();
-        var acts = batch.Masked.view(-1).index_select(0, tensor(linear.ToArray())).data<float>().ToArray();
+        var acts = batch.Flat.view(-1).index_select(0, tensor(linear.ToArray())).data<float>().ToArray();
         var result = new DashboardExample[wanted.Count];
         var offset = 0;
         for (var i = 0; i < wanted.Count; i++)
@@ -252,54 +243,56 @@ public sealed class FeatureDashboardBuilder : IDisposable
             var length = end - start;
             var ids = new int[length];
             for (var s = 0; s < length; s++) ids[s] = (int)batch.Ids[w * batch.T + start + s];
-            result[i] = new DashboardExample(ids, acts.AsSpan(offset, length).ToArray(), peak - start, _windowOffset + w, peak);
+            var a = acts.AsSpan(offset, length).ToArray();
+            for (var s = 0; s < length; s++) a[s] = Math.Max(0f, a[s]);                    // SAE activations are ≥ 0
+            result[i] = new DashboardExample(ids, a, peak - start, _windowOffset + w, peak);
             offset += length;
         }
         return result;
     }
 
-    /// <summary>Offers an example to the latent's min-heap of size K (root = smallest kept).</summary>
-    private void HeapOffer(int latent, float value, DashboardExample example)
+    /// <summary>Offers (value, row of this batch) to the latent's min-heap of size K (root = smallest kept).</summary>
+    private void HeapOffer(int latent, float value, long row)
     {
         var k = _o.TopExamples;
         var b = latent * k;
         var n = _heapCount[latent];
+        int j;
         if (n < k)
         {
-            var i = n;
+            j = n;
             _heapCount[latent] = n + 1;
-            while (i > 0)
+            while (j > 0)
             {
-                var parent = (i - 1) / 2;
+                var parent = (j - 1) / 2;
                 if (_heapValues[b + parent] <= value) break;
-                _heapValues[b + i] = _heapValues[b + parent];
-                _heapExamples[b + i] = _heapExamples[b + parent];
-                i = parent;
+                Move(b + parent, b + j);
+                j = parent;
             }
-            _heapValues[b + i] = value;
-            _heapExamples[b + i] = example;
-            return;
         }
-        if (value <= _heapValues[b]) return;
-        var j = 0;
-        while (true)
+        else
         {
-            var child = 2 * j + 1;
-            if (child >= k) break;
-            if (child + 1 < k && _heapValues[b + child + 1] < _heapValues[b + child]) child++;
-            if (_heapValues[b + child] >= value) break;
-            _heapValues[b + j] = _heapValues[b + child];
-            _heapExamples[b + j] = _heapExamples[b + child];
-            j = child;
+            if (value <= _heapValues[b]) return;
+            j = 0;
+            while (true)
+            {
+                var child = 2 * j + 1;
+                if (child >= k) break;
+                if (child + 1 < k && _heapValues[b + child + 1] < _heapValues[b + child]) child++;
+                if (_heapValues[b + child] >= value) break;
+                Move(b + child, b + j);
+                j = child;
+            }
         }
         _heapValues[b + j] = value;
-        _heapExamples[b + j] = example;
+        _heapExamples[b + j] = null;
+        _heapRows[b + j] = row;
     }
 
-    public void Dispose()
+    private void Move(int from, int to)
     {
-        _count.Dispose();
-        _sum.Dispose();
-        _max.Dispose();
+        _heapValues[to] = _heapValues[from];
+        _heapExamples[to] = _heapExamples[from];
+        _heapRows[to] = _heapRows[from];
     }
 }

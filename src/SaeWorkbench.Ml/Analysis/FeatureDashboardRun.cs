@@ -14,7 +14,7 @@ public static class FeatureDashboardRun
 {
     /// <summary>
     /// Dashboards over the first windows of <paramref name="windows"/> holding at least <paramref name="tokens"/>
-    /// tokens (BOS included; all if there are fewer). Returns the finished builder; dispose it.
+    /// tokens (BOS included; all if there are fewer). Returns the finished builder.
     /// </summary>
     public static FeatureDashboardBuilder Compute(IHookedLanguageModel model, string hookName, SparseAutoencoder sae,
         Func<IEnumerable<long[]>> windows, long tokens, DashboardOptions? options = null, int windowsPerBatch = 16,
@@ -24,31 +24,23 @@ public static class FeatureDashboardRun
             throw new ArgumentException($"the SAE reads {sae.DIn}-wide activations but {hookName} is {model.HookWidth(hookName)} wide");
         ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
         var builder = new FeatureDashboardBuilder(sae.DSae, model.BosTokenId, padTokenId, options);
-        try
+        for (var pass = 0; pass < 2; pass++)
         {
-            for (var pass = 0; pass < 2; pass++)
+            long seen = 0;
+            foreach (var batch in Batches(windows(), tokens, Math.Max(1, windowsPerBatch)))
             {
-                long seen = 0;
-                foreach (var batch in Batches(windows(), tokens, Math.Max(1, windowsPerBatch)))
-                {
-                    ct.ThrowIfCancellationRequested();
-                    using var scope = NewDisposeScope();
-                    using var noGrad = no_grad();
-                    var ids = tensor(batch.SelectMany(w => w).ToArray(), new long[] { batch.Count, batch[0].Length });
-                    builder.Observe(ids, Encode(model, hookName, sae, ids));
-                    seen += batch.Sum(w => (long)w.Length);
-                    progress?.Report((pass + Math.Min(1.0, (double)seen / tokens)) / 2);
-                }
-                if (pass == 0) builder.EndStatisticsPass();
+                ct.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                var ids = tensor(batch.SelectMany(w => w).ToArray(), new long[] { batch.Count, batch[0].Length });
+                builder.Observe(ids, Encode(model, hookName, sae, ids));
+                seen += batch.Sum(w => (long)w.Length);
+                progress?.Report((pass + Math.Min(1.0, (double)seen / tokens)) / 2);
             }
-            builder.Finish();
-            return builder;
+            if (pass == 0) builder.EndStatisticsPass();
         }
-        catch
-        {
-            builder.Dispose();
-            throw;
-        }
+        builder.Finish();
+        return builder;
     }
 
     /// <summary>SAE activations [B, T, m] (on the CPU) at token ids [B, T].</summary>

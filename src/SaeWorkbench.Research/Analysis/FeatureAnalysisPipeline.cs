@@ -39,7 +39,7 @@ public static class FeatureAnalysisPipeline
         var options = new DashboardOptions { Seed = request.Seed };
         var autoencoder = sae.Autoencoder;
 
-        using var builder = FeatureDashboardRun.Compute(model, hook, autoencoder, Windows, request.Tokens, options, request.WindowsPerBatch,
+        var builder = FeatureDashboardRun.Compute(model, hook, autoencoder, Windows, request.Tokens, options, request.WindowsPerBatch,
             progress: new ActionProgress(p => report(PassesShare * p, p < 0.5 ? "pass 1 of 2: density, max, top contexts" : "pass 2 of 2: histograms and interval samples")),
             ct: ct);
         if (builder.Tokens == 0) throw new InvalidDataException($"the corpus at {corpusFolder} yields no tokens to analyse");

@@ -31,7 +31,7 @@ public class FeatureDashboardBuilderTests
     [Fact]
     public void Density_max_and_mean_match_brute_force_with_BOS_excluded()
     {
-        using var builder = Build(Data, Options, Cuts);
+        var builder = Build(Data, Options, Cuts);
         Assert.Equal(Data.CountedTokens, builder.Tokens);
         for (var i = 0; i < Data.Latents; i++)
         {
@@ -49,7 +49,7 @@ public class FeatureDashboardBuilderTests
     [Fact]
     public void Dead_latents_are_reported_and_kept()
     {
-        using var builder = Build(Data, Options, Cuts);
+        var builder = Build(Data, Options, Cuts);
         var dead = Enumerable.Range(0, Data.Latents).Where(i => builder.Dashboard(i).Statistics.IsDead).ToArray();
         Assert.Equal([SyntheticActivations.Dead], dead);
         var d = builder.Dashboard(SyntheticActivations.Dead);
@@ -61,7 +61,7 @@ public class FeatureDashboardBuilderTests
     [Fact]
     public void Histogram_matches_brute_force_binning()
     {
-        using var builder = Build(Data, Options, Cuts);
+        var builder = Build(Data, Options, Cuts);
         for (var i = 0; i < Data.Latents; i++)
         {
             var active = Data.Active(i);
@@ -76,7 +76,7 @@ public class FeatureDashboardBuilderTests
     [Fact]
     public void Top_contexts_equal_a_brute_force_sort()
     {
-        using var builder = Build(Data, Options, Cuts);
+        var builder = Build(Data, Options, Cuts);
         for (var i = 0; i < Data.Latents; i++)
         {
             var expected = Data.Active(i).OrderByDescending(a => a.V).Take(Options.TopExamples).ToArray();
@@ -88,7 +88,7 @@ public class FeatureDashboardBuilderTests
     [Fact]
     public void A_context_is_clipped_at_documents_and_holds_the_latents_activations()
     {
-        using var builder = Build(Data, Options, Cuts);
+        var builder = Build(Data, Options, Cuts);
         var checkedOne = false;
         for (var i = 0; i < Data.Latents; i++)
         foreach (var x in builder.Dashboard(i).TopExamples)
@@ -110,7 +110,7 @@ public class FeatureDashboardBuilderTests
     [Fact]
     public void Interval_shares_sum_to_one_and_samples_lie_in_their_bin()
     {
-        using var builder = Build(Data, Options, Cuts);
+        var builder = Build(Data, Options, Cuts);
         for (var i = 0; i < Data.Latents; i++)
         {
             var active = Data.Active(i);
@@ -137,9 +137,9 @@ public class FeatureDashboardBuilderTests
     [Fact]
     public void Results_do_not_depend_on_batching_and_the_seed_fixes_the_samples()
     {
-        using var a = Build(Data, Options, Cuts);
-        using var b = Build(Data, Options, [0, 1, 2, 3, 12]);
-        using var c = Build(Data, Options with { Seed = 10 }, Cuts);
+        var a = Build(Data, Options, Cuts);
+        var b = Build(Data, Options, [0, 1, 2, 3, 12]);
+        var c = Build(Data, Options with { Seed = 10 }, Cuts);
         var differs = false;
         for (var i = 0; i < Data.Latents; i++)
         {
@@ -147,7 +147,6 @@ public class FeatureDashboardBuilderTests
             Assert.Equal(a.Dashboard(i).Histogram, b.Dashboard(i).Histogram);
             var again = Build(Data, Options, Cuts);
             Assert.Equal(a.Dashboard(i).Intervals.SelectMany(x => Keys(x.Examples)), again.Dashboard(i).Intervals.SelectMany(x => Keys(x.Examples)));
-            again.Dispose();
             differs |= !a.Dashboard(i).Intervals.SelectMany(x => Keys(x.Examples)).SequenceEqual(c.Dashboard(i).Intervals.SelectMany(x => Keys(x.Examples)));
         }
         Assert.True(differs, "another seed should draw other interval samples");
@@ -158,7 +157,7 @@ public class FeatureDashboardBuilderTests
     [Fact]
     public void Passes_must_see_the_same_windows()
     {
-        using var builder = new FeatureDashboardBuilder(Data.Latents, SyntheticActivations.Bos, options: Options);
+        var builder = new FeatureDashboardBuilder(Data.Latents, SyntheticActivations.Bos, options: Options);
         using (var scope = NewDisposeScope()) { var (ids, f) = Data.Batch(0, 4); builder.Observe(ids, f); }
         builder.EndStatisticsPass();
         using (var scope = NewDisposeScope()) { var (ids, f) = Data.Batch(0, 2); builder.Observe(ids, f); }

@@ -21,7 +21,7 @@ public class FeatureDashboardRunTests
         using var model = new TinyHookedModel(vocab: 16, dModel: 8, context: 16, seed: 2);
         using var sae = RandomRelu(8, 12, 5);
         var windows = TinyHookedModel.RandomWindows(10, 16, 16, seed: 3);
-        using var builder = FeatureDashboardRun.Compute(model, TinyHookedModel.ResidPost, sae, () => windows, tokens: 9 * 16,
+        var builder = FeatureDashboardRun.Compute(model, TinyHookedModel.ResidPost, sae, () => windows, tokens: 9 * 16,
             new DashboardOptions { TopExamples = 3 }, windowsPerBatch: 4);
         var counted = new long[12];
         var max = new float[12];
