@@ -163,4 +163,26 @@ public class FeatureDashboardBuilderTests
         using (var scope = NewDisposeScope()) { var (ids, f) = Data.Batch(0, 2); builder.Observe(ids, f); }
         Assert.Throws<InvalidOperationException>(builder.Finish);
     }
+
+    [Fact]
+    public void Padding_positions_never_count()
+    {
+        const long pad = 7;
+        var builder = new FeatureDashboardBuilder(2, SyntheticActivations.Bos, pad, Options);
+        // One window: BOS, a token, padding, a token; the padding carries the largest activation.
+        var ids = tensor(new long[] { 0, 5, pad, 6 }, new long[] { 1, 4 });
+        var f = tensor(new float[] { 9, 9, 1, 0, 8, 8, 2, 3 }, new long[] { 1, 4, 2 });
+        for (var pass = 0; pass < 2; pass++)
+        {
+            builder.Observe(ids, f);
+            if (pass == 0) builder.EndStatisticsPass();
+        }
+        builder.Finish();
+        Assert.Equal(2, builder.Tokens);
+        Assert.Equal((2L, 2f), (builder.Dashboard(0).Statistics.ActiveCount, builder.Dashboard(0).Statistics.MaxActivation));
+        Assert.Equal((1L, 3f), (builder.Dashboard(1).Statistics.ActiveCount, builder.Dashboard(1).Statistics.MaxActivation));
+        var top = Assert.Single(builder.Dashboard(1).TopExamples);
+        Assert.Equal([6], top.TokenIds);    // the context stops at the padding
+    }
 }
+

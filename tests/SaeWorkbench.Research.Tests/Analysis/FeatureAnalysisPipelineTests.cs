@@ -82,4 +82,26 @@ public class FeatureAnalysisPipelineTests
         var refused = await Assert.ThrowsAsync<ArgumentException>(() => testText.RunAsync(dictionary.Id, tooLong, new TestTextOptions()));
         Assert.Contains("context of 16 tokens", refused.Message);
     }
+
+    [Fact]
+    public async Task Cancelling_an_analysis_during_its_passes_keeps_the_previous_analysis()
+    {
+        await using var db = await new AnalysisDatabase().InitializeAsync();
+        var (modelFolder, saeFolder, corpus) = TinyWorld(Path.Combine(db.Folder, "world"));
+        var dictionary = await new DictionaryRegistry(db).RegisterAsync(saeFolder, "tiny", modelFolder, "{}", "{}", 0, null, null);
+        var store = new FeatureAnalysisStore(db);
+        var request = new FeatureAnalysisRequest { DictionaryId = dictionary.Id, Corpus = corpus, Tokens = 96, WindowsPerBatch = 2 };
+        var first = FeatureAnalysisPipeline.Run(request, modelFolder, saeFolder, corpus, store, null, (_, _) => { }, CancellationToken.None);
+
+        using var cts = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => FeatureAnalysisPipeline.Run(request with { Seed = 1 }, modelFolder, saeFolder, corpus, store, null,
+            (p, _) => { if (p > 0.2) cts.Cancel(); }, cts.Token));
+
+        await using var ctx = db.CreateDbContext();
+        var analysis = Assert.Single(await ctx.LatentAnalyses.ToListAsync());
+        Assert.Equal(first.AnalysisId, analysis.Id);
+        Assert.True(analysis.IsCurrent);
+        Assert.Equal(6, await ctx.FeatureDashboards.CountAsync(d => d.AnalysisId == first.AnalysisId));
+        Assert.NotNull(await new FeatureDashboardReader(db).GetAsync(dictionary.Id, 0));
+    }
 }
