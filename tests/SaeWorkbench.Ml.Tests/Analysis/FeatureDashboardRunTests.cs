@@ -1,6 +1,7 @@
 using SaeWorkbench.Ml.Analysis;
 using SaeWorkbench.Ml.Sae;
 using SaeWorkbench.Ml.Tests.Sae;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Tests.Analysis;
@@ -62,4 +63,24 @@ public class FeatureDashboardRunTests
             TestText.Run(model, TinyHookedModel.ResidPost, sae, Enumerable.Repeat(1, 16).ToArray(), id => "", new TestTextOptions()));
         Assert.Contains("context of 16 tokens", e.Message);
     }
+
+    [Fact]
+    public void No_tensors_leak_across_a_run_logit_effects_and_neighbours()
+    {
+        using var model = new TinyHookedModel(vocab: 16, dModel: 8, context: 16, seed: 2);
+        using var sae = RandomRelu(8, 12, 5);
+        var windows = TinyHookedModel.RandomWindows(6, 16, 16, seed: 3);
+        using var wU = randn(8, 16);
+        void Run()
+        {
+            FeatureDashboardRun.Compute(model, TinyHookedModel.ResidPost, sae, () => windows, tokens: 96, windowsPerBatch: 2);
+            LogitEffects.Compute(sae.WDec, wU, chunk: 5);
+            DecoderNeighbours.Compute(sae.WDec, chunk: 5);
+        }
+        Run(); // warm-up: lazily created native state
+        var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        Run();
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
 }
+
