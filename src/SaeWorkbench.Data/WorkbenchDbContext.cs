@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using SaeWorkbench.Data.Accounts;
+using SaeWorkbench.Data.Analysis;
 using SaeWorkbench.Data.Audit;
 using SaeWorkbench.Data.Dictionaries;
 using SaeWorkbench.Data.Jobs;
@@ -22,6 +23,8 @@ public class WorkbenchDbContext(DbContextOptions<WorkbenchDbContext> options) : 
     public DbSet<WorkspaceSettings> WorkspaceSettings => Set<WorkspaceSettings>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
+    public DbSet<LatentAnalysis> LatentAnalyses => Set<LatentAnalysis>();
+    public DbSet<FeatureDashboard> FeatureDashboards => Set<FeatureDashboard>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

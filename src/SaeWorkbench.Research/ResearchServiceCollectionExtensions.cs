@@ -33,6 +33,8 @@ public static class ResearchServiceCollectionExtensions
         services.TryAddSingleton<LabellingService>();
         services.TryAddSingleton<AuditQueryService>();
         services.TryAddSingleton<ApiTokenService>();
+        // Feature analysis (issue 5): the sae-analyze job, its store and reader, test text.
+        Analysis.AnalysisServiceCollectionExtensions.AddFeatureAnalysis(services);
         return services;
     }
 

@@ -216,6 +216,177 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("SaeWorkbench.Data.Analysis.FeatureDashboard", b =>
+                {
+                    b.Property<long>("AnalysisId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LatentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ActiveCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("Density")
+                        .HasColumnType("REAL");
+
+                    b.Property<byte[]>("Histogram")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("IntervalCounts")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<bool>("IsDead")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LatentIndex")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("LogitHistogram")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<double>("LogitHistogramMax")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("LogitHistogramMin")
+                        .HasColumnType("REAL");
+
+                    b.Property<byte[]>("LogitNegativeTokens")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("LogitNegativeValues")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("LogitPositiveTokens")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("LogitPositiveValues")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<double>("MaxActivation")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("MeanActivation")
+                        .HasColumnType("REAL");
+
+                    b.Property<byte[]>("NeighbourCosines")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("NeighbourIndices")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("AnalysisId", "LatentId");
+
+                    b.HasIndex("LatentId");
+
+                    b.ToTable("FeatureDashboards", (string)null);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Analysis.FeatureExample", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Activations")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("AnalysisId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Bin")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LatentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("PeakActivation")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("PeakOffset")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Rank")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("TokenIds")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("WindowIndex")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AnalysisId");
+
+                    b.HasIndex("LatentId", "AnalysisId", "Kind", "Bin", "Rank")
+                        .IsUnique();
+
+                    b.ToTable("FeatureExamples", (string)null);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Analysis.LatentAnalysis", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("CompletedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CorpusPath")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DictionaryId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("IsCurrent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("JobId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SettingsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("TokensAnalysed")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DictionaryId")
+                        .IsUnique()
+                        .HasFilter("\"IsCurrent\" = 1");
+
+                    b.HasIndex("JobId");
+
+                    b.ToTable("LatentAnalyses", (string)null);
+                });
+
             modelBuilder.Entity("SaeWorkbench.Data.Audit.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -843,6 +1014,50 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Analysis.FeatureDashboard", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Analysis.LatentAnalysis", null)
+                        .WithMany()
+                        .HasForeignKey("AnalysisId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.Latent", null)
+                        .WithMany()
+                        .HasForeignKey("LatentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Analysis.FeatureExample", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Analysis.LatentAnalysis", null)
+                        .WithMany()
+                        .HasForeignKey("AnalysisId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.Latent", null)
+                        .WithMany()
+                        .HasForeignKey("LatentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Analysis.LatentAnalysis", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.SaeDictionary", null)
+                        .WithMany()
+                        .HasForeignKey("DictionaryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Jobs.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.SetNull);
                 });
 
             modelBuilder.Entity("SaeWorkbench.Data.Dictionaries.Latent", b =>

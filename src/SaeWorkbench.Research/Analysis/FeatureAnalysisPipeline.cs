@@ -1,0 +1,80 @@
+using System.Text.Json;
+using SaeWorkbench.Ml.Analysis;
+using SaeWorkbench.Ml.Corpora;
+using SaeWorkbench.Ml.Formats;
+using SaeWorkbench.Ml.Lm;
+using SaeWorkbench.Ml.Runtime;
+using static TorchSharp.torch;
+
+namespace SaeWorkbench.Research.Analysis;
+
+/// <summary>What an analysis run produced.</summary>
+public sealed record FeatureAnalysisOutcome(long AnalysisId, long TokensAnalysed, int Latents, int Dead);
+
+/// <summary>
+/// Model + SAE + corpus → SCIENCE.md §6 dashboards for every latent (two streaming passes), logit effects through the
+/// final LayerNorm's scale, decoder neighbours → <see cref="FeatureAnalysisStore"/>. The job and the CLI run this;
+/// the caller owns the thread. Works the same on an imported SAE as on one trained here.
+/// </summary>
+public static class FeatureAnalysisPipeline
+{
+    /// <summary>Progress spent on the two passes over the corpus; the rest is logit effects, neighbours and storage.</summary>
+    private const double PassesShare = 0.85;
+
+    public static FeatureAnalysisOutcome Run(FeatureAnalysisRequest request, string modelFolder, string saeFolder, string corpusFolder,
+        FeatureAnalysisStore store, long? jobId, Action<double, string> report, CancellationToken ct)
+    {
+        report(0, "loading the model and the SAE");
+        using var loaded = HuggingFaceGpt2.Load(modelFolder, TorchRuntime.BestDevice());
+        using var sae = SaeLensFolder.Load(saeFolder);
+        var model = loaded.Model;
+        var hook = sae.Metadata.HookName;
+        if (!model.HookNames.Contains(hook))
+            throw new ArgumentException($"the SAE reads hook '{hook}', which the model does not have; valid hooks: {string.Join(", ", model.HookNames)}");
+        var context = request.ContextSize > 0 ? request.ContextSize : sae.Metadata.ContextSize > 0 ? sae.Metadata.ContextSize : model.ContextLength;
+        context = Math.Min(context, model.ContextLength);
+        var corpus = new TextCorpus(corpusFolder);
+        IEnumerable<long[]> Windows() =>
+            TokenWindows.Enumerate(corpus, loaded.Tokenizer, CorpusSplit.All, context).Select(w => Array.ConvertAll(w, t => (long)t));
+        var options = new DashboardOptions { Seed = request.Seed };
+        var autoencoder = sae.Autoencoder;
+
+        var builder = FeatureDashboardRun.Compute(model, hook, autoencoder, Windows, request.Tokens, options, request.WindowsPerBatch,
+            progress: new ActionProgress(p => report(PassesShare * p, p < 0.5 ? "pass 1 of 2: density, max, top contexts" : "pass 2 of 2: histograms and interval samples")),
+            ct: ct);
+        if (builder.Tokens == 0) throw new InvalidDataException($"the corpus at {corpusFolder} yields no tokens to analyse");
+
+        report(PassesShare, "logit effects and decoder neighbours");
+        LatentLogitEffects[] logits;
+        LatentNeighbours[] neighbours;
+        using (var unembedding = Unembedding.Of(model))
+        using (var scope = NewDisposeScope())
+        {
+            var wDec = autoencoder.WDec.cpu();
+            logits = LogitEffects.Compute(wDec, unembedding.WU, unembedding.LnScale, ct: ct);
+            neighbours = DecoderNeighbours.Compute(wDec, ct: ct);
+        }
+
+        report(0.9, "storing the dashboards");
+        var settings = JsonSerializer.Serialize(new
+        {
+            options, context, hook, logitEffects = "(W_dec,i ⊙ ln_f γ) · W_U (TransformerLens folded W_U)", histogram = "equal-width over (0, max]",
+            method = "two exact passes; top contexts by min-heap, interval samples by seeded reservoir sampling",
+        });
+        var header = new FeatureAnalysisHeader(request.DictionaryId, jobId, corpusFolder, builder.Tokens, settings);
+        var latents = builder.Latents;
+        var analysisId = store.SaveAsync(header, latents,
+                i => new LatentAnalysisResult(builder.Dashboard(i), logits[i], neighbours[i]),
+                progress: new ActionProgress(p => report(0.9 + 0.1 * p, "storing the dashboards")), ct: ct)
+            .GetAwaiter().GetResult();
+        var dead = Enumerable.Range(0, latents).Count(i => builder.Dashboard(i).Statistics.IsDead);
+        report(1, $"{latents} latents over {builder.Tokens:N0} tokens; {dead} dead");
+        return new FeatureAnalysisOutcome(analysisId, builder.Tokens, latents, dead);
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class ActionProgress(Action<double> report) : IProgress<double>
+    {
+        public void Report(double value) => report(value);
+    }
+}

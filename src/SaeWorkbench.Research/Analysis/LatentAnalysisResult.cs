@@ -1,0 +1,6 @@
+using SaeWorkbench.Ml.Analysis;
+
+namespace SaeWorkbench.Research.Analysis;
+
+/// <summary>Everything SCIENCE.md §6 shows for one latent, before it is stored.</summary>
+public sealed record LatentAnalysisResult(LatentDashboard Activations, LatentLogitEffects? Logits, LatentNeighbours? Neighbours);

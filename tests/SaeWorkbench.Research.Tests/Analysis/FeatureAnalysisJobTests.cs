@@ -1,0 +1,34 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using SaeWorkbench.Research.Analysis;
+using SaeWorkbench.Research.Jobs;
+using SaeWorkbench.Research.Settings;
+
+namespace SaeWorkbench.Research.Tests.Analysis;
+
+public class FeatureAnalysisJobTests
+{
+    private static IReadOnlyList<string> Validate(string json) =>
+        new FeatureAnalysisJob(new WorkbenchPaths(Path.GetTempPath(), Path.GetTempPath())).Validate(JsonDocument.Parse(json).RootElement);
+
+    [Fact]
+    public void Parameters_are_checked_field_by_field()
+    {
+        var errors = Validate("""{"dictionaryId": 0, "corpus": "no-such-folder-here", "tokens": 0, "windowsPerBatch": 0}""");
+        Assert.Contains(errors, e => e.StartsWith("dictionaryId:", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("corpus:", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("tokens:", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("windowsPerBatch:", StringComparison.Ordinal));
+        Assert.Empty(Validate($$"""{"dictionaryId": 3, "corpus": {{JsonSerializer.Serialize(Path.GetTempPath())}}, "tokens": 1000}"""));
+    }
+
+    [Fact]
+    public void The_research_services_register_the_analyze_job_kind()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(new WorkbenchPaths(Path.GetTempPath(), Path.GetTempPath()));
+        services.AddResearch();
+        using var provider = services.BuildServiceProvider();
+        Assert.Contains(provider.GetServices<IJobKind>(), k => k.Name == "sae-analyze");
+    }
+}
