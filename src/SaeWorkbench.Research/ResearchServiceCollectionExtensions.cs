@@ -28,6 +28,7 @@ public static class ResearchServiceCollectionExtensions
         services.TryAddSingleton<ModelFolders>();
         services.TryAddSingleton<DemoWorkspace>();
         services.TryAddSingleton<FeatureCatalog>();
+        services.TryAddSingleton<TokenText>();
         // Labelling (issue 7): one transaction runner (it holds the SQLite writer gate), the service, audit, API tokens.
         services.TryAddSingleton<LabellingTransactions>();
         services.TryAddSingleton<LabellingService>();

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using SaeWorkbench.Web.Tests;
 
@@ -66,5 +67,23 @@ public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<Brows
         await page.Keyboard.PressAsync("?");
         await page.Locator("#keyboard-help[open]").WaitForAsync();
         await BrowserHost.ScreenshotAsync(page, "09-feature-page-help");
+
+        // Analyse the dictionary; the latent page then shows heatmaps of its top contexts, and corpus markup stays text.
+        var dialogs = new List<string>();
+        page.Dialog += (_, d) => { dialogs.Add(d.Message); _ = d.DismissAsync(); };
+        var jobs = host.Services.GetRequiredService<SaeWorkbench.Research.Jobs.JobService>();
+        var analysis = await jobs.EnqueueAsync(SaeWorkbench.Research.Analysis.FeatureAnalysisJob.KindName,
+            System.Text.Json.JsonSerializer.Serialize(new { dictionaryId = long.Parse(id), corpus, tokens = 4000 }), null);
+        await page.GotoAsync($"jobs/{analysis.Id}");
+        await page.Locator("[data-testid=job-state]", new() { HasText = "Succeeded" }).WaitForAsync(new() { Timeout = 120_000 });
+        await page.GotoAsync($"dictionaries/{id}/features/{first}");
+        await page.Locator("[data-testid=top-examples] [data-testid=heatmap]").First.WaitForAsync();
+        Assert.True(await page.Locator("[data-testid=top-examples] .tok.peak").CountAsync() >= 1);
+        await page.Locator("[data-testid=activation-histogram]").WaitForAsync();
+        await BrowserHost.ScreenshotAsync(page, "11-feature-page-dashboard");
+        await page.Locator("[data-testid=theme-toggle]").ClickAsync();
+        await BrowserHost.ScreenshotAsync(page, "12-feature-page-dark");
+        Assert.Empty(dialogs);
+        Assert.Equal(0, await page.Locator("main script, .heatmap script").CountAsync());
     }
 }

@@ -13,6 +13,8 @@ public static class TinyWorld
         "we must defend the nation and keep the peace",
         "taxes and trade and the budget of the government",
         "the army and the navy serve the country with honor",
+        // Markup in the corpus must reach pages as text only (issue 6 §6).
+        "the clerk wrote <script>alert(1)</script> in the record",
     ];
 
     /// <summary>Writes a corpus folder (txt files) and a randomly initialised model folder; returns their paths.</summary>

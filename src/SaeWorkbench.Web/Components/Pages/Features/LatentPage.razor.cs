@@ -14,6 +14,8 @@ namespace SaeWorkbench.Web.Components.Pages.Features;
 public partial class LatentPage
 {
     private Latent? _latent;
+    private SaeWorkbench.Research.Analysis.FeatureDashboardView? _dashboard;
+    private SaeWorkbench.Ml.Lm.Tokenization.Gpt2Tokenizer? _tokenizer;
     private string? _prevHref;
     private string? _nextHref;
     private string _queryString = "";
@@ -22,12 +24,17 @@ public partial class LatentPage
     [Parameter] public int Index { get; set; }
     [Inject] private IDbContextFactory<WorkbenchDbContext> DbFactory { get; set; } = default!;
     [Inject] private FeatureCatalog Catalog { get; set; } = default!;
+    [Inject] private SaeWorkbench.Research.Analysis.FeatureDashboardReader Dashboards { get; set; } = default!;
+    [Inject] private TokenText Tokens { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
 
     protected override async Task OnParametersSetAsync()
     {
         await using var db = await DbFactory.CreateDbContextAsync();
         _latent = await db.Latents.AsNoTracking().FirstOrDefaultAsync(l => l.DictionaryId == DictionaryId && l.Index == Index);
+        _dashboard = _latent is null ? null : await Dashboards.GetAsync(_latent.Id);
+        var modelPath = await db.Dictionaries.Where(d => d.Id == DictionaryId).Select(d => d.ModelPath).FirstOrDefaultAsync();
+        _tokenizer = Tokens.TokenizerFor(modelPath);
         var uri = Navigation.ToAbsoluteUri(Navigation.Uri);
         var query = FeatureQuery.Parse(QueryHelpers.ParseQuery(uri.Query).ToDictionary(kv => kv.Key, kv => (string?)kv.Value.ToString()));
         _queryString = query with { Page = 0 } is var q ? q.ToQueryString() : "";

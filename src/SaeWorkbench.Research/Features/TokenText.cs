@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+using SaeWorkbench.Ml.Lm.Tokenization;
+
+namespace SaeWorkbench.Research.Features;
+
+/// <summary>
+/// Turns token ids into readable text for heatmaps (issue 6 §6): GPT-2 byte-level tokens decoded to Unicode, a
+/// leading space shown as "·", newlines as "↵" and tabs as "→". The result is plain text: pages HTML-escape it.
+/// Tokenizers are loaded once per model folder.
+/// </summary>
+public sealed class TokenText
+{
+    private readonly ConcurrentDictionary<string, Lazy<Gpt2Tokenizer?>> _tokenizers = new(StringComparer.Ordinal);
+
+    public Gpt2Tokenizer? TokenizerFor(string? modelFolder)
+    {
+        if (string.IsNullOrWhiteSpace(modelFolder)) return null;
+        return _tokenizers.GetOrAdd(modelFolder, f => new Lazy<Gpt2Tokenizer?>(() =>
+        {
+            try { return Gpt2Tokenizer.ExistsIn(f) ? Gpt2Tokenizer.Load(f) : null; }
+            catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or ArgumentException) { return null; }
+        })).Value;
+    }
+
+    /// <summary>Readable form of one token.</summary>
+    public static string Readable(Gpt2Tokenizer? tokenizer, int id)
+    {
+        if (tokenizer is null) return $"[{id}]";
+        if (id == tokenizer.EndOfTextId) return "⟨bos⟩";
+        var text = tokenizer.Decode([id]);
+        if (text.Length == 0) return $"[{id}]";
+        var leadingSpace = text[0] == ' ';
+        text = text.Replace("\r\n", "↵").Replace('\n', '↵').Replace('\r', '↵').Replace('\t', '→');
+        return leadingSpace ? "·" + text[1..] : text;
+    }
+}
