@@ -118,7 +118,7 @@ public sealed class SaeTrainingJobTests
         var parameters = System.Text.Json.JsonSerializer.Serialize(new
         {
             model, corpus, hook = "blocks.1.hook_resid_post", arch = "topk", latents = 64, k = 4,
-            tokens = 256 * 40, batchSize = 256, bufferTokens = 2048, evalTokens = 1024, learningRate = 3e-3,
+            tokens = 256 * 40, batchSize = 256, bufferTokens = 2048, evalTokens = 1024, learningRate = 3e-3, analyzeTokens = 2000,
         });
         var job = await jobs.EnqueueAsync(SaeWorkbench.Research.Dictionaries.SaeTrainingJob.KindName, parameters, null);
         var sw = Stopwatch.StartNew();
@@ -143,6 +143,13 @@ public sealed class SaeTrainingJobTests
         Assert.Contains("ce_loss_recovered", dictionary.MetricsJson);
         Assert.Equal(64, await ctx.Latents.CountAsync(l => l.DictionaryId == dictionary.Id));
         Assert.True(File.Exists(Path.Combine(dictionary.SaePath, "cfg.json")));
+
+        // The follow-up analysis was queued and fills the latents' statistics.
+        var analysis = (await jobs.ListAsync()).Single(j => j.Kind == SaeWorkbench.Research.Analysis.FeatureAnalysisJob.KindName);
+        while (sw.Elapsed < TimeSpan.FromMinutes(4) && !(await jobs.GetAsync(analysis.Id))!.IsFinished) await Task.Delay(100);
+        Assert.Equal(JobState.Succeeded, (await jobs.GetAsync(analysis.Id))!.State);
+        await using var after = await db.CreateDbContextAsync();
+        Assert.True(await after.Latents.AnyAsync(l => l.DictionaryId == dictionary.Id && l.MaxActivation > 0));
     }
 
     [Fact]

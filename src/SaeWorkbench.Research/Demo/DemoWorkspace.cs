@@ -11,8 +11,8 @@ namespace SaeWorkbench.Research.Demo;
 
 /// <summary>
 /// The first start of a workbench seeds the demo: with the shipped demo model and the fetched demo corpus, it queues
-/// the training of the demo dictionary (TopK, 4,096 latents, k = 32, a middle layer's residual stream), whose
-/// progress shows on the Jobs page. Runs once: not again when a demo job or any dictionary already exists.
+/// the training of the demo dictionary (TopK, 4,096 latents, k = 32, a middle layer's residual stream), followed by
+/// its analysis (feature dashboards over 500k tokens); both show their progress on the Jobs page. Runs once: not again when a demo job or any dictionary already exists.
 /// </summary>
 public sealed class DemoWorkspace(
     IDbContextFactory<WorkbenchDbContext> dbFactory,
@@ -36,6 +36,7 @@ public sealed class DemoWorkspace(
         BatchSize = 4096,
         LearningRate = 4e-4,
         BufferTokens = 1 << 17,
+        AnalyzeTokens = 500_000,
         Name = DictionaryName,
     };
 

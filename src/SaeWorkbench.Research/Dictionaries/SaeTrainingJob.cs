@@ -43,9 +43,17 @@ public sealed class SaeTrainingJob(WorkbenchPaths paths) : IJobKind
         var metrics = SaeTrainingPipeline.MetricsJson(outcome.Metrics, outcome.LanguageModelMetrics).ToJsonString();
         var dictionary = registry.RegisterAsync(output, name, Resolve(request.Model), metrics, JsonSerializer.Serialize(outcome.Config),
             outcome.Result.Tokens, context.JobId, null, CancellationToken.None).GetAwaiter().GetResult();
+        long? analysisJob = null;
+        if (request.AnalyzeTokens > 0)
+        {
+            var jobs = context.Services.GetRequiredService<JobService>();
+            var analysis = new Analysis.FeatureAnalysisRequest { DictionaryId = dictionary.Id, Corpus = request.Corpus, Tokens = request.AnalyzeTokens, Seed = request.Seed };
+            analysisJob = jobs.EnqueueAsync(Analysis.FeatureAnalysisJob.KindName, JsonSerializer.Serialize(analysis, Json), null, CancellationToken.None)
+                .GetAwaiter().GetResult().Id;
+        }
         context.Report(1, $"dictionary #{dictionary.Id}: L0 {outcome.Metrics.L0:F1}, explained variance {outcome.Metrics.ExplainedVariance:P1}, " +
                           $"CE loss recovered {outcome.LanguageModelMetrics.CeLossRecovered:P1}");
-        return new { dictionaryId = dictionary.Id, metrics = JsonDocument.Parse(metrics).RootElement };
+        return new { dictionaryId = dictionary.Id, analysisJobId = analysisJob, metrics = JsonDocument.Parse(metrics).RootElement };
     }
 
     private string Resolve(string path) => Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(paths.ContentRoot, path));

@@ -33,6 +33,9 @@ public sealed record SaeTrainingRequest
 
     public int Seed { get; init; } = 42;
 
+    /// <summary>When &gt; 0, an analysis job over this many corpus tokens is queued once the dictionary is registered.</summary>
+    public long AnalyzeTokens { get; init; }
+
     /// <summary>Display name; empty means "{model}-{hook}-{arch}-{latents}".</summary>
     public string Name { get; init; } = "";
 
@@ -63,6 +66,7 @@ public sealed record SaeTrainingRequest
         if (BufferTokens < 2) errors.Add("bufferTokens: must be at least 2");
         if (ContextSize < 0) errors.Add("contextSize: must be ≥ 0");
         if (EvalTokens < 1) errors.Add("evalTokens: must be ≥ 1");
+        if (AnalyzeTokens < 0) errors.Add("analyzeTokens: must be ≥ 0");
         return errors;
     }
 
