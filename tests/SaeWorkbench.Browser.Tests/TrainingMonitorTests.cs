@@ -80,6 +80,10 @@ public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<Brows
         await page.Locator("[data-testid=top-examples] [data-testid=heatmap]").First.WaitForAsync();
         Assert.True(await page.Locator("[data-testid=top-examples] .tok.peak").CountAsync() >= 1);
         await page.Locator("[data-testid=activation-histogram]").WaitForAsync();
+        await BrowserHost.WaitInteractiveAsync(page);
+        await page.Locator("textarea[data-testid=test-text-input], [data-testid=test-text-input] textarea").First.FillAsync("we must defend the nation");
+        await page.Locator("[data-testid=test-text-heatmap] .tok").First.WaitForAsync(new() { Timeout = 30_000 });
+        Assert.True(await page.Locator("[data-testid=test-text-heatmap] .tok").CountAsync() >= 4);
         await BrowserHost.ScreenshotAsync(page, "11-feature-page-dashboard");
         await page.Locator("[data-testid=theme-toggle]").ClickAsync();
         await BrowserHost.ScreenshotAsync(page, "12-feature-page-dark");
