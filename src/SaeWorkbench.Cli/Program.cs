@@ -5,4 +5,5 @@ var root = new RootCommand("SaeWorkbench command line: the workbench's jobs, hea
 foreach (var command in LmCommands.Create()) root.Subcommands.Add(command);
 SaeCommands.AddTo(root);
 DictionaryCommands.AddTo(root);
+AnalyzeCommand.AddTo(root);
 return root.Parse(args).Invoke();
