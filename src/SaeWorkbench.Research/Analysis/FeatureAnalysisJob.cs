@@ -44,5 +44,5 @@ public sealed class FeatureAnalysisJob(WorkbenchPaths paths) : IJobKind
         return new { dictionaryId = dictionary.Id, analysisId = outcome.AnalysisId, tokens = outcome.TokensAnalysed, latents = outcome.Latents, dead = outcome.Dead };
     }
 
-    private string Resolve(string path) => Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(paths.ContentRoot, path));
+    private string Resolve(string path) => paths.Resolve(path);
 }

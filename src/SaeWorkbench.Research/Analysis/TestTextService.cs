@@ -38,7 +38,7 @@ public sealed class TestTextService(IDbContextFactory<WorkbenchDbContext> dbFact
                          ?? throw new ArgumentException($"there is no dictionary #{dictionaryId}");
         if (string.IsNullOrWhiteSpace(dictionary.ModelPath)) throw new ArgumentException($"dictionary #{dictionaryId} has no model folder recorded");
         var densities = await db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId).OrderBy(l => l.Index).Select(l => l.Density).ToArrayAsync(ct);
-        var modelPath = Path.GetFullPath(Path.IsPathRooted(dictionary.ModelPath) ? dictionary.ModelPath : Path.Combine(paths.ContentRoot, dictionary.ModelPath));
+        var modelPath = paths.Resolve(dictionary.ModelPath);
         return await _queue.EnqueueAsync(_ =>
         {
             if (_loaded?.DictionaryId != dictionaryId)

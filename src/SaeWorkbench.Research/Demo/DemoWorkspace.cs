@@ -43,7 +43,7 @@ public sealed class DemoWorkspace(
     /// <summary>Queues the demo pipeline if this workbench has never run it. Returns the job id, or null.</summary>
     public async Task<long?> SeedAsync(CancellationToken ct = default)
     {
-        var model = Path.GetFullPath(Path.Combine(paths.ContentRoot, settings.DemoModel));
+        var model = paths.Resolve(settings.DemoModel);
         var corpus = DemoCorpus.FolderUnder(paths.DataDirectory);
         if (!File.Exists(Path.Combine(model, HuggingFaceGpt2.ConfigFile)))
         {

@@ -7,7 +7,7 @@ namespace SaeWorkbench.Research.Dictionaries;
 public sealed class ModelFolders(WorkbenchPaths paths)
 {
     /// <summary>Absolute path; relative paths are under the content root (the repository).</summary>
-    public string Resolve(string path) => Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(paths.ContentRoot, path));
+    public string Resolve(string path) => paths.Resolve(path);
 
     /// <summary>The model's hook names and residual width, or the reason the folder cannot be used.</summary>
     public (IReadOnlyList<string> Hooks, int DModel, string? Error) Describe(string folder)

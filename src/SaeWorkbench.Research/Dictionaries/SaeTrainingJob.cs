@@ -56,7 +56,7 @@ public sealed class SaeTrainingJob(WorkbenchPaths paths) : IJobKind
         return new { dictionaryId = dictionary.Id, analysisJobId = analysisJob, metrics = JsonDocument.Parse(metrics).RootElement };
     }
 
-    private string Resolve(string path) => Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(paths.ContentRoot, path));
+    private string Resolve(string path) => paths.Resolve(path);
 
     /// <summary>Turns training progress into job progress (with ETA) and metric points for the monitor.</summary>
     private sealed class Progress(JobContext context, Stopwatch clock) : IProgress<SaeTrainingProgress>

@@ -6,8 +6,11 @@ public sealed class WorkbenchPaths
     public WorkbenchPaths(string contentRoot, string dataDirectory)
     {
         ContentRoot = Path.GetFullPath(contentRoot);
-        DataDirectory = Path.GetFullPath(Path.IsPathRooted(dataDirectory) ? dataDirectory : Path.Combine(ContentRoot, dataDirectory));
+        DataDirectory = Resolve(dataDirectory);
     }
+
+    /// <summary>An absolute path; relative ones (settings, job parameters, form fields) are under the content root.</summary>
+    public string Resolve(string path) => Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(ContentRoot, path));
 
     public string ContentRoot { get; }
     public string DataDirectory { get; }
