@@ -74,6 +74,7 @@ public sealed class LabellingTests(BrowserHost host) : IClassFixture<BrowserHost
         // B (Reviewer) accepts; the list shows the consensus label.
         await onB.Locator("[data-testid=accept]").ClickAsync();
         await a.Locator("[data-testid=review-status]", new() { HasText = "Accepted" }).WaitForAsync(new() { Timeout = 5_000 });
+        await a.Locator("[data-testid=feature-title]", new() { HasText = "years" }).WaitForAsync(new() { Timeout = 5_000 });
         await BrowserHost.ScreenshotAsync(a, "10-labelling-panel");
         await a.GotoAsync($"dictionaries/{dictionaryId}/features");
         var row = a.Locator("[data-testid=feature-table] tr[data-index='1']");

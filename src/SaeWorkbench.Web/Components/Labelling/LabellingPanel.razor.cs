@@ -26,6 +26,9 @@ public partial class LabellingPanel : IDisposable
     private string? _reviewReason;
 
     [Parameter, EditorRequired] public long LatentId { get; set; }
+
+    /// <summary>Raised (on the renderer) when the latent's consensus changes, so the page header can refresh.</summary>
+    [Parameter] public EventCallback OnConsensusChanged { get; set; }
     [Inject] private LabellingService Labelling { get; set; } = default!;
     [Inject] private WorkbenchEventBus Events { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
@@ -57,7 +60,13 @@ public partial class LabellingPanel : IDisposable
                 ConsensusChanged x => x.LatentId,
                 _ => -1,
             };
-            if (latent == LatentId) _ = InvokeAsync(async () => { await ReloadAsync(); StateHasChanged(); });
+            if (latent != LatentId) return;
+            _ = InvokeAsync(async () =>
+            {
+                await ReloadAsync();
+                StateHasChanged();
+                if (e is ConsensusChanged) await OnConsensusChanged.InvokeAsync();
+            });
         });
     }
 

@@ -44,5 +44,11 @@ public partial class LatentPage
         _nextHref = position >= 0 && position + 1 < order.Count ? Href(order[position + 1]) : null;
     }
 
+    private async Task ReloadLatentAsync()
+    {
+        await using var db = await DbFactory.CreateDbContextAsync();
+        _latent = await db.Latents.AsNoTracking().FirstOrDefaultAsync(l => l.DictionaryId == DictionaryId && l.Index == Index);
+    }
+
     private string Href(int index) => $"dictionaries/{DictionaryId}/features/{index}{_queryString}";
 }
