@@ -87,6 +87,9 @@ public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<Brows
         await BrowserHost.ScreenshotAsync(page, "11-feature-page-dashboard");
         await page.Locator("[data-testid=theme-toggle]").ClickAsync();
         await BrowserHost.ScreenshotAsync(page, "12-feature-page-dark");
+        await page.ClickAsync("a[href='dictionaries']");
+        await page.Locator("[data-testid=analysis-summary] [data-testid=density-histogram]").WaitForAsync();
+        await BrowserHost.ScreenshotAsync(page, "13-dictionary-summary");
         Assert.Empty(dialogs);
         Assert.Equal(0, await page.Locator("main script, .heatmap script").CountAsync());
     }

@@ -12,6 +12,7 @@ public partial class Dictionaries : IDisposable
 {
     private IReadOnlyList<SaeDictionary> _dictionaries = [];
     private readonly Dictionary<long, Dictionary<string, double>> _metrics = [];
+    private readonly List<(SaeDictionary Dictionary, SaeWorkbench.Research.Analysis.DictionaryAnalysisSummary Summary)> _summaries = [];
     private TrainingForm _form = new();
     private IReadOnlyList<string> _hooks = [];
     private string? _modelError;
@@ -20,6 +21,7 @@ public partial class Dictionaries : IDisposable
     private IDisposable? _subscription;
 
     [Inject] private DictionaryRegistry Registry { get; set; } = default!;
+    [Inject] private SaeWorkbench.Research.Analysis.FeatureDashboardReader Dashboards { get; set; } = default!;
     [Inject] private JobService Jobs { get; set; } = default!;
     [Inject] private ModelFolders Models { get; set; } = default!;
     [Inject] private WorkbenchEventBus Events { get; set; } = default!;
@@ -38,7 +40,8 @@ public partial class Dictionaries : IDisposable
         // A training job that finishes registers a dictionary: refresh the table.
         _subscription = Events.Subscribe(e =>
         {
-            if (e is JobUpdated { Job: { Kind: SaeTrainingJob.KindName, State: SaeWorkbench.Data.Jobs.JobState.Succeeded } })
+            // A training or analysis job that finishes changes the table or the summaries.
+            if (e is JobUpdated { Job: { Kind: SaeTrainingJob.KindName or SaeWorkbench.Research.Analysis.FeatureAnalysisJob.KindName, State: SaeWorkbench.Data.Jobs.JobState.Succeeded } })
                 _ = InvokeAsync(async () => { await LoadAsync(); StateHasChanged(); });
         });
     }
@@ -47,6 +50,9 @@ public partial class Dictionaries : IDisposable
     {
         _dictionaries = await Registry.ListAsync();
         _metrics.Clear();
+        _summaries.Clear();
+        foreach (var d in _dictionaries)
+            if (await Dashboards.GetSummaryAsync(d.Id) is { } summary) _summaries.Add((d, summary));
         foreach (var d in _dictionaries)
         {
             try { _metrics[d.Id] = JsonSerializer.Deserialize<Dictionary<string, double>>(d.MetricsJson) ?? []; }
