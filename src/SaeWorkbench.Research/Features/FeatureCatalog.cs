@@ -20,14 +20,51 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         return new FeaturePage(rows, total, query);
     }
 
-    /// <summary>The latent indices of the whole filtered, sorted view (for j/k navigation), capped.</summary>
-    public async Task<IReadOnlyList<int>> IndicesAsync(long dictionaryId, FeatureQuery query, int cap = 100_000, CancellationToken ct = default)
+    /// <summary>
+    /// The latents just before and after <paramref name="index"/> in the list's order (j/k on a latent page): two keyset
+    /// queries on the sort key, so the cost does not grow with the dictionary. Null when at an end or not in the list.
+    /// </summary>
+    public async Task<(int? Previous, int? Next)> NeighboursAsync(long dictionaryId, int index, FeatureQuery query, CancellationToken ct = default)
     {
         query = query.Normalised();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var latents = Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query);
-        return await Ordered(latents, query).Select(l => l.Index).Take(cap).ToListAsync(ct);
+        var keyed = Keyed(Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query), query.Sort);
+        var current = await keyed.Where(k => k.Index == index).FirstOrDefaultAsync(ct);
+        if (current is null) return (null, null);
+        var (key, i) = (current.Key, current.Index);
+        // Ascending key: the next row has a larger key, or the same key and a larger index (ties go by index, as in the list).
+        var after = query.Descending
+            ? keyed.Where(k => k.Key < key || (k.Key == key && k.Index > i)).OrderByDescending(k => k.Key).ThenBy(k => k.Index)
+            : keyed.Where(k => k.Key > key || (k.Key == key && k.Index > i)).OrderBy(k => k.Key).ThenBy(k => k.Index);
+        var before = query.Descending
+            ? keyed.Where(k => k.Key > key || (k.Key == key && k.Index < i)).OrderBy(k => k.Key).ThenByDescending(k => k.Index)
+            : keyed.Where(k => k.Key < key || (k.Key == key && k.Index < i)).OrderByDescending(k => k.Key).ThenByDescending(k => k.Index);
+        var next = await after.Select(k => (int?)k.Index).FirstOrDefaultAsync(ct);
+        var previous = await before.Select(k => (int?)k.Index).FirstOrDefaultAsync(ct);
+        return (previous, next);
     }
+
+    /// <summary>A latent's index with its sort key, ordered exactly like <see cref="Ordered"/> (SQLite sorts NULL first).</summary>
+    private sealed class KeyedLatent
+    {
+        public int Index { get; init; }
+        public double Key { get; init; }
+    }
+
+    private const double NullKey = -1e300;
+
+    private static IQueryable<KeyedLatent> Keyed(IQueryable<Latent> latents, FeatureSort sort) => sort switch
+    {
+        FeatureSort.Density => latents.Select(l => new KeyedLatent { Index = l.Index, Key = l.Density ?? NullKey }),
+        FeatureSort.MaxActivation => latents.Select(l => new KeyedLatent { Index = l.Index, Key = l.MaxActivation ?? NullKey }),
+        // Stored as text, so the list orders Accepted < Proposed < Unlabelled.
+        FeatureSort.LabelStatus => latents.Select(l => new KeyedLatent
+        {
+            Index = l.Index,
+            Key = l.LabelStatus == LabelStatus.Accepted ? 0 : l.LabelStatus == LabelStatus.Proposed ? 1 : 2,
+        }),
+        _ => latents.Select(l => new KeyedLatent { Index = l.Index, Key = l.Index }),
+    };
 
     private static IQueryable<Latent> Ordered(IQueryable<Latent> latents, FeatureQuery query) =>
         (query.Sort, query.Descending) switch

@@ -103,12 +103,47 @@ public sealed class FeatureCatalogTests : IClassFixture<FeatureCatalogTests.Fixt
         Assert.Equal(0, wildcard.Total);
     }
 
+    /// <summary>Every index of the view, page by page, as the list shows it.</summary>
+    private async Task<List<int>> ListOrderAsync(FeatureQuery query)
+    {
+        var all = new List<int>();
+        for (var page = 0; ; page++)
+        {
+            var rows = (await _catalog.QueryAsync(_f.DictionaryId, query with { Page = page, PageSize = FeatureQuery.MaxPageSize })).Rows;
+            all.AddRange(rows.Select(r => r.Index));
+            if (rows.Count < FeatureQuery.MaxPageSize) return all;
+        }
+    }
+
     [Fact]
-    public async Task Navigation_indices_follow_the_list_order()
+    public async Task List_order_across_pages_matches_brute_force()
     {
         var query = new FeatureQuery { Sort = FeatureSort.MaxActivation, Descending = true, Dead = false };
-        var indices = await _catalog.IndicesAsync(_f.DictionaryId, query);
+        var indices = await ListOrderAsync(query);
         Assert.Equal(_f.Latents.Where(l => !l.IsDead).OrderByDescending(l => l.MaxActivation).ThenBy(l => l.Index).Select(l => l.Index), indices);
+    }
+
+    [Theory]
+    [InlineData(FeatureSort.Index, false)]
+    [InlineData(FeatureSort.Index, true)]
+    [InlineData(FeatureSort.Density, false)]
+    [InlineData(FeatureSort.Density, true)]
+    [InlineData(FeatureSort.MaxActivation, true)]
+    [InlineData(FeatureSort.LabelStatus, false)]
+    [InlineData(FeatureSort.LabelStatus, true)]
+    public async Task Neighbours_are_the_rows_around_a_latent_in_the_list_order(FeatureSort sort, bool descending)
+    {
+        // Ties (dead latents share density 0, statuses repeat) must break by index exactly as the list does.
+        var query = new FeatureQuery { Sort = sort, Descending = descending, MaxDensity = 0.9 };
+        var order = await ListOrderAsync(query);
+        foreach (var position in new[] { 0, 1, order.Count / 2, order.Count - 2, order.Count - 1 })
+        {
+            var (previous, next) = await _catalog.NeighboursAsync(_f.DictionaryId, order[position], query);
+            Assert.Equal(position > 0 ? order[position - 1] : null, previous);
+            Assert.Equal(position + 1 < order.Count ? order[position + 1] : null, next);
+        }
+        var outside = _f.Latents.First(l => l.Density > 0.9);
+        Assert.Equal((null, null), await _catalog.NeighboursAsync(_f.DictionaryId, outside.Index, query));
     }
 
     [Fact]

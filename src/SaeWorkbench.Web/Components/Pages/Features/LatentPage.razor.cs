@@ -37,11 +37,10 @@ public partial class LatentPage
         _tokenizer = Tokens.TokenizerFor(modelPath);
         var uri = Navigation.ToAbsoluteUri(Navigation.Uri);
         var query = FeatureQuery.Parse(QueryHelpers.ParseQuery(uri.Query).ToDictionary(kv => kv.Key, kv => (string?)kv.Value.ToString()));
-        _queryString = query with { Page = 0 } is var q ? q.ToQueryString() : "";
-        var order = await Catalog.IndicesAsync(DictionaryId, query);
-        var position = order is List<int> list ? list.IndexOf(Index) : order.ToList().IndexOf(Index);
-        _prevHref = position > 0 ? Href(order[position - 1]) : null;
-        _nextHref = position >= 0 && position + 1 < order.Count ? Href(order[position + 1]) : null;
+        _queryString = (query with { Page = 0 }).ToQueryString();
+        var (previous, next) = await Catalog.NeighboursAsync(DictionaryId, Index, query);
+        _prevHref = previous is { } p ? Href(p) : null;
+        _nextHref = next is { } n ? Href(n) : null;
     }
 
     private async Task ReloadLatentAsync()
