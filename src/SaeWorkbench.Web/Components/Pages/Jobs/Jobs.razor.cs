@@ -46,7 +46,8 @@ public partial class Jobs : IDisposable
         var parameters = JsonSerializer.Serialize(new { size = _size, repeats = _repeats });
         try
         {
-            if (!user.IsInRole("Admin") && !user.IsInRole("Reviewer") && !user.IsInRole("Labeler"))
+            // Same bar as the API's Labeler policy: the role mapping lives in Actor.
+            if ((SaeWorkbench.Research.Labelling.Services.Actor.From(user)?.Role ?? SaeWorkbench.Research.Labelling.Role.Viewer) < SaeWorkbench.Research.Labelling.Role.Labeler)
                 throw new JobValidationException(["Your role (Viewer) cannot start jobs."]);
             Upsert(await JobService.EnqueueAsync(SelfCheckJob.KindName, parameters, userId));
         }
