@@ -6,6 +6,9 @@ namespace SaeWorkbench.Data;
 
 public static class DataServiceCollectionExtensions
 {
+    /// <summary>The assembly that holds the PostgreSQL migrations (src/SaeWorkbench.Data.Postgres).</summary>
+    public const string PostgresMigrationsAssembly = "SaeWorkbench.Data.Postgres";
+
     /// <summary>
     /// Registers <see cref="WorkbenchDbContext"/> (pooled factory and scoped context) for the configured provider.
     /// </summary>
@@ -28,9 +31,18 @@ public static class DataServiceCollectionExtensions
                 builder.UseSqlite(cs, o => o.MigrationsAssembly(typeof(WorkbenchDbContext).Assembly.FullName))
                        .AddInterceptors(new SqlitePragmas());
                 break;
+            case "postgres" or "postgresql" or "npgsql":
+                if (string.IsNullOrWhiteSpace(options.ConnectionString))
+                    throw new InvalidOperationException(
+                        "Workbench:Database:Provider is 'Postgres' but Workbench:Database:ConnectionString is empty; " +
+                        "set it, e.g. 'Host=127.0.0.1;Port=5432;Database=saeworkbench;Username=sae;Password=…'.");
+                // PostgreSQL's migrations live in their own assembly (EF's pattern for several providers), so each
+                // provider applies only its own set.
+                builder.UseNpgsql(options.ConnectionString, o => o.MigrationsAssembly(PostgresMigrationsAssembly));
+                break;
             default:
                 throw new InvalidOperationException(
-                    $"Workbench:Database:Provider '{options.Provider}' is not supported; use 'Sqlite'.");
+                    $"Workbench:Database:Provider '{options.Provider}' is not supported; use 'Sqlite' or 'Postgres'.");
         }
     }
 

@@ -42,6 +42,7 @@ public static class ResearchServiceCollectionExtensions
     /// <summary>Runs queued jobs in this process.</summary>
     public static IServiceCollection AddJobRunner(this IServiceCollection services)
     {
+        services.TryAddSingleton(sp => JobWorkerIdentity.FromSettings(sp.GetRequiredService<Settings.WorkbenchSettings>().Jobs, "web"));
         services.TryAddSingleton<JobRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
         return services;

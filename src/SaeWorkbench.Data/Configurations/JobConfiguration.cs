@@ -12,6 +12,8 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         b.Property(j => j.Kind).HasMaxLength(64);
         b.Property(j => j.State).HasConversion<string>().HasMaxLength(16);
         b.Property(j => j.Message).HasMaxLength(4000);
+        b.Property(j => j.RequiredCapability).HasMaxLength(32);
+        b.Property(j => j.WorkerId).HasMaxLength(128);
         b.HasIndex(j => new { j.State, j.CreatedAt });
         b.HasOne<WorkbenchUser>().WithMany().HasForeignKey(j => j.OwnerId).OnDelete(DeleteBehavior.SetNull);
         b.Ignore(j => j.IsFinished);

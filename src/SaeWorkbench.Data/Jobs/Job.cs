@@ -41,6 +41,15 @@ public class Job
 
     public string? OwnerId { get; set; }
 
+    /// <summary>A capability the runner must declare to claim it (<c>cpu</c>, <c>cuda</c>); null means any runner.</summary>
+    public string? RequiredCapability { get; set; }
+
+    /// <summary>The runner (web node or worker) that holds it while it runs.</summary>
+    public string? WorkerId { get; set; }
+
+    /// <summary>Last sign of life from <see cref="WorkerId"/>; a running job whose heartbeat is too old is released.</summary>
+    public DateTimeOffset? HeartbeatAt { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }

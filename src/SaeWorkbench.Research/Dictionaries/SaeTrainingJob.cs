@@ -33,7 +33,7 @@ public sealed class SaeTrainingJob(WorkbenchPaths paths) : IJobKind
     {
         var request = context.Parameters.Deserialize<SaeTrainingRequest>(Json)!;
         var registry = context.Services.GetRequiredService<DictionaryRegistry>();
-        var output = Path.Combine(paths.DataDirectory, "dictionaries", $"job-{context.JobId}");
+        var output = Path.Combine(paths.SharedDirectory, "dictionaries", $"job-{context.JobId}");
         var checkpoints = Path.Combine(context.ArtifactsDirectory, "checkpoints");
         var clock = Stopwatch.StartNew();
         var progress = new Progress(context, clock);

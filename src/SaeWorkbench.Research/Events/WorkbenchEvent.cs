@@ -30,10 +30,11 @@ public sealed record PresenceChanged(IReadOnlyList<string> OnlineUserNames) : Wo
 /// <summary>A job as pages and hub clients see it.</summary>
 public sealed record JobSnapshot(
     long Id, string Kind, JobState State, double Progress, string? Message, string? ResultJson,
-    string? OwnerId, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, int Attempts, string ParametersJson)
+    string? OwnerId, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, int Attempts, string ParametersJson,
+    string? RequiredCapability = null, string? WorkerId = null)
 {
     public static JobSnapshot From(Job j) => new(j.Id, j.Kind, j.State, j.Progress, j.Message, j.ResultJson,
-        j.OwnerId, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Attempts, j.ParametersJson);
+        j.OwnerId, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Attempts, j.ParametersJson, j.RequiredCapability, j.WorkerId);
 
     public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
 }

@@ -16,6 +16,12 @@ public interface IJobKind
     /// <summary>Checks parameters before a job is created; errors name the field.</summary>
     IReadOnlyList<string> Validate(JsonElement parameters);
 
+    /// <summary>
+    /// The capability a runner needs for these parameters (e.g. <c>cuda</c> when they ask for a GPU), or null for any
+    /// runner. A capability given when the job is queued overrides it.
+    /// </summary>
+    string? RequiredCapability(JsonElement parameters) => null;
+
     /// <summary>Does the work; returns a result object serialised as the job's ResultJson, or null.</summary>
     object? Run(JobContext context);
 }

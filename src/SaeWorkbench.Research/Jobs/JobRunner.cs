@@ -11,8 +11,12 @@ using SaeWorkbench.Research.Settings;
 namespace SaeWorkbench.Research.Jobs;
 
 /// <summary>
-/// Claims queued jobs from the database and runs each on a dedicated thread. At start, jobs left running by a
-/// process that died are queued again (they resume from their checkpoints). Progress writes are throttled.
+/// Claims queued jobs from the database and runs each on a dedicated thread; the same class runs inside a web node
+/// and in a worker process (<c>sae worker</c>). A claim cannot be taken twice: PostgreSQL locks the row
+/// (<c>FOR UPDATE SKIP LOCKED</c>), SQLite moves it with one conditional update. The runner heartbeats the jobs it
+/// holds; a running job whose heartbeat is older than the timeout (its runner died) is queued again for any runner
+/// and resumes from its checkpoint. At start, jobs this runner held when it stopped are queued again at once.
+/// Progress writes are throttled.
 /// </summary>
 public sealed class JobRunner(
     IDbContextFactory<WorkbenchDbContext> dbFactory,
@@ -21,6 +25,7 @@ public sealed class JobRunner(
     JobSignal signal,
     WorkbenchSettings settings,
     WorkbenchPaths paths,
+    JobWorkerIdentity identity,
     IServiceProvider services,
     ILogger<JobRunner> logger) : BackgroundService
 {
@@ -36,26 +41,103 @@ public sealed class JobRunner(
     /// <summary>Jobs running in this process now.</summary>
     public int RunningCount => Volatile.Read(ref _running);
 
+    /// <summary>This runner's name and capabilities.</summary>
+    public JobWorkerIdentity Identity => identity;
+
+    private string Me => identity.Name;
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await RequeueInterruptedAsync(cancellationToken);
         await base.StartAsync(cancellationToken);
     }
 
-    /// <summary>Puts jobs that were running when the previous process stopped back in the queue.</summary>
+    /// <summary>
+    /// Puts jobs that this runner (same name) held when its previous process stopped back in the queue, and rows
+    /// written before runners had names. Jobs held by other runners are left alone: their heartbeats decide.
+    /// </summary>
     public async Task<int> RequeueInterruptedAsync(CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var n = await db.Jobs.Where(j => j.State == JobState.Running)
+        var n = await db.Jobs.Where(j => j.State == JobState.Running && (j.WorkerId == Me || j.WorkerId == null))
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Queued)
+                .SetProperty(j => j.WorkerId, (string?)null)
                 .SetProperty(j => j.Message, "interrupted by a restart; queued to resume"), ct);
         if (n > 0) logger.LogWarning("Re-queued {Count} job(s) that were running when the process stopped", n);
         return n;
     }
 
+    /// <summary>
+    /// Refreshes the heartbeat of the jobs running here (a job this runner no longer holds is stopped), then releases
+    /// running jobs whose heartbeat is older than the timeout: queued again to resume, or failed after
+    /// <see cref="JobSettings.MaxAttempts"/> starts. Returns how many were released.
+    /// </summary>
+    public async Task<int> HeartbeatAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = DateTimeOffset.UtcNow;
+        foreach (var id in signal.RunningIds)
+        {
+            var held = await db.Jobs.Where(j => j.Id == id && j.WorkerId == Me && j.State == JobState.Running)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.HeartbeatAt, now), ct);
+            if (held == 0 && await db.Jobs.AsNoTracking().AnyAsync(j => j.Id == id && !(j.WorkerId == Me && j.State == JobState.Running), ct))
+            {
+                logger.LogWarning("Job {JobId} is no longer held by {Worker}; stopping it here", id, Me);
+                signal.RequestCancel(id);
+            }
+        }
+        var stale = now - TimeSpan.FromSeconds(Math.Max(1, settings.Jobs.HeartbeatTimeoutSeconds));
+        var maxAttempts = Math.Max(1, settings.Jobs.MaxAttempts);
+        var dead = await db.Jobs.AsNoTracking()
+            .Where(j => j.State == JobState.Running && j.HeartbeatAt != null && j.HeartbeatAt < stale)
+            .Select(j => new { j.Id, j.WorkerId, j.Attempts }).ToListAsync(ct);
+        var released = 0;
+        foreach (var d in dead)
+        {
+            // The same conditions again: only the row as it was seen is released (one releaser wins).
+            var q = db.Jobs.Where(j => j.Id == d.Id && j.State == JobState.Running && j.WorkerId == d.WorkerId && j.HeartbeatAt < stale);
+            var n = d.Attempts >= maxAttempts
+                ? await q.ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Failed).SetProperty(j => j.FinishedAt, now)
+                    .SetProperty(j => j.WorkerId, (string?)null)
+                    .SetProperty(j => j.Message, $"runner {d.WorkerId} stopped answering and the job has been started {d.Attempts} times; giving up"), ct)
+                : await q.ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Queued).SetProperty(j => j.WorkerId, (string?)null)
+                    .SetProperty(j => j.Message, $"runner {d.WorkerId} stopped answering; queued to resume from its checkpoint"), ct);
+            if (n == 0) continue;
+            released++;
+            logger.LogWarning("Released job {JobId}: its runner {Worker} stopped heartbeating", d.Id, d.WorkerId);
+            Publish(d.Id);
+        }
+        if (released > 0) signal.Notify();
+        return released;
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromSeconds(Math.Max(0.1, settings.Jobs.HeartbeatSeconds));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await HeartbeatAsync(stoppingToken);
+                await Task.Delay(interval, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Job heartbeat failed; retrying");
+                await Task.Delay(interval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var max = Math.Max(1, settings.Jobs.MaxConcurrent);
+        logger.LogInformation("Job runner {Worker} ({Capabilities}) claims up to {Max} job(s) at once", Me, string.Join(",", identity.Capabilities), max);
+        var heartbeat = Task.Run(() => HeartbeatLoopAsync(stoppingToken), CancellationToken.None);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -80,27 +162,55 @@ public sealed class JobRunner(
         // Let running jobs see the cancellation and record their state before the host stops.
         var deadline = Stopwatch.StartNew();
         while (RunningCount > 0 && deadline.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(50, CancellationToken.None);
+        await heartbeat;
     }
 
-    /// <summary>Atomically moves the oldest runnable queued job to Running (one claimant wins).</summary>
+    /// <summary>
+    /// Moves the oldest queued job this runner can run (a known kind, a capability it declares) to Running, held by
+    /// this runner. One claimant wins: PostgreSQL locks the candidate row and skips rows other claimants hold;
+    /// SQLite's conditional update is atomic.
+    /// </summary>
     private async Task<Job?> TryClaimAsync(CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var known = _kinds.Keys.ToList();
+        var known = _kinds.Keys.ToArray();
+        var capabilities = identity.Capabilities.ToArray();
+        if (db.Database.IsNpgsql())
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var queued = nameof(JobState.Queued);
+            var ids = await db.Database.SqlQuery<long>($"""
+                SELECT "Id" AS "Value" FROM "Jobs"
+                WHERE "State" = {queued} AND "Kind" = ANY({known})
+                  AND ("RequiredCapability" IS NULL OR "RequiredCapability" = ANY({capabilities}))
+                ORDER BY "Id" LIMIT 1
+                FOR UPDATE SKIP LOCKED
+                """).ToListAsync(ct);
+            if (ids.Count == 0) return null;
+            var claimed = await ClaimAsync(db, ids[0], ct);
+            await tx.CommitAsync(ct);
+            return claimed;
+        }
         var candidates = await db.Jobs.AsNoTracking()
-            .Where(j => j.State == JobState.Queued && known.Contains(j.Kind))
+            .Where(j => j.State == JobState.Queued && known.Contains(j.Kind)
+                        && (j.RequiredCapability == null || capabilities.Contains(j.RequiredCapability)))
             .OrderBy(j => j.Id).Select(j => j.Id).Take(5).ToListAsync(ct);
         foreach (var id in candidates)
-        {
-            var now = DateTimeOffset.UtcNow;
-            var claimed = await db.Jobs.Where(j => j.Id == id && j.State == JobState.Queued)
-                .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Running)
-                    .SetProperty(j => j.StartedAt, now)
-                    .SetProperty(j => j.Attempts, j => j.Attempts + 1)
-                    .SetProperty(j => j.CancelRequested, false), ct);
-            if (claimed == 1) return await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == id, ct);
-        }
+            if (await ClaimAsync(db, id, ct) is { } job) return job;
         return null;
+    }
+
+    private async Task<Job?> ClaimAsync(WorkbenchDbContext db, long id, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var claimed = await db.Jobs.Where(j => j.Id == id && j.State == JobState.Queued)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Running)
+                .SetProperty(j => j.StartedAt, now)
+                .SetProperty(j => j.HeartbeatAt, now)
+                .SetProperty(j => j.WorkerId, Me)
+                .SetProperty(j => j.Attempts, j => j.Attempts + 1)
+                .SetProperty(j => j.CancelRequested, false), ct);
+        return claimed == 1 ? await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == id, ct) : null;
     }
 
     private void StartThread(Job job, CancellationToken stopping)
@@ -127,7 +237,7 @@ public sealed class JobRunner(
     private void Execute(Job job, CancellationToken token, CancellationToken stopping)
     {
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.Id, ["JobKind"] = job.Kind });
-        logger.LogInformation("Job {JobId} ({JobKind}) started, attempt {Attempt}", job.Id, job.Kind, job.Attempts);
+        logger.LogInformation("Job {JobId} ({JobKind}) started on {Worker}, attempt {Attempt}", job.Id, job.Kind, Me, job.Attempts);
         Publish(job.Id);
         var reporter = new ProgressWriter(this, job.Id);
         var dir = paths.JobDirectory(job.Id);
@@ -167,7 +277,8 @@ public sealed class JobRunner(
         using var db = dbFactory.CreateDbContext();
         var now = DateTimeOffset.UtcNow;
         var text = message.Length > 4000 ? message[..4000] : message;
-        db.Jobs.Where(j => j.Id == id).ExecuteUpdate(s => s
+        // Only while this runner still holds it: a job released meanwhile belongs to another runner now.
+        db.Jobs.Where(j => j.Id == id && j.WorkerId == Me && j.State == JobState.Running).ExecuteUpdate(s => s
             .SetProperty(j => j.State, state)
             .SetProperty(j => j.FinishedAt, now)
             // A successful job keeps its last status line (e.g. the measured numbers).
@@ -180,8 +291,11 @@ public sealed class JobRunner(
     private void Requeue(long id)
     {
         using var db = dbFactory.CreateDbContext();
-        db.Jobs.Where(j => j.Id == id).ExecuteUpdate(s => s.SetProperty(j => j.State, JobState.Queued)
+        db.Jobs.Where(j => j.Id == id && j.WorkerId == Me && j.State == JobState.Running).ExecuteUpdate(s => s
+            .SetProperty(j => j.State, JobState.Queued)
+            .SetProperty(j => j.WorkerId, (string?)null)
             .SetProperty(j => j.Message, "interrupted by shutdown; queued to resume"));
+        Publish(id);
     }
 
     private void Publish(long id)
@@ -206,7 +320,7 @@ public sealed class JobRunner(
             _sinceWrite.Restart();
             using var db = runner.Db.CreateDbContext();
             var msg = message is { Length: > 4000 } ? message[..4000] : message;
-            db.Jobs.Where(j => j.Id == jobId).ExecuteUpdate(s => s.SetProperty(j => j.Progress, progress)
+            db.Jobs.Where(j => j.Id == jobId && j.WorkerId == runner.Me).ExecuteUpdate(s => s.SetProperty(j => j.Progress, progress)
                 .SetProperty(j => j.Message, j => msg ?? j.Message));
             if (_sinceCancelPoll.Elapsed >= CancelPollInterval)
             {

@@ -18,8 +18,18 @@ public sealed class JobService(
     public IReadOnlyCollection<IJobKind> Kinds => _kinds.Values;
 
     /// <summary>Validates and queues a job. Throws <see cref="JobValidationException"/> and writes nothing if invalid.</summary>
-    public async Task<JobSnapshot> EnqueueAsync(string kind, string parametersJson, string? ownerId, CancellationToken ct = default)
+    public Task<JobSnapshot> EnqueueAsync(string kind, string parametersJson, string? ownerId, CancellationToken ct = default) =>
+        EnqueueAsync(kind, parametersJson, ownerId, null, ct);
+
+    /// <summary>
+    /// Validates and queues a job that only a runner declaring <paramref name="requiredCapability"/> may claim
+    /// (<c>cpu</c> or <c>cuda</c>; null lets the kind decide, usually "any runner").
+    /// </summary>
+    public async Task<JobSnapshot> EnqueueAsync(string kind, string parametersJson, string? ownerId, string? requiredCapability,
+        CancellationToken ct = default)
     {
+        if (requiredCapability is not null && !JobWorkerIdentity.KnownCapabilities.Contains(requiredCapability))
+            throw new JobValidationException([$"requires: '{requiredCapability}' is not a capability; use one of {string.Join(", ", JobWorkerIdentity.KnownCapabilities)}"]);
         if (!_kinds.TryGetValue(kind, out var jobKind))
             throw new JobValidationException([$"kind: unknown job kind '{kind}'; known kinds: {string.Join(", ", _kinds.Keys.Order())}"]);
         JsonElement parameters;
@@ -37,7 +47,11 @@ public sealed class JobService(
         if (errors.Count > 0) throw new JobValidationException(errors);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var job = new Job { Kind = kind, ParametersJson = parameters.GetRawText(), OwnerId = ownerId };
+        var job = new Job
+        {
+            Kind = kind, ParametersJson = parameters.GetRawText(), OwnerId = ownerId,
+            RequiredCapability = requiredCapability ?? jobKind.RequiredCapability(parameters),
+        };
         db.Jobs.Add(job);
         await db.SaveChangesAsync(ct);
         var snapshot = JobSnapshot.From(job);

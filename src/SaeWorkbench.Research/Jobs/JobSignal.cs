@@ -24,6 +24,9 @@ public sealed class JobSignal
         if (_running.TryRemove(jobId, out var cts)) cts.Dispose();
     }
 
+    /// <summary>Jobs running in this process now.</summary>
+    internal IReadOnlyList<long> RunningIds => _running.Keys.ToList();
+
     public void RequestCancel(long jobId)
     {
         if (_running.TryGetValue(jobId, out var cts))

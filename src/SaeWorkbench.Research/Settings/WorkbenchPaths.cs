@@ -3,10 +3,11 @@ namespace SaeWorkbench.Research.Settings;
 /// <summary>Absolute locations derived from the settings, resolved once at start.</summary>
 public sealed class WorkbenchPaths
 {
-    public WorkbenchPaths(string contentRoot, string dataDirectory)
+    public WorkbenchPaths(string contentRoot, string dataDirectory, string? sharedDirectory = null)
     {
         ContentRoot = Path.GetFullPath(contentRoot);
         DataDirectory = Resolve(dataDirectory);
+        SharedDirectory = string.IsNullOrWhiteSpace(sharedDirectory) ? DataDirectory : Resolve(sharedDirectory);
     }
 
     /// <summary>An absolute path; relative ones (settings, job parameters, form fields) are under the content root.</summary>
@@ -15,7 +16,10 @@ public sealed class WorkbenchPaths
     public string ContentRoot { get; }
     public string DataDirectory { get; }
 
-    public string JobDirectory(long jobId) => Path.Combine(DataDirectory, "jobs", jobId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    /// <summary>Job artefacts shared by every web node and worker (<c>Workbench:SharedDirectory</c>; default the data directory).</summary>
+    public string SharedDirectory { get; }
+
+    public string JobDirectory(long jobId) => Path.Combine(SharedDirectory, "jobs", jobId.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>
     /// Creates the data directory and proves it is writable. Throws <see cref="IOException"/> with a message a

@@ -6,6 +6,18 @@ public sealed class WorkbenchSettings
     /// <summary>Where the database and artefacts live; relative paths are under the content root.</summary>
     public string DataDirectory { get; set; } = "data";
 
+    /// <summary>
+    /// Where job artefacts (checkpoints, trained dictionaries, caches, bundles) go; every web node and worker must see
+    /// the same folder (a network share across machines). Empty means the data directory.
+    /// </summary>
+    public string? SharedDirectory { get; set; }
+
+    /// <summary>
+    /// StackExchange.Redis configuration (e.g. <c>127.0.0.1:6379</c>). When set, live events, presence and the SignalR
+    /// backplane go through Redis so several web nodes and workers see each other's events.
+    /// </summary>
+    public string? Redis { get; set; }
+
     public JobSettings Jobs { get; set; } = new();
 
     /// <summary>Seed and run the demo pipeline at first start.</summary>
@@ -25,4 +37,19 @@ public sealed class JobSettings
 
     /// <summary>How often the runner looks for queued jobs when nothing signals it.</summary>
     public double PollSeconds { get; set; } = 2;
+
+    /// <summary>This runner's name in the job rows; unique per runner. Empty means "{machine}/{web|worker}".</summary>
+    public string? WorkerName { get; set; }
+
+    /// <summary>What this runner offers (<c>cpu</c>, <c>cuda</c>); empty means detected (cpu, plus cuda with a GPU).</summary>
+    public string[]? Capabilities { get; set; }
+
+    /// <summary>How often a runner refreshes the heartbeat of the jobs it runs.</summary>
+    public double HeartbeatSeconds { get; set; } = 5;
+
+    /// <summary>A running job whose heartbeat is older than this is released to another runner (its worker died).</summary>
+    public double HeartbeatTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>A job released this many times fails instead of being queued again.</summary>
+    public int MaxAttempts { get; set; } = 5;
 }

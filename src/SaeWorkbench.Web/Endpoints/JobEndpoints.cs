@@ -21,7 +21,8 @@ public static class JobEndpoints
         return app;
     }
 
-    public sealed record CreateJobRequest(string Kind, JsonElement? Parameters);
+    /// <summary>A job to queue; <c>Requires</c> (cpu | cuda) restricts it to runners declaring that capability.</summary>
+    public sealed record CreateJobRequest(string Kind, JsonElement? Parameters, string? Requires = null);
 
     public static async Task<Ok<IReadOnlyList<JobSnapshot>>> List(JobService jobs, CancellationToken ct) =>
         TypedResults.Ok(await jobs.ListAsync(100, ct));
@@ -34,7 +35,7 @@ public static class JobEndpoints
     {
         try
         {
-            var job = await jobs.EnqueueAsync(request.Kind, request.Parameters?.GetRawText() ?? "{}", users.GetUserId(user), ct);
+            var job = await jobs.EnqueueAsync(request.Kind, request.Parameters?.GetRawText() ?? "{}", users.GetUserId(user), request.Requires, ct);
             return TypedResults.Created($"/api/jobs/{job.Id}", job);
         }
         catch (JobValidationException e)

@@ -21,7 +21,7 @@ public static class WorkbenchHostExtensions
         builder.WebHost.UseStaticWebAssets();
         var settings = builder.Configuration.GetSection("Workbench").Get<WorkbenchSettings>() ?? new WorkbenchSettings();
         var database = builder.Configuration.GetSection("Workbench:Database").Get<DatabaseOptions>() ?? new DatabaseOptions();
-        var paths = new WorkbenchPaths(builder.Environment.ContentRootPath, settings.DataDirectory);
+        var paths = new WorkbenchPaths(builder.Environment.ContentRootPath, settings.DataDirectory, settings.SharedDirectory);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(paths);
         builder.Services.AddWorkbenchData(database, paths.DataDirectory);
@@ -30,6 +30,7 @@ public static class WorkbenchHostExtensions
         builder.AddWorkbenchAuth();
         builder.AddLabellingApi();
         builder.Services.AddWorkbenchLive();
+        builder.AddWorkbenchScaleOut(settings);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         builder.Services.AddProblemDetails();

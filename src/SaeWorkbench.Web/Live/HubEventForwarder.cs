@@ -1,22 +1,31 @@
 using Microsoft.AspNetCore.SignalR;
 using SaeWorkbench.Research.Events;
+using SaeWorkbench.Research.ScaleOut;
 
 namespace SaeWorkbench.Web.Live;
 
-/// <summary>Forwards every in-process event to the hub's clients (external subscribers, other nodes).</summary>
-public sealed class HubEventForwarder(WorkbenchEventBus bus, IHubContext<WorkbenchHub> hub, ILogger<HubEventForwarder> logger) : IHostedService
+/// <summary>
+/// Forwards events to the hub's clients, each exactly once: events raised here go to all clients (through the
+/// SignalR Redis backplane, when configured, also those on other nodes); events from another web node are skipped
+/// (that node sent them); events from a worker, which has no hub, go to this node's own clients only.
+/// </summary>
+public sealed class HubEventForwarder(WorkbenchEventBus bus, IHubContext<WorkbenchHub> hub, WorkbenchNode node, ILogger<HubEventForwarder> logger) : IHostedService
 {
     private IDisposable? _subscription;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _subscription = bus.Subscribe(e => _ = SendAsync(e));
+        _subscription = bus.Subscribe((e, origin) =>
+        {
+            if (origin == EventOrigin.Local) _ = SendAsync(e, hub.Clients.All);
+            else if (origin == EventOrigin.Worker) _ = SendAsync(e, hub.Clients.Group(node.HubGroup));
+        });
         return Task.CompletedTask;
     }
 
-    private async Task SendAsync(WorkbenchEvent e)
+    private async Task SendAsync(WorkbenchEvent e, IClientProxy clients)
     {
-        try { await hub.Clients.All.SendAsync("event", e.Name, (object)e); }
+        try { await clients.SendAsync("event", e.Name, (object)e); }
         catch (Exception ex) { logger.LogWarning(ex, "could not forward {Event} to hub clients", e.Name); }
     }
 

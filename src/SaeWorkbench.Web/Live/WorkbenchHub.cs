@@ -8,14 +8,16 @@ namespace SaeWorkbench.Web.Live;
 /// events as <c>event(name, payload)</c>; pages inside the app get the same events through the in-process bus.
 /// </summary>
 [Authorize]
-public sealed class WorkbenchHub(PresenceTracker presence) : Hub
+public sealed class WorkbenchHub(PresenceTracker presence, SaeWorkbench.Research.ScaleOut.WorkbenchNode node) : Hub
 {
     public const string Path = "/hubs/workbench";
 
-    public override Task OnConnectedAsync()
+    public override async Task OnConnectedAsync()
     {
         presence.Connected(Context.User!.Identity!.Name!, "hub:" + Context.ConnectionId);
-        return base.OnConnectedAsync();
+        // This node's own clients, for events relayed from workers (HubEventForwarder).
+        await Groups.AddToGroupAsync(Context.ConnectionId, node.HubGroup);
+        await base.OnConnectedAsync();
     }
 
     public override Task OnDisconnectedAsync(Exception? exception)

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data;
 using Microsoft.EntityFrameworkCore;
 using SaeWorkbench.Data;
 using SaeWorkbench.Research.Events;
@@ -20,7 +20,9 @@ public sealed class LabellingWrite(WorkbenchDbContext db)
 /// writer at a time: in this process writers queue on a gate (fair, no busy-wait sleeps); across
 /// processes the transaction is BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default) with the busy
 /// timeout, and a busy/locked error or a unique violation from a racing writer retries the whole
-/// write on a fresh context, so every decision is taken on committed data.
+/// write on a fresh context, so every decision is taken on committed data. On PostgreSQL the transaction is
+/// SERIALIZABLE (the same guarantee without a gate, across any number of web nodes) and a serialization failure,
+/// deadlock or unique violation retries it the same way.
 /// </summary>
 public sealed class LabellingTransactions(IDbContextFactory<WorkbenchDbContext> factory, WorkbenchEventBus bus)
 {
@@ -38,7 +40,9 @@ public sealed class LabellingTransactions(IDbContextFactory<WorkbenchDbContext> 
             T result;
             try
             {
-                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                await using var tx = gated
+                    ? await db.Database.BeginTransactionAsync(ct)
+                    : await db.Database.BeginTransactionAsync(IsolationLevel.Serializable, ct);
                 write = new LabellingWrite(db);
                 result = await work(write, ct);
                 await tx.CommitAsync(ct);
@@ -58,10 +62,5 @@ public sealed class LabellingTransactions(IDbContextFactory<WorkbenchDbContext> 
         }
     }
 
-    /// <summary>SQLITE_BUSY, SQLITE_LOCKED, or a unique/primary-key violation from a writer that got there first.</summary>
-    private static bool IsTransient(Exception e)
-    {
-        var sqlite = e as SqliteException ?? e.InnerException as SqliteException;
-        return sqlite is not null && (sqlite.SqliteErrorCode is 5 or 6 || sqlite.SqliteExtendedErrorCode is 2067 or 1555);
-    }
+    private static bool IsTransient(Exception e) => DatabaseErrors.IsRetryableWriteConflict(e);
 }
