@@ -30,6 +30,8 @@ if ! ef migrations add "$name" "${postgres[@]}" -o Migrations --namespace SaeWor
   ef migrations remove "${sqlite[@]}" --force || true
   die "adding the PostgreSQL migration failed; the SQLite one was removed again"
 fi
-# Both sets must now describe the same model; the build proves the generated code compiles.
+# The build proves the generated code compiles; then each set must describe the current model.
 dotnet build src/SaeWorkbench.Data.Postgres --nologo -v quiet -clp:ErrorsOnly
+ef migrations has-pending-model-changes "${sqlite[@]}" --no-build
+ef migrations has-pending-model-changes "${postgres[@]}" --no-build
 printf '[add-migration] added %s for SQLite and PostgreSQL\n' "$name"

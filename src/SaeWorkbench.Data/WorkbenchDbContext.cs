@@ -30,6 +30,7 @@ public class WorkbenchDbContext(DbContextOptions<WorkbenchDbContext> options) : 
     {
         base.OnModelCreating(builder);
         builder.ApplyConfigurationsFromAssembly(typeof(WorkbenchDbContext).Assembly);
+        if (Database.IsNpgsql()) PostgresModel.Adjust(builder);
         if (Database.IsSqlite())
         {
             // SQLite cannot order or compare DateTimeOffset; store it as sortable UTC ticks.

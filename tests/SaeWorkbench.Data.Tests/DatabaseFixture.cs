@@ -5,18 +5,27 @@ using SaeWorkbench.Data.Dictionaries;
 
 namespace SaeWorkbench.Data.Tests;
 
-/// <summary>A migrated SQLite database in a temporary folder, with one user, dictionary and latent.</summary>
+/// <summary>
+/// A migrated database with one user, dictionary and latent: a SQLite file in a temporary folder, or a new database on
+/// the test PostgreSQL cluster (tests/Shared/TestServers.cs).
+/// </summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("wb-data-").FullName;
     private readonly DbContextOptions<WorkbenchDbContext> _options;
 
-    public TestDatabase()
+    public TestDatabase(string provider = "Sqlite")
     {
+        Provider = provider;
+        var options = provider == "Postgres"
+            ? new DatabaseOptions { Provider = "Postgres", ConnectionString = SaeWorkbench.Tests.Shared.TestServers.NewPostgresDatabase() }
+            : new DatabaseOptions();
         var builder = new DbContextOptionsBuilder<WorkbenchDbContext>();
-        DataServiceCollectionExtensions.Configure(builder, new DatabaseOptions(), _dir);
+        DataServiceCollectionExtensions.Configure(builder, options, _dir);
         _options = builder.Options;
     }
+
+    public string Provider { get; }
 
     public string DataDirectory => _dir;
     public WorkbenchDbContext Create() => new(_options);
@@ -43,6 +52,7 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
+        if (Provider == "Postgres") Npgsql.NpgsqlConnection.ClearAllPools();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_dir, true);
         return ValueTask.CompletedTask;

@@ -1,3 +1,4 @@
+using SaeWorkbench.Tests.Shared;
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using SaeWorkbench.Data.Accounts;
@@ -12,10 +13,11 @@ public sealed class LabellingServiceTests
 {
     private static InterpretationDraft Draft(string label = "Fires on dates", string? tag = "entity") => new(label, "Years *and* months.", 4, tag);
 
-    [Fact]
-    public async Task The_service_refuses_a_Viewer_itself_and_changes_nothing()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task The_service_refuses_a_Viewer_itself_and_changes_nothing(string provider)
     {
-        await using var s = await ServiceDatabase.StartAsync();
+        await using var s = await ServiceDatabase.StartAsync(provider);
         var created = await s.Labelling.CreateInterpretationAsync(s.Viewer, s.LatentId, Draft());
         var comment = await s.Labelling.AddCommentAsync(s.Viewer, s.LatentId, "hello");
 
@@ -26,10 +28,11 @@ public sealed class LabellingServiceTests
         Assert.Equal(0, await db.Interpretations.CountAsync() + await db.Comments.CountAsync() + await db.AuditLog.CountAsync());
     }
 
-    [Fact]
-    public async Task Events_are_published_after_the_commit_with_the_latent_id()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Events_are_published_after_the_commit_with_the_latent_id(string provider)
     {
-        await using var s = await ServiceDatabase.StartAsync();
+        await using var s = await ServiceDatabase.StartAsync(provider);
         var seen = new List<(WorkbenchEvent Event, int RowsAtPublish)>();
         using var subscription = s.Bus.Subscribe(e =>
         {
@@ -51,10 +54,11 @@ public sealed class LabellingServiceTests
         Assert.Equal(s.Ann.UserId, seen.Select(x => x.Event).OfType<NotificationCreated>().Select(n => n.UserId).Distinct().Single());
     }
 
-    [Fact]
-    public async Task The_seeded_taxonomy_names_map_to_the_default_tag_keys()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task The_seeded_taxonomy_names_map_to_the_default_tag_keys(string provider)
     {
-        await using var s = await ServiceDatabase.StartAsync();
+        await using var s = await ServiceDatabase.StartAsync(provider);
         var ok = await s.Labelling.CreateInterpretationAsync(s.Ann, s.LatentId, Draft(tag: "lexical-token"));
         var unknown = await s.Labelling.CreateInterpretationAsync(s.Ann, s.LatentId, Draft(tag: "astrology"));
         Assert.Equal("lexical-token", ok.Value!.Tag);
@@ -73,10 +77,11 @@ public sealed class LabellingServiceTests
         Assert.Null(Actor.From(new ClaimsPrincipal(new ClaimsIdentity())));
     }
 
-    [Fact]
-    public async Task Audit_export_quotes_csv_and_defuses_spreadsheet_formulas()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Audit_export_quotes_csv_and_defuses_spreadsheet_formulas(string provider)
     {
-        await using var s = await ServiceDatabase.StartAsync();
+        await using var s = await ServiceDatabase.StartAsync(provider);
         var formulaName = new Actor(s.Ann.UserId, "=SUM(1)", Role.Labeler);
         await s.Labelling.CreateInterpretationAsync(formulaName, s.LatentId, Draft(label: "dates"));
         var csv = new StringWriter();

@@ -9,17 +9,22 @@ using SaeWorkbench.Research.Labelling.Services;
 
 namespace SaeWorkbench.Research.Tests.LabellingServices;
 
-/// <summary>The application services over a migrated SQLite file in a temporary folder, with one latent and four people.</summary>
+/// <summary>
+/// The application services over a migrated database (a SQLite file in a temporary folder, or a new database on the
+/// test PostgreSQL cluster), with one latent and four people.
+/// </summary>
 public sealed class ServiceDatabase : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("wb-labelling-").FullName;
     private readonly ServiceProvider _services;
 
-    public ServiceDatabase()
+    public ServiceDatabase(string provider = "Sqlite")
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddWorkbenchData(new DatabaseOptions(), _dir);
+        services.AddWorkbenchData(provider == "Postgres"
+            ? new DatabaseOptions { Provider = "Postgres", ConnectionString = SaeWorkbench.Tests.Shared.TestServers.NewPostgresDatabase() }
+            : new DatabaseOptions(), _dir);
         services.AddResearch();
         _services = services.BuildServiceProvider();
     }
@@ -37,9 +42,9 @@ public sealed class ServiceDatabase : IAsyncDisposable
 
     public WorkbenchDbContext Db() => _services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>().CreateDbContext();
 
-    public static async Task<ServiceDatabase> StartAsync()
+    public static async Task<ServiceDatabase> StartAsync(string provider = "Sqlite")
     {
-        var database = new ServiceDatabase();
+        var database = new ServiceDatabase(provider);
         await using var db = database.Db();
         await db.MigrateWorkbenchDatabaseAsync();
         foreach (var a in new[] { database.Admin, database.Reviewer, database.Ann, database.Ben, database.Viewer })

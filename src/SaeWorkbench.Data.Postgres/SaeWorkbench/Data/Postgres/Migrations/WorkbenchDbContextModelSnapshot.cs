@@ -394,7 +394,7 @@ namespace SaeWorkbench.Data.Postgres.Migrations
 
                     b.HasIndex("DictionaryId")
                         .IsUnique()
-                        .HasFilter("\"IsCurrent\" = 1");
+                        .HasFilter("\"IsCurrent\"");
 
                     b.HasIndex("JobId");
 

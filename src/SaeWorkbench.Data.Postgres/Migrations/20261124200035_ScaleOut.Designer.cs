@@ -12,7 +12,7 @@ using SaeWorkbench.Data;
 namespace SaeWorkbench.Data.Postgres.Migrations
 {
     [DbContext(typeof(WorkbenchDbContext))]
-    [Migration("20261124195106_ScaleOut")]
+    [Migration("20261124200035_ScaleOut")]
     partial class ScaleOut
     {
         /// <inheritdoc />
@@ -397,7 +397,7 @@ namespace SaeWorkbench.Data.Postgres.Migrations
 
                     b.HasIndex("DictionaryId")
                         .IsUnique()
-                        .HasFilter("\"IsCurrent\" = 1");
+                        .HasFilter("\"IsCurrent\"");
 
                     b.HasIndex("JobId");
 

@@ -766,7 +766,7 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                 table: "LatentAnalyses",
                 column: "DictionaryId",
                 unique: true,
-                filter: "\"IsCurrent\" = 1");
+                filter: "\"IsCurrent\"");
 
             migrationBuilder.CreateIndex(
                 name: "IX_LatentAnalyses_JobId",
