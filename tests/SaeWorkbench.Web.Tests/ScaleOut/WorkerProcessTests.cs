@@ -95,11 +95,11 @@ public sealed class WorkerProcessTests
         });
 
         var (model, corpus) = TinyWorld.Create(Path.Combine(root.DataDirectory, "world"));
-        // 600 steps with a checkpoint every 60: long enough to be killed between two checkpoints on a loaded machine.
+        // 120 steps with a checkpoint every 12: the test kills the worker as soon as the first checkpoint is on disk.
         string Parameters(string name) => JsonSerializer.Serialize(new
         {
             model, corpus, hook = "blocks.1.hook_resid_post", arch = "topk", latents = 64, k = 4, name,
-            tokens = 128 * 600, batchSize = 128, bufferTokens = 2048, evalTokens = 1024, learningRate = 3e-3, seed = 5,
+            tokens = 128 * 120, batchSize = 128, bufferTokens = 2048, evalTokens = 1024, learningRate = 3e-3, seed = 5,
         });
         var jobs = web.Services.GetRequiredService<JobService>();
         var killed = await jobs.EnqueueAsync(SaeTrainingJob.KindName, Parameters("interrupted"), null);
