@@ -92,10 +92,16 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         if (q.Search is { } text)
         {
             var pattern = "%" + text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
-            latents = latents.Where(l =>
-                (l.ConsensusLabel != null && EF.Functions.Like(l.ConsensusLabel, pattern, "\\")) ||
-                db.Interpretations.Any(i => i.LatentId == l.Id && !i.IsDeleted &&
-                                            (EF.Functions.Like(i.Label, pattern, "\\") || EF.Functions.Like(i.Description, pattern, "\\"))));
+            // SQLite's LIKE ignores ASCII case; PostgreSQL's does not, so it gets ILIKE (the same search on both).
+            latents = db.Database.IsNpgsql()
+                ? latents.Where(l =>
+                    (l.ConsensusLabel != null && EF.Functions.ILike(l.ConsensusLabel, pattern, "\\")) ||
+                    db.Interpretations.Any(i => i.LatentId == l.Id && !i.IsDeleted &&
+                                                (EF.Functions.ILike(i.Label, pattern, "\\") || EF.Functions.ILike(i.Description, pattern, "\\"))))
+                : latents.Where(l =>
+                    (l.ConsensusLabel != null && EF.Functions.Like(l.ConsensusLabel, pattern, "\\")) ||
+                    db.Interpretations.Any(i => i.LatentId == l.Id && !i.IsDeleted &&
+                                                (EF.Functions.Like(i.Label, pattern, "\\") || EF.Functions.Like(i.Description, pattern, "\\"))));
         }
         return latents;
     }

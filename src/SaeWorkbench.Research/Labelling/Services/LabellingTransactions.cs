@@ -1,4 +1,3 @@
-using System.Data;
 using Microsoft.EntityFrameworkCore;
 using SaeWorkbench.Data;
 using SaeWorkbench.Research.Events;
@@ -20,13 +19,16 @@ public sealed class LabellingWrite(WorkbenchDbContext db)
 /// writer at a time: in this process writers queue on a gate (fair, no busy-wait sleeps); across
 /// processes the transaction is BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default) with the busy
 /// timeout, and a busy/locked error or a unique violation from a racing writer retries the whole
-/// write on a fresh context, so every decision is taken on committed data. On PostgreSQL the transaction is
-/// SERIALIZABLE (the same guarantee without a gate, across any number of web nodes) and a serialization failure,
-/// deadlock or unique violation retries it the same way.
+/// write on a fresh context, so every decision is taken on committed data. On PostgreSQL (several web nodes) the
+/// same one-writer rule holds across nodes: each labelling transaction first takes a transaction-scoped advisory lock,
+/// so its reads (READ COMMITTED, after the lock) see every earlier write; a deadlock or unique violation retries.
 /// </summary>
 public sealed class LabellingTransactions(IDbContextFactory<WorkbenchDbContext> factory, WorkbenchEventBus bus)
 {
     private const int MaxAttempts = 6;
+
+    /// <summary>Takes the advisory lock that serialises labelling writes on PostgreSQL (one fixed key).</summary>
+    private const string PostgresWriterLock = "SELECT pg_advisory_xact_lock(1397048652)";
     private readonly SemaphoreSlim _sqliteWriter = new(1, 1);
 
     public async Task<T> RunAsync<T>(Func<LabellingWrite, CancellationToken, Task<T>> work, CancellationToken ct)
@@ -40,9 +42,8 @@ public sealed class LabellingTransactions(IDbContextFactory<WorkbenchDbContext> 
             T result;
             try
             {
-                await using var tx = gated
-                    ? await db.Database.BeginTransactionAsync(ct)
-                    : await db.Database.BeginTransactionAsync(IsolationLevel.Serializable, ct);
+                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                if (!gated) await db.Database.ExecuteSqlRawAsync(PostgresWriterLock, ct);
                 write = new LabellingWrite(db);
                 result = await work(write, ct);
                 await tx.CommitAsync(ct);
