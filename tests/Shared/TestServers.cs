@@ -54,6 +54,7 @@ public static class TestServers
                 : null;
             if (bin is null)
                 throw new InvalidOperationException("PostgreSQL server binaries (/usr/lib/postgresql/*/bin/pg_ctl) are missing: run scripts/prereqs.sh (as root it installs the 'postgresql' package).");
+            SweepLeftovers(bin);
             // PostgreSQL refuses to run as root: then the cluster belongs to the 'postgres' user.
             var dir = Path.Combine(Path.GetTempPath(), $"wb-pg-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
             System.IO.Directory.CreateDirectory(dir);
@@ -87,6 +88,32 @@ public static class TestServers
         {
             exec("pg_ctl", ["-D", Path.Combine(Directory, "data"), "-m", "immediate", "-w", "stop"]);
             try { System.IO.Directory.Delete(Directory, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+
+        /// <summary>
+        /// Clusters of test processes that are gone (a test host killed before its exit handler finished): stopped if
+        /// still running, then removed.
+        /// </summary>
+        private static void SweepLeftovers(string bin)
+        {
+            foreach (var old in System.IO.Directory.GetDirectories(Path.GetTempPath(), "wb-pg-*"))
+            {
+                var parts = Path.GetFileName(old).Split('-');
+                if (parts.Length < 3 || !int.TryParse(parts[2], out var pid) || ProcessAlive(pid)) continue;
+                var data = Path.Combine(old, "data");
+                if (File.Exists(Path.Combine(data, "postmaster.pid")))
+                    _ = IsRoot()
+                        ? Run("runuser", "-u", "postgres", "--", Path.Combine(bin, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop")
+                        : Run(Path.Combine(bin, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop");
+                try { System.IO.Directory.Delete(old, true); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
+        }
+
+        private static bool ProcessAlive(int pid)
+        {
+            try { using var p = Process.GetProcessById(pid); return !p.HasExited; }
+            catch (ArgumentException) { return false; }
+            catch (InvalidOperationException) { return false; }
         }
 
         private static string TryRead(string path) => File.Exists(path) ? File.ReadAllText(path) : "";
