@@ -16,7 +16,17 @@ public sealed class HubEventForwarder(WorkbenchEventBus bus, IHubContext<Workben
 
     private async Task SendAsync(WorkbenchEvent e)
     {
-        try { await hub.Clients.All.SendAsync("event", e.Name, (object)e); }
+        try
+        {
+            // A notification (and its read receipts) is private to its user: only their connections get it.
+            var clients = e switch
+            {
+                NotificationCreated n => hub.Clients.User(n.UserId),
+                NotificationsRead r => hub.Clients.User(r.UserId),
+                _ => hub.Clients.All,
+            };
+            await clients.SendAsync("event", e.Name, (object)e);
+        }
         catch (Exception ex) { logger.LogWarning(ex, "could not forward {Event} to hub clients", e.Name); }
     }
 
