@@ -40,7 +40,9 @@ public sealed class WorkspaceSettingsService(IDbContextFactory<WorkbenchDbContex
         if (!Permissions.Can(actor.Role, LabellingAction.ManageThresholds))
             return LabellingResult<LabellingSettingsView>.Forbidden(actor.Role, LabellingAction.ManageThresholds);
         var cleaned = (tags ?? []).Select(t => new TaxonomyTag(t.Key?.Trim() ?? "", t.Name?.Trim() ?? "", t.Description?.Trim() ?? "")).ToList();
-        var valid = Taxonomy.Validate(cleaned).And(Consensus.ValidateThreshold(threshold));
+        var thresholdRule = Consensus.ValidateThreshold(threshold);
+        var valid = Taxonomy.Validate(cleaned).And(thresholdRule.IsValid ? thresholdRule
+            : ValidationResult.Fail("consensusThreshold", string.Join(" ", thresholdRule.Errors.Values)));
         if (!valid.IsValid) return LabellingResult<LabellingSettingsView>.Refused(valid);
 
         return await transactions.RunAsync(async (w, ct) =>
