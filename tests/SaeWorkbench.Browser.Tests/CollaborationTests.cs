@@ -135,6 +135,8 @@ public sealed class CollaborationTests(BrowserHost host) : IClassFixture<Browser
         await carol.Locator("[data-testid=audit-row][data-action='review.accepted']").WaitForAsync();
         Assert.Equal(2, await carol.Locator("[data-testid=audit-row][data-action='interpretation.edit']",
             new() { HasTextRegex = new System.Text.RegularExpressions.Regex($"Interpretation #{interpretationId}\\b") }).CountAsync());
+        await BrowserHost.ScreenshotAsync(carol, "22-audit-log");
+        Assert.Contains("label: calendar months → names of months (second session)", await carol.Locator("[data-testid=audit-table]").InnerTextAsync());
         int roleChanges;
         await using (var scope = host.Services.CreateAsyncScope())
         {
@@ -146,7 +148,7 @@ public sealed class CollaborationTests(BrowserHost host) : IClassFixture<Browser
         await carol.Locator("[data-testid=audit-total]", new() { HasText = $"{roleChanges} entries" }).WaitForAsync(new() { Timeout = 5_000 });
         Assert.Equal(roleChanges, await carol.Locator("[data-testid=audit-row][data-action='user.role']").CountAsync());
         Assert.Contains("action=user.role", await carol.Locator("[data-testid=audit-export-csv]").GetAttributeAsync("href"));
-        await BrowserHost.ScreenshotAsync(carol, "22-audit-log");
+        Assert.Contains("Viewer", await carol.Locator("[data-testid=audit-row][data-action='user.role']").First.InnerTextAsync());
         var csv = await carol.APIRequest.GetAsync("api/audit/export?format=csv&action=user.role");
         Assert.True(csv.Ok);
         Assert.Equal(roleChanges + 1, (await csv.TextAsync()).Trim().Split('\n').Length);
