@@ -130,13 +130,22 @@ public sealed class CollaborationTests(BrowserHost host) : IClassFixture<Browser
         Assert.Contains("month names", await versions.Nth(2).InnerTextAsync());
         await BrowserHost.ScreenshotAsync(carol, "21-edit-history");
 
-        // 5. The audit page shows the review and the edits; CSV and JSONL export links carry the filter.
+        // 5. An Admin deletes it (soft): it leaves every open panel; the audit keeps it (below).
+        await carol.ClickAsync("[data-testid=delete-interpretation]");
+        await carol.ClickAsync("[data-testid=confirm-delete]");
+        await dave.Locator("[data-testid=interpretation]").WaitForAsync(new() { State = WaitForSelectorState.Detached, Timeout = 5_000 });
+
+        // 6. The audit page shows the review, the edits and the delete; CSV and JSONL export links carry the filter.
         await OpenAsync(carol, "admin/audit");
         await carol.Locator("[data-testid=audit-row][data-action='review.accepted']").WaitForAsync();
         Assert.Equal(2, await carol.Locator("[data-testid=audit-row][data-action='interpretation.edit']",
             new() { HasTextRegex = new System.Text.RegularExpressions.Regex($"Interpretation #{interpretationId}\\b") }).CountAsync());
         await BrowserHost.ScreenshotAsync(carol, "22-audit-log");
         Assert.Contains("label: calendar months → names of months (second session)", await carol.Locator("[data-testid=audit-table]").InnerTextAsync());
+        await carol.ClickAsync("[data-testid=audit-deleted]");
+        var deleted = carol.Locator("[data-testid=audit-row][data-action='interpretation.delete']");
+        await deleted.WaitForAsync(new() { Timeout = 5_000 });
+        Assert.Contains("isDeleted: false → true", await deleted.InnerTextAsync());
         int roleChanges;
         await using (var scope = host.Services.CreateAsyncScope())
         {

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -124,5 +125,39 @@ public sealed class HubRoleTests(LabellingApiFixture f) : IClassFixture<Labellin
         do viewers = await ben.InvokeAsync<List<string>>("GetLatentViewers", latent);
         while (viewers.Contains("ann") && DateTime.UtcNow < deadline && await Task.Delay(50).ContinueWith(_ => true));
         Assert.Equal(["ben"], viewers);
+    }
+}
+
+/// <summary>Issue 7 §3, §5: hub clients get labelling events live; a notification reaches only its user's connections.</summary>
+public sealed class HubEventTests(LabellingApiFixture f) : IClassFixture<LabellingApiFixture>
+{
+    [Fact]
+    public async Task Notifications_reach_only_the_mentioned_users_connections_while_labelling_events_reach_everyone()
+    {
+        var latent = await f.Harness.SeedLatentAsync();
+        await using var ben = await HubClients.ConnectAsync(f.Harness, f.Ben.Token);
+        await using var vic = await HubClients.ConnectAsync(f.Harness, f.Viewer.Token);
+        var benEvents = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var vicEvents = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var benNotified = new TaskCompletionSource<System.Text.Json.JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var vicSawComment = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ben.On<string, System.Text.Json.JsonElement>("event", (name, payload) =>
+        {
+            benEvents.Enqueue(name);
+            if (name == "notification") benNotified.TrySetResult(payload);
+        });
+        vic.On<string, System.Text.Json.JsonElement>("event", (name, payload) =>
+        {
+            vicEvents.Enqueue(name);
+            if (name == "commentAdded" && payload.GetProperty("latentId").GetInt64() == latent) vicSawComment.TrySetResult();
+        });
+
+        var response = await f.Ann.Client.PostAsJsonAsync($"/api/latents/{latent}/comments", new { body = "@ben have a look" });
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        var notification = await benNotified.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains("ann mentioned you", notification.GetProperty("text").GetString());
+        await vicSawComment.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.Delay(200); // anything for vic would have arrived with the comment event
+        Assert.DoesNotContain("notification", vicEvents);
     }
 }

@@ -111,7 +111,16 @@ public partial class LabellingPanel : IDisposable
 
     private string TagName(string key) => _taxonomy.Find(key)?.Name ?? key;
 
-    private bool CanEdit(InterpretationView i) => _actor is not null && Permissions.CanEditInterpretation(_actor.Role, _actor.UserId, i.AuthorId);
+    private bool CanDelete => _actor is not null && Permissions.Can(_actor.Role, LabellingAction.Delete);
+    private long? _confirmDelete;
+
+    private async Task DeleteAsync(InterpretationView i)
+    {
+        _confirmDelete = null;
+        Handle(await Labelling.DeleteInterpretationAsync(_actor!, i.Id));
+    }
+
+        private bool CanEdit(InterpretationView i) => _actor is not null && Permissions.CanEditInterpretation(_actor.Role, _actor.UserId, i.AuthorId);
 
     private void ToggleHistory(long id)
     {
