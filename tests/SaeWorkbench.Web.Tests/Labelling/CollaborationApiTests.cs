@@ -165,4 +165,13 @@ public sealed class CollaborationApiTests(LabellingApiFixture f) : IClassFixture
         Assert.Equal(["ann"], await f.Viewer.Client.GetFromJsonAsync<List<string>>($"/api/latents/{latent}/viewers"));
         Assert.Equal(HttpStatusCode.Unauthorized, (await f.Harness.ClientWith(null).GetAsync($"/api/latents/{latent}/viewers")).StatusCode);
     }
+
+    [Fact]
+    public async Task The_openapi_document_describes_settings_notifications_and_viewers()
+    {
+        using var doc = JsonDocument.Parse(await f.Harness.ClientWith(null).GetStringAsync("/openapi/v1.json"));
+        var paths = doc.RootElement.GetProperty("paths");
+        foreach (var path in new[] { "/api/admin/settings/labelling", "/api/notifications", "/api/notifications/{id}/read", "/api/notifications/read-all", "/api/latents/{latentId}/viewers" })
+            Assert.True(paths.TryGetProperty(path, out _), $"{path} missing from the OpenAPI document");
+    }
 }
