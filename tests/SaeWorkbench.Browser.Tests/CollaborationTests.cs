@@ -114,6 +114,7 @@ public sealed class CollaborationTests(BrowserHost host) : IClassFixture<Browser
         Assert.Equal("calendar months", (await dialog.Locator("[data-testid=conflict-theirs-label]").InnerTextAsync()).Trim());
         Assert.Equal("names of months (second session)", (await dialog.Locator("[data-testid=conflict-yours-label]").InnerTextAsync()).Trim());
         await BrowserHost.ScreenshotAsync(carolAgain, "20-conflict-dialog");
+        await carolAgain.WaitForFunctionAsync("() => document.activeElement?.dataset.testid === 'conflict-dialog'"); // focus moved into the dialog
         await using (var scope = host.Services.CreateAsyncScope())
         {
             var db = await scope.ServiceProvider.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>().CreateDbContextAsync();
