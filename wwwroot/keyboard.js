@@ -7,6 +7,29 @@
   };
   const go = (href) => { if (href) { if (window.Blazor?.navigateTo) window.Blazor.navigateTo(href); else location.href = href; } };
   const nav = () => document.querySelector("[data-nav-next], [data-nav-prev], [data-nav-jump]");
+  // Labelling panel: the interpretation that has the focus, else the one focused last (if still on the page).
+  let lastInterpretation = null;
+  document.addEventListener("focusin", (e) => {
+    const item = e.target instanceof Element ? e.target.closest("[data-testid=interpretation]") : null;
+    if (item) lastInterpretation = item.dataset.id;
+  });
+  const focusedInterpretation = () => {
+    const active = document.activeElement instanceof Element ? document.activeElement.closest("[data-testid=interpretation]") : null;
+    return active ?? (lastInterpretation ? document.querySelector(`[data-testid=interpretation][data-id="${CSS.escape(lastInterpretation)}"]`) : null);
+  };
+  const press = (item, selector) => {
+    const button = item?.querySelector(selector);
+    if (!button || button.disabled) return false;
+    button.click();
+    return true;
+  };
+  // Ctrl+Enter (Cmd+Enter) saves the form being typed in: the new interpretation, the editor, a comment.
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey) return;
+    const scope = e.target instanceof Element ? e.target.closest("[data-save-scope]") : null;
+    const save = scope ? [...scope.querySelectorAll("[data-save]")].pop() : null;
+    if (save && !save.disabled) { e.preventDefault(); save.click(); }
+  });
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || typing(e)) return;
     if (jump !== null) {
@@ -28,6 +51,9 @@
         break;
       }
       case "?": document.getElementById("keyboard-help")?.showModal(); break;
+      case "u": if (!press(focusedInterpretation(), "[data-testid=vote-up]")) return; break;
+      case "d": if (!press(focusedInterpretation(), "[data-testid=vote-down]")) return; break;
+      case "e": if (!press(focusedInterpretation(), "[data-testid=edit-interpretation]")) return; break;
       default: return;
     }
   });

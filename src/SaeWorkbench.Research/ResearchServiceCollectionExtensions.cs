@@ -34,6 +34,7 @@ public static class ResearchServiceCollectionExtensions
         services.TryAddSingleton<LabellingService>();
         services.TryAddSingleton<AuditQueryService>();
         services.TryAddSingleton<ApiTokenService>();
+        Collaboration.CollaborationServiceCollectionExtensions.AddCollaboration(services);
         // Feature analysis (issue 5): the sae-analyze job, its store and reader, test text.
         Analysis.AnalysisServiceCollectionExtensions.AddFeatureAnalysis(services);
         return services;

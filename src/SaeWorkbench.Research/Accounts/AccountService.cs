@@ -1,12 +1,16 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using SaeWorkbench.Data;
 using SaeWorkbench.Data.Accounts;
+using SaeWorkbench.Research.Audit;
+using SaeWorkbench.Research.Labelling;
+using SaeWorkbench.Research.Labelling.Services;
 
 namespace SaeWorkbench.Research.Accounts;
 
 /// <summary>Registration and role rules: the first account becomes Admin, later ones Viewer.</summary>
-public sealed class AccountService(UserManager<WorkbenchUser> users, RoleManager<IdentityRole> roles, ILogger<AccountService> logger)
+public sealed class AccountService(UserManager<WorkbenchUser> users, RoleManager<IdentityRole> roles, WorkbenchDbContext db, ILogger<AccountService> logger)
 {
     private static readonly SemaphoreSlim RegistrationGate = new(1, 1);
 
@@ -46,13 +50,31 @@ public sealed class AccountService(UserManager<WorkbenchUser> users, RoleManager
         }
     }
 
-    /// <summary>Gives a user exactly one role. Refuses to remove the last Admin.</summary>
-    public async Task<IReadOnlyList<string>> SetRoleAsync(string userId, string role)
+    /// <summary>
+    /// Issue 7 §6–7: an Admin gives a user exactly one role. Refuses non-Admins and the removal of the last
+    /// Admin; an accepted change commits with one audit entry ("user.role", before/after roles).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SetRoleAsync(Actor actor, string userId, string role)
+    {
+        if (!Permissions.Can(actor.Role, LabellingAction.ManageUsers)) return [Permissions.Refusal(actor.Role, LabellingAction.ManageUsers)];
+        return await ChangeRoleAsync(userId, role, actor);
+    }
+
+    /// <summary>
+    /// Gives a user exactly one role on behalf of the system (seeding, the CLI, tests); audited with no user.
+    /// Refuses to remove the last Admin.
+    /// </summary>
+    public Task<IReadOnlyList<string>> SetRoleAsync(string userId, string role) => ChangeRoleAsync(userId, role, null);
+
+    private async Task<IReadOnlyList<string>> ChangeRoleAsync(string userId, string role, Actor? actor)
     {
         if (!WorkbenchRoles.All.Contains(role)) return [$"Unknown role '{role}'; roles are {string.Join(", ", WorkbenchRoles.All)}."];
+        // The user store works on this scope's context, so the role rows and the audit entry commit together.
+        await using var tx = await db.Database.BeginTransactionAsync();
         var user = await users.FindByIdAsync(userId);
         if (user is null) return ["No such user."];
         var current = await users.GetRolesAsync(user);
+        if (current.Count == 1 && current[0] == role) return [];
         if (current.Contains(WorkbenchRoles.Admin) && role != WorkbenchRoles.Admin &&
             (await users.GetUsersInRoleAsync(WorkbenchRoles.Admin)).Count == 1)
             return ["This is the last Admin; make someone else Admin first."];
@@ -60,9 +82,17 @@ public sealed class AccountService(UserManager<WorkbenchUser> users, RoleManager
         if (!removed.Succeeded) return removed.Errors.Select(e => e.Description).ToList();
         var added = await users.AddToRoleAsync(user, role);
         if (!added.Succeeded) return added.Errors.Select(e => e.Description).ToList();
-        logger.LogInformation("Role of {UserName} changed from {Old} to {New}", user.UserName, string.Join(",", current), role);
+        var entry = AuditRecorder.Add(db, actor ?? SystemActor, "user.role", "User", user.Id,
+            new { user.Id, user.UserName, Roles = current.Order(StringComparer.Ordinal).ToArray() },
+            new { user.Id, user.UserName, Roles = new[] { role } }, DateTimeOffset.UtcNow);
+        if (actor is null) { entry.UserId = null; entry.UserName = "system"; }
+        await db.SaveChangesAsync();
+        await tx.CommitAsync();
+        logger.LogInformation("Role of {UserName} changed from {Old} to {New} by {By}", user.UserName, string.Join(",", current), role, actor?.UserName ?? "system");
         return [];
     }
+
+    private static readonly Actor SystemActor = new("system", "system", Role.Admin);
 
     public async Task<IReadOnlyList<UserSummary>> ListAsync()
     {

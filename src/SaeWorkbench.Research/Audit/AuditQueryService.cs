@@ -18,6 +18,10 @@ public sealed record AuditRow(
     long Id, DateTimeOffset At, string? UserId, string? UserName, string Action, string EntityType, string EntityId,
     string? BeforeJson, string? AfterJson);
 
+public sealed record AuditUser(string Id, string Name);
+
+public sealed record AuditFacets(IReadOnlyList<string> Actions, IReadOnlyList<string> EntityTypes, IReadOnlyList<AuditUser> Users);
+
 public enum AuditExportFormat
 {
     Csv,
@@ -40,6 +44,20 @@ public sealed class AuditQueryService(IDbContextFactory<WorkbenchDbContext> fact
         var total = await filtered.CountAsync(ct);
         var rows = await filtered.OrderByDescending(a => a.At).ThenByDescending(a => a.Id).Skip(skip).Take(take).ToListAsync(ct);
         return LabellingResult<Page<AuditRow>>.Ok(new Page<AuditRow>(rows.Select(ToRow).ToList(), total, skip, take));
+    }
+
+    /// <summary>The values the audit page's filters offer: the actions, entity types and users that occur in the log.</summary>
+    public async Task<LabellingResult<AuditFacets>> FacetsAsync(Actor actor, CancellationToken ct = default)
+    {
+        if (!Permissions.Can(actor.Role, LabellingAction.BrowseAudit))
+            return LabellingResult<AuditFacets>.Forbidden(actor.Role, LabellingAction.BrowseAudit);
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var actions = await db.AuditLog.AsNoTracking().Select(a => a.Action).Distinct().OrderBy(a => a).ToListAsync(ct);
+        var types = await db.AuditLog.AsNoTracking().Select(a => a.EntityType).Distinct().OrderBy(a => a).ToListAsync(ct);
+        var users = await db.AuditLog.AsNoTracking().Where(a => a.UserId != null)
+            .GroupBy(a => a.UserId!).Select(g => new { Id = g.Key, Name = g.Max(a => a.UserName) }).ToListAsync(ct);
+        return LabellingResult<AuditFacets>.Ok(new AuditFacets(actions, types,
+            users.Select(u => new AuditUser(u.Id, u.Name ?? u.Id)).OrderBy(u => u.Name, StringComparer.OrdinalIgnoreCase).ToList()));
     }
 
     /// <summary>Writes every matching entry (oldest first, ignoring Skip/Take) as CSV (RFC 4180) or JSON Lines.</summary>

@@ -18,9 +18,9 @@ public static class AdminEndpoints
 
     public static async Task<Ok<IReadOnlyList<UserSummary>>> ListUsers(AccountService accounts) => TypedResults.Ok(await accounts.ListAsync());
 
-    public static async Task<Results<NoContent, ValidationProblem>> SetRole(string id, SetRoleRequest request, AccountService accounts)
+    public static async Task<Results<NoContent, ValidationProblem>> SetRole(string id, SetRoleRequest request, AccountService accounts, System.Security.Claims.ClaimsPrincipal user)
     {
-        var errors = await accounts.SetRoleAsync(id, request.Role);
+        var errors = await accounts.SetRoleAsync(LabellingEndpoints.ActorOf(user), id, request.Role);
         return errors.Count == 0
             ? TypedResults.NoContent()
             : TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["role"] = errors.ToArray() });

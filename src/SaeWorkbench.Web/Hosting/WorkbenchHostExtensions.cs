@@ -80,6 +80,7 @@ public static class WorkbenchHostExtensions
         app.MapAdminEndpoints();
         app.MapLabellingEndpoints();
         app.MapApiTokenEndpoints();
+        app.MapCollaborationEndpoints();
         app.MapOpenApi().AllowAnonymous();
         app.MapHub<WorkbenchHub>(WorkbenchHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

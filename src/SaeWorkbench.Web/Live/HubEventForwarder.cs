@@ -25,7 +25,17 @@ public sealed class HubEventForwarder(WorkbenchEventBus bus, IHubContext<Workben
 
     private async Task SendAsync(WorkbenchEvent e, IClientProxy clients)
     {
-        try { await clients.SendAsync("event", e.Name, (object)e); }
+        try
+        {
+            // A notification (and its read receipts) is private to its user: only their connections get it.
+            var target = e switch
+            {
+                NotificationCreated n => hub.Clients.User(n.UserId),
+                NotificationsRead r => hub.Clients.User(r.UserId),
+                _ => clients,
+            };
+            await target.SendAsync("event", e.Name, (object)e);
+        }
         catch (Exception ex) { logger.LogWarning(ex, "could not forward {Event} to hub clients", e.Name); }
     }
 

@@ -8,7 +8,7 @@ namespace SaeWorkbench.Web.Live;
 /// events as <c>event(name, payload)</c>; pages inside the app get the same events through the in-process bus.
 /// </summary>
 [Authorize]
-public sealed class WorkbenchHub(PresenceTracker presence, SaeWorkbench.Research.ScaleOut.WorkbenchNode node) : Hub
+public sealed partial class WorkbenchHub(PresenceTracker presence, LatentPresence latents, SaeWorkbench.Research.ScaleOut.WorkbenchNode node) : Hub
 {
     public const string Path = "/hubs/workbench";
 
@@ -23,6 +23,7 @@ public sealed class WorkbenchHub(PresenceTracker presence, SaeWorkbench.Research
     public override Task OnDisconnectedAsync(Exception? exception)
     {
         presence.Disconnected(Context.User!.Identity!.Name!, "hub:" + Context.ConnectionId);
+        latents.LeaveAll("hub:" + Context.ConnectionId);
         return base.OnDisconnectedAsync(exception);
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.SignalR.Client;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
@@ -97,3 +98,25 @@ public sealed class LabellingHarness : IAsyncDisposable
         _root.Dispose();
     }
 }
+
+/// <summary>Hub connections for tests: long polling through the in-memory server, signed in with an API token.</summary>
+public static class HubClients
+{
+    public static async Task<Microsoft.AspNetCore.SignalR.Client.HubConnection> ConnectAsync(LabellingHarness harness, string? token)
+    {
+        var server = harness.Host.Server;
+        var connection = new Microsoft.AspNetCore.SignalR.Client.HubConnectionBuilder()
+            .WithUrl(new Uri(server.BaseAddress, "hubs/workbench"), o =>
+            {
+                o.HttpMessageHandlerFactory = _ => server.CreateHandler();
+                o.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
+                if (token is not null) o.AccessTokenProvider = () => Task.FromResult<string?>(token);
+            })
+            .Build();
+        await connection.StartAsync();
+        return connection;
+    }
+}
+
+/// <summary>A hub write's answer as a client reads it.</summary>
+public sealed record HubAnswer(string Outcome, System.Text.Json.JsonElement? Value, Dictionary<string, string> Errors, EditConflict? Conflict);

@@ -24,6 +24,9 @@ public partial class LabellingPanel : IDisposable
     private int _confidence = 3;
     private string? _comment;
     private string? _reviewReason;
+    private long? _editing; // the interpretation whose editor is open
+    private readonly HashSet<long> _history = [];
+    private Taxonomy _taxonomy = Taxonomy.Default;
 
     [Parameter, EditorRequired] public long LatentId { get; set; }
 
@@ -31,6 +34,7 @@ public partial class LabellingPanel : IDisposable
     [Parameter] public EventCallback OnConsensusChanged { get; set; }
     [Inject] private LabellingService Labelling { get; set; } = default!;
     [Inject] private WorkbenchEventBus Events { get; set; } = default!;
+    [Inject] private SaeWorkbench.Research.Collaboration.WorkspaceSettingsService Settings { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
     private bool CanWrite => _actor is not null && Permissions.Can(_actor.Role, LabellingAction.WriteInterpretation);
@@ -41,6 +45,7 @@ public partial class LabellingPanel : IDisposable
     protected override async Task OnParametersSetAsync()
     {
         _actor = Actor.From((await AuthState).User);
+        _taxonomy = await Settings.TaxonomyAsync();
         await ReloadAsync();
     }
 
@@ -104,7 +109,23 @@ public partial class LabellingPanel : IDisposable
 
     private static string Message(ValidationResult v) => string.Join(" ", v.Errors.Values);
 
-    private static string TagName(string key) => Taxonomy.Default.Find(key)?.Name ?? key;
+    private string TagName(string key) => _taxonomy.Find(key)?.Name ?? key;
+
+    private bool CanDelete => _actor is not null && Permissions.Can(_actor.Role, LabellingAction.Delete);
+    private long? _confirmDelete;
+
+    private async Task DeleteAsync(InterpretationView i)
+    {
+        _confirmDelete = null;
+        Handle(await Labelling.DeleteInterpretationAsync(_actor!, i.Id));
+    }
+
+        private bool CanEdit(InterpretationView i) => _actor is not null && Permissions.CanEditInterpretation(_actor.Role, _actor.UserId, i.AuthorId);
+
+    private void ToggleHistory(long id)
+    {
+        if (!_history.Remove(id)) _history.Add(id);
+    }
 
     private static Color StatusColor(string status) => status switch
     {

@@ -5,14 +5,40 @@ using SaeWorkbench.Research.Features;
 namespace SaeWorkbench.Web.Components.Pages.Features;
 
 /// <summary>Server-side paged, sorted and filtered latents; the URL holds the whole view so it can be shared.</summary>
-public partial class FeatureList
+public partial class FeatureList : IDisposable
 {
+    private IDisposable? _consensusSubscription;
+    private int _refreshing; // 0 idle, 1 refreshing, 2 refreshing with another change pending
+
     private FeatureQuery _query = new();
     private FeaturePage? _page;
 
     [Parameter] public long DictionaryId { get; set; }
     [Inject] private FeatureCatalog Catalog { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
+    [Inject] private SaeWorkbench.Research.Events.WorkbenchEventBus Events { get; set; } = default!;
+
+    /// <summary>Issue 7 §4–5: consensus labels change live on the list (a review or vote anywhere re-queries this page, coalesced).</summary>
+    protected override void OnAfterRender(bool firstRender)
+    {
+        if (!firstRender) return;
+        _consensusSubscription = Events.Subscribe(e =>
+        {
+            if (e is not SaeWorkbench.Research.Events.ConsensusChanged and not SaeWorkbench.Research.Events.WorkspaceSettingsChanged) return;
+            if (Interlocked.Increment(ref _refreshing) > 1) { Interlocked.Exchange(ref _refreshing, 2); return; }
+            _ = InvokeAsync(async () =>
+            {
+                do
+                {
+                    Interlocked.Exchange(ref _refreshing, 1);
+                    _page = await Catalog.QueryAsync(DictionaryId, _query);
+                    StateHasChanged();
+                } while (Interlocked.CompareExchange(ref _refreshing, 0, 1) != 1);
+            });
+        });
+    }
+
+    public void Dispose() => _consensusSubscription?.Dispose();
 
     protected override async Task OnParametersSetAsync()
     {

@@ -1,0 +1,65 @@
+using Microsoft.EntityFrameworkCore;
+using SaeWorkbench.Data;
+using SaeWorkbench.Research.Audit;
+using SaeWorkbench.Research.Events;
+using SaeWorkbench.Research.Labelling;
+using SaeWorkbench.Research.Labelling.Services;
+
+namespace SaeWorkbench.Research.Collaboration;
+
+public sealed record NotificationView(long Id, string Text, string? Link, DateTimeOffset CreatedAt, DateTimeOffset? ReadAt);
+
+/// <summary>The bell's content: the newest notifications and how many are unread.</summary>
+public sealed record NotificationInbox(int Unread, IReadOnlyList<NotificationView> Items);
+
+/// <summary>
+/// Issue 7 §3: a user's in-app notifications (@mentions and reviews create them, in
+/// <see cref="LabellingService"/>). Everyone reads and marks read only their own; marking read is a
+/// write, audited ("notification.read") and announced with <see cref="NotificationsRead"/> so every open
+/// bell of that user updates.
+/// </summary>
+public sealed class NotificationService(IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions)
+{
+    public const int MaxTake = 100;
+
+    public async Task<NotificationInbox> InboxAsync(Actor actor, int take = 20, CancellationToken ct = default)
+    {
+        take = Math.Clamp(take, 1, MaxTake);
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var mine = db.Notifications.AsNoTracking().Where(n => n.UserId == actor.UserId);
+        var unread = await mine.CountAsync(n => n.ReadAt == null, ct);
+        var items = await mine.OrderByDescending(n => n.Id).Take(take)
+            .Select(n => new NotificationView(n.Id, n.Text, n.Link, n.CreatedAt, n.ReadAt)).ToListAsync(ct);
+        return new NotificationInbox(unread, items);
+    }
+
+    /// <summary>Marks one of the caller's notifications read (someone else's answers NotFound). Already read: nothing written.</summary>
+    public async Task<LabellingResult<NotificationView>> MarkReadAsync(Actor actor, long notificationId, CancellationToken ct = default) =>
+        await transactions.RunAsync(async (w, ct) =>
+        {
+            var n = await w.Db.Notifications.FirstOrDefaultAsync(x => x.Id == notificationId && x.UserId == actor.UserId, ct);
+            if (n is null) return LabellingResult<NotificationView>.NotFound($"Notification {notificationId}");
+            if (n.ReadAt is null)
+            {
+                n.ReadAt = w.Now;
+                AuditRecorder.Add(w.Db, actor, "notification.read", "Notification", n.Id, new { n.Id, ReadAt = (DateTimeOffset?)null }, new { n.Id, n.ReadAt }, w.Now);
+                await w.Db.SaveChangesAsync(ct);
+                w.Publish(new NotificationsRead(actor.UserId));
+            }
+            return LabellingResult<NotificationView>.Ok(new NotificationView(n.Id, n.Text, n.Link, n.CreatedAt, n.ReadAt));
+        }, ct);
+
+    /// <summary>Marks all the caller's unread notifications read; returns how many (0: nothing written).</summary>
+    public async Task<LabellingResult<int>> MarkAllReadAsync(Actor actor, CancellationToken ct = default) =>
+        await transactions.RunAsync(async (w, ct) =>
+        {
+            var unread = await w.Db.Notifications.Where(x => x.UserId == actor.UserId && x.ReadAt == null).ToListAsync(ct);
+            if (unread.Count == 0) return LabellingResult<int>.Ok(0);
+            foreach (var n in unread) n.ReadAt = w.Now;
+            AuditRecorder.Add(w.Db, actor, "notification.read-all", "Notification", actor.UserId,
+                new { Ids = unread.Select(n => n.Id).ToArray(), ReadAt = (DateTimeOffset?)null }, new { Ids = unread.Select(n => n.Id).ToArray(), ReadAt = w.Now }, w.Now);
+            await w.Db.SaveChangesAsync(ct);
+            w.Publish(new NotificationsRead(actor.UserId));
+            return LabellingResult<int>.Ok(unread.Count);
+        }, ct);
+}

@@ -1,0 +1,86 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using SaeWorkbench.Data;
+using SaeWorkbench.Research.Audit;
+using SaeWorkbench.Research.Events;
+using SaeWorkbench.Research.Labelling;
+using SaeWorkbench.Research.Labelling.Services;
+using DataLabelling = SaeWorkbench.Data.Labelling;
+
+namespace SaeWorkbench.Research.Collaboration;
+
+/// <summary>The labelling settings Admins edit: the taxonomy (in display order) and the consensus score threshold.</summary>
+public sealed record LabellingSettingsView(IReadOnlyList<TaxonomyTag> Tags, int ConsensusThreshold);
+
+/// <summary>
+/// Issue 7 §1, §4, §7: Admins edit the workspace taxonomy and the consensus threshold. The rules are
+/// <see cref="Taxonomy.Validate"/> and <see cref="Consensus.ValidateThreshold"/>; a tag that interpretations
+/// still carry cannot be removed (their tag would silently lose its meaning). An accepted change commits with
+/// one audit entry ("settings.update", before/after) and, when the threshold moved, every labelled latent's
+/// consensus recomputed by the one consensus function, in the same transaction.
+/// </summary>
+public sealed class WorkspaceSettingsService(IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<LabellingSettingsView> GetAsync(CancellationToken ct = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var row = await db.WorkspaceSettings.AsNoTracking().FirstOrDefaultAsync(ct) ?? new DataLabelling.WorkspaceSettings();
+        return ViewOf(row);
+    }
+
+    /// <summary>The workspace taxonomy (the default one when none is stored).</summary>
+    public async Task<Taxonomy> TaxonomyAsync(CancellationToken ct = default) => new((await GetAsync(ct)).Tags);
+
+    public async Task<LabellingResult<LabellingSettingsView>> UpdateAsync(Actor actor, IReadOnlyList<TaxonomyTag>? tags, int threshold, CancellationToken ct = default)
+    {
+        if (!Permissions.Can(actor.Role, LabellingAction.ManageTaxonomy))
+            return LabellingResult<LabellingSettingsView>.Forbidden(actor.Role, LabellingAction.ManageTaxonomy);
+        if (!Permissions.Can(actor.Role, LabellingAction.ManageThresholds))
+            return LabellingResult<LabellingSettingsView>.Forbidden(actor.Role, LabellingAction.ManageThresholds);
+        var cleaned = (tags ?? []).Select(t => new TaxonomyTag(t.Key?.Trim() ?? "", t.Name?.Trim() ?? "", t.Description?.Trim() ?? "")).ToList();
+        var thresholdRule = Consensus.ValidateThreshold(threshold);
+        var valid = Taxonomy.Validate(cleaned).And(thresholdRule.IsValid ? thresholdRule
+            : ValidationResult.Fail("consensusThreshold", string.Join(" ", thresholdRule.Errors.Values)));
+        if (!valid.IsValid) return LabellingResult<LabellingSettingsView>.Refused(valid);
+
+        return await transactions.RunAsync(async (w, ct) =>
+        {
+            var row = await w.Db.WorkspaceSettings.FirstOrDefaultAsync(ct);
+            if (row is null) w.Db.WorkspaceSettings.Add(row = new DataLabelling.WorkspaceSettings());
+            var before = ViewOf(row);
+            var keys = cleaned.Select(t => t.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var removed = before.Tags.Select(t => t.Key).Where(k => !keys.Contains(k)).ToList();
+            if (removed.Count > 0)
+            {
+                var inUse = await w.Db.Interpretations.Where(i => !i.IsDeleted && i.Tag != null && removed.Contains(i.Tag))
+                    .GroupBy(i => i.Tag!).Select(g => new { Tag = g.Key, Count = g.Count() }).ToListAsync(ct);
+                if (inUse.Count > 0)
+                    return LabellingResult<LabellingSettingsView>.Refused(ValidationResult.Fail("tags",
+                        "These tags are still on interpretations and cannot be removed: " +
+                        string.Join(", ", inUse.OrderBy(u => u.Tag, StringComparer.Ordinal).Select(u => $"{u.Tag} ({u.Count})")) + ". Rename them instead."));
+            }
+            var after = new LabellingSettingsView(cleaned, threshold);
+            if (SameTags(before.Tags, cleaned) && before.ConsensusThreshold == threshold)
+                return LabellingResult<LabellingSettingsView>.Ok(before);
+            row.TaxonomyJson = JsonSerializer.Serialize(cleaned.Select(t => new { key = t.Key, name = t.Name, description = t.Description }), Json);
+            row.ConsensusThreshold = threshold;
+            AuditRecorder.Add(w.Db, actor, "settings.update", "WorkspaceSettings", row.Id, before, after, w.Now);
+            await w.Db.SaveChangesAsync(ct);
+            if (before.ConsensusThreshold != threshold)
+            {
+                var latents = await w.Db.Interpretations.Where(i => !i.IsDeleted).Select(i => i.LatentId)
+                    .Union(w.Db.Latents.Where(l => l.ConsensusInterpretationId != null).Select(l => l.Id)).Distinct().ToListAsync(ct);
+                foreach (var latentId in latents) await LabellingService.RecomputeConsensusAsync(w, latentId, ct);
+            }
+            w.Publish(new WorkspaceSettingsChanged(threshold));
+            return LabellingResult<LabellingSettingsView>.Ok(after);
+        }, ct);
+    }
+
+    private static LabellingSettingsView ViewOf(DataLabelling.WorkspaceSettings row) =>
+        new(WorkspaceTaxonomy.Parse(row.TaxonomyJson).Tags, Consensus.ValidateThreshold(row.ConsensusThreshold).IsValid ? row.ConsensusThreshold : Consensus.DefaultScoreThreshold);
+
+    private static bool SameTags(IReadOnlyList<TaxonomyTag> a, IReadOnlyList<TaxonomyTag> b) => a.SequenceEqual(b);
+}
