@@ -25,8 +25,4 @@ public partial class FeatureList
     private void Apply(FeatureQuery query) => Navigation.NavigateTo($"dictionaries/{DictionaryId}/features{query.Normalised().ToQueryString()}");
 
     private string FeatureHref(int index) => $"dictionaries/{DictionaryId}/features/{index}{_query.ToQueryString()}";
-
-    private static string Tri(bool? v) => v switch { true => "yes", false => "no", null => "any" };
-
-    private static bool? FromTri(string v) => v switch { "yes" => true, "no" => false, _ => null };
 }
