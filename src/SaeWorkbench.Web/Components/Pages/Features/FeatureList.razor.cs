@@ -1,11 +1,12 @@
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Routing;
 using Microsoft.AspNetCore.WebUtilities;
 using SaeWorkbench.Research.Features;
 
 namespace SaeWorkbench.Web.Components.Pages.Features;
 
 /// <summary>Server-side paged, sorted and filtered latents; the URL holds the whole view so it can be shared.</summary>
-public partial class FeatureList
+public partial class FeatureList : IDisposable
 {
     private FeatureQuery _query = new();
     private FeaturePage? _page;
@@ -14,9 +15,28 @@ public partial class FeatureList
     [Inject] private FeatureCatalog Catalog { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
 
-    protected override async Task OnParametersSetAsync()
+    protected override void OnInitialized() => Navigation.LocationChanged += OnLocationChanged;
+
+    protected override Task OnParametersSetAsync() => LoadAsync(Navigation.Uri);
+
+    /// <summary>
+    /// A filter change only changes the query string; Blazor does not set the page's (unchanged) route parameters
+    /// again, so the list reloads here.
+    /// </summary>
+    private void OnLocationChanged(object? sender, LocationChangedEventArgs e)
     {
-        var uri = Navigation.ToAbsoluteUri(Navigation.Uri);
+        var path = Navigation.ToBaseRelativePath(e.Location).Split('?', '#')[0].TrimEnd('/');
+        if (path != $"dictionaries/{DictionaryId}/features") return;
+        _ = InvokeAsync(async () =>
+        {
+            await LoadAsync(e.Location);
+            StateHasChanged();
+        });
+    }
+
+    private async Task LoadAsync(string location)
+    {
+        var uri = Navigation.ToAbsoluteUri(location);
         var parsed = QueryHelpers.ParseQuery(uri.Query).ToDictionary(kv => kv.Key, kv => (string?)kv.Value.ToString());
         _query = FeatureQuery.Parse(parsed);
         _page = await Catalog.QueryAsync(DictionaryId, _query);
@@ -25,4 +45,6 @@ public partial class FeatureList
     private void Apply(FeatureQuery query) => Navigation.NavigateTo($"dictionaries/{DictionaryId}/features{query.Normalised().ToQueryString()}");
 
     private string FeatureHref(int index) => $"dictionaries/{DictionaryId}/features/{index}{_query.ToQueryString()}";
+
+    public void Dispose() => Navigation.LocationChanged -= OnLocationChanged;
 }
