@@ -26,6 +26,7 @@ public static class ResearchServiceCollectionExtensions
         services.TryAddSingleton<DictionaryRegistry>();
         services.AddJobKind<SaeTrainingJob>();
         services.TryAddSingleton<ModelFolders>();
+        services.TryAddSingleton<DictionaryImporter>();
         services.TryAddSingleton<DemoWorkspace>();
         services.TryAddSingleton<FeatureCatalog>();
         services.TryAddSingleton<TokenText>();

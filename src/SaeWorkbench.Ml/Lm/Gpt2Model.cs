@@ -56,10 +56,16 @@ public sealed class Gpt2Model : nn.Module<Tensor, Tensor>, IHookedLanguageModel
     {
         if (!_hooks.IsKnown(hookName))
             throw new ArgumentException($"Unknown hook '{hookName}'. Valid hook names: {string.Join(", ", _hookNames)}");
-        if (hookName.EndsWith("attn.hook_z", StringComparison.Ordinal)) return Config.DHead; // [batch, pos, heads, d_head]
+        return HookWidthFor(Config, hookName);
+    }
+
+    /// <summary>The last dimension of a (known) hook's activation, from the config alone.</summary>
+    public static int HookWidthFor(Gpt2Config config, string hookName)
+    {
+        if (hookName.EndsWith("attn.hook_z", StringComparison.Ordinal)) return config.DHead; // [batch, pos, heads, d_head]
         if (hookName.EndsWith("mlp.hook_pre", StringComparison.Ordinal) ||
-            hookName.EndsWith("mlp.hook_post", StringComparison.Ordinal)) return Config.DMlp;
-        return Config.DModel;
+            hookName.EndsWith("mlp.hook_post", StringComparison.Ordinal)) return config.DMlp;
+        return config.DModel;
     }
 
     public IDisposable AddHook(string hookName, Func<Tensor, Tensor> hook) => _hooks.Add(hookName, hook, _hookNames);

@@ -15,7 +15,8 @@ public sealed class DictionaryRegistry(IDbContextFactory<WorkbenchDbContext> dbF
     /// (log10 density) when present. Everything is written in one transaction.
     /// </summary>
     public async Task<SaeDictionary> RegisterAsync(string saeFolder, string name, string? modelPath, string metricsJson,
-        string trainingConfigJson, long tokensTrained, long? sourceJobId, string? userId, CancellationToken ct = default)
+        string trainingConfigJson, long tokensTrained, long? sourceJobId, string? userId, CancellationToken ct = default,
+        SaeWorkbench.Research.Labelling.Services.Actor? auditActor = null)
     {
         using var sae = SaeLensFolder.Load(saeFolder);
         var auto = sae.Autoencoder;
@@ -41,6 +42,13 @@ public sealed class DictionaryRegistry(IDbContextFactory<WorkbenchDbContext> dbF
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         db.Dictionaries.Add(dictionary);
         await db.SaveChangesAsync(ct);
+        if (auditActor is not null)
+        {
+            // A person's import is audited in the same transaction as the dictionary it creates.
+            SaeWorkbench.Research.Audit.AuditRecorder.Add(db, auditActor, DictionaryImporter.AuditAction, nameof(SaeDictionary), dictionary.Id, null,
+                new { dictionary.Name, dictionary.SaePath, dictionary.ModelPath, dictionary.HookName, dictionary.DSae }, DateTimeOffset.UtcNow);
+            await db.SaveChangesAsync(ct);
+        }
         db.ChangeTracker.AutoDetectChangesEnabled = false;
         for (var i = 0; i < auto.DSae; i++)
         {

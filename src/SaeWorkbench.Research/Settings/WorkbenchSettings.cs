@@ -25,6 +25,12 @@ public sealed class WorkbenchSettings
 
     /// <summary>The demo model folder (Hugging Face layout); relative paths are under the content root.</summary>
     public string DemoModel { get; set; } = "models/demo-gpt2";
+
+    /// <summary>
+    /// Folders under which SAE and model folders may be imported from the server's disk (relative paths are under the
+    /// content root). Empty means the content root and the data directory.
+    /// </summary>
+    public List<string> ImportRoots { get; set; } = [];
 }
 
 public sealed class JobSettings

@@ -19,6 +19,7 @@ public partial class Dictionaries : IDisposable
     private string? _modelHelp;
     private IReadOnlyList<string> _errors = [];
     private IDisposable? _subscription;
+    private long? _imported;
 
     [Inject] private DictionaryRegistry Registry { get; set; } = default!;
     [Inject] private SaeWorkbench.Research.Analysis.FeatureDashboardReader Dashboards { get; set; } = default!;
@@ -58,6 +59,12 @@ public partial class Dictionaries : IDisposable
             try { _metrics[d.Id] = JsonSerializer.Deserialize<Dictionary<string, double>>(d.MetricsJson) ?? []; }
             catch (JsonException) { _metrics[d.Id] = []; }
         }
+    }
+
+    private async Task OnImportedAsync(long dictionaryId)
+    {
+        _imported = dictionaryId;
+        await LoadAsync();
     }
 
     private string Metric(SaeDictionary d, string name, string format) =>

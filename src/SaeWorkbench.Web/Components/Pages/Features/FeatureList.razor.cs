@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Routing;
 using Microsoft.AspNetCore.WebUtilities;
 using SaeWorkbench.Research.Features;
 
@@ -40,9 +41,28 @@ public partial class FeatureList : IDisposable
 
     public void Dispose() => _consensusSubscription?.Dispose();
 
-    protected override async Task OnParametersSetAsync()
+    protected override void OnInitialized() => Navigation.LocationChanged += OnLocationChanged;
+
+    protected override Task OnParametersSetAsync() => LoadAsync(Navigation.Uri);
+
+    /// <summary>
+    /// A filter change only changes the query string; Blazor does not set the page's (unchanged) route parameters
+    /// again, so the list reloads here.
+    /// </summary>
+    private void OnLocationChanged(object? sender, LocationChangedEventArgs e)
     {
-        var uri = Navigation.ToAbsoluteUri(Navigation.Uri);
+        var path = Navigation.ToBaseRelativePath(e.Location).Split('?', '#')[0].TrimEnd('/');
+        if (path != $"dictionaries/{DictionaryId}/features") return;
+        _ = InvokeAsync(async () =>
+        {
+            await LoadAsync(e.Location);
+            StateHasChanged();
+        });
+    }
+
+    private async Task LoadAsync(string location)
+    {
+        var uri = Navigation.ToAbsoluteUri(location);
         var parsed = QueryHelpers.ParseQuery(uri.Query).ToDictionary(kv => kv.Key, kv => (string?)kv.Value.ToString());
         _query = FeatureQuery.Parse(parsed);
         _page = await Catalog.QueryAsync(DictionaryId, _query);
@@ -52,7 +72,5 @@ public partial class FeatureList : IDisposable
 
     private string FeatureHref(int index) => $"dictionaries/{DictionaryId}/features/{index}{_query.ToQueryString()}";
 
-    private static string Tri(bool? v) => v switch { true => "yes", false => "no", null => "any" };
-
-    private static bool? FromTri(string v) => v switch { "yes" => true, "no" => false, _ => null };
+    public void Dispose() => Navigation.LocationChanged -= OnLocationChanged;
 }

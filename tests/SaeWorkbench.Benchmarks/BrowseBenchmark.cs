@@ -1,0 +1,272 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using SaeWorkbench.Data;
+using SaeWorkbench.Data.Dictionaries;
+using SaeWorkbench.Data.Labelling;
+using SaeWorkbench.Ml.Analysis;
+using SaeWorkbench.Research.Accounts;
+using SaeWorkbench.Research.Analysis;
+using SaeWorkbench.Web.Hosting;
+
+namespace SaeWorkbench.Benchmarks;
+
+/// <summary>
+/// Issue 6 performance: the real host on Kestrel (loopback) and a temporary database, seeded with a synthetic
+/// dictionary of 16,384 latents × 45 examples (20 top + 5 intervals × 5, 41 tokens each) written through
+/// <see cref="FeatureAnalysisStore"/>, and one of 100,000 latents (labels, tags, interpretations) for the list.
+/// 50 HttpClients with one signed-in cookie fetch the prerendered feature page (goal p95 ≤ 50 ms) and feature list pages
+/// with every sort and several filters (goal p95 ≤ 100 ms). Latency is to the last byte of the HTML.
+/// Arguments: [clients=50] [feature requests=3000] [requests per list scenario=600] [feature latents=16384] [list latents=100000].
+/// </summary>
+public sealed partial class BrowseBenchmark : IBenchmark
+{
+    private const string Password = "benchmark password 42";
+
+    public string Name => "browse";
+    public string Description => "feature page and feature list over HTTP, 50 clients (goals p95 <= 50 ms and <= 100 ms)";
+
+    public void Run(TextWriter output, IReadOnlyList<string> args) => RunAsync(output, args).GetAwaiter().GetResult();
+
+    private static int Arg(IReadOnlyList<string> args, int i, int fallback) =>
+        args.Count > i ? int.Parse(args[i], CultureInfo.InvariantCulture) : fallback;
+
+    private static async Task RunAsync(TextWriter output, IReadOnlyList<string> args)
+    {
+        var clients = Arg(args, 0, 50);
+        var featureRequests = Arg(args, 1, 3000);
+        var listRequests = Arg(args, 2, 600);
+        var featureLatents = Arg(args, 3, 16_384);
+        var listLatents = Arg(args, 4, 100_000);
+        var dir = Directory.CreateTempSubdirectory("wb-browse-bench-").FullName;
+        try
+        {
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+            {
+                ContentRootPath = ContentRootLocator.Find(),
+                EnvironmentName = "Production",
+                ApplicationName = typeof(SaeWorkbench.Web.Components.App).Assembly.GetName().Name,
+            });
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Workbench:DataDirectory"] = dir,
+                ["Workbench:SeedDemo"] = "false",
+                ["Workbench:Jobs:RunnerEnabled"] = "false",
+                // Per-request console lines would measure the console, not the pages.
+                ["Logging:LogLevel:Default"] = "Warning",
+            });
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.AddWorkbench();
+            await using var app = builder.Build();
+            await app.PrepareWorkbenchAsync();
+            app.UseWorkbench();
+            await app.StartAsync();
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            output.WriteLine($"host: {address}, database in {dir}");
+
+            var seedClock = Stopwatch.StartNew();
+            string userId;
+            await using (var scope = app.Services.CreateAsyncScope())
+            {
+                var (user, errors) = await scope.ServiceProvider.GetRequiredService<AccountService>().RegisterAsync("bench", Password);
+                userId = user?.Id ?? throw new InvalidOperationException(string.Join("; ", errors));
+            }
+            var dbFactory = app.Services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>();
+            var featureDictionary = await SeedLatentsAsync(dbFactory, "synthetic features", featureLatents, labelled: false);
+            await app.Services.GetRequiredService<FeatureAnalysisStore>().SaveAsync(
+                new FeatureAnalysisHeader(featureDictionary, null, "synthetic", 1_000_000, "{}"), featureLatents, Synthetic, batchSize: 512);
+            output.WriteLine($"seeded {featureLatents:N0} latents x 45 examples through FeatureAnalysisStore in {seedClock.Elapsed.TotalSeconds:F0} s");
+            seedClock.Restart();
+            var listDictionary = await SeedLatentsAsync(dbFactory, "synthetic list", listLatents, labelled: true, userId);
+            output.WriteLine($"seeded {listLatents:N0} labelled latents in {seedClock.Elapsed.TotalSeconds:F0} s");
+
+            var cookies = new CookieContainer();
+            var http = Enumerable.Range(0, clients).Select(_ => new HttpClient(new SocketsHttpHandler
+            {
+                CookieContainer = cookies, UseCookies = true, AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+            }) { BaseAddress = new Uri(address) }).ToArray();
+            await LoginAsync(http[0]);
+
+            var rng = new Random(11);
+            var indices = Enumerable.Range(0, featureRequests).Select(_ => rng.Next(featureLatents)).ToArray();
+            string Feature(int n) => $"/dictionaries/{featureDictionary}/features/{indices[n]}";
+            static bool IsFeaturePage(string body) => body.Contains("data-testid=\"feature-title\"", StringComparison.Ordinal)
+                                                       && (body.Contains("data-testid=\"top-examples\"", StringComparison.Ordinal) || body.Contains("data-testid=\"dead-latent\"", StringComparison.Ordinal));
+            await MeasureAsync(http, Math.Min(200, featureRequests), Feature, IsFeaturePage); // warm-up: JIT, caches, connections
+            // One client alone: the cost of a page without queueing behind 49 others.
+            var single = await MeasureAsync(http[..1], Math.Min(200, featureRequests), Feature, IsFeaturePage);
+            output.WriteLine($"feature page, 1 client: {single}");
+            var feature = await MeasureAsync(http, featureRequests, Feature, IsFeaturePage);
+            output.WriteLine($"feature page ({featureLatents:N0} latents, random index): {feature} " + Goal(feature, 50));
+
+            string[] scenarios =
+            [
+                "", "?page=1000", "?desc=true",
+                "?sort=density", "?sort=density&desc=true", "?sort=maxactivation&desc=true", "?sort=maxactivation&page=500",
+                "?sort=labelstatus&desc=true", "?sort=labelstatus",
+                "?dead=true", "?dead=false&sort=density&desc=true", "?dense=true&sort=maxactivation&desc=true",
+                "?minDensity=0.001&maxDensity=0.01&sort=density", "?status=accepted&sort=maxactivation&desc=true",
+                "?tag=syntax", "?q=numbers", "?q=dates&sort=density&desc=true",
+                "?dead=false&minDensity=0.0001&status=proposed&tag=entity&sort=maxactivation&desc=true&page=3",
+            ];
+            var worst = 0.0;
+            foreach (var s in scenarios)
+            {
+                string List(int _) => $"/dictionaries/{listDictionary}/features{s}";
+                static bool IsList(string body) => body.Contains("data-testid=\"feature-table\"", StringComparison.Ordinal);
+                var alone = await MeasureAsync(http[..1], Math.Min(50, listRequests), List, IsList); // also the warm-up
+                var r = await MeasureAsync(http, listRequests, List, IsList);
+                worst = Math.Max(worst, r.P95);
+                output.WriteLine($"list {(s.Length == 0 ? "(default)" : s),-90} {r} " + Goal(r, 100) + FormattableString.Invariant($"; 1 client p50={alone.P50:F1} ms"));
+            }
+            output.WriteLine($"feature list, worst p95 over {scenarios.Length} sorts/filters at {listLatents:N0} latents: {worst:F1} ms " +
+                             (worst <= 100 ? "(goal <= 100 ms met)" : "(goal <= 100 ms MISSED)"));
+            foreach (var h in http) h.Dispose();
+            await app.StopAsync();
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(dir, true); } catch (IOException) { }
+        }
+    }
+
+    private static string Goal(Result r, double p95) => r.P95 <= p95 ? $"(goal p95 <= {p95} ms met)" : $"(goal p95 <= {p95} ms MISSED)";
+
+    private sealed record Result(int Requests, int Failures, double P50, double P95, double P99, double Max, double PerSecond)
+    {
+        public override string ToString() =>
+            FormattableString.Invariant($"n={Requests} p50={P50:F1} ms p95={P95:F1} ms p99={P99:F1} ms max={Max:F0} ms {PerSecond:F0} req/s failures={Failures}");
+    }
+
+    /// <summary>All clients at once, each taking the next request number until <paramref name="total"/> are done.</summary>
+    private static async Task<Result> MeasureAsync(HttpClient[] clients, int total, Func<int, string> url, Func<string, bool> check)
+    {
+        var latencies = new double[total];
+        var next = -1;
+        var failures = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(clients.Select(async client =>
+        {
+            int n;
+            while ((n = Interlocked.Increment(ref next)) < total)
+            {
+                var start = Stopwatch.GetTimestamp();
+                using var response = await client.GetAsync(url(n));
+                var body = await response.Content.ReadAsStringAsync();
+                latencies[n] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                if (response.StatusCode != HttpStatusCode.OK || !check(body)) Interlocked.Increment(ref failures);
+            }
+        }));
+        var seconds = clock.Elapsed.TotalSeconds;
+        Array.Sort(latencies);
+        double P(double q) => latencies[Math.Min(total - 1, (int)Math.Ceiling(q * total) - 1)];
+        return new Result(total, failures, P(0.5), P(0.95), P(0.99), latencies[^1], total / seconds);
+    }
+
+    private static async Task LoginAsync(HttpClient client)
+    {
+        var page = await client.GetStringAsync("/account/login");
+        var token = TokenPattern().Match(page).Groups[1].Value;
+        var response = await client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "login",
+            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token),
+            ["Input.UserName"] = "bench",
+            ["Input.Password"] = Password,
+        }));
+        if (response.StatusCode != HttpStatusCode.Redirect) throw new InvalidOperationException($"login failed: {(int)response.StatusCode}");
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex TokenPattern();
+
+    /// <summary>Latent rows in one transaction; labelled ones get densities, maxima, consensus labels, tags and interpretations.</summary>
+    private static async Task<long> SeedLatentsAsync(IDbContextFactory<WorkbenchDbContext> dbFactory, string name, int count, bool labelled, string? authorId = null)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        var dictionary = new SaeDictionary
+        {
+            Name = name, ModelName = "demo-gpt2", ModelPath = "models/demo-gpt2", HookName = "blocks.2.hook_resid_post",
+            Architecture = "topk", DIn = 128, DSae = count, K = 32, SaePath = "/synthetic", MetricsJson = "{}", TrainingConfigJson = "{}",
+        };
+        db.Dictionaries.Add(dictionary);
+        await db.SaveChangesAsync();
+        await using var tx = await db.Database.BeginTransactionAsync();
+        var rng = new Random(3);
+        string[] tags = ["syntax", "entity", "topic/semantic", "position", "format"];
+        string[] words = ["numbers", "names", "places", "dates", "verbs", "punctuation", "code", "money"];
+        for (var first = 0; first < count; first += 10_000)
+        {
+            for (var i = first; i < Math.Min(count, first + 10_000); i++)
+            {
+                var dead = labelled && i % 31 == 0;
+                var density = dead ? 0 : Math.Pow(10, -6 + 5.8 * rng.NextDouble());
+                var status = !labelled ? LabelStatus.Unlabelled : (i % 20) switch { 0 => LabelStatus.Accepted, 1 or 2 => LabelStatus.Proposed, _ => LabelStatus.Unlabelled };
+                db.Latents.Add(new Latent
+                {
+                    DictionaryId = dictionary.Id, Index = i, IsDead = dead,
+                    Density = labelled ? density : null, MaxActivation = labelled && !dead ? 30 * rng.NextDouble() : null,
+                    MeanActivation = labelled && !dead ? 3 * rng.NextDouble() : null,
+                    LabelStatus = status,
+                    ConsensusLabel = status == LabelStatus.Unlabelled ? null : $"{words[i % words.Length]} near {words[(i / 7) % words.Length]}",
+                    ConsensusTag = status == LabelStatus.Unlabelled ? null : tags[i % tags.Length],
+                });
+            }
+            await db.SaveChangesAsync();
+            db.ChangeTracker.Clear();
+        }
+        if (labelled && authorId is not null)
+        {
+            // Interpretations that are not the consensus are searched too: one on every 25th latent.
+            var ids = await db.Latents.Where(l => l.DictionaryId == dictionary.Id && l.Index % 25 == 3).Select(l => new { l.Id, l.Index }).ToListAsync();
+            foreach (var l in ids)
+                db.Interpretations.Add(new Interpretation { LatentId = l.Id, AuthorId = authorId, Label = $"{words[l.Index % words.Length]} in lists", Description = "fires on **dates** and times" });
+            await db.SaveChangesAsync();
+        }
+        await tx.CommitAsync();
+        return dictionary.Id;
+    }
+
+    /// <summary>A plausible dashboard: 20 top examples, 5 intervals × 5 examples, 41 tokens each, logits, neighbours; every 97th latent dead.</summary>
+    private static LatentAnalysisResult Synthetic(int index)
+    {
+        const long tokens = 1_000_000;
+        const int vocab = 4096; // the demo model's vocabulary (the dictionary points at it for token text)
+        var rng = new Random(index);
+        if (index % 97 == 0)
+            return new LatentAnalysisResult(new LatentDashboard(new LatentStatistics(index, 0, tokens, 0, 0), new long[50], [], []), null, null);
+        var max = (float)(2 + 20 * rng.NextDouble());
+        DashboardExample Example(float peak)
+        {
+            var ids = new int[41];
+            var acts = new float[41];
+            for (var t = 0; t < 41; t++)
+            {
+                ids[t] = rng.Next(vocab);
+                acts[t] = rng.NextDouble() < 0.2 ? (float)(peak * rng.NextDouble() * 0.8) : 0;
+            }
+            acts[32] = peak;
+            return new DashboardExample(ids, acts, 32, rng.Next(100_000), 32 + rng.Next(90));
+        }
+        var top = Enumerable.Range(0, 20).Select(r => Example(max * (1 - r * 0.02f))).ToList();
+        var intervals = Enumerable.Range(0, 5).Select(b => new IntervalSample(b, max * b / 5.0, max * (b + 1) / 5.0, 1000 >> b, (1000 >> b) / 1937.0,
+            Enumerable.Range(0, 5).Select(_ => Example((float)(max * (b + rng.NextDouble()) / 5))).ToList())).ToList();
+        var histogram = Enumerable.Range(0, 50).Select(b => (long)(5000 * Math.Exp(-b / 8.0))).ToArray();
+        var active = (long)(tokens * Math.Pow(10, -5 + 4.5 * rng.NextDouble()));
+        var stats = new LatentStatistics(index, active, tokens, max, max / 4);
+        TokenEffect[] Effects(int sign) => Enumerable.Range(0, 10).Select(r => new TokenEffect(rng.Next(vocab), sign * (float)(1 - r * 0.05))).ToArray();
+        var logits = new LatentLogitEffects(index, Effects(1), Effects(-1), Enumerable.Range(0, 50).Select(b => (long)(100 * Math.Exp(-Math.Abs(b - 25) / 5.0))).ToArray(), -1.2f, 1.3f);
+        var neighbours = new LatentNeighbours(index, Enumerable.Range(0, 10).Select(_ => rng.Next(16_384)).ToArray(), Enumerable.Range(0, 10).Select(r => 0.6f - r * 0.03f).ToArray());
+        return new LatentAnalysisResult(new LatentDashboard(stats, histogram, top, intervals), logits, neighbours);
+    }
+}
