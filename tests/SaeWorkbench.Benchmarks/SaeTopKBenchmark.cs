@@ -71,6 +71,8 @@ public sealed class SaeTopKBenchmark : IBenchmark
         output.WriteLine($"goal (b) >= 2x tokens/s of (a): {tDense / tOurs:F2}x  {(tDense / tOurs >= 2 ? "MET" : "MISSED")}");
         output.WriteLine($"goal (b) step <= 2.2x (c):      {tOurs / tEnc:F2}x  {(tOurs / tEnc <= 2.2 ? "MET" : "MISSED")}");
 
+        if (args.Contains("--profile")) Profile(output, state, x, k, iters);
+
         // ReLU-L1: 5 matmuls of 2·B·d·m FLOPs each (encoder, decoder, ∂f, ∂W_dec, ∂W_enc).
         var reluCfg = cfg with { Architecture = SaeArchitecture.Relu };
         using var relu = SaeTrainingState.Initialise(reluCfg, d, zeros(d), gen);
@@ -92,6 +94,32 @@ public sealed class SaeTopKBenchmark : IBenchmark
                          $"(goal: buffer + 4x parameters + 1 GB = {(4 * parameterBytes + 1e9) / 1e6:F0} MB + buffer)");
         adam.Dispose();
         foreach (var t in p.Values) t.Dispose();
+    }
+
+    /// <summary>The pieces of our TopK step alone, at the step's shapes, interleaved (wall and CPU medians).</summary>
+    private static void Profile(TextWriter output, SaeTrainingState state, Tensor x, int k, int iters)
+    {
+        var m = state.Config.Latents;
+        using var pre = addmm(state.BEnc, x, state.WEnc, 1, 1);
+        var (rawVals, idx) = SparseLatents.TopKRaw(pre, k);
+        using var vals = rawVals.relu().DetachFromDisposeScope();
+        using var indices = idx.DetachFromDisposeScope();
+        using var g = randn(x.shape[0], x.shape[1]);
+        var grads = SaeTrainingStep.Compute(state, x, 0).Gradients;
+        var pieces = new (string Name, Action Run)[]
+        {
+            ("encoder addmm", () => addmm(state.BEnc, x, state.WEnc, 1, 1)),
+            ("top-k selection", () => SparseLatents.TopKRaw(pre, k)),
+            ("decode (k rows)", () => SparseLatents.Decode(indices, vals, state.WDec)),
+            ("gather dots", () => SparseLatents.GatherDot(indices, state.WDec, g)),
+            ("transposed product", () => SparseLatents.TransposedProduct(indices, vals, g, m)),
+            ("whole step, no update", () => SaeTrainingStep.Compute(state, x, 0)),
+            ("optimizer update", () => SaeOptimizer.Apply(state, grads.ToDictionary(kv => kv.Key, kv => kv.Value.clone()), 1e-4)),
+        };
+        var times = Measure.Interleaved(iters, 1, pieces.Select(p => p.Run).ToArray());
+        for (var i = 0; i < pieces.Length; i++)
+            output.WriteLine($"  {pieces[i].Name,-24} {times[i].Wall * 1e3,8:F1} ms (CPU {times[i].Cpu * 1e3:F1} ms)");
+        foreach (var t in grads.Values) t.Dispose();
     }
 
     private static void Report(TextWriter output, string name, double seconds, int batch) =>

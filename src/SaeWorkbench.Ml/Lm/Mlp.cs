@@ -30,9 +30,19 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
         return c_proj.forward(post);                         // [batch, pos, d_model]
     }
 
+    private static readonly double C1 = 2 * Math.Sqrt(2 / Math.PI);
+    private static readonly double C2 = C1 * 0.044715;
+
     /// <summary>
     /// GPT-2's "gelu_new": 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))) (Hendrycks &amp; Gimpel 2016, tanh form).
+    /// Without autograd it is computed as x · σ(2√(2/π) (x + 0.044715 x³)) — the same function, since
+    /// ½(1 + tanh u) = σ(2u) — in four in-place passes: libtorch's CPU tanh is about three times slower than its
+    /// sigmoid, and this was a tenth of the forward pass. The results agree to float rounding (~1e-7 relative).
     /// </summary>
-    public static Tensor GeluNew(Tensor x) =>
-        nn.functional.gelu(x, GELU.Approximate.tanh);
+    public static Tensor GeluNew(Tensor x)
+    {
+        if (x.requires_grad && is_grad_enabled()) return nn.functional.gelu(x, GELU.Approximate.tanh);
+        using var c1 = tensor(C1, x.dtype, x.device);
+        return addcmul(c1, x, x, C2).mul_(x).sigmoid_().mul_(x);   // σ(x·(c1 + c2·x²))·x
+    }
 }

@@ -69,7 +69,7 @@ public static class SaeTrainingStep
         switch (cfg.Architecture)
         {
             case SaeArchitecture.Relu:
-                f = nn.functional.relu(pre);
+                f = pre.relu_();                                                // pre is not needed after: no second [B, m]
                 gate = f > 0;
                 break;
             case SaeArchitecture.JumpRelu:

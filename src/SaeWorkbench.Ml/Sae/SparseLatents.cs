@@ -64,17 +64,30 @@ public static class SparseLatents
                 var hi = iOut + (long)r * k;
                 for (var j = 0; j < k; j++) { hv[j] = row[j]; hi[j] = j; }
                 for (var j = k / 2 - 1; j >= 0; j--) SiftDown(hv, hi, k, j);
-                for (var c = k; c < cols; c++)
+                var c = k;
+                // Whole vectors at or below the heap's smallest are skipped with one compare: after the first few
+                // hundred columns almost every vector is. The heap's root only grows, so a skipped element would also
+                // have been rejected one at a time: the result is exactly the scalar loop's.
+                var width = Vector<float>.Count;
+                for (; c + width <= cols; c += width)
                 {
-                    var v = row[c];
-                    if (!(v > hv[0])) continue;
-                    hv[0] = v;
-                    hi[0] = c;
-                    SiftDown(hv, hi, k, 0);
+                    if (!Vector.GreaterThanAny(Unsafe.ReadUnaligned<Vector<float>>(row + c), new Vector<float>(hv[0]))) continue;
+                    for (var e = c; e < c + width; e++) Offer(hv, hi, k, row[e], e);
                 }
+                for (; c < cols; c++) Offer(hv, hi, k, row[c], c);
             }
         });
         return (values, indices);
+    }
+
+    /// <summary>Puts (<paramref name="v"/>, <paramref name="column"/>) in the min-heap if it beats the smallest kept.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Offer(float* hv, long* hi, int k, float v, int column)
+    {
+        if (!(v > hv[0])) return;
+        hv[0] = v;
+        hi[0] = column;
+        SiftDown(hv, hi, k, 0);
     }
 
     private static unsafe void SiftDown(float* v, long* idx, int n, int i)

@@ -15,6 +15,23 @@ public sealed class Gpt2ModelTests
     }
 
     [Fact]
+    public void Inference_gelu_new_equals_the_tanh_formula_and_autograd_path()
+    {
+        using var scope = NewDisposeScope();
+        var x = linspace(-12, 12, 20001);
+        // 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))) in double precision, the definition.
+        var xd = x.to(ScalarType.Float64);
+        var expected = (0.5 * xd * (1 + (Math.Sqrt(2 / Math.PI) * (xd + 0.044715 * xd.pow(3))).tanh())).to(ScalarType.Float32);
+        Tensor fast;
+        using (no_grad()) fast = Mlp.GeluNew(x);
+        var withGrad = Mlp.GeluNew(x.clone().requires_grad_(true));
+        Assert.True(withGrad.requires_grad, "the autograd path must keep the graph");
+        Assert.True((fast - expected).abs().max().item<float>() < 2e-6f, "fast path deviates from the definition");
+        Assert.True((withGrad.detach() - expected).abs().max().item<float>() < 2e-6f, "autograd path deviates from the definition");
+        Assert.Equal(0f, Mlp.GeluNew(zeros(3)).abs().max().item<float>());
+    }
+
+    [Fact]
     public void Changing_token_t_changes_no_logit_before_t()
     {
         using var model = TinyModels.Create();
