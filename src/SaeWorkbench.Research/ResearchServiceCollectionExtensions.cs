@@ -36,6 +36,8 @@ public static class ResearchServiceCollectionExtensions
         services.TryAddSingleton<ApiTokenService>();
         // Feature analysis (issue 5): the sae-analyze job, its store and reader, test text.
         Analysis.AnalysisServiceCollectionExtensions.AddFeatureAnalysis(services);
+        // Crowd labelling (issue 8): queue, agreement, detection scoring.
+        Crowd.CrowdServiceCollectionExtensions.AddCrowdLabelling(services);
         return services;
     }
 

@@ -3,8 +3,8 @@ using SaeWorkbench.Research.Events;
 
 namespace SaeWorkbench.Web.Live;
 
-/// <summary>Forwards every in-process event to the hub's clients (external subscribers, other nodes).</summary>
-public sealed class HubEventForwarder(WorkbenchEventBus bus, IHubContext<WorkbenchHub> hub, ILogger<HubEventForwarder> logger) : IHostedService
+/// <summary>Forwards every in-process event to the hub's clients (external subscribers, other nodes); blind latents' events only to those who may see them.</summary>
+public sealed class HubEventForwarder(WorkbenchEventBus bus, IHubContext<WorkbenchHub> hub, BlindHubAudience audience, ILogger<HubEventForwarder> logger) : IHostedService
 {
     private IDisposable? _subscription;
 
@@ -16,7 +16,7 @@ public sealed class HubEventForwarder(WorkbenchEventBus bus, IHubContext<Workben
 
     private async Task SendAsync(WorkbenchEvent e)
     {
-        try { await hub.Clients.All.SendAsync("event", e.Name, (object)e); }
+        try { await (await audience.AudienceAsync(hub.Clients, e)).SendAsync("event", e.Name, (object)e); }
         catch (Exception ex) { logger.LogWarning(ex, "could not forward {Event} to hub clients", e.Name); }
     }
 

@@ -12,10 +12,13 @@ public sealed class WorkbenchHub(PresenceTracker presence) : Hub
 {
     public const string Path = "/hubs/workbench";
 
-    public override Task OnConnectedAsync()
+    public override async Task OnConnectedAsync()
     {
         presence.Connected(Context.User!.Identity!.Name!, "hub:" + Context.ConnectionId);
-        return base.OnConnectedAsync();
+        // Issue 8 §3: groups that decide who receives events about blind latents (BlindHubAudience).
+        if (Research.Labelling.Services.Actor.From(Context.User) is { } actor)
+            foreach (var group in BlindHubAudience.GroupsOf(actor)) await Groups.AddToGroupAsync(Context.ConnectionId, group);
+        await base.OnConnectedAsync();
     }
 
     public override Task OnDisconnectedAsync(Exception? exception)
