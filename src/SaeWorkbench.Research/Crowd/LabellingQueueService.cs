@@ -143,6 +143,30 @@ public sealed class LabellingQueueService(
         return claim;
     }
 
+    /// <summary>
+    /// The latent "Label next" would most likely hand the caller after <paramref name="currentLatentId"/>, without
+    /// claiming it: the queue view loads its evidence ahead so that it appears at once (issue 8 §2). Null when none.
+    /// </summary>
+    public async Task<QueueAssignment?> PeekAsync(Actor actor, long scopeId, long? currentLatentId, CancellationToken ct = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var scope = await db.LabellingScopes.AsNoTracking().FirstOrDefaultAsync(s => s.Id == scopeId, ct);
+        if (scope is null) return null;
+        var now = DateTimeOffset.UtcNow;
+        var candidates = await CandidatesAsync(db, scopeId, null, now, ct);
+        var next = LabellingQueuePolicy.Eligible(candidates.Values.Select(c => c.Candidate), actor.UserId, Settings(scope), now)
+            .Select(c => candidates[c.LatentIndex]).FirstOrDefault(c => c.LatentId != currentLatentId);
+        return next is null ? null : new QueueAssignment(scopeId, next.LatentId, scope.DictionaryId, next.Candidate.LatentIndex, now);
+    }
+
+    /// <summary>The workspace's tags in display order (keys 1–7 pick the first seven in the queue view).</summary>
+    public async Task<IReadOnlyList<TaxonomyTag>> TagsAsync(CancellationToken ct = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var json = await db.WorkspaceSettings.AsNoTracking().Select(s => s.TaxonomyJson).FirstOrDefaultAsync(ct);
+        return WorkspaceTaxonomy.Parse(json).Tags;
+    }
+
     /// <summary>Skips a latent of the scope with a reason and releases the caller's claim on it.</summary>
     public async Task<LabellingResult<QueueProgress>> SkipAsync(Actor actor, long scopeId, long latentId, string? reason, CancellationToken ct = default)
     {

@@ -77,6 +77,7 @@ public static class WorkbenchHostExtensions
         app.MapJobEndpoints();
         app.MapAdminEndpoints();
         app.MapLabellingEndpoints();
+        app.MapCrowdEndpoints();
         app.MapApiTokenEndpoints();
         app.MapOpenApi().AllowAnonymous();
         app.MapHub<WorkbenchHub>(WorkbenchHub.Path);
