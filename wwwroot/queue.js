@@ -7,6 +7,8 @@ document.addEventListener("keydown", (e) => {
   if (!view) return;
   if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
     e.preventDefault();
+    // Leave the field first, so that the number keys pick a tag as soon as the next latent is shown.
+    if (typing(document.activeElement)) document.activeElement.blur();
     view.querySelector("[data-testid=queue-submit]")?.click();
     return;
   }
