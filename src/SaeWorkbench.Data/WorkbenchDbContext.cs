@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using SaeWorkbench.Data.Accounts;
 using SaeWorkbench.Data.Analysis;
 using SaeWorkbench.Data.Audit;
+using SaeWorkbench.Data.Crowd;
 using SaeWorkbench.Data.Dictionaries;
 using SaeWorkbench.Data.Jobs;
 using SaeWorkbench.Data.Labelling;
@@ -25,6 +26,12 @@ public class WorkbenchDbContext(DbContextOptions<WorkbenchDbContext> options) : 
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
     public DbSet<LatentAnalysis> LatentAnalyses => Set<LatentAnalysis>();
     public DbSet<FeatureDashboard> FeatureDashboards => Set<FeatureDashboard>();
+    public DbSet<LabellingScope> LabellingScopes => Set<LabellingScope>();
+    public DbSet<ScopeLatent> ScopeLatents => Set<ScopeLatent>();
+    public DbSet<QueueClaim> QueueClaims => Set<QueueClaim>();
+    public DbSet<QueueSkip> QueueSkips => Set<QueueSkip>();
+    public DbSet<DetectionSession> DetectionSessions => Set<DetectionSession>();
+    public DbSet<DetectionContext> DetectionContexts => Set<DetectionContext>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

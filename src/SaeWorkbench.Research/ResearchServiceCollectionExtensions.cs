@@ -38,6 +38,8 @@ public static class ResearchServiceCollectionExtensions
         Collaboration.CollaborationServiceCollectionExtensions.AddCollaboration(services);
         // Feature analysis (issue 5): the sae-analyze job, its store and reader, test text.
         Analysis.AnalysisServiceCollectionExtensions.AddFeatureAnalysis(services);
+        // Crowd labelling (issue 8): queue, agreement, detection scoring.
+        Crowd.CrowdServiceCollectionExtensions.AddCrowdLabelling(services);
         return services;
     }
 

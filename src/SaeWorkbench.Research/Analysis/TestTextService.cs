@@ -53,6 +53,45 @@ public sealed class TestTextService(IDbContextFactory<WorkbenchDbContext> dbFact
         }, cancellation: ct);
     }
 
+    /// <summary>
+    /// Issue 8 §5: the highest activation of latent <paramref name="latentIndex"/> over each of <paramref name="contexts"/>
+    /// (token ids; BOS is prepended as for any text), in one request on the inference queue. Detection scoring uses it
+    /// to verify that a context shown as non-activating really has activation 0.
+    /// </summary>
+    public async Task<float[]> MaxActivationsAsync(long dictionaryId, int latentIndex, IReadOnlyList<int[]> contexts, CancellationToken ct = default)
+    {
+        var (model, sae, densities) = await LoadInfoAsync(dictionaryId, ct);
+        var options = new TestTextOptions { Latent = latentIndex, Count = 1, IgnoreBos = true };
+        return await _queue.EnqueueAsync(_ =>
+        {
+            var l = Load(dictionaryId, model, sae, densities);
+            return contexts.Select(ids => TestText.Run(l.Model.Model, l.Sae.Metadata.HookName, l.Sae.Autoencoder, ids, _ => "", options, l.Densities)
+                .Tokens.Where(t => t.Position > 0).Select(t => t.LatentActivation ?? 0f).DefaultIfEmpty(0f).Max()).ToArray();
+        }, cancellation: ct);
+    }
+
+    private async Task<(string ModelPath, string SaePath, double?[] Densities)> LoadInfoAsync(long dictionaryId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var dictionary = await db.Dictionaries.AsNoTracking().SingleOrDefaultAsync(d => d.Id == dictionaryId, ct)
+                         ?? throw new ArgumentException($"there is no dictionary #{dictionaryId}");
+        if (string.IsNullOrWhiteSpace(dictionary.ModelPath)) throw new ArgumentException($"dictionary #{dictionaryId} has no model folder recorded");
+        var densities = await db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId).OrderBy(l => l.Index).Select(l => l.Density).ToArrayAsync(ct);
+        return (paths.Resolve(dictionary.ModelPath), dictionary.SaePath, densities);
+    }
+
+    /// <summary>The loaded model and SAE of the dictionary (call on the queue's worker thread only).</summary>
+    private Loaded Load(long dictionaryId, string modelPath, string saePath, double?[] densities)
+    {
+        if (_loaded?.DictionaryId != dictionaryId)
+        {
+            _loaded?.Dispose();
+            _loaded = null;
+            _loaded = new Loaded(dictionaryId, HuggingFaceGpt2.Load(modelPath, TorchRuntime.BestDevice()), SaeLensFolder.Load(saePath), densities);
+        }
+        return _loaded with { Densities = densities };
+    }
+
     public void Dispose()
     {
         _queue.Dispose();

@@ -52,8 +52,8 @@ public static partial class LabellingEndpoints
     public sealed record VoteRequest(int Value);
 
     public static async Task<Results<Ok<Page<LatentSummary>>, ValidationProblem, ProblemHttpResult>> ListLatents(
-        long dictionaryId, LabellingService labelling, int? skip, int? take, LabelStatus? status, CancellationToken ct) =>
-        Answer(await labelling.ListLatentsAsync(dictionaryId, skip ?? 0, take ?? 100, status, ct));
+        long dictionaryId, LabellingService labelling, int? skip, int? take, LabelStatus? status, ClaimsPrincipal user, CancellationToken ct) =>
+        Answer(await labelling.ListLatentsAsync(dictionaryId, skip ?? 0, take ?? 100, status, ct, Actor.From(user)));
 
     public static async Task<Results<Ok<LatentLabelling>, ValidationProblem, ProblemHttpResult>> GetLatent(
         long latentId, LabellingService labelling, ClaimsPrincipal user, CancellationToken ct) =>

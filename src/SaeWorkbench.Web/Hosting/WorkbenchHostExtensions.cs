@@ -79,6 +79,7 @@ public static class WorkbenchHostExtensions
         app.MapJobEndpoints();
         app.MapAdminEndpoints();
         app.MapLabellingEndpoints();
+        app.MapCrowdEndpoints();
         app.MapApiTokenEndpoints();
         app.MapCollaborationEndpoints();
         app.MapOpenApi().AllowAnonymous();

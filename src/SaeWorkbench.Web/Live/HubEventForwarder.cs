@@ -8,8 +8,9 @@ namespace SaeWorkbench.Web.Live;
 /// Forwards events to the hub's clients, each exactly once: events raised here go to all clients (through the
 /// SignalR Redis backplane, when configured, also those on other nodes); events from another web node are skipped
 /// (that node sent them); events from a worker, which has no hub, go to this node's own clients only.
+/// Notifications go only to their user; events about blind latents only to those who may see them (issue 8 §3).
 /// </summary>
-public sealed class HubEventForwarder(WorkbenchEventBus bus, IHubContext<WorkbenchHub> hub, WorkbenchNode node, ILogger<HubEventForwarder> logger) : IHostedService
+public sealed class HubEventForwarder(WorkbenchEventBus bus, IHubContext<WorkbenchHub> hub, WorkbenchNode node, BlindHubAudience audience, ILogger<HubEventForwarder> logger) : IHostedService
 {
     private IDisposable? _subscription;
 
@@ -17,22 +18,22 @@ public sealed class HubEventForwarder(WorkbenchEventBus bus, IHubContext<Workben
     {
         _subscription = bus.Subscribe((e, origin) =>
         {
-            if (origin == EventOrigin.Local) _ = SendAsync(e, hub.Clients.All);
-            else if (origin == EventOrigin.Worker) _ = SendAsync(e, hub.Clients.Group(node.HubGroup));
+            if (origin == EventOrigin.Local) _ = SendAsync(e, fromWorker: false);
+            else if (origin == EventOrigin.Worker) _ = SendAsync(e, fromWorker: true);
         });
         return Task.CompletedTask;
     }
 
-    private async Task SendAsync(WorkbenchEvent e, IClientProxy clients)
+    private async Task SendAsync(WorkbenchEvent e, bool fromWorker)
     {
         try
         {
-            // A notification (and its read receipts) is private to its user: only their connections get it.
             var target = e switch
             {
                 NotificationCreated n => hub.Clients.User(n.UserId),
                 NotificationsRead r => hub.Clients.User(r.UserId),
-                _ => clients,
+                _ when fromWorker => hub.Clients.Group(node.HubGroup),
+                _ => await audience.AudienceAsync(hub.Clients, e),
             };
             await target.SendAsync("event", e.Name, (object)e);
         }

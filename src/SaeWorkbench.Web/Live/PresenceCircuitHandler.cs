@@ -35,6 +35,7 @@ public static class LiveExtensions
         services.AddSignalR();
         services.AddSingleton<PresenceTracker>();
         services.AddSingleton<LatentPresence>();
+        services.AddSingleton<BlindHubAudience>();
         services.AddHostedService<HubEventForwarder>();
         services.AddScoped<CircuitHandler, PresenceCircuitHandler>();
         return services;

@@ -435,6 +435,242 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                     b.ToTable("AuditLog", (string)null);
                 });
 
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.DetectionContext", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Bin")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("IsActivating")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool?>("MarkedAsMatching")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SessionId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SourceExampleId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("TokenIds")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SessionId", "Position")
+                        .IsUnique();
+
+                    b.ToTable("DetectionContexts", (string)null);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.DetectionSession", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("FalseNegatives")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("FalsePositives")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("InterpretationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RaterId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Seed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("SubmittedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TrueNegatives")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TruePositives")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RaterId");
+
+                    b.HasIndex("InterpretationId", "RaterId")
+                        .IsUnique();
+
+                    b.ToTable("DetectionSessions", (string)null);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.LabellingScope", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ClaimMinutes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedById")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Definition")
+                        .HasMaxLength(20000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("DictionaryId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("IncludeDeadLatents")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("IsArchived")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("IsBlind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("LabelsPerLatent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Priority")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedById");
+
+                    b.HasIndex("DictionaryId");
+
+                    b.ToTable("LabellingScopes", null, t =>
+                        {
+                            t.HasCheckConstraint("CK_LabellingScopes_LabelsPerLatent", "\"LabelsPerLatent\" BETWEEN 1 AND 10");
+                        });
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.QueueClaim", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ClaimedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LatentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ScopeId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Slot")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LatentId");
+
+                    b.HasIndex("UserId");
+
+                    b.HasIndex("ScopeId", "UserId");
+
+                    b.HasIndex("ScopeId", "LatentId", "Slot")
+                        .IsUnique();
+
+                    b.HasIndex("ScopeId", "LatentId", "UserId")
+                        .IsUnique();
+
+                    b.ToTable("QueueClaims", null, t =>
+                        {
+                            t.HasCheckConstraint("CK_QueueClaims_Slot", "\"Slot\" BETWEEN 0 AND 9");
+                        });
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.QueueSkip", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LatentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ScopeId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LatentId");
+
+                    b.HasIndex("UserId");
+
+                    b.HasIndex("ScopeId", "LatentId", "UserId")
+                        .IsUnique();
+
+                    b.ToTable("QueueSkips", (string)null);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.ScopeLatent", b =>
+                {
+                    b.Property<long>("ScopeId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LatentId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ScopeId", "LatentId");
+
+                    b.HasIndex("LatentId");
+
+                    b.ToTable("ScopeLatents", (string)null);
+                });
+
             modelBuilder.Entity("SaeWorkbench.Data.Dictionaries.Latent", b =>
                 {
                     b.Property<long>("Id")
@@ -1069,6 +1305,102 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         .WithMany()
                         .HasForeignKey("JobId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.DetectionContext", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Crowd.DetectionSession", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.DetectionSession", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Labelling.Interpretation", null)
+                        .WithMany()
+                        .HasForeignKey("InterpretationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Accounts.WorkbenchUser", null)
+                        .WithMany()
+                        .HasForeignKey("RaterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.LabellingScope", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Accounts.WorkbenchUser", null)
+                        .WithMany()
+                        .HasForeignKey("CreatedById")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.SaeDictionary", null)
+                        .WithMany()
+                        .HasForeignKey("DictionaryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.QueueClaim", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.Latent", null)
+                        .WithMany()
+                        .HasForeignKey("LatentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Crowd.LabellingScope", null)
+                        .WithMany()
+                        .HasForeignKey("ScopeId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Accounts.WorkbenchUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.QueueSkip", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.Latent", null)
+                        .WithMany()
+                        .HasForeignKey("LatentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Crowd.LabellingScope", null)
+                        .WithMany()
+                        .HasForeignKey("ScopeId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Accounts.WorkbenchUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.ScopeLatent", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.Latent", null)
+                        .WithMany()
+                        .HasForeignKey("LatentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Crowd.LabellingScope", null)
+                        .WithMany()
+                        .HasForeignKey("ScopeId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("SaeWorkbench.Data.Dictionaries.Latent", b =>

@@ -8,7 +8,7 @@ public sealed partial class LabellingService
     public const int MaxPageSize = 500;
 
     /// <summary>A dictionary's latents by index with their consensus; <paramref name="status"/> filters (Unlabelled, Proposed, Accepted).</summary>
-    public async Task<LabellingResult<Page<LatentSummary>>> ListLatentsAsync(long dictionaryId, int skip, int take, LabelStatus? status = null, CancellationToken ct = default)
+    public async Task<LabellingResult<Page<LatentSummary>>> ListLatentsAsync(long dictionaryId, int skip, int take, LabelStatus? status = null, CancellationToken ct = default, Actor? actor = null)
     {
         take = Math.Clamp(take, 1, MaxPageSize);
         skip = Math.Max(skip, 0);
@@ -18,7 +18,9 @@ public sealed partial class LabellingService
         if (status is { } s) latents = latents.Where(l => l.LabelStatus == s);
         var total = await latents.CountAsync(ct);
         var rows = await latents.OrderBy(l => l.Index).Skip(skip).Take(take).ToListAsync(ct);
-        var items = rows.Select(l => new LatentSummary(l.Id, l.Index, l.Density, l.MaxActivation, l.IsDead, ConsensusOf(l))).ToList();
+        var hidden = await Crowd.BlindModePolicy.HiddenConsensusAsync(db, actor, rows.Select(l => l.Id).ToList(), ct);
+        var items = rows.Select(l => new LatentSummary(l.Id, l.Index, l.Density, l.MaxActivation, l.IsDead,
+            hidden.Contains(l.Id) ? Crowd.BlindModePolicy.Hidden : ConsensusOf(l))).ToList();
         return LabellingResult<Page<LatentSummary>>.Ok(new Page<LatentSummary>(items, total, skip, take));
     }
 
@@ -42,8 +44,10 @@ public sealed partial class LabellingService
             .Select(s => byId[s.Id])
             .Select(i => View(i, names.GetValueOrDefault(i.AuthorId), myVotes.TryGetValue(i.Id, out var mine) ? mine : null))
             .ToList();
-        return LabellingResult<LatentLabelling>.Ok(new LatentLabelling(latent.Id, latent.DictionaryId, latent.Index, ConsensusOf(latent),
-            ordered, comments.Select(c => View(c, names.GetValueOrDefault(c.AuthorId))).ToList()));
+        var panel = new LatentLabelling(latent.Id, latent.DictionaryId, latent.Index, ConsensusOf(latent),
+            ordered, comments.Select(c => View(c, names.GetValueOrDefault(c.AuthorId))).ToList());
+        // Issue 8 §3: in a blind scope a labeller sees only their own work until they submitted it.
+        return LabellingResult<LatentLabelling>.Ok(await Crowd.BlindModePolicy.ApplyAsync(db, actor, panel, ct));
     }
 
     /// <summary>Every saved version of an interpretation, oldest first (deleted ones included, for the audit trail).</summary>

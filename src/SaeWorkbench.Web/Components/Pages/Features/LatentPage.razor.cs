@@ -27,11 +27,13 @@ public partial class LatentPage
     [Inject] private SaeWorkbench.Research.Analysis.FeatureDashboardReader Dashboards { get; set; } = default!;
     [Inject] private TokenText Tokens { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
+    [CascadingParameter] private Task<Microsoft.AspNetCore.Components.Authorization.AuthenticationState>? AuthState { get; set; }
 
     protected override async Task OnParametersSetAsync()
     {
         await using var db = await DbFactory.CreateDbContextAsync();
         _latent = await db.Latents.AsNoTracking().FirstOrDefaultAsync(l => l.DictionaryId == DictionaryId && l.Index == Index);
+        await HideBlindConsensusAsync(db);
         _dashboard = _latent is null ? null : await Dashboards.GetAsync(_latent.Id);
         var modelPath = await db.Dictionaries.Where(d => d.Id == DictionaryId).Select(d => d.ModelPath).FirstOrDefaultAsync();
         _tokenizer = Tokens.TokenizerFor(modelPath);
@@ -47,6 +49,18 @@ public partial class LatentPage
     {
         await using var db = await DbFactory.CreateDbContextAsync();
         _latent = await db.Latents.AsNoTracking().FirstOrDefaultAsync(l => l.DictionaryId == DictionaryId && l.Index == Index);
+        await HideBlindConsensusAsync(db);
+    }
+
+    /// <summary>Issue 8 §3: the header shows no consensus of a blind latent to a labeller who has not written their own.</summary>
+    private async Task HideBlindConsensusAsync(WorkbenchDbContext db)
+    {
+        if (_latent is null) return;
+        var actor = AuthState is null ? null : SaeWorkbench.Research.Labelling.Services.Actor.From((await AuthState).User);
+        if ((await SaeWorkbench.Research.Crowd.BlindModePolicy.HiddenConsensusAsync(db, actor, [_latent.Id], default)).Count == 0) return;
+        _latent.LabelStatus = LabelStatus.Unlabelled;
+        _latent.ConsensusLabel = null;
+        _latent.ConsensusTag = null;
     }
 
     private string Href(int index) => $"dictionaries/{DictionaryId}/features/{index}{_queryString}";

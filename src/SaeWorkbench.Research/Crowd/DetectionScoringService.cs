@@ -1,0 +1,178 @@
+using Microsoft.EntityFrameworkCore;
+using SaeWorkbench.Data;
+using SaeWorkbench.Data.Analysis;
+using SaeWorkbench.Data.Crowd;
+using SaeWorkbench.Research.Analysis;
+using SaeWorkbench.Research.Audit;
+using SaeWorkbench.Research.Labelling;
+using SaeWorkbench.Research.Labelling.Services;
+
+namespace SaeWorkbench.Research.Crowd;
+
+/// <summary>One context as the rater sees it: tokens only, no activation and no hint of which kind it is.</summary>
+public sealed record DetectionContextView(int Position, int[] TokenIds, bool? Marked);
+
+/// <summary>A rater's detection set for one interpretation.</summary>
+public sealed record DetectionSessionView(long SessionId, long InterpretationId, long LatentId, long DictionaryId, int LatentIndex,
+    string Label, string DescriptionHtml, bool Submitted, IReadOnlyList<DetectionContextView> Contexts);
+
+/// <summary>An interpretation's pooled detection score (issue 8 §5).</summary>
+public sealed record DetectionScoreView(long InterpretationId, DetectionScore Score);
+
+/// <summary>
+/// Issue 8 §5, human detection scoring. Opening a rating draws the set once and stores it: activating contexts are
+/// the latent's stored interval samples (top examples when it has none), spread across bins; non-activating
+/// contexts are other latents' stored examples from the same analysis on which this latent's activation,
+/// recomputed by the model and the SAE (<see cref="TestTextService.MaxActivationsAsync"/>), is exactly 0.
+/// <see cref="DetectionScoring.BuildRatingSet"/> balances and shuffles them with the seed
+/// <see cref="DetectionScoring.SeedFor"/>. Submitting stores the marks, recomputes the interpretation's score
+/// over all its ratings, the latent's consensus (detection breaks score ties) and one audit entry, in one transaction.
+/// </summary>
+public sealed class DetectionScoringService(
+    IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions, TestTextService probe)
+{
+    /// <summary>Candidates drawn from other latents' examples before verification (more than needed: some fire).</summary>
+    public const int NonActivatingCandidates = 40;
+
+    /// <summary>The caller's set for the interpretation: the stored one, or a new one drawn now.</summary>
+    public async Task<LabellingResult<DetectionSessionView>> OpenAsync(Actor actor, long interpretationId, CancellationToken ct = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var target = await (from i in db.Interpretations
+                            join l in db.Latents on i.LatentId equals l.Id
+                            where i.Id == interpretationId
+                            select new { i, l.DictionaryId, l.Index }).AsNoTracking().FirstOrDefaultAsync(ct);
+        if (target is null) return LabellingResult<DetectionSessionView>.NotFound($"Interpretation {interpretationId}");
+        var existing = await db.DetectionSessions.AsNoTracking().FirstOrDefaultAsync(s => s.InterpretationId == interpretationId && s.RaterId == actor.UserId, ct);
+        var allowed = DetectionScoring.CanRate(actor.Role, actor.UserId, new DetectionTarget(target.i.AuthorId, target.i.IsDeleted), existing?.SubmittedAt is not null);
+        if (!allowed.IsValid) return LabellingResult<DetectionSessionView>.Refused(allowed);
+        if (existing is not null) return LabellingResult<DetectionSessionView>.Ok(await ViewAsync(db, existing, ct));
+
+        var analysisId = await db.LatentAnalyses.Where(a => a.DictionaryId == target.DictionaryId && a.IsCurrent).Select(a => (long?)a.Id).FirstOrDefaultAsync(ct);
+        if (analysisId is null)
+            return LabellingResult<DetectionSessionView>.Refused(ValidationResult.Fail("contexts", "This dictionary has no feature analysis yet; analyse it before rating."));
+        var seed = DetectionScoring.SeedFor(interpretationId, actor.UserId);
+
+        var mine = await db.Set<FeatureExample>().AsNoTracking().Where(e => e.AnalysisId == analysisId && e.LatentId == target.i.LatentId)
+            .Select(e => new { e.Id, e.Kind, e.Bin, e.TokenIds }).ToListAsync(ct);
+        var intervals = mine.Where(e => e.Kind == FeatureExampleKind.Interval).ToList();
+        var activatingRows = intervals.Count > 0 ? intervals : mine;
+        var activating = activatingRows.Select(e => new ActivatingContext(e.Id, e.Kind == FeatureExampleKind.Interval ? e.Bin : 0)).ToList();
+
+        // A seeded, spread-out sample of other latents' examples: order by a multiplicative hash of the id.
+        var multiplier = 2 * (Math.Abs(seed % 100_003) + 1) + 1;
+        var others = await db.Set<FeatureExample>().AsNoTracking()
+            .Where(e => e.AnalysisId == analysisId && e.LatentId != target.i.LatentId)
+            .OrderBy(e => (e.Id * multiplier) % 1_000_003).ThenBy(e => e.Id)
+            .Select(e => new { e.Id, e.TokenIds }).Take(NonActivatingCandidates).ToListAsync(ct);
+        var mineTokens = mine.Select(e => Convert.ToBase64String(e.TokenIds)).ToHashSet(StringComparer.Ordinal);
+        others = others.Where(o => !mineTokens.Contains(Convert.ToBase64String(o.TokenIds))).ToList();
+        float[] maxima;
+        try
+        {
+            maxima = await probe.MaxActivationsAsync(target.DictionaryId, target.Index, others.Select(o => PackedArrays.ToInt32(o.TokenIds)).ToList(), ct);
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException)
+        {
+            return LabellingResult<DetectionSessionView>.Refused(ValidationResult.Fail("contexts",
+                $"Could not check which contexts leave this latent silent: {e.Message}"));
+        }
+        var silent = others.Where((o, k) => maxima[k] == 0f).Select(o => o.Id).ToList();
+
+        var built = DetectionScoring.BuildRatingSet(activating, silent, seed);
+        if (!built.IsValid) return LabellingResult<DetectionSessionView>.Refused(built.Validation);
+        var tokens = mine.ToDictionary(e => e.Id, e => e.TokenIds);
+        foreach (var o in others) tokens[o.Id] = o.TokenIds;
+        var bins = activating.ToDictionary(a => a.ContextId, a => a.Bin);
+
+        var created = await transactions.RunAsync(async (w, ct) =>
+        {
+            var again = await w.Db.DetectionSessions.FirstOrDefaultAsync(s => s.InterpretationId == interpretationId && s.RaterId == actor.UserId, ct);
+            if (again is not null) return again;
+            var session = new DetectionSession { InterpretationId = interpretationId, RaterId = actor.UserId, Seed = seed, CreatedAt = w.Now };
+            w.Db.DetectionSessions.Add(session);
+            await w.Db.SaveChangesAsync(ct);
+            w.Db.DetectionContexts.AddRange(built.Value!.Items.Select((item, position) => new DetectionContext
+            {
+                SessionId = session.Id, Position = position, TokenIds = tokens[item.ContextId], IsActivating = item.IsActivating,
+                SourceExampleId = item.ContextId, Bin = item.IsActivating ? bins[item.ContextId] : -1,
+            }));
+            AuditRecorder.Add(w.Db, actor, "detection.open", "Interpretation", interpretationId, null,
+                new { SessionId = session.Id, session.Seed, Contexts = built.Value.Items.Count }, w.Now);
+            await w.Db.SaveChangesAsync(ct);
+            return session;
+        }, ct);
+        await using var read = await factory.CreateDbContextAsync(ct);
+        return LabellingResult<DetectionSessionView>.Ok(await ViewAsync(read, created, ct));
+    }
+
+    /// <summary>Stores the rater's marks (positions of the contexts they say match) and rescores the interpretation.</summary>
+    public async Task<LabellingResult<DetectionScoreView>> SubmitAsync(Actor actor, long interpretationId, IReadOnlyCollection<int> markedPositions, CancellationToken ct = default)
+    {
+        if (!Permissions.Can(actor.Role, LabellingAction.RateDetection))
+            return LabellingResult<DetectionScoreView>.Forbidden(actor.Role, LabellingAction.RateDetection);
+        return await transactions.RunAsync(async (w, ct) =>
+        {
+            var interpretation = await w.Db.Interpretations.FirstOrDefaultAsync(i => i.Id == interpretationId, ct);
+            if (interpretation is null) return LabellingResult<DetectionScoreView>.NotFound($"Interpretation {interpretationId}");
+            var session = await w.Db.DetectionSessions.FirstOrDefaultAsync(s => s.InterpretationId == interpretationId && s.RaterId == actor.UserId, ct);
+            var allowed = DetectionScoring.CanRate(actor.Role, actor.UserId, new DetectionTarget(interpretation.AuthorId, interpretation.IsDeleted), session?.SubmittedAt is not null);
+            if (!allowed.IsValid) return LabellingResult<DetectionScoreView>.Refused(allowed);
+            if (session is null)
+                return LabellingResult<DetectionScoreView>.Refused(ValidationResult.Fail("interpretation", "Open the rating first; you can only mark contexts you were shown."));
+            var contexts = await w.Db.DetectionContexts.Where(c => c.SessionId == session.Id).OrderBy(c => c.Position).ToListAsync(ct);
+            var set = new DetectionRatingSet(contexts.Select(c => new DetectionItem(c.Position, c.IsActivating)).ToList(), session.Seed);
+            var marks = DetectionScoring.Marks(set, markedPositions.Select(p => (long)p).ToList());
+            if (!marks.IsValid) return LabellingResult<DetectionScoreView>.Refused(marks.Validation);
+            var marked = markedPositions.ToHashSet();
+            foreach (var c in contexts) c.MarkedAsMatching = marked.Contains(c.Position);
+            var own = DetectionScoring.Score([new DetectionRating(actor.UserId, marks.Value!)]);
+            (session.TruePositives, session.FalsePositives, session.TrueNegatives, session.FalseNegatives, session.SubmittedAt) =
+                (own.TruePositives, own.FalsePositives, own.TrueNegatives, own.FalseNegatives, w.Now);
+            await w.Db.SaveChangesAsync(ct);
+
+            var score = await PooledAsync(w.Db, interpretationId, ct);
+            interpretation.DetectionScore = score.BalancedAccuracy;
+            interpretation.DetectionRatings = score.Raters;
+            AuditRecorder.Add(w.Db, actor, "detection.rate", "Interpretation", interpretationId, null,
+                new { SessionId = session.Id, Marked = marked.Order().ToList(), own.TruePositives, own.FalsePositives, own.TrueNegatives, own.FalseNegatives, score.BalancedAccuracy }, w.Now);
+            await w.Db.SaveChangesAsync(ct);
+            await LabellingService.RecomputeConsensusForCrowdAsync(w, interpretation.LatentId, ct);
+            w.Publish(new DetectionScored(interpretation.LatentId, interpretationId, score.Raters, score.BalancedAccuracy));
+            return LabellingResult<DetectionScoreView>.Ok(new DetectionScoreView(interpretationId, score));
+        }, ct);
+    }
+
+    /// <summary>The pooled score of each interpretation (those without ratings are absent).</summary>
+    public async Task<IReadOnlyDictionary<long, DetectionScore>> ScoresAsync(IReadOnlyCollection<long> interpretationIds, CancellationToken ct = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var sessions = await db.DetectionSessions.AsNoTracking()
+            .Where(s => interpretationIds.Contains(s.InterpretationId) && s.SubmittedAt != null).ToListAsync(ct);
+        return sessions.GroupBy(s => s.InterpretationId).ToDictionary(g => g.Key, g => Pool(g));
+    }
+
+    private static async Task<DetectionScore> PooledAsync(WorkbenchDbContext db, long interpretationId, CancellationToken ct) =>
+        Pool(await db.DetectionSessions.Where(s => s.InterpretationId == interpretationId && s.SubmittedAt != null).ToListAsync(ct));
+
+    /// <summary>The stored counts of each rating, expanded to marks and pooled by <see cref="DetectionScoring.Score"/>.</summary>
+    private static DetectionScore Pool(IEnumerable<DetectionSession> sessions) =>
+        DetectionScoring.Score(sessions.Select(s => new DetectionRating(s.RaterId,
+            Enumerable.Repeat(new DetectionMark(true, true), s.TruePositives)
+                .Concat(Enumerable.Repeat(new DetectionMark(false, true), s.FalsePositives))
+                .Concat(Enumerable.Repeat(new DetectionMark(false, false), s.TrueNegatives))
+                .Concat(Enumerable.Repeat(new DetectionMark(true, false), s.FalseNegatives)).ToList())));
+
+    private static async Task<DetectionSessionView> ViewAsync(WorkbenchDbContext db, DetectionSession s, CancellationToken ct)
+    {
+        var x = await (from i in db.Interpretations
+                       join l in db.Latents on i.LatentId equals l.Id
+                       where i.Id == s.InterpretationId
+                       select new { i.LatentId, l.DictionaryId, l.Index, i.Label, i.Description }).AsNoTracking().FirstAsync(ct);
+        var contexts = await db.DetectionContexts.AsNoTracking().Where(c => c.SessionId == s.Id).OrderBy(c => c.Position)
+            .Select(c => new { c.Position, c.TokenIds, c.MarkedAsMatching }).ToListAsync(ct);
+        return new DetectionSessionView(s.Id, s.InterpretationId, x.LatentId, x.DictionaryId, x.Index, x.Label,
+            MarkdownRenderer.Default.Render(x.Description).Html, s.SubmittedAt is not null,
+            contexts.Select(c => new DetectionContextView(c.Position, PackedArrays.ToInt32(c.TokenIds), c.MarkedAsMatching)).ToList());
+    }
+}

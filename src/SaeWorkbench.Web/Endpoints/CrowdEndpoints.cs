@@ -1,0 +1,81 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using SaeWorkbench.Research.Crowd;
+using SaeWorkbench.Research.Labelling;
+using SaeWorkbench.Research.Labelling.Services;
+using SaeWorkbench.Web.Hosting;
+using static SaeWorkbench.Web.Endpoints.LabellingEndpoints;
+
+namespace SaeWorkbench.Web.Endpoints;
+
+/// <summary>
+/// Issue 8: the crowd-labelling REST API — scopes, "next", skip, progress, agreement and detection ratings. The
+/// policy on each route answers 401/403 early; the services authorise again from the caller's role and audit.
+/// </summary>
+public static class CrowdEndpoints
+{
+    public static IEndpointRouteBuilder MapCrowdEndpoints(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api").WithTags("Crowd labelling");
+        api.MapGet("/scopes", ListScopes).RequireAuthorization()
+            .WithName("ListScopes").WithSummary("Labelling scopes, newest first (optionally of one dictionary).");
+        api.MapGet("/scopes/{scopeId:long}/progress", Progress).RequireAuthorization()
+            .WithName("ScopeProgress").WithSummary("Progress of a scope (latents with N labels, some, none) and of each person.");
+        api.MapGet("/scopes/{scopeId:long}/agreement", ScopeAgreement).RequireAuthorization()
+            .WithName("ScopeAgreement").WithSummary("Krippendorff's alpha on tags (nominal) and confidence (interval), per scope and labeller pair, and per labeller.");
+        api.MapGet("/interpretations/{id:long}/detection", DetectionScore).RequireAuthorization()
+            .WithName("DetectionScore").WithSummary("An interpretation's human detection score: balanced accuracy, precision, recall over all ratings.");
+
+        var writes = api.MapGroup("").RequireRateLimiting(LabellingApiServices.WritePolicy);
+        writes.MapPost("/scopes", CreateScope).RequireAuthorization(Policies.Reviewer)
+            .WithName("CreateScope").WithSummary("Make a labelling scope from a dictionary, a saved filter or a list of indices (Reviewer).");
+        writes.MapPost("/scopes/{scopeId:long}/next", Next).RequireAuthorization(Policies.Labeler)
+            .WithName("QueueNext").WithSummary("Claim the next latent to label in a scope (Labeler); 200 with a null assignment when none is left.");
+        writes.MapPost("/scopes/{scopeId:long}/skip", Skip).RequireAuthorization(Policies.Labeler)
+            .WithName("QueueSkip").WithSummary("Skip a latent of the scope with a reason (Labeler).");
+        writes.MapPost("/interpretations/{id:long}/detection/open", OpenRating).RequireAuthorization(Policies.Labeler)
+            .WithName("OpenDetectionRating").WithSummary("The 20 contexts to rate for an interpretation, without activations (Labeler; not your own).");
+        writes.MapPost("/interpretations/{id:long}/detection", Rate).RequireAuthorization(Policies.Labeler)
+            .WithName("RateDetection").WithSummary("Submit which contexts (by position) match the interpretation; once per rater.");
+        return app;
+    }
+
+    public sealed record RatingRequest(IReadOnlyList<int>? Matching);
+
+    public static async Task<Ok<IReadOnlyList<ScopeView>>> ListScopes(LabellingQueueService queue, long? dictionaryId, CancellationToken ct) =>
+        TypedResults.Ok(await queue.ListScopesAsync(dictionaryId, ct));
+
+    public static async Task<Results<Created<ScopeView>, ValidationProblem, ProblemHttpResult>> CreateScope(
+        ScopeRequest request, LabellingQueueService queue, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var result = await queue.CreateScopeAsync(ActorOf(user), request, ct);
+        return result.Succeeded ? TypedResults.Created($"/api/scopes/{result.Value!.Id}", result.Value)
+            : result.Outcome == LabellingOutcome.Invalid ? Invalid(result) : Problem(result);
+    }
+
+    public static async Task<Results<Ok<QueueNext>, ValidationProblem, ProblemHttpResult>> Next(
+        long scopeId, LabellingQueueService queue, ClaimsPrincipal user, CancellationToken ct) =>
+        Answer(await queue.NextAsync(ActorOf(user), scopeId, ct: ct));
+
+    public static async Task<Results<Ok<QueueProgress>, ValidationProblem, ProblemHttpResult>> Skip(
+        long scopeId, SkipRequest request, LabellingQueueService queue, ClaimsPrincipal user, CancellationToken ct) =>
+        Answer(await queue.SkipAsync(ActorOf(user), scopeId, request.LatentId, request.Reason, ct));
+
+    public static async Task<Results<Ok<ScopeProgressView>, ValidationProblem, ProblemHttpResult>> Progress(
+        long scopeId, LabellingQueueService queue, CancellationToken ct) =>
+        Answer(await queue.ProgressAsync(scopeId, ct));
+
+    public static async Task<Results<Ok<ScopeAgreementView>, NotFound>> ScopeAgreement(long scopeId, AgreementService agreement, CancellationToken ct) =>
+        await agreement.ForScopeAsync(scopeId, ct) is { } view ? TypedResults.Ok(view) : TypedResults.NotFound();
+
+    public static async Task<Ok<DetectionScore>> DetectionScore(long id, DetectionScoringService detection, CancellationToken ct) =>
+        TypedResults.Ok((await detection.ScoresAsync([id], ct)).GetValueOrDefault(id) ?? DetectionScoring.Score([]));
+
+    public static async Task<Results<Ok<DetectionSessionView>, ValidationProblem, ProblemHttpResult>> OpenRating(
+        long id, DetectionScoringService detection, ClaimsPrincipal user, CancellationToken ct) =>
+        Answer(await detection.OpenAsync(ActorOf(user), id, ct));
+
+    public static async Task<Results<Ok<DetectionScoreView>, ValidationProblem, ProblemHttpResult>> Rate(
+        long id, RatingRequest request, DetectionScoringService detection, ClaimsPrincipal user, CancellationToken ct) =>
+        Answer(await detection.SubmitAsync(ActorOf(user), id, request.Matching ?? [], ct));
+}

@@ -1,0 +1,166 @@
+using Microsoft.EntityFrameworkCore;
+using SaeWorkbench.Research.Crowd;
+using SaeWorkbench.Research.Labelling;
+using SaeWorkbench.Research.Labelling.Services;
+
+namespace SaeWorkbench.Research.Tests.Crowd;
+
+public sealed class LabellingQueueServiceTests
+{
+    private static InterpretationDraft Draft(string label = "dates", string? tag = "entity", int confidence = 4) => new(label, "", confidence, tag);
+
+    /// <summary>Twenty people press "Label next" at once, half through a second process (its own gate).</summary>
+    private static async Task<QueueAssignment?[]> TwentyAtOnceAsync(CrowdDatabase s, long scopeId)
+    {
+        var second = s.SecondProcessQueue();
+        using var start = new ManualResetEventSlim(false);
+        var tasks = s.Labellers.Select((actor, i) => Task.Run(async () =>
+        {
+            start.Wait();
+            var queue = i % 2 == 0 ? s.Queue : second;
+            var next = await queue.NextAsync(actor, scopeId);
+            Assert.True(next.Succeeded, next.Validation.ToString());
+            return next.Value!.Assignment;
+        })).ToList();
+        start.Set();
+        return await Task.WhenAll(tasks);
+    }
+
+    [Fact]
+    public async Task Twenty_concurrent_next_requests_never_hand_one_latent_to_two_people()
+    {
+        await using var s = await CrowdDatabase.StartAsync();
+        var scope = await s.ScopeAsync(labelsPerLatent: 1);
+
+        var handed = await TwentyAtOnceAsync(s, scope.Id);
+
+        var latents = handed.Where(a => a is not null).Select(a => a!.LatentIndex).ToList();
+        Assert.Equal(CrowdDatabase.LatentCount, latents.Count);           // ten alive latents, each handed out
+        Assert.Equal(latents.Count, latents.Distinct().Count());            // to exactly one person
+        Assert.Equal(20 - CrowdDatabase.LatentCount, handed.Count(a => a is null));
+        await using var db = s.Db();
+        Assert.Equal(CrowdDatabase.LatentCount, await db.QueueClaims.CountAsync());
+    }
+
+    [Fact]
+    public async Task With_two_labels_per_latent_each_latent_goes_to_exactly_two_distinct_people()
+    {
+        await using var s = await CrowdDatabase.StartAsync();
+        var scope = await s.ScopeAsync(labelsPerLatent: 2);
+
+        var handed = await TwentyAtOnceAsync(s, scope.Id);
+
+        Assert.All(handed, Assert.NotNull);
+        var byLatent = handed.Zip(s.Labellers).GroupBy(x => x.First!.LatentIndex).ToList();
+        Assert.Equal(CrowdDatabase.LatentCount, byLatent.Count);
+        Assert.All(byLatent, g => Assert.Equal(2, g.Select(x => x.Second.UserId).Distinct().Count()));
+    }
+
+    [Fact]
+    public async Task Expired_claims_return_to_the_queue()
+    {
+        await using var s = await CrowdDatabase.StartAsync();
+        var scope = await s.ScopeAsync(kind: "List", definition: "3", claimMinutes: 15);
+        var t0 = DateTimeOffset.UtcNow;
+        var (ann, ben) = (s.Labellers[0], s.Labellers[1]);
+
+        var first = (await s.Queue.NextAsync(ann, scope.Id, t0)).Value!.Assignment;
+        var whileHeld = (await s.Queue.NextAsync(ben, scope.Id, t0.AddMinutes(14))).Value!.Assignment;
+        var afterExpiry = (await s.Queue.NextAsync(ben, scope.Id, t0.AddMinutes(15))).Value!.Assignment;
+        var annAgain = (await s.Queue.NextAsync(ann, scope.Id, t0.AddMinutes(16))).Value!.Assignment;
+
+        Assert.Equal(3, first!.LatentIndex);
+        Assert.Equal(t0.AddMinutes(15), first.ExpiresAt);
+        Assert.Null(whileHeld);
+        Assert.Equal(3, afterExpiry!.LatentIndex);
+        Assert.Null(annAgain);   // now Ben holds it
+        await using var db = s.Db();
+        Assert.Equal(ben.UserId, (await db.QueueClaims.SingleAsync()).UserId);
+    }
+
+    [Fact]
+    public async Task The_most_active_latent_comes_first_and_a_reload_hands_back_the_same_latent()
+    {
+        await using var s = await CrowdDatabase.StartAsync();
+        var scope = await s.ScopeAsync();
+        var ann = s.Labellers[0];
+
+        var first = (await s.Queue.NextAsync(ann, scope.Id)).Value!.Assignment!;
+        var again = (await s.Queue.NextAsync(ann, scope.Id)).Value!.Assignment!;
+
+        Assert.Equal(9, first.LatentIndex);
+        Assert.Equal(first.LatentId, again.LatentId);
+    }
+
+    [Fact]
+    public async Task Labelling_moves_on_and_counts_towards_progress()
+    {
+        await using var s = await CrowdDatabase.StartAsync();
+        var scope = await s.ScopeAsync(kind: "List", definition: "1-3");
+        var ann = s.Labellers[0];
+
+        var first = (await s.Queue.NextAsync(ann, scope.Id)).Value!.Assignment!;
+        Assert.True((await s.Queue.SubmitAsync(ann, scope.Id, first.LatentId, Draft())).Succeeded);
+        var second = (await s.Queue.NextAsync(ann, scope.Id)).Value!;
+
+        Assert.NotEqual(first.LatentId, second.Assignment!.LatentId);
+        Assert.Equal(new QueueProgress(1, 0, 2), second.Progress);
+        var progress = (await s.Queue.ProgressAsync(scope.Id)).Value!;
+        Assert.Equal(new ScopeProgress(1, 0, 2), progress.Scope);
+        var row = Assert.Single(progress.People);
+        Assert.Equal(("labeller00", 1, 0, 2), (row.UserName, row.Labelled, row.Skipped, row.Remaining));
+    }
+
+    [Fact]
+    public async Task A_skip_needs_a_reason_releases_the_claim_and_is_audited()
+    {
+        await using var s = await CrowdDatabase.StartAsync();
+        var scope = await s.ScopeAsync(kind: "List", definition: "4");
+        var (ann, ben) = (s.Labellers[0], s.Labellers[1]);
+        var claimed = (await s.Queue.NextAsync(ann, scope.Id)).Value!.Assignment!;
+
+        var noReason = await s.Queue.SkipAsync(ann, scope.Id, claimed.LatentId, "  ");
+        var skipped = await s.Queue.SkipAsync(ann, scope.Id, claimed.LatentId, "No pattern I can see");
+        var annNext = (await s.Queue.NextAsync(ann, scope.Id)).Value!;
+        var benNext = (await s.Queue.NextAsync(ben, scope.Id)).Value!;
+
+        Assert.Equal(LabellingOutcome.Invalid, noReason.Outcome);
+        Assert.Equal("Say why you are skipping this latent.", noReason.Validation.Errors["reason"]);
+        Assert.Equal(new QueueProgress(0, 1, 0), skipped.Value);
+        Assert.Null(annNext.Assignment);
+        Assert.Equal(claimed.LatentId, benNext.Assignment!.LatentId);
+        await using var db = s.Db();
+        var audit = await db.AuditLog.Where(a => a.Action == "queue.skip").SingleAsync();
+        Assert.Contains("No pattern I can see", audit.AfterJson);
+    }
+
+    [Fact]
+    public async Task Viewers_cannot_take_latents_and_Labelers_cannot_make_scopes()
+    {
+        await using var s = await CrowdDatabase.StartAsync();
+        var scope = await s.ScopeAsync();
+        var next = await s.Queue.NextAsync(s.Viewer, scope.Id);
+        var make = await s.Queue.CreateScopeAsync(s.Labellers[0], new ScopeRequest(s.DictionaryId, "mine", "Dictionary", null, false));
+
+        Assert.Equal(LabellingOutcome.Forbidden, next.Outcome);
+        Assert.Equal(LabellingOutcome.Forbidden, make.Outcome);
+        await using var db = s.Db();
+        Assert.Equal(0, await db.QueueClaims.CountAsync());
+        Assert.Equal(1, await db.LabellingScopes.CountAsync());
+    }
+
+    [Fact]
+    public async Task Scope_definitions_are_checked_and_filters_fix_their_latents()
+    {
+        await using var s = await CrowdDatabase.StartAsync();
+        var missing = await s.Queue.CreateScopeAsync(s.Reviewer, new ScopeRequest(s.DictionaryId, "x", "List", "1, 99", false));
+        var garbage = await s.Queue.CreateScopeAsync(s.Reviewer, new ScopeRequest(s.DictionaryId, "x", "List", "1, two", false));
+        var badN = await s.Queue.CreateScopeAsync(s.Reviewer, new ScopeRequest(s.DictionaryId, "x", "Dictionary", null, false, LabelsPerLatent: 11));
+        var filter = await s.ScopeAsync(kind: "Filter", definition: "/dictionaries/1/features?minDensity=0.0075");
+
+        Assert.Equal("The dictionary has no latent 99.", missing.Validation.Errors["definition"]);
+        Assert.Equal("\"two\" is not a latent index or a range like 10-20.", garbage.Validation.Errors["definition"]);
+        Assert.Contains("from 1 to 10", badN.Validation.Errors["labelsPerLatent"]);
+        Assert.Equal(3, filter.Latents);   // densities 0.008, 0.009, 0.010
+    }
+}
