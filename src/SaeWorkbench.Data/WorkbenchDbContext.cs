@@ -6,6 +6,7 @@ using SaeWorkbench.Data.Audit;
 using SaeWorkbench.Data.Dictionaries;
 using SaeWorkbench.Data.Jobs;
 using SaeWorkbench.Data.Labelling;
+using SaeWorkbench.Data.Steering;
 
 namespace SaeWorkbench.Data;
 
@@ -25,6 +26,9 @@ public class WorkbenchDbContext(DbContextOptions<WorkbenchDbContext> options) : 
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
     public DbSet<LatentAnalysis> LatentAnalyses => Set<LatentAnalysis>();
     public DbSet<FeatureDashboard> FeatureDashboards => Set<FeatureDashboard>();
+    public DbSet<SteeringComparison> SteeringComparisons => Set<SteeringComparison>();
+    public DbSet<SteeringComparisonLatent> SteeringComparisonLatents => Set<SteeringComparisonLatent>();
+    public DbSet<SteeringReview> SteeringReviews => Set<SteeringReview>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

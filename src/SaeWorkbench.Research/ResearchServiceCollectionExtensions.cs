@@ -36,6 +36,8 @@ public static class ResearchServiceCollectionExtensions
         services.TryAddSingleton<ApiTokenService>();
         // Feature analysis (issue 5): the sae-analyze job, its store and reader, test text.
         Analysis.AnalysisServiceCollectionExtensions.AddFeatureAnalysis(services);
+        // Steering comparisons (issue 9).
+        Steering.SteeringServiceCollectionExtensions.AddSteering(services);
         return services;
     }
 

@@ -13,6 +13,9 @@ public sealed class WorkbenchSettings
 
     /// <summary>The demo model folder (Hugging Face layout); relative paths are under the content root.</summary>
     public string DemoModel { get; set; } = "models/demo-gpt2";
+
+    /// <summary>Limits of steering comparisons (issue 9 §6).</summary>
+    public Steering.SteeringLimits Steering { get; set; } = new();
 }
 
 public sealed class JobSettings
