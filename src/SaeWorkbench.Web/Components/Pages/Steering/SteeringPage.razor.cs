@@ -57,6 +57,7 @@ public partial class SteeringPage : IDisposable
     private readonly Lock _liveGate = new();
     private List<LiveSample> _live = [];
     private string _runPrompt = "";
+    private long _runSeed;
     private SteeringRun? _finished;
     private string? _title;
     private string? _tags;
@@ -134,6 +135,7 @@ public partial class SteeringPage : IDisposable
         _running = true;
         _queuePosition = null;
         _runPrompt = _prompt ?? "";
+        _runSeed = _seed;
         _cancel = new CancellationTokenSource();
         try
         {
