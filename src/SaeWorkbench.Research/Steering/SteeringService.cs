@@ -4,6 +4,8 @@ using SaeWorkbench.Data;
 using SaeWorkbench.Data.Steering;
 using SaeWorkbench.Ml.Interventions;
 using SaeWorkbench.Research.Audit;
+using SaeWorkbench.Research.Dictionaries;
+using SaeWorkbench.Research.Features;
 using SaeWorkbench.Research.Events;
 using SaeWorkbench.Research.Inference;
 using SaeWorkbench.Research.Labelling;
@@ -19,7 +21,7 @@ namespace SaeWorkbench.Research.Steering;
 /// </summary>
 public sealed class SteeringService(
     IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions, ModelHost host, WorkbenchPaths paths,
-    SteeringLimits limits, SteeringRateLimiter rateLimiter)
+    SteeringLimits limits, SteeringRateLimiter rateLimiter, ModelFolders modelFolders, TokenText tokenText)
 {
     public SteeringLimits Limits => limits;
 
@@ -45,6 +47,7 @@ public sealed class SteeringService(
         SteeringRules.Require(actor.Role, SteeringAction.Run);
         var target = await TargetAsync(request.DictionaryId, ct);
         SteeringRules.Validate(request, limits, target.DSae);
+        CheckAgainstModelFolder(target, request.Prompt);
         rateLimiter.Acquire(actor.UserId, limits.RunsPerMinute);
         var result = await host.RunAsync(target.ModelFolder, (hosted, token) =>
         {
@@ -56,6 +59,25 @@ public sealed class SteeringService(
                 request.InterventionSet, request.Options(maxNew), s => progress?.Invoke(new SteeringProgress(null, s)), token);
         }, new Progress(progress), ct);
         return new SteeringRun(request, target.Name, target.HookName, result);
+    }
+
+    /// <summary>
+    /// The checks that need only the model folder's config and tokenizer (not its weights), so that a bad request is
+    /// refused before it counts against the rate limit or waits in the queue. The queue's worker checks again on the
+    /// loaded model and SAE.
+    /// </summary>
+    private void CheckAgainstModelFolder(Target target, string prompt)
+    {
+        var (hooks, _, error) = modelFolders.Describe(target.ModelFolder);
+        if (error is not null) throw new ArgumentException(error);
+        if (!hooks.Contains(target.HookName))
+            throw new ArgumentException($"the dictionary's hook '{target.HookName}' is not a hook of the model in {target.ModelFolder}; " +
+                                        $"valid hooks: {string.Join(", ", hooks)}");
+        if (tokenText.TokenizerFor(target.ModelFolder) is { } tokenizer)
+        {
+            var context = Ml.Lm.HuggingFaceGpt2.ReadConfig(Path.Combine(target.ModelFolder, Ml.Lm.HuggingFaceGpt2.ConfigFile)).ContextLength;
+            SteeringGenerator.FitNewTokens(SteeringGenerator.EncodePrompt(tokenizer, prompt).Length, context, 1);
+        }
     }
 
     private sealed class Progress(Action<SteeringProgress>? report) : IProgress<int>

@@ -51,7 +51,7 @@ public class SteeringServiceTests
     [Fact]
     public async Task Viewers_cannot_run_and_bad_input_is_refused_with_a_clear_error_before_anything_runs()
     {
-        await using var w = await SteeringWorld.StartAsync(new SteeringLimits { MaxNewTokens = 20, MaxTokensTimesSamples = 30 });
+        await using var w = await SteeringWorld.StartAsync(new SteeringLimits { MaxNewTokens = 20, MaxTokensTimesSamples = 30, RunsPerMinute = 1 });
         await Assert.ThrowsAsync<SteeringForbiddenException>(() => w.Steering.RunAsync(w.Viewer, w.Request()));
         async Task<string> Refused(SteeringRequest r) => (await Assert.ThrowsAnyAsync<Exception>(() => w.Steering.RunAsync(w.Ann, r))).Message;
 
@@ -63,6 +63,8 @@ public class SteeringServiceTests
         Assert.Contains("context", await Refused(w.Request() with { Prompt = string.Join(" ", Enumerable.Repeat("the cat sat on the mat", 10)) }));
         Assert.Contains("blocks.7.hook_resid_post", await Refused(w.Request() with { DictionaryId = w.BadHookDictionaryId }));
         Assert.Contains("no dictionary", await Refused(w.Request() with { DictionaryId = 999 }));
+        // None of the refusals above counted against the rate limit or reached the model's queue.
+        Assert.Equal(0, w.Host.QueueOf(w.ModelFolder).Waiting);
         var run = await w.Steering.RunAsync(w.Ann, w.Request());
         await Assert.ThrowsAsync<SteeringForbiddenException>(() => w.Steering.SaveAsync(w.Viewer, run, "t", null));
         await Assert.ThrowsAsync<SteeringForbiddenException>(() => w.Steering.OpenBlindReviewAsync(w.Viewer, 1));
