@@ -99,6 +99,8 @@ public static class SteeringGenerator
         var texts = Enumerable.Range(0, rows).Select(_ => new TextDeltas(tokenizer)).ToArray();
         var finish = new FinishReason[rows];
         var steps = Enumerable.Range(0, samples).Select(_ => new List<SteeringStep>()).ToArray();
+        var tokenTexts = new Dictionary<int, string>();   // the top tokens repeat from step to step: decode each once
+        string TokenText(int id) => tokenTexts.TryGetValue(id, out var t) ? t : tokenTexts[id] = tokenizer.Decode([id]);
         var hook = new InterventionHook(sae, interventions, promptIds.Length)
         {
             Rows = Enumerable.Range(0, samples).Select(s => (long)(2 * s + 1)).ToArray(),
@@ -149,7 +151,7 @@ public static class SteeringGenerator
                     }
                     finish[r] = f;
                     var top = Enumerable.Range(0, k).Select(j => new TokenProbability((int)topIds[r * k + j],
-                        tokenizer.Decode([(int)topIds[r * k + j]]), topProbs[r * k + j])).ToArray();
+                        TokenText((int)topIds[r * k + j]), topProbs[r * k + j])).ToArray();
                     sides[r] = new SideToken(id, text, f, top);
                 }
                 for (var s = 0; s < samples; s++)
