@@ -7,4 +7,5 @@ SaeCommands.AddTo(root);
 DictionaryCommands.AddTo(root);
 AnalyzeCommand.AddTo(root);
 WorkerCommand.AddTo(root);
+SteerCommand.AddTo(root);
 return root.Parse(args).Invoke();

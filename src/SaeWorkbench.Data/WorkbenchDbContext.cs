@@ -7,6 +7,7 @@ using SaeWorkbench.Data.Crowd;
 using SaeWorkbench.Data.Dictionaries;
 using SaeWorkbench.Data.Jobs;
 using SaeWorkbench.Data.Labelling;
+using SaeWorkbench.Data.Steering;
 
 namespace SaeWorkbench.Data;
 
@@ -32,6 +33,9 @@ public class WorkbenchDbContext(DbContextOptions<WorkbenchDbContext> options) : 
     public DbSet<QueueSkip> QueueSkips => Set<QueueSkip>();
     public DbSet<DetectionSession> DetectionSessions => Set<DetectionSession>();
     public DbSet<DetectionContext> DetectionContexts => Set<DetectionContext>();
+    public DbSet<SteeringComparison> SteeringComparisons => Set<SteeringComparison>();
+    public DbSet<SteeringComparisonLatent> SteeringComparisonLatents => Set<SteeringComparisonLatent>();
+    public DbSet<SteeringReview> SteeringReviews => Set<SteeringReview>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

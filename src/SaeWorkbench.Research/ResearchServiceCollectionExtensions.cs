@@ -40,6 +40,8 @@ public static class ResearchServiceCollectionExtensions
         Analysis.AnalysisServiceCollectionExtensions.AddFeatureAnalysis(services);
         // Crowd labelling (issue 8): queue, agreement, detection scoring.
         Crowd.CrowdServiceCollectionExtensions.AddCrowdLabelling(services);
+        // Steering comparisons (issue 9).
+        Steering.SteeringServiceCollectionExtensions.AddSteering(services);
         return services;
     }
 

@@ -10,6 +10,7 @@ public static class AnalysisServiceCollectionExtensions
     {
         services.TryAddSingleton<FeatureAnalysisStore>();
         services.TryAddSingleton<FeatureDashboardReader>();
+        services.TryAddSingleton(_ => new Inference.ModelHost());
         services.TryAddSingleton<TestTextService>();
         return services.AddJobKind<FeatureAnalysisJob>();
     }

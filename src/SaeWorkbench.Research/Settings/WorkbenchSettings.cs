@@ -31,6 +31,8 @@ public sealed class WorkbenchSettings
     /// content root). Empty means the content root and the data directory.
     /// </summary>
     public List<string> ImportRoots { get; set; } = [];
+    /// <summary>Limits of steering comparisons (issue 9 §6).</summary>
+    public Steering.SteeringLimits Steering { get; set; } = new();
 }
 
 public sealed class JobSettings

@@ -1212,6 +1212,147 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         });
                 });
 
+            modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringComparison", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AuthorId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AuthorName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DictionaryId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("OutputsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Prompt")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SettingsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Tags")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AuthorId");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("DictionaryId");
+
+                    b.ToTable("SteeringComparisons", (string)null);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringComparisonLatent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ComparisonId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DictionaryId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LatentIndex")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ComparisonId", "LatentIndex")
+                        .IsUnique();
+
+                    b.HasIndex("DictionaryId", "LatentIndex");
+
+                    b.ToTable("SteeringComparisonLatents", (string)null);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringReview", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Blind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("Coherence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Comment")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ComparisonId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Effect")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool?>("GuessCorrect")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool?>("GuessedFirst")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("InterventionShownFirst")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ReviewerId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReviewerName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Sample")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("SubmittedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ReviewerId");
+
+                    b.HasIndex("ComparisonId", "ReviewerId")
+                        .IsUnique();
+
+                    b.ToTable("SteeringReviews", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -1516,6 +1657,45 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringComparison", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Accounts.WorkbenchUser", null)
+                        .WithMany()
+                        .HasForeignKey("AuthorId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.SaeDictionary", null)
+                        .WithMany()
+                        .HasForeignKey("DictionaryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringComparisonLatent", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Steering.SteeringComparison", null)
+                        .WithMany()
+                        .HasForeignKey("ComparisonId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringReview", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Steering.SteeringComparison", null)
+                        .WithMany()
+                        .HasForeignKey("ComparisonId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Accounts.WorkbenchUser", null)
+                        .WithMany()
+                        .HasForeignKey("ReviewerId")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 #pragma warning restore 612, 618

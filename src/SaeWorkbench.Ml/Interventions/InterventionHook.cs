@@ -1,0 +1,103 @@
+using SaeWorkbench.Ml.Sae;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SaeWorkbench.Ml.Interventions;
+
+/// <summary>
+/// The hook function of an <see cref="InterventionSet"/> on the SAE's hook point (SCIENCE.md §7). The caller tells it
+/// which absolute token position the activation's first position is (<see cref="StartPosition"/>: 0 for a whole
+/// sequence, then the cache length for each KV-cached step), and which batch rows to touch (<see cref="Rows"/>;
+/// null: all rows). Positions and rows left out are returned bit for bit unchanged.
+/// <para>
+/// Ablate and clamp are computed as x + (f′ − f)·W_dec on the targeted latents, which is exactly
+/// SAE(x with f_i := c) + (x − SAE(x)) because the decoder is linear (SAELens <c>use_error_term</c>), but written
+/// so that an unchanged latent (a dead latent ablated, a latent clamped to its own value) gives back x exactly
+/// rather than x̂ + (x − x̂) with rounding. Order: ablate/clamp (all from one encoding of x), then additive,
+/// then orthogonal decompositions one after another.
+/// </para>
+/// </summary>
+public sealed class InterventionHook
+{
+    private readonly SparseAutoencoder _sae;
+    private readonly InterventionSet _set;
+    private readonly HashSet<int> _listed;
+
+    public InterventionHook(SparseAutoencoder sae, InterventionSet set, int promptLength = int.MaxValue)
+    {
+        set.Validate(sae);
+        _sae = sae;
+        _set = set;
+        _listed = [.. set.Positions];
+        PromptLength = promptLength;
+    }
+
+    /// <summary>Token count of the prompt (BOS included); separates prompt from generated positions.</summary>
+    public int PromptLength { get; set; }
+
+    /// <summary>Absolute position of the first position of the next activation the hook sees.</summary>
+    public int StartPosition { get; set; }
+
+    /// <summary>Batch rows to intervene on; null: every row.</summary>
+    public IReadOnlyList<long>? Rows { get; set; }
+
+    public bool Touches(int position) => _set.Scope switch
+    {
+        PositionScope.All => true,
+        PositionScope.Prompt => position < PromptLength,
+        PositionScope.Generated => position >= PromptLength,
+        PositionScope.Listed => _listed.Contains(position),
+        _ => false,
+    };
+
+    /// <summary>The hook: activation [batch, pos, d] → the same shape.</summary>
+    public Tensor Apply(Tensor x)
+    {
+        var batch = x.shape[0];
+        var positions = (int)x.shape[1];
+        var touchedPositions = Enumerable.Range(StartPosition, positions).Select(Touches).ToArray();
+        if (_set.Latents.Count == 0 || !touchedPositions.Any(t => t) || Rows is { Count: 0 }) return x;
+        using var scope = NewDisposeScope();
+        var rowMask = ones(batch, dtype: ScalarType.Bool, device: x.device);
+        if (Rows is { } rows)
+        {
+            var chosen = new bool[batch];
+            foreach (var r in rows) chosen[r] = true;
+            rowMask = tensor(chosen, device: x.device);
+        }
+        var mask = rowMask.view(batch, 1, 1) & tensor(touchedPositions, device: x.device).view(1, positions, 1); // [batch, pos, 1]
+        var changed = Intervene(x);
+        return where(mask, changed, x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The intervention applied at every position of x ([..., d]).</summary>
+    private Tensor Intervene(Tensor x)
+    {
+        var shape = x.shape;
+        var flat = x.reshape(-1, shape[^1]);                                               // [N, d]
+        var wDec = _sae.WDec.to(x.device).to(x.dtype);                                     // [m, d]
+        var saeEdits = _set.Latents.Where(l => l.Kind is InterventionKind.Ablate or InterventionKind.Clamp).ToList();
+        if (saeEdits.Count > 0)
+        {
+            var f = _sae.Encode(flat.to(_sae.WEnc.dtype).to(_sae.WEnc.device)).to(x.device).to(x.dtype); // [N, m]
+            var index = tensor(saeEdits.Select(l => (long)l.Latent).ToArray(), device: x.device);
+            var current = f.index_select(1, index);                                        // [N, e]
+            var target = tensor(saeEdits.Select(l => l.Kind == InterventionKind.Clamp ? (float)l.Value : 0f).ToArray(), device: x.device)
+                .to(x.dtype).unsqueeze(0).expand_as(current);                              // [N, e]
+            flat = flat + matmul(target - current, wDec.index_select(0, index));           // [N, d]
+        }
+        foreach (var l in _set.Latents.Where(l => l.Kind == InterventionKind.Add))
+        {
+            var v = wDec[l.Latent];                                                        // [d]
+            if (l.UnitDirection) v = v / v.norm().clamp_min(1e-12);
+            flat = flat + l.Value * v;
+        }
+        foreach (var l in _set.Latents.Where(l => l.Kind == InterventionKind.Orthogonal))
+        {
+            var v = wDec[l.Latent];                                                        // [d]
+            var projection = matmul(flat, v).unsqueeze(1) * v / v.dot(v).clamp_min(1e-24); // [N, d] = Px
+            flat = flat - projection + l.Value * projection;                              // (I − P)x + αPx
+        }
+        return flat.reshape(shape);
+    }
+}

@@ -1,0 +1,204 @@
+using SaeWorkbench.Ml.Lm;
+using SaeWorkbench.Ml.Lm.Generation;
+using SaeWorkbench.Ml.Lm.Tokenization;
+using SaeWorkbench.Ml.Sae;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SaeWorkbench.Ml.Interventions;
+
+/// <summary>How to sample a baseline/intervened comparison (Neuronpedia's defaults: 256 tokens, temperature 0.5).</summary>
+public sealed record SteeringOptions
+{
+    /// <summary>New tokens per continuation (fewer when the context fills up).</summary>
+    public int MaxNewTokens { get; init; } = 256;
+
+    /// <summary>0 = greedy.</summary>
+    public double Temperature { get; init; } = 0.5;
+
+    public double TopP { get; init; } = 1.0;
+
+    /// <summary>Sample s of both continuations samples from its own generator seeded with Seed + s.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Pairs of continuations (each pair shares a seed).</summary>
+    public int Samples { get; init; } = 1;
+
+    public bool StopAtEndOfText { get; init; } = true;
+
+    /// <summary>Most likely next tokens reported per generated position.</summary>
+    public int TopTokens { get; init; } = 5;
+
+    public void Validate()
+    {
+        if (MaxNewTokens < 1) throw new ArgumentException("generate at least one token");
+        if (!double.IsFinite(Temperature) || Temperature < 0) throw new ArgumentException("temperature must be a finite number ≥ 0");
+        if (!double.IsFinite(TopP) || TopP is <= 0 or > 1) throw new ArgumentException("top-p must be in (0, 1]");
+        if (Samples < 1) throw new ArgumentException("ask for at least one sample");
+        if (TopTokens < 1) throw new ArgumentException("report at least one top token");
+    }
+}
+
+/// <summary>A candidate next token with its probability under the model (temperature 1, before top-p).</summary>
+public sealed record TokenProbability(int TokenId, string Text, float Probability);
+
+/// <summary>One side's token at a generated position: the sampled id, the text it completes, the top next tokens.</summary>
+public sealed record SideToken(int TokenId, string Text, FinishReason Finish, IReadOnlyList<TokenProbability> Top);
+
+/// <summary>
+/// One generated position of one sample. A side is null once it has finished. <see cref="Kl"/> is
+/// KL(baseline ‖ intervened) of the two next-token distributions (natural log), each given its own continuation so far;
+/// null when a side has finished.
+/// </summary>
+public sealed record SteeringStep(int Sample, int Step, SideToken? Baseline, SideToken? Steered, double? Kl);
+
+public sealed record SteeringContinuation(int[] TokenIds, string Text, FinishReason Finish);
+
+public sealed record SteeringSample(int Sample, long Seed, SteeringContinuation Baseline, SteeringContinuation Steered, IReadOnlyList<SteeringStep> Steps);
+
+public sealed record SteeringResult(int[] PromptTokenIds, IReadOnlyList<SteeringSample> Samples);
+
+/// <summary>
+/// Baseline and intervened continuations of one prompt in one batch (issue 9 §2): row 2s is sample s without the
+/// intervention, row 2s + 1 the same sample with it. Both rows of a sample draw from their own generator seeded
+/// with the same seed, so the two sides see the same random stream and an intervention that changes nothing
+/// (strength 0, a dead latent ablated) reproduces the baseline token for token. The prompt runs once through the
+/// model (KV cache); then one position per step. Not thread-safe: run it on the model's inference queue.
+/// </summary>
+public static class SteeringGenerator
+{
+    /// <summary>Token ids of <paramref name="prompt"/> with BOS first, as the comparison runs it.</summary>
+    public static int[] EncodePrompt(Gpt2Tokenizer tokenizer, string prompt) => [tokenizer.EndOfTextId, .. tokenizer.Encode(prompt)];
+
+    /// <summary>Checks the prompt fits the context with room for at least one token; returns the new-token count that fits.</summary>
+    public static int FitNewTokens(int promptTokens, int contextLength, int requested)
+    {
+        if (promptTokens >= contextLength)
+            throw new ArgumentException($"the prompt is {promptTokens} tokens long (BOS included); the model's context is {contextLength}, " +
+                                        "so there is no room to generate. Shorten it.");
+        return Math.Min(requested, contextLength - promptTokens);
+    }
+
+    public static SteeringResult Run(Gpt2Model model, Gpt2Tokenizer tokenizer, SparseAutoencoder sae, string hookName, string prompt,
+        InterventionSet interventions, SteeringOptions options, Action<SteeringStep>? onStep = null, CancellationToken cancellation = default)
+    {
+        options.Validate();
+        interventions.Validate(sae);
+        if (!model.HookNames.Contains(hookName))
+            throw new ArgumentException($"hook '{hookName}' is not a hook of this model; valid hooks: {string.Join(", ", model.HookNames)}");
+        if (model.HookWidth(hookName) != sae.DIn)
+            throw new ArgumentException($"the SAE's d_in is {sae.DIn} but hook '{hookName}' has width {model.HookWidth(hookName)}");
+        var promptIds = EncodePrompt(tokenizer, prompt);
+        var maxNew = FitNewTokens(promptIds.Length, model.ContextLength, options.MaxNewTokens);
+
+        var samples = options.Samples;
+        var rows = 2 * samples;
+        var sampling = new GenerationOptions { Temperature = options.Temperature, TopP = options.TopP };
+        var generators = Enumerable.Range(0, rows).Select(r => new Generator((ulong)(options.Seed + r / 2), CPU)).ToArray();
+        var ids = Enumerable.Range(0, rows).Select(_ => new List<int>()).ToArray();
+        var texts = Enumerable.Range(0, rows).Select(_ => new TextDeltas(tokenizer)).ToArray();
+        var finish = new FinishReason[rows];
+        var steps = Enumerable.Range(0, samples).Select(_ => new List<SteeringStep>()).ToArray();
+        var tokenTexts = new Dictionary<int, string>();   // the top tokens repeat from step to step: decode each once
+        string TokenText(int id) => tokenTexts.TryGetValue(id, out var t) ? t : tokenTexts[id] = tokenizer.Decode([id]);
+        var hook = new InterventionHook(sae, interventions, promptIds.Length)
+        {
+            Rows = Enumerable.Range(0, samples).Select(s => (long)(2 * s + 1)).ToArray(),
+        };
+        try
+        {
+            model.eval();
+            using var noGrad = no_grad();
+            using var registration = model.AddHook(hookName, hook.Apply);
+            using var cache = new KvCache(model.Config.NLayers);
+            using var outer = NewDisposeScope();
+            var nextInput = tensor(Enumerable.Range(0, rows).SelectMany(_ => promptIds.Select(t => (long)t)).ToArray(),
+                [rows, promptIds.Length], device: model.Device);                                          // [rows, prompt]
+            for (var step = 0; step < maxNew; step++)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                hook.StartPosition = cache.Length;
+                var logits = model.Forward(nextInput, cache)[.., -1, ..].to(ScalarType.Float32).cpu();  // [rows, vocab]
+                var logProbs = logits.log_softmax(-1);                                                    // [rows, vocab]
+                var (topP, topI) = logProbs.exp().topk(Math.Min(options.TopTokens, (int)logits.shape[1]), -1); // [rows, k]
+                var topProbs = topP.data<float>().ToArray();
+                var topIds = topI.data<long>().ToArray();
+                var k = (int)topP.shape[1];
+                // KL(P_base ‖ P_steer) = Σ p_base (log p_base − log p_steer), per sample.
+                var klRows = (logProbs.exp() * (logProbs - logProbs.roll(-1, 0))).sum(-1).data<float>().ToArray(); // row 2s holds sample s
+                var next = new long[rows];
+                for (var r = 0; r < rows; r++)
+                    next[r] = finish[r] == FinishReason.None
+                        ? TextGenerator.Sample(logits.narrow(0, r, 1), sampling, generators[r]).data<long>()[0]
+                        : tokenizer.EndOfTextId;
+                var sides = new SideToken?[rows];
+                for (var r = 0; r < rows; r++)
+                {
+                    if (finish[r] != FinishReason.None) continue;
+                    var id = (int)next[r];
+                    string text;
+                    FinishReason f;
+                    if (options.StopAtEndOfText && id == tokenizer.EndOfTextId) (text, f) = (texts[r].Flush(), FinishReason.EndOfText);
+                    else
+                    {
+                        ids[r].Add(id);
+                        text = texts[r].Add(id);
+                        f = step + 1 == maxNew
+                            ? (maxNew < options.MaxNewTokens ? FinishReason.ContextFull : FinishReason.MaxTokens)
+                            : FinishReason.None;
+                        if (f != FinishReason.None) text += texts[r].Flush();
+                    }
+                    finish[r] = f;
+                    var top = Enumerable.Range(0, k).Select(j => new TokenProbability((int)topIds[r * k + j],
+                        TokenText((int)topIds[r * k + j]), topProbs[r * k + j])).ToArray();
+                    sides[r] = new SideToken(id, text, f, top);
+                }
+                for (var s = 0; s < samples; s++)
+                {
+                    var (b, st) = (sides[2 * s], sides[2 * s + 1]);
+                    if (b is null && st is null) continue;
+                    var e = new SteeringStep(s, step, b, st, b is not null && st is not null ? Math.Max(0, klRows[2 * s]) : null);
+                    steps[s].Add(e);
+                    onStep?.Invoke(e);
+                }
+                if (finish.All(f => f != FinishReason.None)) break;
+                nextInput = tensor(next, [rows, 1], device: model.Device).MoveToOuterDisposeScope();     // [rows, 1]
+            }
+        }
+        finally
+        {
+            foreach (var g in generators) g.Dispose();
+        }
+        return new SteeringResult(promptIds, Enumerable.Range(0, samples).Select(s => new SteeringSample(s, options.Seed + s,
+            new SteeringContinuation([.. ids[2 * s]], texts[2 * s].Text, finish[2 * s]),
+            new SteeringContinuation([.. ids[2 * s + 1]], texts[2 * s + 1].Text, finish[2 * s + 1]),
+            steps[s])).ToList());
+    }
+
+    /// <summary>Text deltas of a growing id sequence, holding back an incomplete UTF-8 character.</summary>
+    private sealed class TextDeltas(Gpt2Tokenizer tokenizer)
+    {
+        private readonly List<int> _ids = [];
+        private int _emitted;
+
+        public string Text { get; private set; } = "";
+
+        public string Add(int id)
+        {
+            _ids.Add(id);
+            Text = tokenizer.Decode(_ids);
+            var safe = Math.Max(_emitted, Text.EndsWith('\uFFFD') ? Text.TrimEnd('\uFFFD').Length : Text.Length);
+            var delta = Text[_emitted..safe];
+            _emitted = safe;
+            return delta;
+        }
+
+        public string Flush()
+        {
+            var delta = Text.Length > _emitted ? Text[_emitted..] : "";
+            _emitted = Math.Max(_emitted, Text.Length);
+            return delta;
+        }
+    }
+}

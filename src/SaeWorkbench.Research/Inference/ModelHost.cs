@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+using SaeWorkbench.Ml.Formats;
+using SaeWorkbench.Ml.Lm;
+using SaeWorkbench.Ml.Lm.Generation;
+using SaeWorkbench.Ml.Runtime;
+
+namespace SaeWorkbench.Research.Inference;
+
+/// <summary>
+/// The interactive side of every loaded model (ARCHITECTURE.md, Runtime; issue 3 §8, issue 5 §4): per model folder one
+/// bounded <see cref="InferenceQueue"/>, whose single worker thread loads the model once and keeps it, with the SAEs
+/// used on it, between requests. Test text and steering both run here, so one model's requests share one queue.
+/// </summary>
+public sealed class ModelHost(int queueCapacity = ModelHost.DefaultQueueCapacity) : IDisposable
+{
+    public const int DefaultQueueCapacity = 16;
+
+    private readonly ConcurrentDictionary<string, HostedModel> _models = new(StringComparer.Ordinal);
+    private bool _disposed;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the queue of the model in <paramref name="modelFolder"/> (an absolute path), loading
+    /// it first if needed. <paramref name="position"/> hears the place in the queue (1 = next, 0 = running). Throws
+    /// <see cref="InferenceQueueFullException"/> at once when the queue is full.
+    /// </summary>
+    public Task<T> RunAsync<T>(string modelFolder, Func<HostedModel, CancellationToken, T> work, IProgress<int>? position = null,
+        CancellationToken cancellation = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var hosted = _models.GetOrAdd(Path.GetFullPath(modelFolder), folder => new HostedModel(folder, queueCapacity));
+        return hosted.Queue.EnqueueAsync(token => work(hosted, token), position, cancellation);
+    }
+
+    /// <summary>The queue of a model folder (created on first use).</summary>
+    public InferenceQueue QueueOf(string modelFolder) =>
+        _models.GetOrAdd(Path.GetFullPath(modelFolder), folder => new HostedModel(folder, queueCapacity)).Queue;
+
+    public void Dispose()
+    {
+        _disposed = true;
+        foreach (var m in _models.Values) m.Dispose();
+        _models.Clear();
+    }
+}
+
+/// <summary>One model folder's queue, model and SAEs. <see cref="Model"/> and <see cref="Sae"/> are for the queue's thread only.</summary>
+public sealed class HostedModel(string folder, int capacity) : IDisposable
+{
+    private const int SaesKept = 4;
+    private readonly List<(string Folder, SaeLensSae Sae)> _saes = [];
+    private LoadedLanguageModel? _model;
+
+    public string Folder { get; } = folder;
+    public InferenceQueue Queue { get; } = new(capacity, "inference " + Path.GetFileName(folder));
+
+    /// <summary>The model, loaded on first use.</summary>
+    public LoadedLanguageModel Model => _model ??= HuggingFaceGpt2.Load(Folder, TorchRuntime.BestDevice());
+
+    /// <summary>
+    /// The SAE in <paramref name="saeFolder"/>, loaded on first use and checked against the model: a hook the model
+    /// does not have, or another width, throws <see cref="InvalidDataException"/> before anything runs.
+    /// </summary>
+    public SaeLensSae Sae(string saeFolder)
+    {
+        var full = Path.GetFullPath(saeFolder);
+        var at = _saes.FindIndex(s => s.Folder == full);
+        if (at >= 0)
+        {
+            var hit = _saes[at];
+            _saes.RemoveAt(at);
+            _saes.Add(hit);
+            return hit.Sae;
+        }
+        var loaded = SaeLensFolder.Load(full, Model.Model);
+        if (_saes.Count >= SaesKept)
+        {
+            _saes[0].Sae.Dispose();
+            _saes.RemoveAt(0);
+        }
+        _saes.Add((full, loaded));
+        return loaded;
+    }
+
+    public void Dispose()
+    {
+        Queue.Dispose();
+        foreach (var s in _saes) s.Sae.Dispose();
+        _saes.Clear();
+        _model?.Dispose();
+    }
+}

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using SaeWorkbench.Research.Settings;
+
+namespace SaeWorkbench.Research.Steering;
+
+public static class SteeringServiceCollectionExtensions
+{
+    /// <summary>Steering comparisons (issue 9): limits from <c>Workbench:Steering</c>, the rate limiter and the service.</summary>
+    public static IServiceCollection AddSteering(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => sp.GetService<WorkbenchSettings>()?.Steering ?? new SteeringLimits());
+        services.TryAddSingleton<SteeringRateLimiter>();
+        services.TryAddSingleton<SteeringService>();
+        return services;
+    }
+}
