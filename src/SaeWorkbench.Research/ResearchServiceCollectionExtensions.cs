@@ -36,6 +36,8 @@ public static class ResearchServiceCollectionExtensions
         services.TryAddSingleton<ApiTokenService>();
         // Feature analysis (issue 5): the sae-analyze job, its store and reader, test text.
         Analysis.AnalysisServiceCollectionExtensions.AddFeatureAnalysis(services);
+        // Export, import and label carry-over (issue 10).
+        Export.ExportServiceCollectionExtensions.AddExports(services);
         return services;
     }
 

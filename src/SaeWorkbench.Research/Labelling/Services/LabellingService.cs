@@ -33,7 +33,7 @@ public sealed partial class LabellingService(IDbContextFactory<WorkbenchDbContex
     /// Recomputes the latent's consensus with <see cref="Consensus.Of"/> from its saved interpretations and
     /// writes the denormalised columns (call after SaveChanges, inside the write's transaction).
     /// </summary>
-    private static async Task RecomputeConsensusAsync(LabellingWrite w, long latentId, CancellationToken ct)
+    internal static async Task RecomputeConsensusAsync(LabellingWrite w, long latentId, CancellationToken ct)
     {
         var latent = await w.Db.Latents.FirstAsync(l => l.Id == latentId, ct);
         var interpretations = await w.Db.Interpretations.Where(i => i.LatentId == latentId && !i.IsDeleted).ToListAsync(ct);
