@@ -78,6 +78,7 @@ public static class WorkbenchHostExtensions
         app.MapAdminEndpoints();
         app.MapLabellingEndpoints();
         app.MapApiTokenEndpoints();
+        app.MapExportEndpoints();
         app.MapOpenApi().AllowAnonymous();
         app.MapHub<WorkbenchHub>(WorkbenchHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
