@@ -6,4 +6,5 @@ foreach (var command in LmCommands.Create()) root.Subcommands.Add(command);
 SaeCommands.AddTo(root);
 DictionaryCommands.AddTo(root);
 AnalyzeCommand.AddTo(root);
+ExportCommands.AddTo(root);
 return root.Parse(args).Invoke();

@@ -94,12 +94,14 @@ public sealed class BundleImporter(IDbContextFactory<WorkbenchDbContext> dbFacto
         var existing = await db.Set<BundleImport>().AsNoTracking().FirstOrDefaultAsync(b => b.BundleId == m.BundleId, ct);
         if (existing is not null) return new ImportResult(existing.DictionaryId, false, m.BundleId, 0, 0, 0, 0);
 
+        // The command line's local operator has no account row; the dictionary then has no creator.
+        var creator = await db.Users.AnyAsync(u => u.Id == actor.UserId, ct) ? actor.UserId : null;
         var dictionary = new SaeDictionary
         {
             Name = d.Name, ModelName = d.ModelName, HookName = d.Hook, Architecture = d.Architecture, DIn = d.DIn, DSae = d.DSae, K = d.K,
             TokensTrained = d.TokensTrained, SaePath = saePath, WeightsSha256 = d.SaeSha256,
             MetricsJson = d.Metrics?.ToJsonString() ?? "{}", TrainingConfigJson = d.TrainingConfig?.ToJsonString() ?? "{}",
-            CreatedById = actor.UserId, CreatedAt = w.Now,
+            CreatedById = creator, CreatedAt = w.Now,
         };
         db.Dictionaries.Add(dictionary);
         await db.SaveChangesAsync(ct);
