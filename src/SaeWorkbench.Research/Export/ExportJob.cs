@@ -28,7 +28,7 @@ public sealed record ExportRequest
         return errors;
     }
 
-    public ExportOptions Options => new(ExportOptions.ParseScope(Only), Contexts, Pseudonymise, Zip: true);
+    public ExportOptions ToOptions() => new(ExportOptions.ParseScope(Only), Contexts, Pseudonymise, Zip: true);
 }
 
 /// <summary>
@@ -73,7 +73,7 @@ public sealed class ExportJob : IJobKind
         var output = Path.Combine(context.ArtifactsDirectory, BundleFileName);
         if (File.Exists(output)) File.Delete(output); // a resumed attempt starts over
         var progress = new Progress(context);
-        var result = exporter.ExportAsync(request.DictionaryId, request.Options, output, ownerId, progress, context.Cancellation)
+        var result = exporter.ExportAsync(request.DictionaryId, request.ToOptions(), output, ownerId, progress, context.Cancellation)
             .GetAwaiter().GetResult();
         var m = result.Manifest;
         return new
