@@ -206,6 +206,7 @@ internal static class ReportHtml
           body{max-width:none;padding:0;font-size:10.5pt}
           .no-print{display:none!important} .hidden{display:block!important}
           a{color:inherit;text-decoration:none}
+          .md a[href^="http"]::after{content:" (" attr(href) ")";font-size:.85em;color:#555;word-break:break-all}
           h2{break-before:auto;break-after:avoid} h3{break-after:avoid}
           section.tag{break-before:page}
           article.latent{border-color:#999}
