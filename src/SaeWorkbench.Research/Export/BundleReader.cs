@@ -90,8 +90,17 @@ public static class BundleReader
                 {
                     using var input = entry.Open();
                     using var output = File.Create(target);
-                    input.CopyTo(output);
-                    if (output.Length != entry.Length) throw new InvalidDataException($"{output.Length} bytes read, {entry.Length} expected");
+                    // Never trust the declared size: copy at most one byte more than it, then compare.
+                    var buffer = new byte[81920];
+                    long written = 0;
+                    int read;
+                    while ((read = input.Read(buffer, 0, (int)Math.Min(buffer.Length, entry.Length + 1 - written))) > 0)
+                    {
+                        output.Write(buffer, 0, read);
+                        written += read;
+                        if (written > entry.Length) break;
+                    }
+                    if (written != entry.Length) throw new InvalidDataException($"{written}{(written > entry.Length ? "+" : "")} bytes read, {entry.Length} declared");
                 }
                 catch (InvalidDataException e)
                 {

@@ -25,19 +25,21 @@ public static class ExportEndpoints
     public static IEndpointRouteBuilder MapExportEndpoints(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").WithTags("Exports");
+        // Writes share the labelling API's per-token rate limit.
+        var writes = api.MapGroup("").RequireRateLimiting(LabellingApiServices.WritePolicy);
         api.MapGet("/exports", List).RequireAuthorization(Policies.Reviewer).WithSummary("Export jobs, newest first.");
-        api.MapPost("/exports", Create).RequireAuthorization(Policies.Reviewer)
+        writes.MapPost("/exports", Create).RequireAuthorization(Policies.Reviewer)
             .WithSummary("Queue an export job: dictionaryId, only (all | labelled | accepted), contexts, pseudonymise.");
         api.MapGet("/exports/{jobId:long}/download", Download).RequireAuthorization(Policies.Reviewer).WithSummary("The bundle (.zip) of a finished export job.");
-        api.MapPost("/imports", Import).RequireAuthorization(Policies.Admin)
+        writes.MapPost("/imports", Import).RequireAuthorization(Policies.Admin)
             .WithSummary("Import a bundle: the request body is the bundle's .zip (Content-Type: application/zip).");
-        api.MapPost("/dictionaries/{dictionaryId:long}/carryover/suggest", Suggest).RequireAuthorization(Policies.Reviewer)
+        writes.MapPost("/dictionaries/{dictionaryId:long}/carryover/suggest", Suggest).RequireAuthorization(Policies.Reviewer)
             .WithSummary("Match this dictionary's latents to older dictionaries on the same model and hook (decoder cosine ≥ 0.9) and store label suggestions.");
-        api.MapPost("/dictionaries/{dictionaryId:long}/carryover/all", CarryAll).RequireAuthorization(Policies.Admin)
+        writes.MapPost("/dictionaries/{dictionaryId:long}/carryover/all", CarryAll).RequireAuthorization(Policies.Admin)
             .WithSummary("Carry every pending suggestion over as interpretations by the Admin (one audited action).");
         api.MapGet("/latents/{latentId:long}/suggestions", Suggestions).WithSummary("Pending label suggestions for a latent.");
-        api.MapPost("/suggestions/{id:long}/accept", Accept).RequireAuthorization(Policies.Labeler).WithSummary("Accept a suggestion: it becomes your interpretation.");
-        api.MapPost("/suggestions/{id:long}/reject", Reject).RequireAuthorization(Policies.Labeler).WithSummary("Reject a suggestion.");
+        writes.MapPost("/suggestions/{id:long}/accept", Accept).RequireAuthorization(Policies.Labeler).WithSummary("Accept a suggestion: it becomes your interpretation.");
+        writes.MapPost("/suggestions/{id:long}/reject", Reject).RequireAuthorization(Policies.Labeler).WithSummary("Reject a suggestion.");
         return app;
     }
 
