@@ -8,4 +8,5 @@ DictionaryCommands.AddTo(root);
 AnalyzeCommand.AddTo(root);
 WorkerCommand.AddTo(root);
 SteerCommand.AddTo(root);
+ExportCommands.AddTo(root);
 return root.Parse(args).Invoke();

@@ -42,6 +42,8 @@ public static class ResearchServiceCollectionExtensions
         Crowd.CrowdServiceCollectionExtensions.AddCrowdLabelling(services);
         // Steering comparisons (issue 9).
         Steering.SteeringServiceCollectionExtensions.AddSteering(services);
+        // Export, import and label carry-over (issue 10).
+        Export.ExportServiceCollectionExtensions.AddExports(services);
         return services;
     }
 

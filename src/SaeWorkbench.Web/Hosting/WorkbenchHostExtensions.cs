@@ -82,6 +82,7 @@ public static class WorkbenchHostExtensions
         app.MapCrowdEndpoints();
         app.MapApiTokenEndpoints();
         app.MapCollaborationEndpoints();
+        app.MapExportEndpoints();
         app.MapOpenApi().AllowAnonymous();
         app.MapHub<WorkbenchHub>(WorkbenchHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

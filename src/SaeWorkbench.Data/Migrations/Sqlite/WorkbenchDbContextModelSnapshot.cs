@@ -805,6 +805,147 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                     b.ToTable("Dictionaries", (string)null);
                 });
 
+            modelBuilder.Entity("SaeWorkbench.Data.Exports.BundleImport", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BundleId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("DictionaryId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ImportedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ImportedById")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ManifestJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SaeSha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BundleId")
+                        .IsUnique();
+
+                    b.HasIndex("DictionaryId");
+
+                    b.ToTable("BundleImport");
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Exports.ImportedLatentDetail", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LatentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TopContextsJson")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TopLogitsJson")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LatentId")
+                        .IsUnique();
+
+                    b.ToTable("ImportedLatentDetail");
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Exports.LabelSuggestion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Confidence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("Cosine")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("CreatedInterpretationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DecidedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DecidedById")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(100000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LatentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SourceDictionaryId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("SourceInterpretationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SourceLatentIndex")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Tag")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SourceDictionaryId");
+
+                    b.HasIndex("LatentId", "SourceDictionaryId")
+                        .IsUnique();
+
+                    b.ToTable("LabelSuggestion");
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Exports.WorkspaceSecret", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("PseudonymKey")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("WorkspaceSecret");
+                });
+
             modelBuilder.Entity("SaeWorkbench.Data.Jobs.Job", b =>
                 {
                     b.Property<long>("Id")
@@ -1564,6 +1705,39 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         .WithMany()
                         .HasForeignKey("SourceJobId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Exports.BundleImport", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.SaeDictionary", null)
+                        .WithMany()
+                        .HasForeignKey("DictionaryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Exports.ImportedLatentDetail", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.Latent", null)
+                        .WithMany()
+                        .HasForeignKey("LatentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Exports.LabelSuggestion", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.Latent", null)
+                        .WithMany()
+                        .HasForeignKey("LatentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.SaeDictionary", null)
+                        .WithMany()
+                        .HasForeignKey("SourceDictionaryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("SaeWorkbench.Data.Jobs.Job", b =>

@@ -1,0 +1,126 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using SaeWorkbench.Data.Jobs;
+using SaeWorkbench.Research.CarryOver;
+using SaeWorkbench.Research.Events;
+using SaeWorkbench.Research.Export;
+using SaeWorkbench.Research.Jobs;
+using SaeWorkbench.Research.Labelling.Services;
+using SaeWorkbench.Research.Settings;
+using SaeWorkbench.Web.Hosting;
+
+namespace SaeWorkbench.Web.Endpoints;
+
+/// <summary>
+/// Issue 10 §5–6: bundles and carry-over over HTTP. Reviewers and Admins export and download bundles (a bundle can
+/// name every contributor); only Admins import (an import creates accounts and a dictionary). Carry-over suggestions
+/// are computed by Reviewers, accepted or rejected by Labelers, carried over wholesale by Admins.
+/// </summary>
+public static class ExportEndpoints
+{
+    public const long MaxImportBytes = 4L << 30;
+
+    public static IEndpointRouteBuilder MapExportEndpoints(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api").WithTags("Exports");
+        // Writes share the labelling API's per-token rate limit.
+        var writes = api.MapGroup("").RequireRateLimiting(LabellingApiServices.WritePolicy);
+        api.MapGet("/exports", List).RequireAuthorization(Policies.Reviewer).WithSummary("Export jobs, newest first.");
+        writes.MapPost("/exports", Create).RequireAuthorization(Policies.Reviewer)
+            .WithSummary("Queue an export job: dictionaryId, only (all | labelled | accepted), contexts, pseudonymise.");
+        api.MapGet("/exports/{jobId:long}/download", Download).RequireAuthorization(Policies.Reviewer).WithSummary("The bundle (.zip) of a finished export job.");
+        writes.MapPost("/imports", Import).RequireAuthorization(Policies.Admin)
+            .WithSummary("Import a bundle: the request body is the bundle's .zip (Content-Type: application/zip).");
+        writes.MapPost("/dictionaries/{dictionaryId:long}/carryover/suggest", Suggest).RequireAuthorization(Policies.Reviewer)
+            .WithSummary("Match this dictionary's latents to older dictionaries on the same model and hook (decoder cosine ≥ 0.9) and store label suggestions.");
+        writes.MapPost("/dictionaries/{dictionaryId:long}/carryover/all", CarryAll).RequireAuthorization(Policies.Admin)
+            .WithSummary("Carry every pending suggestion over as interpretations by the Admin (one audited action).");
+        api.MapGet("/latents/{latentId:long}/suggestions", Suggestions).WithSummary("Pending label suggestions for a latent.");
+        writes.MapPost("/suggestions/{id:long}/accept", Accept).RequireAuthorization(Policies.Labeler).WithSummary("Accept a suggestion: it becomes your interpretation.");
+        writes.MapPost("/suggestions/{id:long}/reject", Reject).RequireAuthorization(Policies.Labeler).WithSummary("Reject a suggestion.");
+        return app;
+    }
+
+    public static async Task<Ok<IReadOnlyList<JobSnapshot>>> List(JobService jobs, CancellationToken ct) =>
+        TypedResults.Ok<IReadOnlyList<JobSnapshot>>((await jobs.ListAsync(500, ct)).Where(j => j.Kind == ExportJob.KindName).ToList());
+
+    public static async Task<Results<Created<JobSnapshot>, ValidationProblem, ProblemHttpResult>> Create(ExportRequest request, JobService jobs,
+        ClaimsPrincipal user, CancellationToken ct)
+    {
+        var actor = LabellingEndpoints.ActorOf(user);
+        if (!BundleAccess.CanExport(actor.Role))
+            return TypedResults.Problem(BundleAccess.ExportRefusal(actor.Role), statusCode: StatusCodes.Status403Forbidden);
+        try
+        {
+            var job = await jobs.EnqueueAsync(ExportJob.KindName, JsonSerializer.Serialize(request, new JsonSerializerOptions(JsonSerializerDefaults.Web)), actor.UserId, ct);
+            return TypedResults.Created($"/api/jobs/{job.Id}", job);
+        }
+        catch (JobValidationException e)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["export"] = e.Errors.ToArray() });
+        }
+    }
+
+    public static async Task<Results<PhysicalFileHttpResult, NotFound, ProblemHttpResult>> Download(long jobId, JobService jobs, WorkbenchPaths paths,
+        ClaimsPrincipal user, CancellationToken ct)
+    {
+        var actor = LabellingEndpoints.ActorOf(user);
+        if (!BundleAccess.CanExport(actor.Role))
+            return TypedResults.Problem(BundleAccess.ExportRefusal(actor.Role), statusCode: StatusCodes.Status403Forbidden);
+        var job = await jobs.GetAsync(jobId, ct);
+        if (job is null || job.Kind != ExportJob.KindName) return TypedResults.NotFound();
+        if (job.State != JobState.Succeeded)
+            return TypedResults.Problem($"Export job {jobId} is {job.State}; its bundle is ready when it has succeeded.", statusCode: StatusCodes.Status409Conflict);
+        var file = Path.Combine(paths.JobDirectory(jobId), ExportJob.BundleFileName);
+        if (!File.Exists(file)) return TypedResults.NotFound();
+        var dictionaryId = JsonDocument.Parse(job.ParametersJson).RootElement.TryGetProperty("dictionaryId", out var d) ? d.GetInt64() : 0;
+        return TypedResults.PhysicalFile(file, "application/zip", $"dictionary-{dictionaryId}-bundle-{jobId}.zip");
+    }
+
+    public static async Task<Results<Ok<ImportResult>, Created<ImportResult>, ProblemHttpResult>> Import(HttpContext http, BundleImporter importer,
+        WorkbenchPaths paths, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var actor = LabellingEndpoints.ActorOf(user);
+        if (!BundleAccess.CanImport(actor.Role))
+            return TypedResults.Problem(BundleAccess.ImportRefusal(actor.Role), statusCode: StatusCodes.Status403Forbidden);
+        if (!string.Equals(http.Request.ContentType?.Split(';')[0].Trim(), "application/zip", StringComparison.OrdinalIgnoreCase))
+            return TypedResults.Problem("Send the bundle's .zip as the request body with Content-Type: application/zip.", statusCode: StatusCodes.Status415UnsupportedMediaType);
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxImportBytes;
+        var uploads = Path.Combine(paths.DataDirectory, "imports", ".uploads");
+        Directory.CreateDirectory(uploads);
+        var file = Path.Combine(uploads, $"{Guid.NewGuid():N}.zip");
+        try
+        {
+            await using (var output = File.Create(file)) await http.Request.Body.CopyToAsync(output, ct);
+            var result = await importer.ImportAsync(file, actor, ct);
+            return result.Created ? TypedResults.Created($"/api/dictionaries/{result.DictionaryId}/latents", result) : TypedResults.Ok(result);
+        }
+        catch (BundleException e)
+        {
+            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Bundle refused");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    public static async Task<Results<Ok<CarryOverSummary>, ValidationProblem, ProblemHttpResult>> Suggest(long dictionaryId, LabelCarryOver carryOver,
+        ClaimsPrincipal user, long? sourceDictionaryId, CancellationToken ct) =>
+        LabellingEndpoints.Answer(await carryOver.SuggestAsync(LabellingEndpoints.ActorOf(user), dictionaryId, sourceDictionaryId, ct: ct));
+
+    public static async Task<Results<Ok<int>, ValidationProblem, ProblemHttpResult>> CarryAll(long dictionaryId, LabelCarryOver carryOver,
+        ClaimsPrincipal user, CancellationToken ct) =>
+        LabellingEndpoints.Answer(await carryOver.CarryAllAsync(LabellingEndpoints.ActorOf(user), dictionaryId, ct));
+
+    public static async Task<Ok<IReadOnlyList<SuggestionView>>> Suggestions(long latentId, LabelCarryOver carryOver, CancellationToken ct) =>
+        TypedResults.Ok(await carryOver.PendingForLatentAsync(latentId, ct));
+
+    public static async Task<Results<Ok<long>, ValidationProblem, ProblemHttpResult>> Accept(long id, LabelCarryOver carryOver, ClaimsPrincipal user, CancellationToken ct) =>
+        LabellingEndpoints.Answer(await carryOver.AcceptAsync(LabellingEndpoints.ActorOf(user), id, ct));
+
+    public static async Task<Results<Ok<long>, ValidationProblem, ProblemHttpResult>> Reject(long id, LabelCarryOver carryOver, ClaimsPrincipal user, CancellationToken ct) =>
+        LabellingEndpoints.Answer(await carryOver.RejectAsync(LabellingEndpoints.ActorOf(user), id, ct));
+}
