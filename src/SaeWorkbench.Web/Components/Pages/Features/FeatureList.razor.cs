@@ -39,8 +39,6 @@ public partial class FeatureList : IDisposable
         });
     }
 
-    public void Dispose() => _consensusSubscription?.Dispose();
-
     protected override void OnInitialized() => Navigation.LocationChanged += OnLocationChanged;
 
     protected override Task OnParametersSetAsync() => LoadAsync(Navigation.Uri);
@@ -72,5 +70,9 @@ public partial class FeatureList : IDisposable
 
     private string FeatureHref(int index) => $"dictionaries/{DictionaryId}/features/{index}{_query.ToQueryString()}";
 
-    public void Dispose() => Navigation.LocationChanged -= OnLocationChanged;
+    public void Dispose()
+    {
+        Navigation.LocationChanged -= OnLocationChanged;
+        _consensusSubscription?.Dispose();
+    }
 }

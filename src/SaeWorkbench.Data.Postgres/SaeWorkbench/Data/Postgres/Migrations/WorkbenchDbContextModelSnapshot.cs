@@ -451,6 +451,252 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                     b.ToTable("AuditLog", (string)null);
                 });
 
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.DetectionContext", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Bin")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("IsActivating")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool?>("MarkedAsMatching")
+                        .HasColumnType("boolean");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("SessionId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("SourceExampleId")
+                        .HasColumnType("bigint");
+
+                    b.Property<byte[]>("TokenIds")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SessionId", "Position")
+                        .IsUnique();
+
+                    b.ToTable("DetectionContexts", (string)null);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.DetectionSession", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("FalseNegatives")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("FalsePositives")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("InterpretationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("RaterId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("Seed")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset?>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("TrueNegatives")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("TruePositives")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RaterId");
+
+                    b.HasIndex("InterpretationId", "RaterId")
+                        .IsUnique();
+
+                    b.ToTable("DetectionSessions", (string)null);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.LabellingScope", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("ClaimMinutes")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedById")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Definition")
+                        .HasMaxLength(20000)
+                        .HasColumnType("character varying(20000)");
+
+                    b.Property<long>("DictionaryId")
+                        .HasColumnType("bigint");
+
+                    b.Property<bool>("IncludeDeadLatents")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("IsArchived")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("IsBlind")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<int>("LabelsPerLatent")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)");
+
+                    b.Property<int>("Priority")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedById");
+
+                    b.HasIndex("DictionaryId");
+
+                    b.ToTable("LabellingScopes", null, t =>
+                        {
+                            t.HasCheckConstraint("CK_LabellingScopes_LabelsPerLatent", "\"LabelsPerLatent\" BETWEEN 1 AND 10");
+                        });
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.QueueClaim", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("ClaimedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("LatentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ScopeId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Slot")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LatentId");
+
+                    b.HasIndex("UserId");
+
+                    b.HasIndex("ScopeId", "UserId");
+
+                    b.HasIndex("ScopeId", "LatentId", "Slot")
+                        .IsUnique();
+
+                    b.HasIndex("ScopeId", "LatentId", "UserId")
+                        .IsUnique();
+
+                    b.ToTable("QueueClaims", null, t =>
+                        {
+                            t.HasCheckConstraint("CK_QueueClaims_Slot", "\"Slot\" BETWEEN 0 AND 9");
+                        });
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.QueueSkip", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("LatentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<long>("ScopeId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LatentId");
+
+                    b.HasIndex("UserId");
+
+                    b.HasIndex("ScopeId", "LatentId", "UserId")
+                        .IsUnique();
+
+                    b.ToTable("QueueSkips", (string)null);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.ScopeLatent", b =>
+                {
+                    b.Property<long>("ScopeId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("LatentId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ScopeId", "LatentId");
+
+                    b.HasIndex("LatentId");
+
+                    b.ToTable("ScopeLatents", (string)null);
+                });
+
             modelBuilder.Entity("SaeWorkbench.Data.Dictionaries.Latent", b =>
                 {
                     b.Property<long>("Id")
@@ -587,6 +833,153 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                     b.HasIndex("ModelName", "HookName");
 
                     b.ToTable("Dictionaries", (string)null);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Exports.BundleImport", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("BundleId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("DictionaryId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("ImportedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ImportedById")
+                        .HasColumnType("text");
+
+                    b.Property<string>("ManifestJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("SaeSha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BundleId")
+                        .IsUnique();
+
+                    b.HasIndex("DictionaryId");
+
+                    b.ToTable("BundleImport");
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Exports.ImportedLatentDetail", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("LatentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("TopContextsJson")
+                        .HasColumnType("text");
+
+                    b.Property<string>("TopLogitsJson")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LatentId")
+                        .IsUnique();
+
+                    b.ToTable("ImportedLatentDetail");
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Exports.LabelSuggestion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Confidence")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("Cosine")
+                        .HasColumnType("double precision");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("CreatedInterpretationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset?>("DecidedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DecidedById")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(100000)
+                        .HasColumnType("character varying(100000)");
+
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)");
+
+                    b.Property<long>("LatentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("SourceDictionaryId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("SourceInterpretationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("SourceLatentIndex")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Tag")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SourceDictionaryId");
+
+                    b.HasIndex("LatentId", "SourceDictionaryId")
+                        .IsUnique();
+
+                    b.ToTable("LabelSuggestion");
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Exports.WorkspaceSecret", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<byte[]>("PseudonymKey")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("WorkspaceSecret");
                 });
 
             modelBuilder.Entity("SaeWorkbench.Data.Jobs.Job", b =>
@@ -1012,6 +1405,153 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         });
                 });
 
+            modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringComparison", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AuthorId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("AuthorName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("DictionaryId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("OutputsJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Prompt")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)");
+
+                    b.Property<string>("SettingsJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Tags")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AuthorId");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("DictionaryId");
+
+                    b.ToTable("SteeringComparisons", (string)null);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringComparisonLatent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("ComparisonId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("DictionaryId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("LatentIndex")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ComparisonId", "LatentIndex")
+                        .IsUnique();
+
+                    b.HasIndex("DictionaryId", "LatentIndex");
+
+                    b.ToTable("SteeringComparisonLatents", (string)null);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringReview", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<bool>("Blind")
+                        .HasColumnType("boolean");
+
+                    b.Property<int?>("Coherence")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Comment")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<long>("ComparisonId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Effect")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<bool?>("GuessCorrect")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool?>("GuessedFirst")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("InterventionShownFirst")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("ReviewerId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("ReviewerName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int>("Sample")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ReviewerId");
+
+                    b.HasIndex("ComparisonId", "ReviewerId")
+                        .IsUnique();
+
+                    b.ToTable("SteeringReviews", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -1107,6 +1647,102 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         .OnDelete(DeleteBehavior.SetNull);
                 });
 
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.DetectionContext", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Crowd.DetectionSession", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.DetectionSession", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Labelling.Interpretation", null)
+                        .WithMany()
+                        .HasForeignKey("InterpretationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Accounts.WorkbenchUser", null)
+                        .WithMany()
+                        .HasForeignKey("RaterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.LabellingScope", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Accounts.WorkbenchUser", null)
+                        .WithMany()
+                        .HasForeignKey("CreatedById")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.SaeDictionary", null)
+                        .WithMany()
+                        .HasForeignKey("DictionaryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.QueueClaim", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.Latent", null)
+                        .WithMany()
+                        .HasForeignKey("LatentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Crowd.LabellingScope", null)
+                        .WithMany()
+                        .HasForeignKey("ScopeId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Accounts.WorkbenchUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.QueueSkip", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.Latent", null)
+                        .WithMany()
+                        .HasForeignKey("LatentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Crowd.LabellingScope", null)
+                        .WithMany()
+                        .HasForeignKey("ScopeId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Accounts.WorkbenchUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Crowd.ScopeLatent", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.Latent", null)
+                        .WithMany()
+                        .HasForeignKey("LatentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Crowd.LabellingScope", null)
+                        .WithMany()
+                        .HasForeignKey("ScopeId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("SaeWorkbench.Data.Dictionaries.Latent", b =>
                 {
                     b.HasOne("SaeWorkbench.Data.Dictionaries.SaeDictionary", null)
@@ -1127,6 +1763,39 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         .WithMany()
                         .HasForeignKey("SourceJobId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Exports.BundleImport", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.SaeDictionary", null)
+                        .WithMany()
+                        .HasForeignKey("DictionaryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Exports.ImportedLatentDetail", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.Latent", null)
+                        .WithMany()
+                        .HasForeignKey("LatentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Exports.LabelSuggestion", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.Latent", null)
+                        .WithMany()
+                        .HasForeignKey("LatentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.SaeDictionary", null)
+                        .WithMany()
+                        .HasForeignKey("SourceDictionaryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("SaeWorkbench.Data.Jobs.Job", b =>
@@ -1220,6 +1889,45 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringComparison", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Accounts.WorkbenchUser", null)
+                        .WithMany()
+                        .HasForeignKey("AuthorId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Dictionaries.SaeDictionary", null)
+                        .WithMany()
+                        .HasForeignKey("DictionaryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringComparisonLatent", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Steering.SteeringComparison", null)
+                        .WithMany()
+                        .HasForeignKey("ComparisonId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringReview", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Steering.SteeringComparison", null)
+                        .WithMany()
+                        .HasForeignKey("ComparisonId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SaeWorkbench.Data.Accounts.WorkbenchUser", null)
+                        .WithMany()
+                        .HasForeignKey("ReviewerId")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 #pragma warning restore 612, 618

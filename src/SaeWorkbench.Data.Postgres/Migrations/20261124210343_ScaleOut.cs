@@ -74,6 +74,18 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "WorkspaceSecret",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false),
+                    PseudonymKey = table.Column<byte[]>(type: "bytea", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_WorkspaceSecret", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "WorkspaceSettings",
                 columns: table => new
                 {
@@ -339,6 +351,67 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "BundleImport",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    BundleId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    SaeSha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    DictionaryId = table.Column<long>(type: "bigint", nullable: false),
+                    ImportedById = table.Column<string>(type: "text", nullable: true),
+                    ImportedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ManifestJson = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_BundleImport", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_BundleImport_Dictionaries_DictionaryId",
+                        column: x => x.DictionaryId,
+                        principalTable: "Dictionaries",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "LabellingScopes",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    DictionaryId = table.Column<long>(type: "bigint", nullable: false),
+                    Name = table.Column<string>(type: "character varying(120)", maxLength: 120, nullable: false),
+                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Definition = table.Column<string>(type: "character varying(20000)", maxLength: 20000, nullable: true),
+                    IsBlind = table.Column<bool>(type: "boolean", nullable: false),
+                    LabelsPerLatent = table.Column<int>(type: "integer", nullable: false),
+                    ClaimMinutes = table.Column<int>(type: "integer", nullable: false),
+                    Priority = table.Column<int>(type: "integer", nullable: false),
+                    IncludeDeadLatents = table.Column<bool>(type: "boolean", nullable: false),
+                    CreatedById = table.Column<string>(type: "text", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    IsArchived = table.Column<bool>(type: "boolean", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_LabellingScopes", x => x.Id);
+                    table.CheckConstraint("CK_LabellingScopes_LabelsPerLatent", "\"LabelsPerLatent\" BETWEEN 1 AND 10");
+                    table.ForeignKey(
+                        name: "FK_LabellingScopes_AspNetUsers_CreatedById",
+                        column: x => x.CreatedById,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                    table.ForeignKey(
+                        name: "FK_LabellingScopes_Dictionaries_DictionaryId",
+                        column: x => x.DictionaryId,
+                        principalTable: "Dictionaries",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "LatentAnalyses",
                 columns: table => new
                 {
@@ -392,6 +465,39 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                     table.PrimaryKey("PK_Latents", x => x.Id);
                     table.ForeignKey(
                         name: "FK_Latents_Dictionaries_DictionaryId",
+                        column: x => x.DictionaryId,
+                        principalTable: "Dictionaries",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SteeringComparisons",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    DictionaryId = table.Column<long>(type: "bigint", nullable: false),
+                    Title = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Tags = table.Column<string>(type: "character varying(400)", maxLength: 400, nullable: false),
+                    AuthorId = table.Column<string>(type: "text", nullable: false),
+                    AuthorName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    Prompt = table.Column<string>(type: "character varying(8000)", maxLength: 8000, nullable: false),
+                    SettingsJson = table.Column<string>(type: "text", nullable: false),
+                    OutputsJson = table.Column<string>(type: "text", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SteeringComparisons", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_SteeringComparisons_AspNetUsers_AuthorId",
+                        column: x => x.AuthorId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                    table.ForeignKey(
+                        name: "FK_SteeringComparisons_Dictionaries_DictionaryId",
                         column: x => x.DictionaryId,
                         principalTable: "Dictionaries",
                         principalColumn: "Id",
@@ -475,6 +581,27 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "ImportedLatentDetail",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    LatentId = table.Column<long>(type: "bigint", nullable: false),
+                    TopLogitsJson = table.Column<string>(type: "text", nullable: true),
+                    TopContextsJson = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ImportedLatentDetail", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_ImportedLatentDetail_Latents_LatentId",
+                        column: x => x.LatentId,
+                        principalTable: "Latents",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Interpretations",
                 columns: table => new
                 {
@@ -520,6 +647,198 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "LabelSuggestion",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    LatentId = table.Column<long>(type: "bigint", nullable: false),
+                    SourceDictionaryId = table.Column<long>(type: "bigint", nullable: false),
+                    SourceLatentIndex = table.Column<int>(type: "integer", nullable: false),
+                    SourceInterpretationId = table.Column<long>(type: "bigint", nullable: true),
+                    Cosine = table.Column<double>(type: "double precision", nullable: false),
+                    Label = table.Column<string>(type: "character varying(120)", maxLength: 120, nullable: false),
+                    Description = table.Column<string>(type: "character varying(100000)", maxLength: 100000, nullable: false),
+                    Tag = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    Confidence = table.Column<int>(type: "integer", nullable: false),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    DecidedById = table.Column<string>(type: "text", nullable: true),
+                    DecidedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    CreatedInterpretationId = table.Column<long>(type: "bigint", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_LabelSuggestion", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_LabelSuggestion_Dictionaries_SourceDictionaryId",
+                        column: x => x.SourceDictionaryId,
+                        principalTable: "Dictionaries",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_LabelSuggestion_Latents_LatentId",
+                        column: x => x.LatentId,
+                        principalTable: "Latents",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "QueueClaims",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ScopeId = table.Column<long>(type: "bigint", nullable: false),
+                    LatentId = table.Column<long>(type: "bigint", nullable: false),
+                    UserId = table.Column<string>(type: "text", nullable: false),
+                    Slot = table.Column<int>(type: "integer", nullable: false),
+                    ClaimedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_QueueClaims", x => x.Id);
+                    table.CheckConstraint("CK_QueueClaims_Slot", "\"Slot\" BETWEEN 0 AND 9");
+                    table.ForeignKey(
+                        name: "FK_QueueClaims_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_QueueClaims_LabellingScopes_ScopeId",
+                        column: x => x.ScopeId,
+                        principalTable: "LabellingScopes",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_QueueClaims_Latents_LatentId",
+                        column: x => x.LatentId,
+                        principalTable: "Latents",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "QueueSkips",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ScopeId = table.Column<long>(type: "bigint", nullable: false),
+                    LatentId = table.Column<long>(type: "bigint", nullable: false),
+                    UserId = table.Column<string>(type: "text", nullable: false),
+                    Reason = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_QueueSkips", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_QueueSkips_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_QueueSkips_LabellingScopes_ScopeId",
+                        column: x => x.ScopeId,
+                        principalTable: "LabellingScopes",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_QueueSkips_Latents_LatentId",
+                        column: x => x.LatentId,
+                        principalTable: "Latents",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ScopeLatents",
+                columns: table => new
+                {
+                    ScopeId = table.Column<long>(type: "bigint", nullable: false),
+                    LatentId = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ScopeLatents", x => new { x.ScopeId, x.LatentId });
+                    table.ForeignKey(
+                        name: "FK_ScopeLatents_LabellingScopes_ScopeId",
+                        column: x => x.ScopeId,
+                        principalTable: "LabellingScopes",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_ScopeLatents_Latents_LatentId",
+                        column: x => x.LatentId,
+                        principalTable: "Latents",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SteeringComparisonLatents",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ComparisonId = table.Column<long>(type: "bigint", nullable: false),
+                    DictionaryId = table.Column<long>(type: "bigint", nullable: false),
+                    LatentIndex = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SteeringComparisonLatents", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_SteeringComparisonLatents_SteeringComparisons_ComparisonId",
+                        column: x => x.ComparisonId,
+                        principalTable: "SteeringComparisons",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SteeringReviews",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ComparisonId = table.Column<long>(type: "bigint", nullable: false),
+                    ReviewerId = table.Column<string>(type: "text", nullable: false),
+                    ReviewerName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    Blind = table.Column<bool>(type: "boolean", nullable: false),
+                    Sample = table.Column<int>(type: "integer", nullable: false),
+                    InterventionShownFirst = table.Column<bool>(type: "boolean", nullable: false),
+                    GuessedFirst = table.Column<bool>(type: "boolean", nullable: true),
+                    GuessCorrect = table.Column<bool>(type: "boolean", nullable: true),
+                    Effect = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
+                    Coherence = table.Column<int>(type: "integer", nullable: true),
+                    Comment = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    SubmittedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SteeringReviews", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_SteeringReviews_AspNetUsers_ReviewerId",
+                        column: x => x.ReviewerId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                    table.ForeignKey(
+                        name: "FK_SteeringReviews_SteeringComparisons_ComparisonId",
+                        column: x => x.ComparisonId,
+                        principalTable: "SteeringComparisons",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Comments",
                 columns: table => new
                 {
@@ -551,6 +870,39 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         name: "FK_Comments_Latents_LatentId",
                         column: x => x.LatentId,
                         principalTable: "Latents",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "DetectionSessions",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    InterpretationId = table.Column<long>(type: "bigint", nullable: false),
+                    RaterId = table.Column<string>(type: "text", nullable: false),
+                    Seed = table.Column<long>(type: "bigint", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    SubmittedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    TruePositives = table.Column<int>(type: "integer", nullable: false),
+                    FalsePositives = table.Column<int>(type: "integer", nullable: false),
+                    TrueNegatives = table.Column<int>(type: "integer", nullable: false),
+                    FalseNegatives = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DetectionSessions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_DetectionSessions_AspNetUsers_RaterId",
+                        column: x => x.RaterId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_DetectionSessions_Interpretations_InterpretationId",
+                        column: x => x.InterpretationId,
+                        principalTable: "Interpretations",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -607,6 +959,31 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         name: "FK_Votes_Interpretations_InterpretationId",
                         column: x => x.InterpretationId,
                         principalTable: "Interpretations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "DetectionContexts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    SessionId = table.Column<long>(type: "bigint", nullable: false),
+                    Position = table.Column<int>(type: "integer", nullable: false),
+                    TokenIds = table.Column<byte[]>(type: "bytea", nullable: false),
+                    IsActivating = table.Column<bool>(type: "boolean", nullable: false),
+                    SourceExampleId = table.Column<long>(type: "bigint", nullable: false),
+                    Bin = table.Column<int>(type: "integer", nullable: false),
+                    MarkedAsMatching = table.Column<bool>(type: "boolean", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DetectionContexts", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_DetectionContexts_DetectionSessions_SessionId",
+                        column: x => x.SessionId,
+                        principalTable: "DetectionSessions",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -685,6 +1062,17 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                 columns: new[] { "UserId", "At" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_BundleImport_BundleId",
+                table: "BundleImport",
+                column: "BundleId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_BundleImport_DictionaryId",
+                table: "BundleImport",
+                column: "DictionaryId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Comments_AuthorId",
                 table: "Comments",
                 column: "AuthorId");
@@ -698,6 +1086,23 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                 name: "IX_Comments_LatentId_CreatedAt",
                 table: "Comments",
                 columns: new[] { "LatentId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DetectionContexts_SessionId_Position",
+                table: "DetectionContexts",
+                columns: new[] { "SessionId", "Position" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DetectionSessions_InterpretationId_RaterId",
+                table: "DetectionSessions",
+                columns: new[] { "InterpretationId", "RaterId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DetectionSessions_RaterId",
+                table: "DetectionSessions",
+                column: "RaterId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Dictionaries_CreatedById",
@@ -731,6 +1136,12 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_ImportedLatentDetail_LatentId",
+                table: "ImportedLatentDetail",
+                column: "LatentId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Interpretations_AuthorId",
                 table: "Interpretations",
                 column: "AuthorId");
@@ -760,6 +1171,27 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                 name: "IX_Jobs_State_CreatedAt",
                 table: "Jobs",
                 columns: new[] { "State", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_LabellingScopes_CreatedById",
+                table: "LabellingScopes",
+                column: "CreatedById");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_LabellingScopes_DictionaryId",
+                table: "LabellingScopes",
+                column: "DictionaryId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_LabelSuggestion_LatentId_SourceDictionaryId",
+                table: "LabelSuggestion",
+                columns: new[] { "LatentId", "SourceDictionaryId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_LabelSuggestion_SourceDictionaryId",
+                table: "LabelSuggestion",
+                column: "SourceDictionaryId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_LatentAnalyses_DictionaryId",
@@ -800,6 +1232,91 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                 columns: new[] { "UserId", "ReadAt", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_QueueClaims_LatentId",
+                table: "QueueClaims",
+                column: "LatentId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_QueueClaims_ScopeId_LatentId_Slot",
+                table: "QueueClaims",
+                columns: new[] { "ScopeId", "LatentId", "Slot" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_QueueClaims_ScopeId_LatentId_UserId",
+                table: "QueueClaims",
+                columns: new[] { "ScopeId", "LatentId", "UserId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_QueueClaims_ScopeId_UserId",
+                table: "QueueClaims",
+                columns: new[] { "ScopeId", "UserId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_QueueClaims_UserId",
+                table: "QueueClaims",
+                column: "UserId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_QueueSkips_LatentId",
+                table: "QueueSkips",
+                column: "LatentId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_QueueSkips_ScopeId_LatentId_UserId",
+                table: "QueueSkips",
+                columns: new[] { "ScopeId", "LatentId", "UserId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_QueueSkips_UserId",
+                table: "QueueSkips",
+                column: "UserId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ScopeLatents_LatentId",
+                table: "ScopeLatents",
+                column: "LatentId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SteeringComparisonLatents_ComparisonId_LatentIndex",
+                table: "SteeringComparisonLatents",
+                columns: new[] { "ComparisonId", "LatentIndex" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SteeringComparisonLatents_DictionaryId_LatentIndex",
+                table: "SteeringComparisonLatents",
+                columns: new[] { "DictionaryId", "LatentIndex" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SteeringComparisons_AuthorId",
+                table: "SteeringComparisons",
+                column: "AuthorId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SteeringComparisons_CreatedAt",
+                table: "SteeringComparisons",
+                column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SteeringComparisons_DictionaryId",
+                table: "SteeringComparisons",
+                column: "DictionaryId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SteeringReviews_ComparisonId_ReviewerId",
+                table: "SteeringReviews",
+                columns: new[] { "ComparisonId", "ReviewerId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SteeringReviews_ReviewerId",
+                table: "SteeringReviews",
+                column: "ReviewerId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Votes_InterpretationId_UserId",
                 table: "Votes",
                 columns: new[] { "InterpretationId", "UserId" },
@@ -836,7 +1353,13 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                 name: "AuditLog");
 
             migrationBuilder.DropTable(
+                name: "BundleImport");
+
+            migrationBuilder.DropTable(
                 name: "Comments");
+
+            migrationBuilder.DropTable(
+                name: "DetectionContexts");
 
             migrationBuilder.DropTable(
                 name: "FeatureDashboards");
@@ -845,16 +1368,40 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                 name: "FeatureExamples");
 
             migrationBuilder.DropTable(
+                name: "ImportedLatentDetail");
+
+            migrationBuilder.DropTable(
                 name: "InterpretationVersions");
 
             migrationBuilder.DropTable(
                 name: "JobMetrics");
 
             migrationBuilder.DropTable(
+                name: "LabelSuggestion");
+
+            migrationBuilder.DropTable(
                 name: "Notifications");
 
             migrationBuilder.DropTable(
+                name: "QueueClaims");
+
+            migrationBuilder.DropTable(
+                name: "QueueSkips");
+
+            migrationBuilder.DropTable(
+                name: "ScopeLatents");
+
+            migrationBuilder.DropTable(
+                name: "SteeringComparisonLatents");
+
+            migrationBuilder.DropTable(
+                name: "SteeringReviews");
+
+            migrationBuilder.DropTable(
                 name: "Votes");
+
+            migrationBuilder.DropTable(
+                name: "WorkspaceSecret");
 
             migrationBuilder.DropTable(
                 name: "WorkspaceSettings");
@@ -863,7 +1410,16 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                 name: "AspNetRoles");
 
             migrationBuilder.DropTable(
+                name: "DetectionSessions");
+
+            migrationBuilder.DropTable(
                 name: "LatentAnalyses");
+
+            migrationBuilder.DropTable(
+                name: "LabellingScopes");
+
+            migrationBuilder.DropTable(
+                name: "SteeringComparisons");
 
             migrationBuilder.DropTable(
                 name: "Interpretations");
