@@ -1,22 +1,42 @@
 using Microsoft.EntityFrameworkCore;
 using SaeWorkbench.Data;
 using SaeWorkbench.Data.Dictionaries;
+using SaeWorkbench.Research.Crowd;
+using SaeWorkbench.Research.Labelling;
+using SaeWorkbench.Research.Labelling.Services;
 
 namespace SaeWorkbench.Research.Features;
 
 /// <summary>Finds latents fast: one indexed query per page (no N+1), whatever the filters and the sort.</summary>
 public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFactory)
 {
-    public async Task<FeaturePage> QueryAsync(long dictionaryId, FeatureQuery query, CancellationToken ct = default)
+    /// <summary>
+    /// One page of the list. With a <paramref name="viewer"/> below Reviewer, blind mode (issue 8 §3) applies: latents of
+    /// a blind scope where the viewer has no interpretation of their own show no consensus, and the label filters
+    /// (tag, status, text search) leave them out, so the list cannot reveal others' work either.
+    /// </summary>
+    public async Task<FeaturePage> QueryAsync(long dictionaryId, FeatureQuery query, Actor? viewer = null, CancellationToken ct = default)
     {
         query = query.Normalised();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var latents = Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query);
+        var blindApplies = viewer is null || !Permissions.Can(viewer.Role, LabellingAction.SeeBlindedWork);
+        if (blindApplies && (query.Tag is not null || query.Status is not null || query.Search is not null))
+        {
+            var userId = viewer?.UserId ?? "";
+            latents = latents.Where(l =>
+                !db.ScopeLatents.Any(m => m.LatentId == l.Id && db.LabellingScopes.Any(s => s.Id == m.ScopeId && s.IsBlind && !s.IsArchived)) ||
+                db.Interpretations.Any(i => i.LatentId == l.Id && i.AuthorId == userId && !i.IsDeleted));
+        }
         var total = await latents.CountAsync(ct);
         var ordered = Ordered(latents, query);
-        var rows = await ordered.Skip(query.Page * query.PageSize).Take(query.PageSize)
-            .Select(l => new FeatureRow(l.Index, l.Density, l.MaxActivation, l.MeanActivation, l.IsDead, l.LabelStatus, l.ConsensusLabel, l.ConsensusTag))
+        var page = await ordered.Skip(query.Page * query.PageSize).Take(query.PageSize)
+            .Select(l => new { l.Id, Row = new FeatureRow(l.Index, l.Density, l.MaxActivation, l.MeanActivation, l.IsDead, l.LabelStatus, l.ConsensusLabel, l.ConsensusTag, false) })
             .ToListAsync(ct);
+        var hidden = blindApplies ? await BlindModePolicy.HiddenConsensusAsync(db, viewer, page.Select(p => p.Id).ToList(), ct) : [];
+        var rows = page.Select(p => hidden.Contains(p.Id)
+            ? p.Row with { LabelStatus = LabelStatus.Unlabelled, ConsensusLabel = null, ConsensusTag = null, ConsensusHidden = true }
+            : p.Row).ToList();
         return new FeaturePage(rows, total, query);
     }
 

@@ -108,6 +108,6 @@ public sealed record FeatureQuery
 
 /// <summary>One row of the feature list.</summary>
 public sealed record FeatureRow(int Index, double? Density, double? MaxActivation, double? MeanActivation, bool IsDead,
-    LabelStatus LabelStatus, string? ConsensusLabel, string? ConsensusTag);
+    LabelStatus LabelStatus, string? ConsensusLabel, string? ConsensusTag, bool ConsensusHidden = false);
 
 public sealed record FeaturePage(IReadOnlyList<FeatureRow> Rows, int Total, FeatureQuery Query);

@@ -38,6 +38,37 @@ public sealed class BlindModeTests
     }
 
     [Fact]
+    public async Task The_feature_list_hides_a_blind_latents_consensus_and_keeps_it_out_of_label_filters()
+    {
+        await using var s = await CrowdDatabase.StartAsync();
+        await s.ScopeAsync(blind: true, kind: "List", definition: "2");
+        var catalog = new SaeWorkbench.Research.Features.FeatureCatalog(s.Factory);
+        var (ann, ben) = (s.Labellers[0], s.Labellers[1]);
+        var years = (await s.Labelling.CreateInterpretationAsync(ann, s.Latents[2], Draft("calendar years"))).Value!;
+        var days = (await s.Labelling.CreateInterpretationAsync(ann, s.Latents[3], Draft("calendar days"))).Value!;
+        await s.Labelling.VoteAsync(s.Labellers[2], years.Id, 1);   // the workspace threshold is one vote
+        await s.Labelling.VoteAsync(s.Labellers[2], days.Id, 1);
+        var all = new SaeWorkbench.Research.Features.FeatureQuery { PageSize = 50 };
+        var search = new SaeWorkbench.Research.Features.FeatureQuery { Search = "calendar", PageSize = 50 };
+
+        var benRows = (await catalog.QueryAsync(s.DictionaryId, all, ben)).Rows;
+        var benSearch = await catalog.QueryAsync(s.DictionaryId, search, ben);
+        var reviewerRows = (await catalog.QueryAsync(s.DictionaryId, all, s.Reviewer)).Rows;
+        var reviewerSearch = await catalog.QueryAsync(s.DictionaryId, search, s.Reviewer);
+        var annRows = (await catalog.QueryAsync(s.DictionaryId, all, ann)).Rows;
+
+        var hidden = benRows.Single(r => r.Index == 2);
+        Assert.True(hidden.ConsensusHidden);
+        Assert.Null(hidden.ConsensusLabel);
+        Assert.Equal(SaeWorkbench.Data.Dictionaries.LabelStatus.Unlabelled, hidden.LabelStatus);
+        Assert.Equal("calendar days", benRows.Single(r => r.Index == 3).ConsensusLabel);   // not blind
+        Assert.Equal([3], benSearch.Rows.Select(r => r.Index));
+        Assert.Equal([2, 3], reviewerSearch.Rows.Select(r => r.Index).Order());
+        Assert.Equal("calendar years", reviewerRows.Single(r => r.Index == 2).ConsensusLabel);
+        Assert.Equal("calendar years", annRows.Single(r => r.Index == 2).ConsensusLabel);   // her own work
+    }
+
+    [Fact]
     public async Task Outside_blind_scopes_everyone_sees_everything()
     {
         await using var s = await CrowdDatabase.StartAsync();

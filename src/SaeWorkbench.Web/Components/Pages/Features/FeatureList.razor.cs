@@ -18,6 +18,11 @@ public partial class FeatureList : IDisposable
     [Inject] private FeatureCatalog Catalog { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
     [Inject] private SaeWorkbench.Research.Events.WorkbenchEventBus Events { get; set; } = default!;
+    [CascadingParameter] private Task<Microsoft.AspNetCore.Components.Authorization.AuthenticationState>? AuthState { get; set; }
+
+    /// <summary>Who is looking: blind mode hides consensus labels in the list from labellers (issue 8 §3).</summary>
+    private async Task<SaeWorkbench.Research.Labelling.Services.Actor?> ViewerAsync() =>
+        AuthState is null ? null : SaeWorkbench.Research.Labelling.Services.Actor.From((await AuthState).User);
 
     /// <summary>Issue 7 §4–5: consensus labels change live on the list (a review or vote anywhere re-queries this page, coalesced).</summary>
     protected override void OnAfterRender(bool firstRender)
@@ -32,7 +37,7 @@ public partial class FeatureList : IDisposable
                 do
                 {
                     Interlocked.Exchange(ref _refreshing, 1);
-                    _page = await Catalog.QueryAsync(DictionaryId, _query);
+                    _page = await Catalog.QueryAsync(DictionaryId, _query, await ViewerAsync());
                     StateHasChanged();
                 } while (Interlocked.CompareExchange(ref _refreshing, 0, 1) != 1);
             });
@@ -63,7 +68,7 @@ public partial class FeatureList : IDisposable
         var uri = Navigation.ToAbsoluteUri(location);
         var parsed = QueryHelpers.ParseQuery(uri.Query).ToDictionary(kv => kv.Key, kv => (string?)kv.Value.ToString());
         _query = FeatureQuery.Parse(parsed);
-        _page = await Catalog.QueryAsync(DictionaryId, _query);
+        _page = await Catalog.QueryAsync(DictionaryId, _query, await ViewerAsync());
     }
 
     private void Apply(FeatureQuery query) => Navigation.NavigateTo($"dictionaries/{DictionaryId}/features{query.Normalised().ToQueryString()}");
