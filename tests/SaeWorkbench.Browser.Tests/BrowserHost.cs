@@ -43,7 +43,7 @@ public sealed class BrowserHost : IAsyncLifetime
     public async Task<IPage> NewPageAsync()
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 800 } });
-        context.SetDefaultTimeout(20_000);
+        context.SetDefaultTimeout(45_000);   // generous: a loaded 2-core CI machine; a wait only lasts this long when it fails
         return await context.NewPageAsync();
     }
 
