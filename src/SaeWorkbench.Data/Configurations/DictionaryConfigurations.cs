@@ -32,6 +32,10 @@ internal sealed class LatentConfiguration : IEntityTypeConfiguration<Latent>
         b.HasIndex(l => new { l.DictionaryId, l.Density });
         b.HasIndex(l => new { l.DictionaryId, l.MaxActivation });
         b.HasIndex(l => new { l.DictionaryId, l.LabelStatus, l.Index });
+        // The dead / alive filter (counted and paged by index or density) and the tag filter.
+        b.HasIndex(l => new { l.DictionaryId, l.IsDead, l.Index });
+        b.HasIndex(l => new { l.DictionaryId, l.IsDead, l.Density });
+        b.HasIndex(l => new { l.DictionaryId, l.ConsensusTag, l.Index });
         b.Property(l => l.LabelStatus).HasConversion<string>().HasMaxLength(16);
         b.Property(l => l.ConsensusLabel).HasMaxLength(120);
         b.Property(l => l.ConsensusTag).HasMaxLength(64);

@@ -720,6 +720,12 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
 
                     b.HasIndex("DictionaryId", "MaxActivation");
 
+                    b.HasIndex("DictionaryId", "ConsensusTag", "Index");
+
+                    b.HasIndex("DictionaryId", "IsDead", "Density");
+
+                    b.HasIndex("DictionaryId", "IsDead", "Index");
+
                     b.HasIndex("DictionaryId", "LabelStatus", "Index");
 
                     b.ToTable("Latents");

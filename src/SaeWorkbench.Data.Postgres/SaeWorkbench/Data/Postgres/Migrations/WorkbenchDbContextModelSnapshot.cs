@@ -748,6 +748,12 @@ namespace SaeWorkbench.Data.Postgres.Migrations
 
                     b.HasIndex("DictionaryId", "MaxActivation");
 
+                    b.HasIndex("DictionaryId", "ConsensusTag", "Index");
+
+                    b.HasIndex("DictionaryId", "IsDead", "Density");
+
+                    b.HasIndex("DictionaryId", "IsDead", "Index");
+
                     b.HasIndex("DictionaryId", "LabelStatus", "Index");
 
                     b.ToTable("Latents");
