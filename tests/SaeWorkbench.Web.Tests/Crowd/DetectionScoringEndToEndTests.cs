@@ -93,12 +93,18 @@ public sealed class DetectionScoringEndToEndTests
         Assert.Equal("You have already rated this interpretation; each person rates it once.", again.Validation.Errors["interpretation"]);
         var pooled = everything.Value!.Score;
         Assert.Equal(2, pooled.Raters);
+        // Each rater gets their own balanced draw: cat's may hold fewer verified-silent contexts (then fewer of each).
         var k = positives.Count;
-        Assert.Equal((2 * k, k, k, 0), (pooled.TruePositives, pooled.FalsePositives, pooled.TrueNegatives, pooled.FalseNegatives));
-        Assert.Equal(0.75, pooled.BalancedAccuracy!.Value, 12);
+        var catShown = await db.DetectionContexts.AsNoTracking().Where(c => c.SessionId == catView.SessionId).ToListAsync();
+        var catK = catShown.Count(c => c.IsActivating);
+        Assert.Equal(catK, catShown.Count(c => !c.IsActivating));
+        Assert.Equal((k + catK, catK, k, 0), (pooled.TruePositives, pooled.FalsePositives, pooled.TrueNegatives, pooled.FalseNegatives));
+        var expected = (1.0 + (double)k / (k + catK)) / 2;   // recall 1; specificity k / (k + catK); 0.75 when the draws are equal
+        Assert.Equal(expected, pooled.BalancedAccuracy!.Value, 12);
         await using var after = await dbFactory.CreateDbContextAsync();
         var stored = await after.Interpretations.SingleAsync(i => i.Id == interpretation.Id);
-        Assert.Equal((0.75, 2), (stored.DetectionScore!.Value, stored.DetectionRatings));
+        Assert.Equal(expected, stored.DetectionScore!.Value, 12);
+        Assert.Equal(2, stored.DetectionRatings);
         Assert.Equal(2, await after.AuditLog.CountAsync(a => a.Action == "detection.rate"));
     }
 }
