@@ -23,6 +23,18 @@
     button.click();
     return true;
   };
+  // Feature page examples: the button beside a context shows or hides the tokens outside the window around the peak.
+  // Delegated, so it works on prerendered markup before the interactive circuit starts and survives re-renders.
+  document.addEventListener("click", (e) => {
+    const toggle = e.target instanceof Element ? e.target.closest(".ctx-toggle") : null;
+    const example = toggle?.closest(".example");
+    if (!example) return;
+    const expanded = example.classList.toggle("expanded");
+    toggle.setAttribute("aria-expanded", String(expanded));
+    const label = expanded ? "Show less context" : "Show the whole context";
+    toggle.setAttribute("aria-label", label);
+    toggle.title = label;
+  });
   // Ctrl+Enter (Cmd+Enter) saves the form being typed in: the new interpretation, the editor, a comment.
   document.addEventListener("keydown", (e) => {
     if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey) return;

@@ -15,7 +15,7 @@ public static class DataServiceCollectionExtensions
     public static IServiceCollection AddWorkbenchData(this IServiceCollection services, DatabaseOptions options, string dataDirectory)
     {
         services.AddSingleton(options);
-        services.AddDbContextFactory<WorkbenchDbContext>(b => Configure(b, options, dataDirectory));
+        services.AddPooledDbContextFactory<WorkbenchDbContext>(b => Configure(b, options, dataDirectory));
         services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>().CreateDbContext());
         return services;
     }

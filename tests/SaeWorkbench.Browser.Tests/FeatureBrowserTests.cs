@@ -119,6 +119,16 @@ public sealed class FeatureBrowserTests(BrowserHost host) : IClassFixture<Browse
         await page.Locator("[data-testid=test-text-heatmap] .tok").First.WaitForAsync(new() { Timeout = 30_000 });
         Assert.True(await page.Locator("[data-testid=test-text-heatmap] .tok").CountAsync() >= 4);
         await page.Locator("[data-testid=top-examples] [data-testid=heatmap]").First.WaitForAsync();
+        // A context shows the window around its peak; its button shows the rest and hides it again.
+        var example = page.Locator("[data-testid=top-examples] .example:has(.ctx-toggle)").First;
+        var toggle = example.Locator(".ctx-toggle");
+        var shown = await example.Locator(".tok:visible").CountAsync();
+        Assert.True(shown < await example.Locator(".tok").CountAsync(), "the tokens outside the window start hidden");
+        await toggle.ClickAsync();
+        Assert.Equal("true", await toggle.GetAttributeAsync("aria-expanded"));
+        Assert.Equal(await example.Locator(".tok").CountAsync(), await example.Locator(".tok:visible").CountAsync());
+        await toggle.ClickAsync();
+        Assert.Equal(shown, await example.Locator(".tok:visible").CountAsync());
         await BrowserHost.ScreenshotAsync(page, "23-feature-page-light");
         await page.Locator("[data-testid=theme-toggle]").ClickAsync();
         await BrowserHost.ScreenshotAsync(page, "23-feature-page-dark");
@@ -129,9 +139,10 @@ public sealed class FeatureBrowserTests(BrowserHost host) : IClassFixture<Browse
         await page.GotoAsync($"dictionaries/{dictionaryId}/features/{index}");
         await BrowserHost.WaitInteractiveAsync(page);
         // Shown as the literal text (some windows start mid-sentence; this one holds the whole tag).
-        var heatmaps = page.Locator(".heatmap", new() { HasText = "<script>alert(1)</script>" });
-        await heatmaps.First.WaitForAsync();
-        Assert.Contains("<script>alert(1)</script>", await heatmaps.First.InnerTextAsync());
+        var scripted = page.Locator(".example", new() { HasText = "<script>alert(1)</script>" }).First;
+        await scripted.WaitForAsync(new() { State = WaitForSelectorState.Attached });
+        if (await scripted.Locator(".ctx-toggle").CountAsync() > 0) await scripted.Locator(".ctx-toggle").ClickAsync(); // the whole context
+        Assert.Contains("<script>alert(1)</script>", await scripted.Locator(".heatmap").InnerTextAsync());
         Assert.Equal(0, await page.Locator("main script, .heatmap script").CountAsync());
         Assert.Empty(dialogs);
     }

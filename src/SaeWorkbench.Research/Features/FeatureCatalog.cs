@@ -49,18 +49,25 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         query = query.Normalised();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var keyed = Keyed(Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query), query.Sort);
-        var current = await keyed.Where(k => k.Index == index).FirstOrDefaultAsync(ct);
-        if (current is null) return (null, null);
-        var (key, i) = (current.Key, current.Index);
+        // One round trip: the current latent's row with its next and previous as correlated subqueries on the sort key.
         // Ascending key: the next row has a larger key, or the same key and a larger index (ties go by index, as in the list).
-        var after = query.Descending
-            ? keyed.Where(k => k.Key < key || (k.Key == key && k.Index > i)).OrderByDescending(k => k.Key).ThenBy(k => k.Index)
-            : keyed.Where(k => k.Key > key || (k.Key == key && k.Index > i)).OrderBy(k => k.Key).ThenBy(k => k.Index);
-        var before = query.Descending
-            ? keyed.Where(k => k.Key > key || (k.Key == key && k.Index < i)).OrderBy(k => k.Key).ThenByDescending(k => k.Index)
-            : keyed.Where(k => k.Key < key || (k.Key == key && k.Index < i)).OrderByDescending(k => k.Key).ThenByDescending(k => k.Index);
-        var next = await after.Select(k => (int?)k.Index).FirstOrDefaultAsync(ct);
-        var previous = await before.Select(k => (int?)k.Index).FirstOrDefaultAsync(ct);
+        var row = query.Descending
+            ? await keyed.Where(c => c.Index == index).Select(c => new
+            {
+                Next = keyed.Where(k => k.Key < c.Key || (k.Key == c.Key && k.Index > c.Index))
+                    .OrderByDescending(k => k.Key).ThenBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
+                Previous = keyed.Where(k => k.Key > c.Key || (k.Key == c.Key && k.Index < c.Index))
+                    .OrderBy(k => k.Key).ThenByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
+            }).FirstOrDefaultAsync(ct)
+            : await keyed.Where(c => c.Index == index).Select(c => new
+            {
+                Next = keyed.Where(k => k.Key > c.Key || (k.Key == c.Key && k.Index > c.Index))
+                    .OrderBy(k => k.Key).ThenBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
+                Previous = keyed.Where(k => k.Key < c.Key || (k.Key == c.Key && k.Index < c.Index))
+                    .OrderByDescending(k => k.Key).ThenByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
+            }).FirstOrDefaultAsync(ct);
+        if (row is null) return (null, null);
+        var (previous, next) = (row.Previous, row.Next);
         return (previous, next);
     }
 

@@ -181,6 +181,7 @@ public sealed class SteeringService(
     private static async Task<IReadOnlyList<SteeringComparisonSummary>> SummariesAsync(WorkbenchDbContext db, IQueryable<SteeringComparison> q, CancellationToken ct)
     {
         var rows = await q.Select(c => new { c.Id, c.DictionaryId, c.Title, c.Tags, c.AuthorName, c.Prompt, c.CreatedAt }).ToListAsync(ct);
+        if (rows.Count == 0) return []; // most latents: no second and third query
         var ids = rows.Select(r => r.Id).ToList();
         var latents = (await db.SteeringComparisonLatents.AsNoTracking().Where(l => ids.Contains(l.ComparisonId)).ToListAsync(ct))
             .ToLookup(l => l.ComparisonId, l => l.LatentIndex);

@@ -33,6 +33,7 @@ public static class WorkbenchHostExtensions
         builder.AddWorkbenchScaleOut(settings);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
+        builder.Services.AddSingleton<SaeWorkbench.Web.Components.Features.FeatureDashboardCache>();
         builder.Services.AddProblemDetails();
         // Keys that sign cookies and antiforgery tokens live with the data, so sign-ins survive restarts; in the shared
         // directory (default: the data directory) so that every web node accepts every other node's cookies.

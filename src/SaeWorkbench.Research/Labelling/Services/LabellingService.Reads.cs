@@ -32,7 +32,8 @@ public sealed partial class LabellingService
         if (latent is null) return LabellingResult<LatentLabelling>.NotFound($"Latent {latentId}");
         var interpretations = await db.Interpretations.AsNoTracking().Where(i => i.LatentId == latentId && !i.IsDeleted).ToListAsync(ct);
         var ids = interpretations.Select(i => i.Id).ToList();
-        var myVotes = actor is null ? new Dictionary<long, int>() : await db.Votes.AsNoTracking()
+        // Queries that could only come back empty are skipped (most latents have no interpretations yet).
+        var myVotes = actor is null || ids.Count == 0 ? new Dictionary<long, int>() : await db.Votes.AsNoTracking()
             .Where(v => v.UserId == actor.UserId && ids.Contains(v.InterpretationId))
             .ToDictionaryAsync(v => v.InterpretationId, v => v.Value, ct);
         var comments = await db.Comments.AsNoTracking().Where(c => c.LatentId == latentId && !c.IsDeleted)
@@ -64,6 +65,7 @@ public sealed partial class LabellingService
     private static async Task<Dictionary<string, string?>> UserNamesAsync(SaeWorkbench.Data.WorkbenchDbContext db, IEnumerable<string> ids, CancellationToken ct)
     {
         var distinct = ids.Distinct().ToList();
+        if (distinct.Count == 0) return [];
         return await db.Users.AsNoTracking().Where(u => distinct.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.UserName, ct);
     }
 }

@@ -15,6 +15,7 @@ public partial class LatentPage
 {
     private Latent? _latent;
     private SaeWorkbench.Research.Analysis.FeatureDashboardView? _dashboard;
+    private MarkupString _examples;
     private SaeWorkbench.Ml.Lm.Tokenization.Gpt2Tokenizer? _tokenizer;
     private string? _prevHref;
     private string? _nextHref;
@@ -24,7 +25,7 @@ public partial class LatentPage
     [Parameter] public int Index { get; set; }
     [Inject] private IDbContextFactory<WorkbenchDbContext> DbFactory { get; set; } = default!;
     [Inject] private FeatureCatalog Catalog { get; set; } = default!;
-    [Inject] private SaeWorkbench.Research.Analysis.FeatureDashboardReader Dashboards { get; set; } = default!;
+    [Inject] private SaeWorkbench.Web.Components.Features.FeatureDashboardCache Dashboards { get; set; } = default!;
     [Inject] private TokenText Tokens { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
     [CascadingParameter] private Task<Microsoft.AspNetCore.Components.Authorization.AuthenticationState>? AuthState { get; set; }
@@ -32,14 +33,26 @@ public partial class LatentPage
     protected override async Task OnParametersSetAsync()
     {
         await using var db = await DbFactory.CreateDbContextAsync();
-        _latent = await db.Latents.AsNoTracking().FirstOrDefaultAsync(l => l.DictionaryId == DictionaryId && l.Index == Index);
+        // One query: the latent, its dictionary's model (for token text) and the current analysis (for the cached dashboard).
+        var row = await db.Latents.AsNoTracking()
+            .Where(l => l.DictionaryId == DictionaryId && l.Index == Index)
+            .Select(l => new
+            {
+                Latent = l,
+                ModelPath = db.Dictionaries.Where(d => d.Id == l.DictionaryId).Select(d => d.ModelPath).FirstOrDefault(),
+                AnalysisId = db.LatentAnalyses.Where(a => a.DictionaryId == l.DictionaryId && a.IsCurrent).Select(a => (long?)a.Id).FirstOrDefault(),
+            })
+            .FirstOrDefaultAsync();
+        _latent = row?.Latent;
         await HideBlindConsensusAsync(db);
-        _dashboard = _latent is null ? null : await Dashboards.GetAsync(_latent.Id);
-        var modelPath = await db.Dictionaries.Where(d => d.Id == DictionaryId).Select(d => d.ModelPath).FirstOrDefaultAsync();
-        _tokenizer = Tokens.TokenizerFor(modelPath);
+        _tokenizer = Tokens.TokenizerFor(row?.ModelPath);
+        var markup = row is { AnalysisId: { } analysisId } ? await Dashboards.GetAsync(row.Latent.Id, analysisId, row.ModelPath) : null;
+        _dashboard = markup?.View;
+        _examples = markup?.Examples ?? default;
         var uri = Navigation.ToAbsoluteUri(Navigation.Uri);
         var query = FeatureQuery.Parse(QueryHelpers.ParseQuery(uri.Query).ToDictionary(kv => kv.Key, kv => (string?)kv.Value.ToString()));
         _queryString = (query with { Page = 0 }).ToQueryString();
+        if (_latent is null) { _prevHref = _nextHref = null; return; }
         var (previous, next) = await Catalog.NeighboursAsync(DictionaryId, Index, query);
         _prevHref = previous is { } p ? Href(p) : null;
         _nextHref = next is { } n ? Href(n) : null;
