@@ -106,6 +106,11 @@ public sealed partial class BrowseBenchmark : IBenchmark
             output.WriteLine($"feature page, 1 client: {single}");
             var feature = await MeasureAsync(http, featureRequests, Feature, IsFeaturePage);
             output.WriteLine($"feature page ({featureLatents:N0} latents, random index): {feature} " + Goal(feature, 50));
+            // The same 50 clients as people: each reads a page for about a second before opening the next latent.
+            var pacedRng = new Random(12); // latents of its own, not those just cached by the run above
+            var pacedIndices = Enumerable.Range(0, featureRequests).Select(_ => pacedRng.Next(featureLatents)).ToArray();
+            var paced = await MeasureAsync(http, featureRequests, n => $"/dictionaries/{featureDictionary}/features/{pacedIndices[n]}", IsFeaturePage, thinkMs: 1000);
+            output.WriteLine($"feature page, 50 clients each pausing ~1 s between pages: {paced} " + Goal(paced, 50));
 
             string[] scenarios =
             [
@@ -151,8 +156,12 @@ public sealed partial class BrowseBenchmark : IBenchmark
             FormattableString.Invariant($"n={Requests} p50={P50:F1} ms p95={P95:F1} ms p99={P99:F1} ms max={Max:F0} ms {PerSecond:F0} req/s cpu={CpuMsPerRequest:F1} ms/req failures={Failures}");
     }
 
-    /// <summary>All clients at once, each taking the next request number until <paramref name="total"/> are done.</summary>
-    private static async Task<Result> MeasureAsync(HttpClient[] clients, int total, Func<int, string> url, Func<string, bool> check)
+    /// <summary>
+    /// All clients at once, each taking the next request number until <paramref name="total"/> are done. With
+    /// <paramref name="thinkMs"/> &gt; 0 each client pauses a random 0.5–1.5 × that long after each response, like a person
+    /// reading the page before pressing j; with 0 it sends its next request at once (closed loop: the server's saturation).
+    /// </summary>
+    private static async Task<Result> MeasureAsync(HttpClient[] clients, int total, Func<int, string> url, Func<string, bool> check, int thinkMs = 0)
     {
         var latencies = new double[total];
         var next = -1;
@@ -169,6 +178,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
                 var body = await response.Content.ReadAsStringAsync();
                 latencies[n] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                 if (response.StatusCode != HttpStatusCode.OK || !check(body)) Interlocked.Increment(ref failures);
+                if (thinkMs > 0) await Task.Delay((int)(thinkMs * (0.5 + Random.Shared.NextDouble())));
             }
         }));
         var seconds = clock.Elapsed.TotalSeconds;
