@@ -27,9 +27,10 @@ public sealed class NotificationService(IDbContextFactory<WorkbenchDbContext> fa
         take = Math.Clamp(take, 1, MaxTake);
         await using var db = await factory.CreateDbContextAsync(ct);
         var mine = db.Notifications.AsNoTracking().Where(n => n.UserId == actor.UserId);
-        var unread = await mine.CountAsync(n => n.ReadAt == null, ct);
         var items = await mine.OrderByDescending(n => n.Id).Take(take)
             .Select(n => new NotificationView(n.Id, n.Text, n.Link, n.CreatedAt, n.ReadAt)).ToListAsync(ct);
+        // Fewer than a page: these are all of them, so they hold the unread count too (one query on most page views).
+        var unread = items.Count < take ? items.Count(n => n.ReadAt is null) : await mine.CountAsync(n => n.ReadAt == null, ct);
         return new NotificationInbox(unread, items);
     }
 

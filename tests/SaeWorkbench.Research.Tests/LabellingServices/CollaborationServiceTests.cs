@@ -74,5 +74,13 @@ public sealed class CollaborationServiceTests
         Assert.Equal(1, (await notifications.MarkAllReadAsync(s.Reviewer)).Value);
         Assert.Equal(0, (await notifications.MarkAllReadAsync(s.Reviewer)).Value);
         Assert.Equal(0, (await notifications.InboxAsync(s.Reviewer)).Unread);
+
+        // The unread count covers all notifications, not only the page shown: 3 mentions, pages of 2 and of 20.
+        for (var i = 0; i < 3; i++) Assert.True((await s.Labelling.AddCommentAsync(s.Ann, s.LatentId, $"@ben look {i}")).Succeeded);
+        var page = await notifications.InboxAsync(s.Ben, take: 2);
+        Assert.Equal((2, 3), (page.Items.Count, page.Unread));
+        var all = await notifications.InboxAsync(s.Ben);
+        Assert.Equal((4, 3), (all.Items.Count, all.Unread)); // the first one was read above
+        Assert.Equal(3, (await notifications.InboxAsync(s.Ben, take: 3)).Unread);
     }
 }
