@@ -62,7 +62,10 @@ public sealed class ThemeContrastTests
             var ratio = Ratio(Rgb.From(fg, bg), bg);
             if (ratio < min) failures.Add($"{name} on {bgName}: {ratio:F2} < {min}");
         }
-        foreach (var (bg, bgName) in new[] { (background, "background"), (surface, "surface") })
+        // Table rows: striped and hovered rows are translucent over the surface.
+        var striped = Rgb.From(p.TableStriped, surface);
+        var hovered = Rgb.From(p.TableHover, surface);
+        foreach (var (bg, bgName) in new[] { (background, "background"), (surface, "surface"), (striped, "striped row"), (hovered, "hovered row") })
         {
             Check("text", p.TextPrimary, bg, bgName);
             Check("secondary text", p.TextSecondary, bg, bgName);
