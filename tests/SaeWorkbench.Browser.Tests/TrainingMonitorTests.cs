@@ -44,6 +44,13 @@ public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<Brows
         await page.ClickAsync("a[href='dictionaries']");
         var table = page.Locator("[data-testid=dictionaries-table]");
         await table.GetByText("blocks.1.hook_resid_post", new() { Exact = true }).WaitForAsync();
+        // Its training curves open in the table, drawn from the job's logged metrics.
+        await BrowserHost.WaitInteractiveAsync(page);
+        await table.Locator("[data-testid=toggle-curves]").First.ClickAsync();
+        var l0Curve = page.Locator("[data-testid=dictionary-curves] [data-testid=training-curves] svg[data-testid^=chart-l0]");
+        await l0Curve.WaitForAsync();
+        Assert.True(int.Parse(await l0Curve.GetAttributeAsync("data-points") ?? "0") >= 3);
+        Assert.Equal("true", await table.Locator("[data-testid=toggle-curves]").First.GetAttributeAsync("aria-expanded"));
         await BrowserHost.ScreenshotAsync(page, "07-dictionaries");
 
         // Browse its latents: alive ones, densest first; the URL holds the view.

@@ -66,6 +66,21 @@ public sealed class DictionaryRegistry(IDbContextFactory<WorkbenchDbContext> dbF
         return await db.Dictionaries.AsNoTracking().OrderByDescending(d => d.Id).ToListAsync(ct);
     }
 
+    /// <summary>
+    /// Labelling coverage of every dictionary (issue 6 §1): latents with a consensus label (proposed or accepted) and
+    /// those a reviewer accepted, in one grouped query. Dictionaries without any are absent.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<long, LabelCoverage>> CoverageAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.Latents.AsNoTracking().Where(l => l.LabelStatus != LabelStatus.Unlabelled)
+            .GroupBy(l => new { l.DictionaryId, l.LabelStatus })
+            .Select(g => new { g.Key.DictionaryId, g.Key.LabelStatus, Count = g.Count() })
+            .ToListAsync(ct);
+        return rows.GroupBy(r => r.DictionaryId).ToDictionary(g => g.Key, g => new LabelCoverage(
+            g.Sum(r => r.Count), g.Where(r => r.LabelStatus == LabelStatus.Accepted).Sum(r => r.Count)));
+    }
+
     public static string Sha256Of(string path)
     {
         using var stream = File.OpenRead(path);
@@ -74,3 +89,6 @@ public sealed class DictionaryRegistry(IDbContextFactory<WorkbenchDbContext> dbF
 
     public static string ToJson<T>(T value) => JsonSerializer.Serialize(value);
 }
+
+/// <summary>How many of a dictionary's latents carry a consensus label, and how many of those a reviewer accepted.</summary>
+public readonly record struct LabelCoverage(int Labelled, int Accepted);

@@ -20,6 +20,8 @@ public partial class Dictionaries : IDisposable
     private IReadOnlyList<string> _errors = [];
     private IDisposable? _subscription;
     private long? _imported;
+    private IReadOnlyDictionary<long, LabelCoverage> _coverage = new Dictionary<long, LabelCoverage>();
+    private readonly HashSet<long> _curvesOpen = [];
 
     [Inject] private DictionaryRegistry Registry { get; set; } = default!;
     [Inject] private SaeWorkbench.Research.Analysis.FeatureDashboardReader Dashboards { get; set; } = default!;
@@ -50,6 +52,7 @@ public partial class Dictionaries : IDisposable
     private async Task LoadAsync()
     {
         _dictionaries = await Registry.ListAsync();
+        _coverage = await Registry.CoverageAsync();
         _metrics.Clear();
         _summaries.Clear();
         foreach (var d in _dictionaries)
@@ -59,6 +62,18 @@ public partial class Dictionaries : IDisposable
             try { _metrics[d.Id] = JsonSerializer.Deserialize<Dictionary<string, double>>(d.MetricsJson) ?? []; }
             catch (JsonException) { _metrics[d.Id] = []; }
         }
+    }
+
+    /// <summary>"12 (0.3 %)": how many latents, and their share of the dictionary.</summary>
+    private string Coverage(SaeDictionary d, Func<LabelCoverage, int> count)
+    {
+        var n = _coverage.TryGetValue(d.Id, out var c) ? count(c) : 0;
+        return d.DSae > 0 ? $"{n:N0} ({(double)n / d.DSae:P1})" : n.ToString("N0");
+    }
+
+    private void ToggleCurves(long dictionaryId)
+    {
+        if (!_curvesOpen.Remove(dictionaryId)) _curvesOpen.Add(dictionaryId);
     }
 
     private async Task OnImportedAsync(long dictionaryId)

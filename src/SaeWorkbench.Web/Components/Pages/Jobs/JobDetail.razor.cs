@@ -8,11 +8,7 @@ namespace SaeWorkbench.Web.Components.Pages.Jobs;
 public partial class JobDetail : IDisposable
 {
     /// <summary>Metrics drawn, in order, with their titles; others are ignored.</summary>
-    private static readonly (string Name, string Title)[] Charts =
-    [
-        ("loss", "Loss"), ("l0", "L0 (active latents per token)"), ("explained_variance", "Explained variance"),
-        ("fvu", "FVU"), ("dead_fraction", "Dead fraction"), ("val_loss", "Validation loss"), ("tokens_per_second", "Tokens/s"),
-    ];
+    private static readonly (string Name, string Title)[] Charts = SaeWorkbench.Web.Components.Shared.TrainingCurves.Charts;
 
     private readonly Dictionary<string, List<(double X, double Y)>> _series = [];
     private JobSnapshot? _job;
