@@ -39,11 +39,9 @@ public static class SaeTrainingStep
         var (rawVals, idx) = SparseLatents.TopKRaw(pre, s.Config.K);                     // [B, k]
         var active = rawVals.Gt(0);
         var vals = nn.functional.relu(rawVals);
-        var xHat = SparseLatents.Decode(idx, vals, s.WDec, s.BDec);                      // [B, d], b_dec added in the kernel
-        var err = xHat - x;
-        var sse = SumOfSquares(err);
+        // err = x̂ − x with x̂ decoded from the k active latents (b_dec included), g = dL/dx̂, and Σ err², in one pass.
+        var (err, g, sse) = SparseLatents.DecodeError(idx, vals, s.WDec, s.BDec, x, 2.0 / batch);
         var mse = sse.DividedBy(batch);
-        var g = err.Times(2.0 / batch);                                                   // dL/dx̂
 
         // The latents' entries grouped once, for both transposed products (CPU; elsewhere COO matmuls).
         var buckets = OnCpu(x) ? SparseLatents.Buckets(idx, m) : null;
@@ -57,7 +55,7 @@ public static class SaeTrainingStep
         var gBEnc = zeros(m).IndexAddInPlace(0, idx.reshape(-1), dVals.reshape(-1));
 
         var fired = zeros(m).IndexAddInPlace(0, idx.reshape(-1), active.reshape(-1).to(float32)).Gt(0);
-        var aux = AuxK(s, x, xHat, pre, gWDec, gWEncT, gBEnc, gBDec, xc);
+        var aux = AuxK(s, x, err, pre, gWDec, gWEncT, gBEnc, gBDec, xc);
         FinishEncoderBiasGradients(s, gBEnc, gBDec);
         var grads = new Dictionary<string, Tensor>
         {
@@ -142,7 +140,7 @@ public static class SaeTrainingStep
         var gBEnc = dPre.sum(dim: 0);
         var gWEncT = mm(dPre.t(), xc);                                          // [m, d]
         var aux = cfg.Architecture == SaeArchitecture.BatchTopK
-            ? AuxK(s, x, xHat, pre, gWDec, gWEncT, gBEnc, gBDec, xc)
+            ? AuxK(s, x, err, pre, gWDec, gWEncT, gBEnc, gBDec, xc)
             : zeros(Array.Empty<long>());
         FinishEncoderBiasGradients(s, gBEnc, gBDec);
         grads["W_enc"] = gWEncT.t();                                            // transposed view (see SparseTopK)
@@ -160,7 +158,7 @@ public static class SaeTrainingStep
     /// pre-activations of dead latents, loss = c·min(dead/k_aux, 1)·mean‖decode(aux) − e‖², decode including b_dec.
     /// Adds its gradients into the accumulators; returns the loss.
     /// </summary>
-    private static Tensor AuxK(SaeTrainingState s, Tensor x, Tensor xHat, Tensor pre,
+    private static Tensor AuxK(SaeTrainingState s, Tensor x, Tensor err, Tensor pre,
         Tensor gWDec, Tensor gWEncT, Tensor gBEnc, Tensor gBDec, Tensor xc)
     {
         var dead = s.DeadMask();
@@ -170,11 +168,10 @@ public static class SaeTrainingStep
         var scale = Math.Min((double)numDead / kAuxFull, 1.0);
         var kAux = (int)Math.Min(kAuxFull, numDead);
         var batch = x.shape[0];
-        var residual = x - xHat;
         var deadPre = pre.MaskedFill(dead.logical_not(), double.NegativeInfinity);
         var (auxVals, auxIdx) = SparseLatents.TopKRaw(deadPre, kAux);
         var auxHat = SparseLatents.Decode(auxIdx, auxVals, s.WDec, s.BDec);
-        var auxErr = auxHat - residual;
+        var auxErr = auxHat.Plus(err);                                          // auxHat − (x − x̂), exactly
         var coef = s.Config.AuxKCoefficient * scale;
         var loss = SumOfSquares(auxErr).Times(coef / batch);
         var g = auxErr.Times(2.0 * coef / batch);

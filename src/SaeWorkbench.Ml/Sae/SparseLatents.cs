@@ -71,18 +71,18 @@ public static class SparseLatents
         var src = Pointer<float>(pre);
         var vOut = Pointer<float>(values);
         var iOut = Pointer<long>(indices);
-        // Threshold pre-filter (AVX): blocks of `block` columns, at least 2k of them (k when columns are few).
+        // Threshold pre-filter (AVX): blocks of `block` columns, about 2k of them (at least k).
         var block = Math.Max(8, cols / (2 * k) / 8 * 8);
         var blocks = cols / block;
         var filter = Avx.IsSupported && blocks >= k;
-        var capacity = Math.Max(4 * k, 256);
+        var capacity = Math.Max(4 * k, 64) / 8 * 8;
         ParallelChunks(rows, (start, end) =>
         {
-            var maxima = filter ? new float[blocks] : [];
-            var heapValues = filter ? new float[k] : [];
+            // Scratch, padded with −∞ to whole vectors (−∞ never outranks a real entry).
+            var maxima = filter ? new float[(blocks + 7) / 8 * 8] : [];
             var candidates = filter ? new float[capacity] : [];
             var columns = filter ? new int[capacity] : [];
-            fixed (float* mx = maxima, hv = heapValues, cv = candidates)
+            fixed (float* mx = maxima, cv = candidates)
             fixed (int* cc = columns)
             {
                 for (var r = start; r < end; r++)
@@ -90,7 +90,7 @@ public static class SparseLatents
                     var row = src + (long)r * cols;
                     var rowValues = vOut + (long)r * k;
                     var rowIndices = iOut + (long)r * k;
-                    if (!filter || !FilteredTopK(row, cols, k, block, blocks, mx, hv, cv, cc, capacity, rowValues, rowIndices))
+                    if (!filter || !FilteredTopK(row, cols, k, block, blocks, mx, maxima.Length, cv, cc, capacity, rowValues, rowIndices))
                         HeapTopK(row, cols, k, rowValues, rowIndices);
                 }
             }
@@ -103,27 +103,39 @@ public static class SparseLatents
 
     /// <summary>
     /// Exact top-k of one row through a threshold: T = the k-th largest of the block maxima is at most the row's k-th
-    /// largest value (the k blocks with maxima ≥ T hold k distinct elements ≥ T), so every element of the top k is
-    /// among the candidates ≥ T, which one SIMD compare pass over the blocks whose maximum reaches T collects. Of
-    /// those (usually under 2k), the k largest are kept, ties with the k-th largest by lowest column. Returns false
-    /// (the caller runs the exact heap) if there are more candidates than fit or fewer than k (NaNs).
+    /// largest value (the k blocks with maxima ≥ T hold k distinct elements ≥ T), so the top k are all among the
+    /// candidates ≥ T, which one SIMD compare pass over the blocks whose maximum reaches T collects (about 1.5k of them
+    /// for typical rows). The k candidates of smallest rank are kept (<see cref="Rank"/>: by value, ties by lowest
+    /// column), in column order. Branch-free ranking instead of a heap: a heap's data-dependent branches mispredict on
+    /// every other step. Returns false (the caller runs the exact heap) if the candidates do not fit or T is not finite.
     /// </summary>
-    private static unsafe bool FilteredTopK(float* row, int cols, int k, int block, int blocks, float* maxima,
-        float* heap, float* candidateValues, int* candidateColumns, int capacity, float* outValues, long* outColumns)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe bool FilteredTopK(float* row, int cols, int k, int block, int blocks, float* maxima, int maximaPadded,
+        float* candidateValues, int* candidateColumns, int capacity, float* outValues, long* outColumns)
     {
         var negInf = Vector256.Create(float.NegativeInfinity);
         for (var b = 0; b < blocks; b++)
         {
             var p = row + b * block;
-            var acc = negInf;
-            // Avx.Max returns its second operand when either is NaN: a NaN element is skipped, every maximum is a real element.
-            for (var c = 0; c < block; c += 8) acc = Avx.Max(Avx.LoadVector256(p + c), acc);
+            // Avx.Max returns its second operand when either is NaN: NaNs are skipped, every maximum is a real element.
+            Vector256<float> acc0 = negInf, acc1 = negInf;
+            var c = 0;
+            for (; c + 16 <= block; c += 16)
+            {
+                acc0 = Avx.Max(Avx.LoadVector256(p + c), acc0);
+                acc1 = Avx.Max(Avx.LoadVector256(p + c + 8), acc1);
+            }
+            if (c < block) acc0 = Avx.Max(Avx.LoadVector256(p + c), acc0);
+            var acc = Avx.Max(acc0, acc1);
             var m4 = Sse.Max(acc.GetLower(), acc.GetUpper());
             var m2 = Sse.Max(m4, Sse.MoveHighToLow(m4, m4));
-            maxima[b] = Math.Max(m2.GetElement(0), m2.GetElement(1));
+            maxima[b] = Sse.MaxScalar(m2, Sse.Shuffle(m2, m2, 0b01)).ToScalar();
         }
-        var threshold = KthLargest(maxima, blocks, k, heap);
-        if (float.IsNegativeInfinity(threshold) || float.IsNaN(threshold)) return false;
+        for (var b = blocks; b < maximaPadded; b++) maxima[b] = float.NegativeInfinity;
+        var threshold = float.NaN;
+        for (var b = 0; b < blocks; b++)
+            if (Rank(maxima, maximaPadded, b) == k - 1) { threshold = maxima[b]; break; }
+        if (!float.IsFinite(threshold)) return false;
 
         var count = 0;
         var vt = Vector256.Create(threshold);
@@ -133,9 +145,9 @@ public static class SparseLatents
             var first = b * block;
             for (var c = first; c < first + block; c += 8)
             {
-                var mask = Avx.MoveMask(Avx.Compare(Avx.LoadVector256(row + c), vt, FloatComparisonMode.OrderedGreaterThanOrEqualNonSignaling));
+                var mask = (uint)Avx.MoveMask(Avx.Compare(Avx.LoadVector256(row + c), vt, FloatComparisonMode.OrderedGreaterThanOrEqualNonSignaling));
                 if (mask == 0) continue;
-                if (count + BitOperations.PopCount((uint)mask) > capacity) return false;
+                if (count + BitOperations.PopCount(mask) > capacity) return false;
                 while (mask != 0)
                 {
                     var bit = BitOperations.TrailingZeroCount(mask);
@@ -153,39 +165,45 @@ public static class SparseLatents
             candidateColumns[count++] = c;
         }
         if (count < k) return false;
-
-        var kth = KthLargest(candidateValues, count, k, heap);
-        var above = 0;
-        for (var i = 0; i < count; i++) if (candidateValues[i] > kth) above++;
-        var ties = k - above;
+        var padded = (count + 7) / 8 * 8;
+        if (padded > capacity) return false;
+        for (var i = count; i < padded; i++) candidateValues[i] = float.NegativeInfinity;
         var n = 0;
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < count && n < k; i++)
         {
-            var v = candidateValues[i];
-            if (v > kth || (v == kth && ties-- > 0))
-            {
-                outValues[n] = v;
-                outColumns[n++] = candidateColumns[i];
-            }
+            if (Rank(candidateValues, padded, i) >= k) continue;
+            outValues[n] = candidateValues[i];
+            outColumns[n++] = candidateColumns[i];
         }
         return n == k;
     }
 
-    /// <summary>The k-th largest of values[0..n) (n ≥ k) through a min-heap of k in <paramref name="heap"/>.</summary>
-    private static unsafe float KthLargest(float* values, int n, int k, float* heap)
+    /// <summary>
+    /// Rank of v[i] among v[0..n) (n a multiple of 8, no NaNs) in the order "larger first, then lower position":
+    /// #{j &lt; i : v[j] ≥ v[i]} + #{j &gt; i : v[j] &gt; v[i]}. The ranks are a permutation of 0..n−1.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe int Rank(float* v, int n, int i)
     {
-        for (var j = 0; j < k; j++) heap[j] = values[j];
-        for (var j = k / 2 - 1; j >= 0; j--) SiftDown(heap, null, k, j);
-        for (var j = k; j < n; j++)
+        var vi = Vector256.Create(v[i]);
+        var count = 0;
+        for (var b = 0; b < n; b += 8)
         {
-            if (!(values[j] > heap[0])) continue;
-            heap[0] = values[j];
-            SiftDown(heap, null, k, 0);
+            var x = Avx.LoadVector256(v + b);
+            var gt = (uint)Avx.MoveMask(Avx.Compare(x, vi, FloatComparisonMode.OrderedGreaterThanNonSignaling));
+            var ge = (uint)Avx.MoveMask(Avx.Compare(x, vi, FloatComparisonMode.OrderedGreaterThanOrEqualNonSignaling));
+            var before = i <= b ? 0u : i >= b + 8 ? 0xFFu : (1u << (i - b)) - 1;
+            count += BitOperations.PopCount(gt | (ge & before));
         }
-        return heap[0];
+        return count;
     }
 
-    /// <summary>Exact top-k of one row by a min-heap of the k largest seen so far (the fallback; any row, NaNs included).</summary>
+    /// <summary>
+    /// Exact top-k of one row by a min-heap of the k best seen so far (the fallback; any row), then put in column order.
+    /// "Best" is the filter's order: larger value, then lower column; so the heap's root is its smallest value with the
+    /// highest column, and a later column only enters with a strictly larger value.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void HeapTopK(float* row, int cols, int k, float* hv, long* hi)
     {
         for (var j = 0; j < k; j++) { hv[j] = row[j]; hi[j] = j; }
@@ -200,6 +218,13 @@ public static class SparseLatents
             for (var e = c; e < c + width; e++) Offer(hv, hi, k, row[e], e);
         }
         for (; c < cols; c++) Offer(hv, hi, k, row[c], c);
+        for (var i = 1; i < k; i++)                 // insertion sort by column
+        {
+            var (v, col) = (hv[i], hi[i]);
+            var j = i - 1;
+            for (; j >= 0 && hi[j] > col; j--) (hv[j + 1], hi[j + 1]) = (hv[j], hi[j]);
+            (hv[j + 1], hi[j + 1]) = (v, col);
+        }
     }
 
     /// <summary>Puts (<paramref name="v"/>, <paramref name="column"/>) in the min-heap if it beats the smallest kept.</summary>
@@ -212,20 +237,23 @@ public static class SparseLatents
         SiftDown(hv, hi, k, 0);
     }
 
-    /// <summary>Min-heap sift-down; <paramref name="idx"/> (moved along with the values) may be null.</summary>
+    /// <summary>Whether entry a is worse than entry b: a smaller value, or the same value at a higher column.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe bool Worse(float* v, long* idx, int a, int b) => v[a] < v[b] || (v[a] == v[b] && idx[a] > idx[b]);
+
     private static unsafe void SiftDown(float* v, long* idx, int n, int i)
     {
         while (true)
         {
-            var smallest = i;
+            var worst = i;
             var l = 2 * i + 1;
             var r = l + 1;
-            if (l < n && v[l] < v[smallest]) smallest = l;
-            if (r < n && v[r] < v[smallest]) smallest = r;
-            if (smallest == i) return;
-            (v[i], v[smallest]) = (v[smallest], v[i]);
-            if (idx != null) (idx[i], idx[smallest]) = (idx[smallest], idx[i]);
-            i = smallest;
+            if (l < n && Worse(v, idx, l, worst)) worst = l;
+            if (r < n && Worse(v, idx, r, worst)) worst = r;
+            if (worst == i) return;
+            (v[i], v[worst]) = (v[worst], v[i]);
+            (idx[i], idx[worst]) = (idx[worst], idx[i]);
+            i = worst;
         }
     }
 
@@ -251,6 +279,89 @@ public static class SparseLatents
         var result = f.mm(w);
         if (bias is not null) result.PlusInPlace(bias);
         return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The reconstruction error of a sparse decode and the gradient of a squared-error loss, in one pass over each row
+    /// (CPU float32; other devices use tensor ops): err = F·W + bias − target [B, w], grad = <paramref name="gradScale"/>·err,
+    /// and Σ err² as a float32 scalar tensor (on the CPU summed per row, then over rows in order, in float64).
+    /// </summary>
+    public static (Tensor Error, Tensor Gradient, Tensor SumOfSquares) DecodeError(Tensor indices, Tensor values, Tensor w,
+        Tensor bias, Tensor target, double gradScale)
+    {
+        if (OnCpu(w) && OnCpu(values) && OnCpu(bias) && OnCpu(target))
+        {
+            using var i = indices.contiguous();
+            using var v = values.contiguous();
+            using var wc = w.contiguous();
+            using var bc = bias.contiguous();
+            using var tc = target.contiguous();
+            return DecodeErrorCpu(i, v, wc, bc, tc, (float)gradScale);
+        }
+        using var scope = NewDisposeScope();
+        var err = Decode(indices, values, w, bias) - target;
+        using var flat = err.reshape(-1);
+        var sse = flat.dot(flat);
+        return (err.MoveToOuterDisposeScope(), err.Times(gradScale).MoveToOuterDisposeScope(), sse.MoveToOuterDisposeScope());
+    }
+
+    private static unsafe (Tensor, Tensor, Tensor) DecodeErrorCpu(Tensor indices, Tensor values, Tensor w, Tensor bias, Tensor target, float scale)
+    {
+        var batch = (int)indices.shape[0];
+        var k = (int)indices.shape[1];
+        var d = (int)w.shape[1];
+        if (bias.NumberOfElements != d) throw new ArgumentException($"the bias has {bias.NumberOfElements} elements, the rows have {d}");
+        if (target.shape[0] != batch || target.shape[1] != d)
+            throw new ArgumentException($"the target must be [{batch}, {d}], got [{string.Join(", ", target.shape)}]");
+        var err = empty(batch, d);
+        var grad = empty(batch, d);
+        var rowSums = new double[batch];
+        var idx = Pointer<long>(indices);
+        var vp = Pointer<float>(values);
+        var wp = Pointer<float>(w);
+        var bp = Pointer<float>(bias);
+        var xp = Pointer<float>(target);
+        var ep = Pointer<float>(err);
+        var gp = Pointer<float>(grad);
+        CheckIndices(idx, (long)batch * k, w.shape[0]);
+        ParallelChunks(batch, (start, end) =>
+        {
+            var width = Vector<float>.Count;
+            var vs = new Vector<float>(scale);
+            for (var b = start; b < end; b++)
+            {
+                var e = ep + (long)b * d;
+                var x = xp + (long)b * d;
+                var g = gp + (long)b * d;
+                AccumulateRows(idx + (long)b * k, vp + (long)b * k, k, wp, d, d, bp, e);   // x̂ into the error row
+                var acc = Vector<float>.Zero;
+                var c = 0;
+                for (; c + width <= d; c += width)
+                {
+                    var diff = Unsafe.ReadUnaligned<Vector<float>>(e + c) - Unsafe.ReadUnaligned<Vector<float>>(x + c);
+                    Unsafe.WriteUnaligned(e + c, diff);
+                    Unsafe.WriteUnaligned(g + c, diff * vs);
+                    acc += diff * diff;
+                }
+                double sum = Vector.Sum(acc);
+                for (; c < d; c++)
+                {
+                    var diff = e[c] - x[c];
+                    e[c] = diff;
+                    g[c] = diff * scale;
+                    sum += diff * diff;
+                }
+                rowSums[b] = sum;
+            }
+        });
+        GC.KeepAlive(indices);
+        GC.KeepAlive(values);
+        GC.KeepAlive(w);
+        GC.KeepAlive(bias);
+        GC.KeepAlive(target);
+        var total = 0.0;
+        foreach (var r in rowSums) total += r;
+        return (err, grad, tensor((float)total));
     }
 
     /// <summary>
@@ -438,6 +549,7 @@ public static class SparseLatents
     /// be <paramref name="output"/> itself). With AVX2/FMA a 64-float slice of the output stays in eight registers across
     /// all entries, so each output element is written once instead of once per entry.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void AccumulateRows(long* rows, float* coef, int n, float* src, int stride, int width,
         float* init, float* output)
     {
@@ -500,6 +612,7 @@ public static class SparseLatents
     }
 
     /// <summary>Four dot products of <paramref name="g"/> with rows w0..w3 (AVX2/FMA), into out[0..4).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Dot4(float* g, float* w0, float* w1, float* w2, float* w3, int n, float* output)
     {
         Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
