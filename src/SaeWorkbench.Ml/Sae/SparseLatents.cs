@@ -359,6 +359,8 @@ public static class SparseLatents
         GC.KeepAlive(w);
         GC.KeepAlive(bias);
         GC.KeepAlive(target);
+        GC.KeepAlive(err);
+        GC.KeepAlive(grad);
         var total = 0.0;
         foreach (var r in rowSums) total += r;
         return (err, grad, tensor((float)total));
