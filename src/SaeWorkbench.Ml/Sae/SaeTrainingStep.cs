@@ -4,7 +4,10 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Sae;
 
-/// <summary>Loss parts of one step (all means over the batch's tokens) and the gradients of the total.</summary>
+/// <summary>
+/// Loss parts of one step (all means over the batch's tokens) and the gradients of the total. The W_enc gradient is
+/// a transposed view of an [m, d] tensor (not contiguous), as the step computes it; call <c>contiguous()</c> if needed.
+/// </summary>
 public sealed record SaeStepResult(
     Tensor Loss, Tensor Mse, Tensor SparsityLoss, Tensor AuxLoss, Tensor L0, Tensor Fvu,
     Dictionary<string, Tensor> Gradients, Tensor FiredMask, Tensor? SmallestKept);
@@ -66,7 +69,7 @@ public static class SaeTrainingStep
         return new SaeStepResult(mse.Plus(aux), mse, zeros(Array.Empty<long>()), aux, l0, Fvu(x, sse), grads, fired, null);
     }
 
-    private static bool OnCpu(Tensor t) => t.device_type == DeviceType.CPU;
+    private static bool OnCpu(Tensor t) => t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32;
 
     /// <summary>Σ t² over all elements, as a scalar tensor, without a squared copy.</summary>
     private static Tensor SumOfSquares(Tensor t)

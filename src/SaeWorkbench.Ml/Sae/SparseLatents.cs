@@ -414,6 +414,8 @@ public static class SparseLatents
     /// <summary><see cref="TransposedProduct(Tensor, Tensor, Tensor, long)"/> with the entries already grouped (CPU float32).</summary>
     public static Tensor TransposedProduct(LatentBuckets buckets, Tensor values, Tensor v)
     {
+        if (!OnCpu(values) || !OnCpu(v))
+            throw new ArgumentException("grouped transposed products run on CPU float32 tensors; use the overload with indices elsewhere");
         if (values.shape[0] != buckets.Tokens || values.shape[1] != buckets.K || v.shape[0] != buckets.Tokens)
             throw new ArgumentException($"values [{string.Join(", ", values.shape)}] and v [{string.Join(", ", v.shape)}] do not match the buckets' [{buckets.Tokens}, {buckets.K}]");
         using var vals = values.contiguous();
