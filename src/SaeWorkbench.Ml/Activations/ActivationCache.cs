@@ -170,6 +170,7 @@ public sealed class ActivationCacheSource : IActivationSource
             filled += n;
             Position += n;
         }
+        GC.KeepAlive(half);                 // its memory was written through the span above
         var result = half.to(float32);
         half.Dispose();
         return result;

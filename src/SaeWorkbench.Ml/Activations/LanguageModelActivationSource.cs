@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using SaeWorkbench.Ml.Lm;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -110,8 +111,8 @@ public sealed class LanguageModelActivationSource : IActivationSource
         if (length > _model.ContextLength)
             throw new ArgumentException($"a token window has {length} tokens; the model's context is {_model.ContextLength}");
         var tokens = tensor(windows.SelectMany(w => w).ToArray(), new long[] { windows.Count, length }).to(_model.Device);
-        var keep = tokens != _model.BosTokenId;
-        if (_padTokenId is { } pad) keep &= tokens != pad;
+        var keep = tokens.Ne(_model.BosTokenId);
+        if (_padTokenId is { } pad) keep &= tokens.Ne(pad);
         var acts = _model.RunToHook(tokens, HookName).to(float32).cpu();                  // [b, T, d]
         var rows = acts[keep.cpu()];                                                        // [n, d]
         var n = (int)Math.Min(rows.shape[0], _bufferTokens - _buffered);

@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Analysis;
@@ -38,7 +39,7 @@ public static class DecoderMatching
                 using var scope = NewDisposeScope();
                 var len = Math.Min(chunk, m - start);
                 var cos = newUnit.narrow(0, start, len).matmul(oldUnit.t());
-                var hits = (cos >= (float)threshold).nonzero();
+                var hits = cos.Ge((double)(float)threshold).nonzero();
                 if (hits.shape[0] == 0) continue;
                 var rows = hits.select(1, 0).to(int64).cpu().data<long>().ToArray();
                 var cols = hits.select(1, 1).to(int64).cpu().data<long>().ToArray();

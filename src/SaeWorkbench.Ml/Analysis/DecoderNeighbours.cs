@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -28,8 +29,8 @@ public static class DecoderNeighbours
             var last = Math.Min(m, first + chunk);
             var rows = last - first;
             var cos = matmul(unit[first..last], unit.t()).cpu();                            // [c, m]
-            var self = arange(first, last, dtype: ScalarType.Int64).unsqueeze(1);          // [c, 1]
-            cos.scatter_(1, self, full(rows, 1, float.NegativeInfinity));
+            var self = TorchScalars.Arange(first, last).unsqueeze(1);          // [c, 1]
+            cos.scatter_(1, self, TorchScalars.Full(float.NegativeInfinity, new long[] { rows, 1 }));
             var (v, i) = cos.topk(k, dim: 1);
             var values = v.data<float>().ToArray();
             var indices = i.data<long>().ToArray();

@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -94,9 +95,9 @@ public sealed class FeatureDashboardBuilder
         }
         var flat = activations.reshape(b * t, _m).to(ScalarType.Float32).cpu().contiguous();   // [N, m]
         // Everything below works on the non-zero entries only (a few per token for a sparse dictionary).
-        var nz = (flat > 0).nonzero();                                                         // [e, 2] (row, latent), row-major
+        var nz = flat.Gt(0).nonzero();                                                         // [e, 2] (row, latent), row-major
         var pairs = nz.shape[0] == 0 ? [] : nz.data<long>().ToArray();
-        var values = nz.shape[0] == 0 ? [] : flat.view(-1).index_select(0, nz[.., 0] * _m + nz[.., 1]).data<float>().ToArray();
+        var values = nz.shape[0] == 0 ? [] : flat.view(-1).index_select(0, nz[.., 0].Times((long)_m).Plus(nz[.., 1])).data<float>().ToArray();
         var batch = new Batch(ids, valid, b, t, flat);
         if (Pass == DashboardPass.Statistics)
         {

@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -71,9 +72,9 @@ public static class LogitEffects
     private static Tensor Histogram(Tensor values, Tensor lo, Tensor hi, int bins)
     {
         var rows = values.shape[0];
-        var width = (hi - lo).clamp_min(1e-30f);
-        var bin = ((values - lo) / width * bins).floor().clamp(0, bins - 1).to(ScalarType.Int64);   // [c, vocab]
-        var flat = (bin + arange(rows, dtype: ScalarType.Int64).unsqueeze(1) * bins).reshape(-1);
+        var width = (hi - lo).ClampMin(1e-30f);
+        var bin = ((values - lo) / width).Times((double)bins).floor().Clamp(0, bins - 1).to(ScalarType.Int64);   // [c, vocab]
+        var flat = bin.Plus(TorchScalars.Arange(rows).unsqueeze(1).Times((long)bins)).reshape(-1);
         return flat.bincount(null, rows * bins).reshape(rows, bins);
     }
 }

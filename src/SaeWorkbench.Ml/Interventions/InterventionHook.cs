@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using SaeWorkbench.Ml.Sae;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -84,19 +85,19 @@ public sealed class InterventionHook
             var current = f.index_select(1, index);                                        // [N, e]
             var target = tensor(saeEdits.Select(l => l.Kind == InterventionKind.Clamp ? (float)l.Value : 0f).ToArray(), device: x.device)
                 .to(x.dtype).unsqueeze(0).expand_as(current);                              // [N, e]
-            flat = flat + matmul(target - current, wDec.index_select(0, index));           // [N, d]
+            flat = flat.Plus(matmul(target - current, wDec.index_select(0, index)));           // [N, d]
         }
         foreach (var l in _set.Latents.Where(l => l.Kind == InterventionKind.Add))
         {
             var v = wDec[l.Latent];                                                        // [d]
-            if (l.UnitDirection) v = v / v.norm().clamp_min(1e-12);
-            flat = flat + l.Value * v;
+            if (l.UnitDirection) v = v / v.norm().ClampMin(1e-12);
+            flat = flat.Plus(v.Times(l.Value));
         }
         foreach (var l in _set.Latents.Where(l => l.Kind == InterventionKind.Orthogonal))
         {
             var v = wDec[l.Latent];                                                        // [d]
-            var projection = matmul(flat, v).unsqueeze(1) * v / v.dot(v).clamp_min(1e-24); // [N, d] = Px
-            flat = flat - projection + l.Value * projection;                              // (I − P)x + αPx
+            var projection = matmul(flat, v).unsqueeze(1) * v / v.dot(v).ClampMin(1e-24); // [N, d] = Px
+            flat = (flat - projection).Plus(projection.Times(l.Value));                              // (I − P)x + αPx
         }
         return flat.reshape(shape);
     }

@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -41,8 +42,8 @@ public sealed class Block : nn.Module<Tensor, Tensor>
         var resid = _hooks.Apply(_prefix + "hook_resid_pre", x);
         var normalized = _hooks.Apply(_prefix + "ln1.hook_normalized", ln_1.forward(resid));
         var attnOut = _hooks.Apply(_prefix + "hook_attn_out", attn.forward(normalized, cache));
-        var mid = _hooks.Apply(_prefix + "hook_resid_mid", resid + attnOut);
+        var mid = _hooks.Apply(_prefix + "hook_resid_mid", resid.Plus(attnOut));
         var mlpOut = _hooks.Apply(_prefix + "hook_mlp_out", mlp.forward(ln_2.forward(mid)));
-        return _hooks.Apply(_prefix + "hook_resid_post", mid + mlpOut);
+        return _hooks.Apply(_prefix + "hook_resid_post", mid.Plus(mlpOut));
     }
 }

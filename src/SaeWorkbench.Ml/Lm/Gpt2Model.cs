@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -115,10 +116,10 @@ public sealed class Gpt2Model : nn.Module<Tensor, Tensor>, IHookedLanguageModel
         if (past + pos > Config.ContextLength)
             throw new ArgumentException(
                 $"Sequence of {past + pos} tokens is longer than the model's context of {Config.ContextLength}");
-        var positions = arange(past, past + pos, dtype: ScalarType.Int64, device: tokens.device); // [pos]
+        var positions = TorchScalars.Arange(past, past + pos, ScalarType.Int64, tokens.device); // [pos]
         var embed = _hooks.Apply("hook_embed", wte.forward(tokens));                              // [batch, pos, d_model]
         var posEmbed = _hooks.Apply("hook_pos_embed", wpe.forward(positions).unsqueeze(0).expand_as(embed)); // [batch, pos, d_model]
-        var x = embed + posEmbed;
+        var x = embed.Plus(posEmbed);
         foreach (var block in h) x = block.forward(x, cache);
         cache?.Advance((int)pos);
         return _hooks.Apply("ln_final.hook_normalized", ln_f.forward(x));

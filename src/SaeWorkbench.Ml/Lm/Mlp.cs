@@ -43,6 +43,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     {
         if (x.requires_grad && is_grad_enabled()) return nn.functional.gelu(x, GELU.Approximate.tanh);
         using var c1 = tensor(C1, x.dtype, x.device);
-        return addcmul(c1, x, x, C2).mul_(x).sigmoid_().mul_(x);   // σ(x·(c1 + c2·x²))·x
+        using var c2 = C2.ToScalar();
+        return addcmul(c1, x, x, c2).mul_(x).sigmoid_().mul_(x);   // σ(x·(c1 + c2·x²))·x
     }
 }

@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using SaeWorkbench.Ml.Activations;
 using static TorchSharp.torch;
 
@@ -35,7 +36,7 @@ public static class ActivationStatistics
         for (var i = 0; i < maxIterations; i++)
         {
             using var inner = NewDisposeScope();
-            var w = 1.0 / (p - y).norm(dim: 1).clamp_min(1e-12);                    // [N]
+            var w = (p - y).norm(dim: 1).ClampMin(1e-12).Into(1.0);                    // [N]
             var next = (w.unsqueeze(1) * p).sum(dim: 0) / w.sum();
             var moved = (next - y).norm().item<double>();
             y = next.MoveToOuterDisposeScope();

@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using SaeWorkbench.Ml.Lm;
 using static TorchSharp.torch;
 
@@ -41,9 +42,9 @@ public sealed record LanguageModelLossMetrics(double CeClean, double CeSae, doub
             var length = chunk[0].Length;
             if (chunk.Any(w => w.Length != length)) throw new ArgumentException("token windows in one batch must have the same length");
             var tokens = tensor(chunk.SelectMany(w => w).ToArray(), new long[] { chunk.Length, length }).to(model.Device);
-            var isBos = (tokens == model.BosTokenId).unsqueeze(-1);                         // [b, T, 1]
+            var isBos = tokens.Eq(model.BosTokenId).unsqueeze(-1);                         // [b, T, 1]
             // Score positions 0..T−2 (they have a next token) whose input is not BOS.
-            var scored = (tokens[.., ..^1] != model.BosTokenId).to(float64);                // [b, T−1]
+            var scored = tokens[.., ..^1].Ne(model.BosTokenId).to(float64);                // [b, T−1]
             var targets = tokens[.., 1..];
             var n = scored.sum().item<double>();
             if (n == 0) continue;

@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using SaeWorkbench.Ml.Activations;
 using static TorchSharp.torch;
 
@@ -75,16 +76,16 @@ public sealed class SaeMetricsAccumulator(SparseAutoencoder sae) : IDisposable
         var f = sae.Encode(x);
         var xHat = sae.Decode(f);
         var x64 = x.to(float64);
-        var err = (xHat.to(float64) - x64);
+        var err = xHat.to(float64) - x64;
         var xNorm = x64.norm(dim: 1);
         var hatNorm = xHat.to(float64).norm(dim: 1);
-        var active = f > 0;
-        _sumX.add_(x64.sum(dim: 0));
-        _firings.add_(active.sum(dim: 0).to(float64));
-        _sumSquaredNorm += x64.square().sum().item<double>();
-        _sumSquaredError += err.square().sum().item<double>();
-        _sumCosine += ((x64 * xHat.to(float64)).sum(1) / (xNorm * hatNorm).clamp_min(1e-30)).sum().item<double>();
-        _sumL2Ratio += (hatNorm / xNorm.clamp_min(1e-30)).sum().item<double>();
+        var active = f.Gt(0);
+        _sumX.PlusInPlace(x64.sum(dim: 0));
+        _firings.PlusInPlace(active.sum(dim: 0).to(float64));
+        _sumSquaredNorm += x64.Squared().sum().item<double>();
+        _sumSquaredError += err.Squared().sum().item<double>();
+        _sumCosine += ((x64 * xHat.to(float64)).sum(1) / (xNorm * hatNorm).ClampMin(1e-30)).sum().item<double>();
+        _sumL2Ratio += (hatNorm / xNorm.ClampMin(1e-30)).sum().item<double>();
         _sumL0 += active.sum().to(float64).item<double>();
         _tokens += x.shape[0];
     }
@@ -94,9 +95,9 @@ public sealed class SaeMetricsAccumulator(SparseAutoencoder sae) : IDisposable
         if (_tokens == 0) throw new InvalidOperationException("no tokens were evaluated");
         using var scope = NewDisposeScope();
         // Σ‖x − x̄‖² = Σ‖x‖² − N‖x̄‖², in float64.
-        var mean = _sumX / _tokens;
-        var centred = _sumSquaredNorm - _tokens * mean.square().sum().item<double>();
-        var density = (_firings / _tokens).to(float32).data<float>().ToArray();
+        var mean = _sumX.DividedBy(_tokens);
+        var centred = _sumSquaredNorm - _tokens * mean.Squared().sum().item<double>();
+        var density = _firings.DividedBy(_tokens).to(float32).data<float>().ToArray();
         return new SaeMetrics(_tokens, _sumL0 / _tokens, _sumSquaredError / _tokens, _sumSquaredError / centred,
             _sumCosine / _tokens, _sumL2Ratio / _tokens, density);
     }

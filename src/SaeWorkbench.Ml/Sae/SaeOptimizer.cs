@@ -1,3 +1,5 @@
+using SaeWorkbench.Ml.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Sae;
@@ -39,23 +41,43 @@ public static class SaeOptimizer
     /// <summary>Removes from each decoder-row gradient its component along the (unit) row.</summary>
     public static void RemoveParallelDecoderGradient(Tensor wDec, Tensor gWDec)
     {
+        if (FusedAdam.Supports(wDec, gWDec, wDec, wDec) && gWDec.is_contiguous())
+        {
+            FusedAdam.RemoveParallelRows(wDec, gWDec);
+            return;
+        }
         using var scope = NewDisposeScope();
         var parallel = (gWDec * wDec).sum(1, keepdim: true);
         gWDec.sub_(wDec * parallel);
     }
 
-    /// <summary>One update of <paramref name="state"/> with <paramref name="grads"/> (modified in place).</summary>
+    /// <summary>
+    /// One update of <paramref name="state"/> with <paramref name="grads"/> (modified in place). On the CPU every pass is
+    /// one of <see cref="FusedAdam"/>'s: no temporaries, the clipping factor applied inside the Adam pass, and the
+    /// W_enc gradient read in the transposed layout the sparse step produces.
+    /// </summary>
     public static void Apply(SaeTrainingState state, Dictionary<string, Tensor> grads, double lr)
     {
         using var scope = NewDisposeScope();
         var cfg = state.Config;
         var unitNorm = KeepsUnitNormDecoder(cfg.Architecture);
+        var fused = state.Parameters.All(kv =>
+            FusedAdam.Supports(kv.Value, grads[kv.Key], state.AdamFirstMoment[kv.Key], state.AdamSecondMoment[kv.Key]));
         if (unitNorm) RemoveParallelDecoderGradient(state.WDec, grads["W_dec"]);
+        var gradScale = 1.0;
         if (cfg.GradClipNorm > 0)
         {
-            var total = stack(grads.Values.Select(g => g.square().sum()).ToArray()).sum().sqrt();
-            var factor = (cfg.GradClipNorm / (total + 1e-6)).clamp_max(1.0);
-            foreach (var g in grads.Values) g.mul_(factor);
+            if (fused)
+            {
+                var total = Math.Sqrt(grads.Values.Sum(FusedAdam.SumOfSquares));
+                gradScale = Math.Min(1.0, cfg.GradClipNorm / (total + 1e-6));
+            }
+            else
+            {
+                var total = stack(grads.Values.Select(g => g.Squared().sum()).ToArray()).sum().sqrt();
+                var factor = total.Plus(1e-6).Into(cfg.GradClipNorm).ClampMax(1.0);
+                foreach (var g in grads.Values) g.mul_(factor);
+            }
         }
         state.Step++;
         var t = state.Step;
@@ -63,20 +85,25 @@ public static class SaeOptimizer
         var bias2 = 1 - Math.Pow(cfg.AdamBeta2, t);
         foreach (var (name, p) in state.Parameters)
         {
-            if (FusedAdam.Supports(p, grads[name], state.AdamFirstMoment[name], state.AdamSecondMoment[name]))
-            {
-                FusedAdam.Step(p, grads[name], state.AdamFirstMoment[name], state.AdamSecondMoment[name],
-                    (float)cfg.AdamBeta1, (float)cfg.AdamBeta2, (float)(lr / bias1), (float)(1 / Math.Sqrt(bias2)), (float)AdamEpsilon);
-                continue;
-            }
             var g = grads[name];
             var m = state.AdamFirstMoment[name];
             var v = state.AdamSecondMoment[name];
-            m.mul_(cfg.AdamBeta1).add_(g, alpha: 1 - cfg.AdamBeta1);
-            v.mul_(cfg.AdamBeta2).addcmul_(g, g, value: 1 - cfg.AdamBeta2);
-            var denom = (v / bias2).sqrt_().add_(AdamEpsilon);
-            p.addcdiv_(m, denom, value: -lr / bias1);
+            if (fused)
+            {
+                FusedAdam.Step(p, g, m, v, (float)cfg.AdamBeta1, (float)cfg.AdamBeta2, (float)(lr / bias1),
+                    (float)(1 / Math.Sqrt(bias2)), (float)AdamEpsilon, (float)gradScale);
+                continue;
+            }
+            m.TimesInPlace(cfg.AdamBeta1).PlusInPlace(g, 1 - cfg.AdamBeta1);
+            using (var weight = (1 - cfg.AdamBeta2).ToScalar()) v.TimesInPlace(cfg.AdamBeta2).addcmul_(g, g, weight);
+            var denom = v.DividedBy(bias2).sqrt_().PlusInPlace(AdamEpsilon);
+            using var step = (-lr / bias1).ToScalar();
+            p.addcdiv_(m, denom, step);
         }
-        if (unitNorm) state.WDec.div_(state.WDec.norm(1, keepdim: true));
+        if (unitNorm)
+        {
+            if (FusedAdam.Supports(state.WDec, state.WDec, state.WDec, state.WDec)) FusedAdam.NormaliseRows(state.WDec);
+            else state.WDec.div_(state.WDec.norm(1, keepdim: true));
+        }
     }
 }

@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using System.Diagnostics;
 using SaeWorkbench.Ml.Activations;
 using TorchSharp;
@@ -48,7 +49,7 @@ public static class SaeTrainingRun
             source.Seek(0);
             using (var scope = NewDisposeScope())
             {
-                var sample = SampleRows(source, config.GeometricMedianSamples, config.BatchSize) * scale;
+                var sample = SampleRows(source, config.GeometricMedianSamples, config.BatchSize).Times(scale);
                 var median = ActivationStatistics.GeometricMedian(sample);
                 using var gen = new Generator().manual_seed(config.Seed);
                 state = SaeTrainingState.Initialise(config, source.Width, median, gen);
@@ -92,7 +93,7 @@ public static class SaeTrainingRun
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var step = state.Step;
-            var x = source.NextBatch(cfg.BatchSize) * scale;
+            var x = source.NextBatch(cfg.BatchSize).Times(scale);
             var lambda = SaeOptimizer.SparsityCoefficient(cfg, step);
             var result = SaeTrainingStep.Compute(state, x, lambda);
             var parts = stack(new[] { result.Loss, result.Mse, result.SparsityLoss, result.AuxLoss, result.L0, result.Fvu })

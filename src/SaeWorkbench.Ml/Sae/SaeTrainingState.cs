@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -48,8 +49,8 @@ public sealed class SaeTrainingState : IDisposable
         using var scope = NewDisposeScope();
         var m = config.Latents;
         var wDec = randn(new long[] { m, dIn }, generator: generator);
-        wDec /= wDec.norm(1, keepdim: true);
-        if (config.Architecture == SaeArchitecture.Relu) wDec *= 0.1;
+        wDec = wDec / wDec.norm(1, keepdim: true);
+        if (config.Architecture == SaeArchitecture.Relu) wDec = wDec.Times(0.1);
         var state = new SaeTrainingState(config, dIn, zeros(m, dtype: int64),
             config.Architecture == SaeArchitecture.BatchTopK ? zeros(Array.Empty<long>()) : null);
         state.Add("W_enc", wDec.t().contiguous());
@@ -57,7 +58,7 @@ public sealed class SaeTrainingState : IDisposable
         state.Add("W_dec", wDec.contiguous());
         state.Add("b_dec", bDecInit.to(float32).clone());
         if (config.Architecture == SaeArchitecture.JumpRelu)
-            state.Add("log_threshold", full(m, Math.Log(config.JumpReluInitialThreshold)));
+            state.Add("log_threshold", TorchScalars.Full(Math.Log(config.JumpReluInitialThreshold), new long[] { m }));
         return state;
     }
 
@@ -122,16 +123,16 @@ public sealed class SaeTrainingState : IDisposable
     public void RecordFired(Tensor firedMask)
     {
         using var scope = NewDisposeScope();
-        StepsSinceFired.add_(1).masked_fill_(firedMask, 0);
+        StepsSinceFired.PlusInPlace(1).MaskedFillInPlace(firedMask, 0);
     }
 
     /// <summary>Latents that have not fired for <see cref="SaeTrainingConfig.DeadWindowSteps"/> steps, [m] bool.</summary>
-    public Tensor DeadMask() => StepsSinceFired >= Config.DeadWindowSteps;
+    public Tensor DeadMask() => StepsSinceFired.Ge((long)Config.DeadWindowSteps);
 
     public void UpdateBatchTopKThreshold(Tensor smallestKept)
     {
         var rate = Config.BatchTopKThresholdRate;
-        BatchTopKThreshold!.mul_(1 - rate).add_(smallestKept * rate);
+        BatchTopKThreshold!.TimesInPlace(1 - rate).PlusInPlace(smallestKept, rate);
     }
 
     public void Dispose()

@@ -1,8 +1,13 @@
+using SaeWorkbench.Ml.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Sae;
 
-/// <summary>Loss parts of one step (all means over the batch's tokens) and the gradients of the total.</summary>
+/// <summary>
+/// Loss parts of one step (all means over the batch's tokens) and the gradients of the total. The W_enc gradient is
+/// a transposed view of an [m, d] tensor (not contiguous), as the step computes it; call <c>contiguous()</c> if needed.
+/// </summary>
 public sealed record SaeStepResult(
     Tensor Loss, Tensor Mse, Tensor SparsityLoss, Tensor AuxLoss, Tensor L0, Tensor Fvu,
     Dictionary<string, Tensor> Gradients, Tensor FiredMask, Tensor? SmallestKept);
@@ -23,7 +28,7 @@ public static class SaeTrainingStep
     public static SaeStepResult Compute(SaeTrainingState state, Tensor x, double sparsityCoefficient)
     {
         var arch = state.Config.Architecture;
-        var xc = x - state.BDec;                             // [B, d]
+        var xc = x - state.BDec;                                   // [B, d]
         var pre = addmm(state.BEnc, xc, state.WEnc, 1, 1);         // [B, m]
         return arch == SaeArchitecture.TopK
             ? SparseTopK(state, x, xc, pre)
@@ -35,28 +40,42 @@ public static class SaeTrainingStep
         var batch = x.shape[0];
         var m = s.Config.Latents;
         var (rawVals, idx) = SparseLatents.TopKRaw(pre, s.Config.K);                     // [B, k]
-        var active = rawVals > 0;
+        var active = rawVals.Gt(0);
         var vals = nn.functional.relu(rawVals);
-        var xHat = SparseLatents.Decode(idx, vals, s.WDec) + s.BDec;                     // [B, d]
-        var err = xHat - x;
-        var mse = err.square().sum(1).mean();
-        var g = err * (2.0 / batch);                                                      // dL/dx̂
+        // err = x̂ − x with x̂ decoded from the k active latents (b_dec included), g = dL/dx̂, and Σ err², in one pass.
+        var (err, g, sse) = SparseLatents.DecodeError(idx, vals, s.WDec, s.BDec, x, 2.0 / batch);
+        var mse = sse.DividedBy(batch);
 
-        var gWDec = SparseLatents.TransposedProduct(idx, vals, g, m);                     // [m, d]
+        // The latents' entries grouped once, for both transposed products (CPU; elsewhere COO matmuls).
+        var buckets = OnCpu(x) ? SparseLatents.Buckets(idx, m) : null;
+        Tensor Transposed(Tensor values, Tensor v) => buckets is null
+            ? SparseLatents.TransposedProduct(idx, values, v, m)
+            : SparseLatents.TransposedProduct(buckets, values, v);
+        var gWDec = Transposed(vals, g);                                                  // [m, d]
         var gBDec = g.sum(dim: 0);
         var dVals = SparseLatents.GatherDot(idx, s.WDec, g) * active;                     // dL/dpre at idx, [B, k]
-        var gWEncT = SparseLatents.TransposedProduct(idx, dVals, xc, m);                  // W_enc gradient, transposed
-        var gBEnc = zeros(m).index_add_(0, idx.reshape(-1), dVals.reshape(-1), 1);
+        var gWEncT = Transposed(dVals, xc);                                               // W_enc gradient, transposed [m, d]
+        var gBEnc = zeros(m).IndexAddInPlace(0, idx.reshape(-1), dVals.reshape(-1));
 
-        var fired = zeros(m).index_add_(0, idx.reshape(-1), active.reshape(-1).to(float32), 1) > 0;
-        var aux = AuxK(s, x, xHat, pre, gWDec, gWEncT, gBEnc, gBDec, xc);
+        var fired = zeros(m).IndexAddInPlace(0, idx.reshape(-1), active.reshape(-1).to(float32)).Gt(0);
+        var aux = AuxK(s, x, err, pre, gWDec, gWEncT, gBEnc, gBDec, xc);
         FinishEncoderBiasGradients(s, gBEnc, gBDec);
         var grads = new Dictionary<string, Tensor>
         {
-            ["W_enc"] = gWEncT.t().contiguous(), ["b_enc"] = gBEnc, ["W_dec"] = gWDec, ["b_dec"] = gBDec,
+            // A transposed view, not a copy: SaeOptimizer's fused Adam reads it in that layout.
+            ["W_enc"] = gWEncT.t(), ["b_enc"] = gBEnc, ["W_dec"] = gWDec, ["b_dec"] = gBDec,
         };
         var l0 = active.sum(1).to(float32).mean();
-        return new SaeStepResult(mse + aux, mse, zeros(Array.Empty<long>()), aux, l0, Fvu(x, err), grads, fired, null);
+        return new SaeStepResult(mse.Plus(aux), mse, zeros(Array.Empty<long>()), aux, l0, Fvu(x, sse), grads, fired, null);
+    }
+
+    private static bool OnCpu(Tensor t) => t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32;
+
+    /// <summary>Σ t² over all elements, as a scalar tensor, without a squared copy.</summary>
+    private static Tensor SumOfSquares(Tensor t)
+    {
+        using var flat = t.reshape(-1);
+        return flat.dot(flat);
     }
 
     private static SaeStepResult Dense(SaeTrainingState s, Tensor x, Tensor xc, Tensor pre, double lambda)
@@ -70,7 +89,7 @@ public static class SaeTrainingStep
         {
             case SaeArchitecture.Relu:
                 f = pre.relu_();                                                // pre is not needed after: no second [B, m]
-                gate = f > 0;
+                gate = f.Gt(0);
                 break;
             case SaeArchitecture.JumpRelu:
                 theta = s.LogThreshold!.exp();                                  // θ = exp(log θ)
@@ -82,9 +101,10 @@ public static class SaeTrainingStep
                 // k·B largest of ReLU(pre) over the whole batch (Bussmann et al. 2024).
                 var relu = nn.functional.relu(pre);
                 var (kept, flatIdx) = relu.reshape(-1).topk((int)Math.Min(cfg.K * batch, relu.NumberOfElements), sorted: false);
-                gate = zeros(relu.NumberOfElements, dtype: @bool).index_fill_(0, flatIdx.masked_select(kept > 0), true).view(pre.shape);
+                using (var keep = true.ToScalar())
+                    gate = zeros(relu.NumberOfElements, dtype: @bool).index_fill_(0, flatIdx.masked_select(kept.Gt(0)), keep).view(pre.shape);
                 f = relu * gate;
-                var positive = kept.masked_select(kept > 0);
+                var positive = kept.masked_select(kept.Gt(0));
                 smallestKept = positive.NumberOfElements > 0 ? positive.min() : zeros(Array.Empty<long>());
                 break;
             }
@@ -92,8 +112,9 @@ public static class SaeTrainingStep
         }
         var xHat = addmm(s.BDec, f, s.WDec, 1, 1);
         var err = xHat - x;
-        var mse = err.square().sum(1).mean();
-        var g = err * (2.0 / batch);
+        var sse = SumOfSquares(err);
+        var mse = sse.DividedBy(batch);
+        var g = err.Times(2.0 / batch);
         var df = mm(g, s.WDec.t());                                             // [B, m]
         var gWDec = mm(f.t(), g);                                               // [m, d]
         var gBDec = g.sum(dim: 0);
@@ -104,35 +125,35 @@ public static class SaeTrainingStep
             // λ·Σ_i f_i·‖W_dec,i‖ (SCIENCE.md §2), mean over tokens.
             var norms = s.WDec.norm(dim: 1);                                         // [m]
             var fSum = f.sum(dim: 0);                                                // [m]
-            sparsity = (fSum * norms).sum() * (lambda / batch);
-            df.add_(norms * (lambda / batch));
-            gWDec = gWDec + s.WDec * (fSum / norms * (lambda / batch)).unsqueeze(1);
+            sparsity = (fSum * norms).sum().Times(lambda / batch);
+            df.PlusInPlace(norms.Times(lambda / batch));
+            gWDec = gWDec.Plus(s.WDec * (fSum / norms).Times(lambda / batch).unsqueeze(1));
         }
         if (cfg.Architecture == SaeArchitecture.JumpRelu)
         {
             var eps = cfg.JumpReluBandwidth;
-            var u = (pre - theta!) / eps;
-            var rect = ((u > -0.5) & (u < 0.5)).to(float32);                  // rectangle kernel
+            var u = (pre - theta!).DividedBy(eps);
+            var rect = (u.Gt(-0.5) & u.Lt(0.5)).to(float32);                   // rectangle kernel
             // ∂f/∂θ = −(θ/ε)·rect((pre−θ)/ε);  ∂(λ·ΣH)/∂θ = −(λ/ε)·rect (SCIENCE.md §2), mean over tokens.
-            var gTheta = -(theta! / eps) * (df * rect).sum(dim: 0) - (lambda / (eps * batch)) * rect.sum(dim: 0);
-            sparsity = gate.sum().to(float32) * (lambda / batch);
+            var gTheta = (-theta!.DividedBy(eps)) * (df * rect).sum(dim: 0) - rect.sum(dim: 0).Times(lambda / (eps * batch));
+            sparsity = gate.sum().to(float32).Times(lambda / batch);
             grads["log_threshold"] = gTheta * theta!;                           // chain rule through θ = exp(log θ)
         }
         var dPre = df.mul_(gate);                                               // ∂L/∂pre (df is not needed after)
         var gBEnc = dPre.sum(dim: 0);
         var gWEncT = mm(dPre.t(), xc);                                          // [m, d]
         var aux = cfg.Architecture == SaeArchitecture.BatchTopK
-            ? AuxK(s, x, xHat, pre, gWDec, gWEncT, gBEnc, gBDec, xc)
+            ? AuxK(s, x, err, pre, gWDec, gWEncT, gBEnc, gBDec, xc)
             : zeros(Array.Empty<long>());
         FinishEncoderBiasGradients(s, gBEnc, gBDec);
-        grads["W_enc"] = gWEncT.t().contiguous();
+        grads["W_enc"] = gWEncT.t();                                            // transposed view (see SparseTopK)
         grads["b_enc"] = gBEnc;
         grads["W_dec"] = gWDec;
         grads["b_dec"] = gBDec;
         // gate is exactly f > 0 for all three: ReLU's pre > 0, JumpReLU's pre > θ > 0, BatchTopK's kept positives.
         var fired = gate.any(0);
-        var l0 = gate.sum().to(float32) / batch;
-        return new SaeStepResult(mse + sparsity + aux, mse, sparsity, aux, l0, Fvu(x, err), grads, fired, smallestKept);
+        var l0 = gate.sum().to(float32).DividedBy(batch);
+        return new SaeStepResult(mse.Plus(sparsity).Plus(aux), mse, sparsity, aux, l0, Fvu(x, sse), grads, fired, smallestKept);
     }
 
     /// <summary>
@@ -140,7 +161,7 @@ public static class SaeTrainingStep
     /// pre-activations of dead latents, loss = c·min(dead/k_aux, 1)·mean‖decode(aux) − e‖², decode including b_dec.
     /// Adds its gradients into the accumulators; returns the loss.
     /// </summary>
-    private static Tensor AuxK(SaeTrainingState s, Tensor x, Tensor xHat, Tensor pre,
+    private static Tensor AuxK(SaeTrainingState s, Tensor x, Tensor err, Tensor pre,
         Tensor gWDec, Tensor gWEncT, Tensor gBEnc, Tensor gBDec, Tensor xc)
     {
         var dead = s.DeadMask();
@@ -150,19 +171,22 @@ public static class SaeTrainingStep
         var scale = Math.Min((double)numDead / kAuxFull, 1.0);
         var kAux = (int)Math.Min(kAuxFull, numDead);
         var batch = x.shape[0];
-        var residual = x - xHat;
-        var deadPre = pre.masked_fill(dead.logical_not(), double.NegativeInfinity);
+        var deadPre = pre.MaskedFill(dead.logical_not(), double.NegativeInfinity);
         var (auxVals, auxIdx) = SparseLatents.TopKRaw(deadPre, kAux);
-        var auxHat = SparseLatents.Decode(auxIdx, auxVals, s.WDec) + s.BDec;
-        var auxErr = auxHat - residual;
+        var auxHat = SparseLatents.Decode(auxIdx, auxVals, s.WDec, s.BDec);
+        var auxErr = auxHat.Plus(err);                                          // auxHat − (x − x̂), exactly
         var coef = s.Config.AuxKCoefficient * scale;
-        var loss = auxErr.square().sum(1).mean() * coef;
-        var g = auxErr * (2.0 * coef / batch);
-        gWDec.add_(SparseLatents.TransposedProduct(auxIdx, auxVals, g, s.Config.Latents));
-        gBDec.add_(g.sum(dim: 0));
+        var loss = SumOfSquares(auxErr).Times(coef / batch);
+        var g = auxErr.Times(2.0 * coef / batch);
+        var buckets = OnCpu(x) ? SparseLatents.Buckets(auxIdx, s.Config.Latents) : null;
+        Tensor Transposed(Tensor values, Tensor v) => buckets is null
+            ? SparseLatents.TransposedProduct(auxIdx, values, v, s.Config.Latents)
+            : SparseLatents.TransposedProduct(buckets, values, v);
+        gWDec.PlusInPlace(Transposed(auxVals, g));
+        gBDec.PlusInPlace(g.sum(dim: 0));
         var dVals = SparseLatents.GatherDot(auxIdx, s.WDec, g);                 // no ReLU on aux latents (SAELens)
-        gWEncT.add_(SparseLatents.TransposedProduct(auxIdx, dVals, xc, s.Config.Latents));
-        gBEnc.index_add_(0, auxIdx.reshape(-1), dVals.reshape(-1), 1);
+        gWEncT.PlusInPlace(Transposed(dVals, xc));
+        gBEnc.IndexAddInPlace(0, auxIdx.reshape(-1), dVals.reshape(-1));
         return loss;
     }
 
@@ -170,12 +194,12 @@ public static class SaeTrainingStep
     private static void FinishEncoderBiasGradients(SaeTrainingState s, Tensor gBEnc, Tensor gBDec) =>
         gBDec.sub_(s.WEnc.mv(gBEnc));
 
-    /// <summary>Batch FVU, centred on the batch mean (SCIENCE.md §4).</summary>
-    private static Tensor Fvu(Tensor x, Tensor err)
+    /// <summary>Batch FVU, centred on the batch mean (SCIENCE.md §4), from the sum of squared errors <paramref name="sse"/>.</summary>
+    private static Tensor Fvu(Tensor x, Tensor sse)
     {
         // Σ‖x − x̄‖² = Σ‖x‖² − B‖x̄‖², without a centred copy of the batch.
         var batch = x.shape[0];
-        var centred = x.square().sum() - x.sum(dim: 0).square().sum() / batch;
-        return err.square().sum() / centred.clamp_min(1e-30);
+        var centred = SumOfSquares(x) - SumOfSquares(x.sum(dim: 0)).DividedBy(batch);
+        return sse / centred.ClampMin(1e-30);
     }
 }

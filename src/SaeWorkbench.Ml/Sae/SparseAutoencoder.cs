@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -76,7 +77,7 @@ public sealed class SparseAutoencoder : IDisposable
         {
             SaeArchitecture.Relu => nn.functional.relu(pre),
             SaeArchitecture.TopK => TopKDense(pre, K),
-            SaeArchitecture.JumpRelu => pre * (pre > Threshold!).to(pre.dtype),
+            SaeArchitecture.JumpRelu => pre * pre.gt(Threshold!).to(pre.dtype),
             _ => throw new InvalidOperationException(),
         };
         return f.MoveToOuterDisposeScope();
@@ -94,7 +95,7 @@ public sealed class SparseAutoencoder : IDisposable
         if (Architecture == SaeArchitecture.TopK)
         {
             var (vals, idx) = SparseLatents.TopK(PreActivation(flat), K);
-            xHat = SparseLatents.Decode(idx, vals, WDec) + BDec;
+            xHat = SparseLatents.Decode(idx, vals, WDec, BDec);
         }
         else xHat = Decode(Encode(flat));
         return xHat.reshape(x.shape).MoveToOuterDisposeScope();
@@ -124,7 +125,7 @@ public sealed class SparseAutoencoder : IDisposable
     public SparseAutoencoder FoldActivationScale(double s)
     {
         using var scope = NewDisposeScope();
-        return new SparseAutoencoder(Architecture, K, WEnc * s, BEnc.clone(), WDec / s, BDec / s, Threshold?.clone());
+        return new SparseAutoencoder(Architecture, K, WEnc.Times(s), BEnc.clone(), WDec.DividedBy(s), BDec.DividedBy(s), Threshold?.clone());
     }
 
     public SparseAutoencoder Clone()

@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using SaeWorkbench.Ml.Lm.Tokenization;
@@ -137,20 +138,20 @@ public sealed class TextGenerator(Gpt2Model model, Gpt2Tokenizer tokenizer)
     public static Tensor Sample(Tensor logits, GenerationOptions options, Generator generator)
     {
         if (options.Temperature == 0) return logits.argmax(-1);
-        var scaled = logits / options.Temperature;                                       // [batch, vocab]
+        var scaled = logits.DividedBy((double)options.Temperature);                                       // [batch, vocab]
         if (options.TopK > 0 && options.TopK < scaled.shape[1])
         {
             var kth = scaled.topk(options.TopK, -1).values.narrow(1, options.TopK - 1, 1); // [batch, 1]
-            scaled = scaled.masked_fill(scaled < kth, float.NegativeInfinity);
+            scaled = scaled.MaskedFill(scaled < kth, float.NegativeInfinity);
         }
         if (options.TopP < 1)
         {
             var (sorted, order) = scaled.sort(-1, descending: true);                     // [batch, vocab] each
             var cumulative = sorted.softmax(-1).cumsum(-1);
             // Drop a token when the tokens before it already reach p; the first token always stays.
-            var drop = (cumulative - sorted.softmax(-1)) >= options.TopP;
+            var drop = (cumulative - sorted.softmax(-1)).Ge((double)options.TopP);
             var dropInVocabOrder = zeros_like(drop).scatter(-1, order, drop);
-            scaled = scaled.masked_fill(dropInVocabOrder, float.NegativeInfinity);
+            scaled = scaled.MaskedFill(dropInVocabOrder, float.NegativeInfinity);
         }
         return multinomial(scaled.softmax(-1), 1, false, generator).squeeze(1);           // [batch]
     }

@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Sae.Synthetic;
@@ -13,10 +14,10 @@ public sealed record DictionaryRecovery(double Mmcs, double FractionRecovered)
     public static DictionaryRecovery Score(Tensor directions, Tensor wDec)
     {
         using var scope = NewDisposeScope();
-        var truth = directions / directions.norm(1, keepdim: true).clamp_min(1e-12);
-        var dec = wDec / wDec.norm(1, keepdim: true).clamp_min(1e-12);
+        var truth = directions / directions.norm(1, keepdim: true).ClampMin(1e-12);
+        var dec = wDec / wDec.norm(1, keepdim: true).ClampMin(1e-12);
         var best = mm(truth, dec.t()).max(1).values;                     // [n]
         return new DictionaryRecovery(best.mean().item<float>(),
-            (best > RecoveredCosine).to(float32).mean().item<float>());
+            best.Gt(RecoveredCosine).to(float32).mean().item<float>());
     }
 }

@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using SaeWorkbench.Ml.Activations;
 using static TorchSharp.torch;
 
@@ -52,9 +53,9 @@ public sealed class ToySuperposition : IActivationSource
         // Mix seed and position into one 63-bit generator seed (splitmix-style), so batches are independent.
         var mixed = unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL ^ (ulong)Position * 0xBF58476D1CE4E5B9UL);
         using var gen = new Generator().manual_seed((long)(mixed >> 1));
-        var fires = rand(new long[] { batchSize, FeatureCount }, generator: gen) < _firingProbability;
+        var fires = rand(new long[] { batchSize, FeatureCount }, generator: gen).Lt(_firingProbability);
         var u = rand(new long[] { batchSize, FeatureCount }, generator: gen);
-        var magnitudes = _magnitude == FeatureMagnitude.Uniform01 ? u : -(1 - u).log();   // Exp(1) by inversion
+        var magnitudes = _magnitude == FeatureMagnitude.Uniform01 ? u : -u.SubtractedFrom(1).log();   // Exp(1) by inversion
         var x = mm(magnitudes * fires.to(float32), Directions);                             // [B, d]
         Position += batchSize;
         return x.MoveToOuterDisposeScope();
