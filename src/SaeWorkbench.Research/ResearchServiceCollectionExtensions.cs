@@ -29,6 +29,8 @@ public static class ResearchServiceCollectionExtensions
         services.TryAddSingleton<DictionaryImporter>();
         services.TryAddSingleton<DemoWorkspace>();
         services.TryAddSingleton<FeatureCatalog>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<FeatureCountCache>();
         services.TryAddSingleton<TokenText>();
         // Labelling (issue 7): one transaction runner (it holds the SQLite writer gate), the service, audit, API tokens.
         services.TryAddSingleton<LabellingTransactions>();

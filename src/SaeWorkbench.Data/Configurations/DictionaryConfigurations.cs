@@ -28,10 +28,13 @@ internal sealed class LatentConfiguration : IEntityTypeConfiguration<Latent>
     {
         b.HasOne<SaeDictionary>().WithMany().HasForeignKey(l => l.DictionaryId).OnDelete(DeleteBehavior.Cascade);
         b.HasIndex(l => new { l.DictionaryId, l.Index }).IsUnique();
-        // The feature list sorts and filters on these within one dictionary.
-        b.HasIndex(l => new { l.DictionaryId, l.Density });
-        b.HasIndex(l => new { l.DictionaryId, l.MaxActivation });
+        // The feature list sorts and filters on these within one dictionary. Each sort index ends with Index, the list's
+        // tie-break, so a page (even a deep one) is read from the index alone; label status descending (ties by
+        // ascending index) has its own descending index (issue 6).
+        b.HasIndex(l => new { l.DictionaryId, l.Density, l.Index });
+        b.HasIndex(l => new { l.DictionaryId, l.MaxActivation, l.Index });
         b.HasIndex(l => new { l.DictionaryId, l.LabelStatus, l.Index });
+        b.HasIndex(l => new { l.DictionaryId, l.LabelStatus, l.Index }, "IX_Latents_DictionaryId_LabelStatusDesc_Index").IsDescending(false, true, false);
         // The dead / alive filter (counted and paged by index or density) and the tag filter.
         b.HasIndex(l => new { l.DictionaryId, l.IsDead, l.Index });
         b.HasIndex(l => new { l.DictionaryId, l.IsDead, l.Density });

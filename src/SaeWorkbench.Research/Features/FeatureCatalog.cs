@@ -7,9 +7,15 @@ using SaeWorkbench.Research.Labelling.Services;
 
 namespace SaeWorkbench.Research.Features;
 
-/// <summary>Finds latents fast: one indexed query per page (no N+1), whatever the filters and the sort.</summary>
-public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFactory)
+/// <summary>
+/// Finds latents fast: one indexed query per page (no N+1), whatever the filters and the sort, and a count per filter
+/// that <see cref="FeatureCountCache"/> keeps for a few seconds.
+/// </summary>
+public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFactory, FeatureCountCache? counts)
 {
+    /// <summary>Without a count cache: every page counts its filter again.</summary>
+    public FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFactory) : this(dbFactory, null) { }
+
     /// <summary>
     /// One page of the list. With a <paramref name="viewer"/> below Reviewer, blind mode (issue 8 §3) applies: latents of
     /// a blind scope where the viewer has no interpretation of their own show no consensus, and the label filters
@@ -19,18 +25,20 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     {
         query = query.Normalised();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var latents = Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query);
+        // Density bounds steer SQLite's planner to the density index even when another sort or filter is far more
+        // selective (a page of "dense, by max activation" sorted 14k rows); unless the list is sorted by density, they
+        // are written so that the sort's index drives the page instead (issue 6).
+        var latents = Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query, densityIndexed: query.Sort == FeatureSort.Density);
         var blindApplies = viewer is null || !Permissions.Can(viewer.Role, LabellingAction.SeeBlindedWork);
         if (blindApplies && (query.Tag is not null || query.Status is not null || query.Search is not null))
         {
-            var userId = viewer?.UserId ?? "";
-            latents = latents.Where(l =>
-                !db.ScopeLatents.Any(m => m.LatentId == l.Id && db.LabellingScopes.Any(s => s.Id == m.ScopeId && s.IsBlind && !s.IsArchived)) ||
-                db.Interpretations.Any(i => i.LatentId == l.Id && i.AuthorId == userId && !i.IsDeleted));
+            latents = BlindFiltered(db, latents, viewer?.UserId ?? "");
         }
-        var total = await latents.CountAsync(ct);
-        var ordered = Ordered(latents, query);
-        var page = await ordered.Skip(query.Page * query.PageSize).Take(query.PageSize)
+        var total = await CountAsync(dictionaryId, query, blindApplies ? viewer?.UserId ?? "" : null, latents, ct);
+        // Deferred join: the page's ids come from the sort index alone (a deep OFFSET skips index entries, not rows),
+        // then only those rows are read, in the same order.
+        var pageIds = Ordered(latents, query).Skip(query.Page * query.PageSize).Take(query.PageSize).Select(l => l.Id);
+        var page = await Ordered(db.Latents.AsNoTracking().Where(l => pageIds.Contains(l.Id)), query)
             .Select(l => new { l.Id, Row = new FeatureRow(l.Index, l.Density, l.MaxActivation, l.MeanActivation, l.IsDead, l.LabelStatus, l.ConsensusLabel, l.ConsensusTag, false) })
             .ToListAsync(ct);
         var hidden = blindApplies ? await BlindModePolicy.HiddenConsensusAsync(db, viewer, page.Select(p => p.Id).ToList(), ct) : [];
@@ -38,6 +46,26 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
             ? p.Row with { LabelStatus = LabelStatus.Unlabelled, ConsensusLabel = null, ConsensusTag = null, ConsensusHidden = true }
             : p.Row).ToList();
         return new FeaturePage(rows, total, query);
+    }
+
+    /// <summary>
+    /// The number of latents matching the filters (sort and page do not matter), from the cache when there is one. The
+    /// key holds the viewer only when blind mode filters for them (<paramref name="blindUserId"/> not null and a label filter).
+    /// </summary>
+    private Task<int> CountAsync(long dictionaryId, FeatureQuery query, string? blindUserId, IQueryable<Latent> latents, CancellationToken ct)
+    {
+        if (counts is null) return latents.CountAsync(ct);
+        var labelFilter = query.Tag is not null || query.Status is not null || query.Search is not null;
+        var filter = query with { Sort = FeatureSort.Index, Descending = false, Page = 0, PageSize = 50 };
+        var key = $"{dictionaryId}|{(blindUserId is not null && labelFilter ? "blind:" + blindUserId : "all")}|{filter.ToQueryString()}|{query.DenseThreshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}";
+        // The cached query outlives this request's context, so it counts on a context of its own.
+        return counts.GetOrCountAsync(key, async token =>
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(token);
+            var counted = Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query);
+            if (blindUserId is not null && labelFilter) counted = BlindFiltered(db, counted, blindUserId);
+            return await counted.CountAsync(token);
+        }, ct);
     }
 
     /// <summary>
@@ -107,13 +135,30 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         };
 
 
-    private static IQueryable<Latent> Filter(WorkbenchDbContext db, IQueryable<Latent> latents, FeatureQuery q)
+    /// <summary>Blind mode's label filters: a latent of a blind scope only where the user has an interpretation of their own.</summary>
+    private static IQueryable<Latent> BlindFiltered(WorkbenchDbContext db, IQueryable<Latent> latents, string userId) =>
+        latents.Where(l =>
+            !db.ScopeLatents.Any(m => m.LatentId == l.Id && db.LabellingScopes.Any(s => s.Id == m.ScopeId && s.IsBlind && !s.IsArchived)) ||
+            db.Interpretations.Any(i => i.LatentId == l.Id && i.AuthorId == userId && !i.IsDeleted));
+
+    private static IQueryable<Latent> Filter(WorkbenchDbContext db, IQueryable<Latent> latents, FeatureQuery q, bool densityIndexed = true)
     {
         if (q.Dead is { } dead) latents = latents.Where(l => l.IsDead == dead);
-        if (q.Dense is { } dense)
-            latents = dense ? latents.Where(l => l.Density > q.DenseThreshold) : latents.Where(l => l.Density == null || l.Density <= q.DenseThreshold);
-        if (q.MinDensity is { } min) latents = latents.Where(l => l.Density >= min);
-        if (q.MaxDensity is { } max) latents = latents.Where(l => l.Density <= max);
+        if (densityIndexed)
+        {
+            if (q.Dense is { } dense)
+                latents = dense ? latents.Where(l => l.Density > q.DenseThreshold) : latents.Where(l => l.Density == null || l.Density <= q.DenseThreshold);
+            if (q.MinDensity is { } min) latents = latents.Where(l => l.Density >= min);
+            if (q.MaxDensity is { } max) latents = latents.Where(l => l.Density <= max);
+        }
+        else
+        {
+            // The same conditions on an expression of the column, which no index serves.
+            if (q.Dense is { } dense)
+                latents = dense ? latents.Where(l => l.Density + 0.0 > q.DenseThreshold) : latents.Where(l => l.Density == null || l.Density + 0.0 <= q.DenseThreshold);
+            if (q.MinDensity is { } min) latents = latents.Where(l => l.Density + 0.0 >= min);
+            if (q.MaxDensity is { } max) latents = latents.Where(l => l.Density + 0.0 <= max);
+        }
         if (q.Tag is { } tag) latents = latents.Where(l => l.ConsensusTag == tag);
         if (q.Status is { } status) latents = latents.Where(l => l.LabelStatus == status);
         if (q.Search is { } text)

@@ -1,5 +1,4 @@
 using Bunit;
-using MudBlazor;
 using SaeWorkbench.Data.Dictionaries;
 using SaeWorkbench.Research.Features;
 using SaeWorkbench.Web.Components.Features;
@@ -11,6 +10,10 @@ public sealed class FeatureFiltersTests : MudComponentTest
 {
     private readonly List<FeatureQuery> _changes = [];
     private static readonly FeatureQuery Start = new() { Page = 3, Sort = FeatureSort.Density, Descending = true };
+
+    /// <summary>The option a select shows: prerendered HTML marks it selected (the renderer turns the select's value into that).</summary>
+    private static string? Selected(AngleSharp.Dom.IElement select) =>
+        select.QuerySelector("option[selected]")?.GetAttribute("value") ?? select.GetAttribute("value");
 
     private IRenderedComponent<FeatureFilters> Render() =>
         Context.Render<FeatureFilters>(p => p.Add(f => f.Query, Start).Add(f => f.QueryChanged, q => _changes.Add(q)));
@@ -27,14 +30,13 @@ public sealed class FeatureFiltersTests : MudComponentTest
     }
 
     [Fact]
-    public async Task Dead_dense_status_and_tag_filters_map_to_the_query()
+    public void Dead_dense_status_and_tag_filters_map_to_the_query()
     {
         var cut = Render();
-        MudSelect<string> Select(string label) => cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == label).Instance;
-        await cut.InvokeAsync(() => Select("Dead").ValueChanged.InvokeAsync("yes"));
-        await cut.InvokeAsync(() => Select("Dense (>10%)").ValueChanged.InvokeAsync("no"));
-        await cut.InvokeAsync(() => Select("Label status").ValueChanged.InvokeAsync(nameof(LabelStatus.Accepted)));
-        await cut.InvokeAsync(() => Select("Label status").ValueChanged.InvokeAsync("any"));
+        cut.Find("select[data-testid=filter-dead]").Change("yes");
+        cut.Find("select[data-testid=filter-dense]").Change("no");
+        cut.Find("select[data-testid=filter-status]").Change(nameof(LabelStatus.Accepted));
+        cut.Find("select[data-testid=filter-status]").Change("any");
         Assert.Equal([true, null, null, null], _changes.Select(c => c.Dead));
         Assert.Equal([null, false, null, null], _changes.Select(c => c.Dense));
         Assert.Equal([null, null, LabelStatus.Accepted, null], _changes.Select(c => c.Status));
@@ -46,12 +48,35 @@ public sealed class FeatureFiltersTests : MudComponentTest
     public void Density_range_and_tag_fields_set_their_bounds()
     {
         var cut = Render();
-        var numeric = cut.FindComponents<MudNumericField<double?>>();
-        numeric.Single(n => n.Instance.Label == "Min density").Find("input").Change("0.001");
-        numeric.Single(n => n.Instance.Label == "Max density").Find("input").Change("0.5");
-        cut.FindComponents<MudTextField<string>>().Single(t => t.Instance.Label == "Tag").Find("input").Change("syntax");
+        cut.Find("input[data-testid=filter-min-density]").Change("0.001");
+        cut.Find("input[data-testid=filter-max-density]").Change("0.5");
+        cut.Find("input[data-testid=filter-tag]").Change("syntax");
+        cut.Find("input[data-testid=filter-min-density]").Change("");
         Assert.Equal(0.001, _changes[0].MinDensity);
         Assert.Equal(0.5, _changes[1].MaxDensity);
         Assert.Equal("syntax", _changes[2].Tag);
+        Assert.Null(_changes[3].MinDensity);   // clearing the field clears the bound
+    }
+
+    [Fact]
+    public void Sort_and_direction_change_and_the_controls_show_the_current_query()
+    {
+        var shown = Context.Render<FeatureFilters>(p => p.Add(f => f.Query, Start with { Dead = false, Status = LabelStatus.Proposed, MinDensity = 0.25, Tag = "entity", Search = "dates" }));
+        Assert.Equal("Density", Selected(shown.Find("select[data-testid=filter-sort]")));
+        Assert.Equal("no", Selected(shown.Find("select[data-testid=filter-dead]")));
+        Assert.Equal("any", Selected(shown.Find("select[data-testid=filter-dense]")));
+        Assert.Equal("Proposed", Selected(shown.Find("select[data-testid=filter-status]")));
+        Assert.Equal("0.25", shown.Find("input[data-testid=filter-min-density]").GetAttribute("value"));
+        Assert.Equal("entity", shown.Find("input[data-testid=filter-tag]").GetAttribute("value"));
+        Assert.Equal("dates", shown.Find("#feature-search").GetAttribute("value"));
+        Assert.True(shown.Find("input[data-testid=filter-descending]").HasAttribute("checked"));
+
+        var cut = Render();
+        cut.Find("select[data-testid=filter-sort]").Change(nameof(FeatureSort.MaxActivation));
+        cut.Find("input[data-testid=filter-descending]").Change(false);
+        Assert.Equal(Start with { Sort = FeatureSort.MaxActivation, Page = 0 }, _changes[0]);
+        Assert.Equal(Start with { Descending = false, Page = 0 }, _changes[1]);
+        // Every control has an accessible name (its label).
+        Assert.All(cut.FindAll("input, select"), e => Assert.Equal("LABEL", e.ParentElement?.TagName));
     }
 }

@@ -123,6 +123,49 @@ public sealed class FeatureCatalogTests : IClassFixture<FeatureCatalogTests.Fixt
         Assert.Equal(_f.Latents.Where(l => !l.IsDead).OrderByDescending(l => l.MaxActivation).ThenBy(l => l.Index).Select(l => l.Index), indices);
     }
 
+    /// <summary>
+    /// Issue 6: every sort and direction, with density bounds (written for the planner differently unless sorted by
+    /// density) and without, page by page through the deferred join, equals LINQ over the seeded rows, totals included.
+    /// </summary>
+    [Theory]
+    [InlineData(FeatureSort.Index, false)]
+    [InlineData(FeatureSort.Index, true)]
+    [InlineData(FeatureSort.Density, false)]
+    [InlineData(FeatureSort.Density, true)]
+    [InlineData(FeatureSort.MaxActivation, false)]
+    [InlineData(FeatureSort.MaxActivation, true)]
+    [InlineData(FeatureSort.LabelStatus, false)]
+    [InlineData(FeatureSort.LabelStatus, true)]
+    public async Task Every_sort_with_and_without_density_bounds_pages_like_brute_force(FeatureSort sort, bool descending)
+    {
+        static IOrderedEnumerable<Latent> Order(IEnumerable<Latent> rows, FeatureSort sort, bool descending)
+        {
+            // SQLite sorts NULL first and LabelStatus as text (Accepted < Proposed < Unlabelled); ties by ascending index.
+            Func<Latent, object?> key = sort switch
+            {
+                FeatureSort.Density => l => l.Density ?? double.NegativeInfinity,
+                FeatureSort.MaxActivation => l => l.MaxActivation ?? double.NegativeInfinity,
+                FeatureSort.LabelStatus => l => l.LabelStatus.ToString(),
+                _ => l => l.Index,
+            };
+            var ordered = descending ? rows.OrderByDescending(key, Comparer<object?>.Default) : rows.OrderBy(key, Comparer<object?>.Default);
+            return ordered.ThenBy(l => l.Index);
+        }
+        foreach (var (query, expected) in new[]
+        {
+            (new FeatureQuery { Sort = sort, Descending = descending }, _f.Latents.AsEnumerable()),
+            (new FeatureQuery { Sort = sort, Descending = descending, Dense = false, MinDensity = 0.0005, MaxDensity = 0.05 },
+                _f.Latents.Where(l => l.Density <= 0.1 && l.Density >= 0.0005 && l.Density <= 0.05)),
+            (new FeatureQuery { Sort = sort, Descending = descending, Dense = true, Dead = false }, _f.Latents.Where(l => l.Density > 0.1 && !l.IsDead)),
+        })
+        {
+            Assert.Equal(Order(expected, sort, descending).Select(l => l.Index), await ListOrderAsync(query));
+            var deep = await _catalog.QueryAsync(_f.DictionaryId, query with { Page = 3, PageSize = 25 });
+            Assert.Equal(expected.Count(), deep.Total);
+            Assert.Equal(Order(expected, sort, descending).Skip(75).Take(25).Select(l => l.Index), deep.Rows.Select(r => r.Index));
+        }
+    }
+
     [Theory]
     [InlineData(FeatureSort.Index, false)]
     [InlineData(FeatureSort.Index, true)]

@@ -12,6 +12,7 @@ public partial class FeatureList : IDisposable
     private int _refreshing; // 0 idle, 1 refreshing, 2 refreshing with another change pending
 
     private FeatureQuery _query = new();
+    private string _queryString = "";
     private FeaturePage? _page;
 
     [Parameter] public long DictionaryId { get; set; }
@@ -68,12 +69,19 @@ public partial class FeatureList : IDisposable
         var uri = Navigation.ToAbsoluteUri(location);
         var parsed = QueryHelpers.ParseQuery(uri.Query).ToDictionary(kv => kv.Key, kv => (string?)kv.Value.ToString());
         _query = FeatureQuery.Parse(parsed);
+        _queryString = _query.ToQueryString(); // every row's link carries it
         _page = await Catalog.QueryAsync(DictionaryId, _query, await ViewerAsync());
     }
 
     private void Apply(FeatureQuery query) => Navigation.NavigateTo($"dictionaries/{DictionaryId}/features{query.Normalised().ToQueryString()}");
 
-    private string FeatureHref(int index) => $"dictionaries/{DictionaryId}/features/{index}{_query.ToQueryString()}";
+    private string FeatureHref(int index) => $"dictionaries/{DictionaryId}/features/{index}{_queryString}";
+
+    private int PageCount => _page is null ? 1 : Math.Max(1, (int)Math.Ceiling(_page.Total / (double)_query.PageSize));
+
+    private static string StatusText(FeatureRow r) => r.ConsensusHidden ? "hidden (blind)" : r.LabelStatus.ToString();
+
+    private static string DensityText(FeatureRow r) => r.IsDead ? "dead" : r.Density?.ToString("P3") ?? "—";
 
     public void Dispose()
     {

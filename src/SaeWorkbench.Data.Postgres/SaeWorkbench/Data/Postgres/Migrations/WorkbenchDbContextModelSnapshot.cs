@@ -741,20 +741,23 @@ namespace SaeWorkbench.Data.Postgres.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("DictionaryId", "Density");
-
                     b.HasIndex("DictionaryId", "Index")
                         .IsUnique();
 
-                    b.HasIndex("DictionaryId", "MaxActivation");
-
                     b.HasIndex("DictionaryId", "ConsensusTag", "Index");
+
+                    b.HasIndex("DictionaryId", "Density", "Index");
 
                     b.HasIndex("DictionaryId", "IsDead", "Density");
 
                     b.HasIndex("DictionaryId", "IsDead", "Index");
 
                     b.HasIndex("DictionaryId", "LabelStatus", "Index");
+
+                    b.HasIndex("DictionaryId", "MaxActivation", "Index");
+
+                    b.HasIndex(new[] { "DictionaryId", "LabelStatus", "Index" }, "IX_Latents_DictionaryId_LabelStatusDesc_Index")
+                        .IsDescending(false, true, false);
 
                     b.ToTable("Latents");
                 });
