@@ -78,20 +78,22 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var keyed = Keyed(Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query), query.Sort);
         // One round trip: the current latent's row with its next and previous as correlated subqueries on the sort key.
+        // Each is written "key ≥ mine and (key > mine or index > mine)": the first half is a range the sort index serves, so
+        // the subquery reads from the current latent onwards instead of scanning the dictionary.
         // Ascending key: the next row has a larger key, or the same key and a larger index (ties go by index, as in the list).
         var row = query.Descending
             ? await keyed.Where(c => c.Index == index).Select(c => new
             {
-                Next = keyed.Where(k => k.Key < c.Key || (k.Key == c.Key && k.Index > c.Index))
+                Next = keyed.Where(k => k.Key <= c.Key && (k.Key < c.Key || k.Index > c.Index))
                     .OrderByDescending(k => k.Key).ThenBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
-                Previous = keyed.Where(k => k.Key > c.Key || (k.Key == c.Key && k.Index < c.Index))
+                Previous = keyed.Where(k => k.Key >= c.Key && (k.Key > c.Key || k.Index < c.Index))
                     .OrderBy(k => k.Key).ThenByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
             }).FirstOrDefaultAsync(ct)
             : await keyed.Where(c => c.Index == index).Select(c => new
             {
-                Next = keyed.Where(k => k.Key > c.Key || (k.Key == c.Key && k.Index > c.Index))
+                Next = keyed.Where(k => k.Key >= c.Key && (k.Key > c.Key || k.Index > c.Index))
                     .OrderBy(k => k.Key).ThenBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
-                Previous = keyed.Where(k => k.Key < c.Key || (k.Key == c.Key && k.Index < c.Index))
+                Previous = keyed.Where(k => k.Key <= c.Key && (k.Key < c.Key || k.Index < c.Index))
                     .OrderByDescending(k => k.Key).ThenByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
             }).FirstOrDefaultAsync(ct);
         if (row is null) return (null, null);

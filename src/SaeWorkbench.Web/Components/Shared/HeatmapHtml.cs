@@ -46,6 +46,7 @@ public static class HeatmapHtml
         html.Append("<span class=\"heatmap\" data-testid=\"heatmap\" role=\"group\" aria-label=\"");
         Encoded(html, Label(tokens, activations, peakOffset));
         html.Append("\">");
+        Span<char> buffer = stackalloc char[32];
         for (var i = 0; i < tokens.Length; i++)
         {
             var a = activations[i];
@@ -54,8 +55,10 @@ public static class HeatmapHtml
             var alpha = WorkbenchTheme.HeatmapAlpha(max > 0 ? a / max : 0);
             if (alpha > 0)
                 html.Append(" style=\"background-color: rgba(var(--heat-rgb, 255, 140, 0), ")
-                    .Append(alpha.ToString("F3", CultureInfo.InvariantCulture)).Append(")\"");
-            var value = a.ToString("G4", CultureInfo.InvariantCulture);
+                    .Append(AlphaText(alpha)).Append(")\"");
+            // Formatted once, straight into a buffer on the stack: no string per token.
+            if (!a.TryFormat(buffer, out var length, "G4", CultureInfo.InvariantCulture)) throw new InvalidOperationException("activation did not format");
+            ReadOnlySpan<char> value = buffer[..length];
             html.Append(" title=\"").Append(tokens[i].Html)
                 .Append(": ").Append(value).Append("\" data-activation=\"").Append(value).Append("\">").Append(tokens[i].Html);
             html.Append("</span>");
@@ -88,6 +91,12 @@ public static class HeatmapHtml
         Append(html, tokenIds, activations, peakOffset, max, tokenizer, hasFar ? window : null);
         html.Append("</div>");
     }
+
+    // "0.000" … "1.000": the highlight's opacity to 3 decimals (what "F3" writes), one string per step.
+    private static readonly string[] Alphas = Enumerable.Range(0, 1001).Select(i => (i / 1000.0).ToString("F3", CultureInfo.InvariantCulture)).ToArray();
+
+    private static string AlphaText(double alpha) =>
+        alpha is >= 0 and <= 1 ? Alphas[(int)Math.Round(alpha * 1000, MidpointRounding.AwayFromZero)] : alpha.ToString("F3", CultureInfo.InvariantCulture);
 
     /// <summary>What a screen reader hears for the whole context instead of every token's colour.</summary>
     private static string Label((string Text, string Html)[] tokens, IReadOnlyList<float> activations, int peakOffset)
