@@ -102,6 +102,8 @@ public sealed class QueueTests(BrowserHost host) : IClassFixture<BrowserHost>
         var last = int.Parse((await latent.GetAttributeAsync("data-index"))!);
         await page.Keyboard.PressAsync("s");
         await page.Locator("[data-testid=skip-reason]").WaitForAsync();
+        // The field takes the focus after it renders: type only once it has it (the first key was lost under load).
+        await page.WaitForFunctionAsync("() => document.activeElement?.closest('[data-testid=skip-reason]') !== null || document.activeElement?.dataset?.testid === 'skip-reason'");
         await page.Keyboard.TypeAsync("Too few examples to judge");
         await page.Keyboard.PressAsync("Enter");
         await page.Locator("[data-testid=queue-done]").WaitForAsync();

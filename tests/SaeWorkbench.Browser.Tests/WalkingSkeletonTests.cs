@@ -12,7 +12,8 @@ public sealed class WalkingSkeletonTests(BrowserHost host) : IClassFixture<Brows
         await page.FillAsync("#password", password);
         await page.FillAsync("#confirm", password);
         await page.ClickAsync("[data-testid=register-submit]");
-        await page.WaitForURLAsync(new Regex("/$"));
+        // Commit, not load: the presence list below is the real signal, and a slow load event under CI load timed out.
+        await page.WaitForURLAsync(new Regex("/$"), new() { WaitUntil = WaitUntilState.Commit });
         // Wait until the interactive circuit is up (the presence list shows this user).
         await page.Locator($"[data-testid=presence] [data-user='{user}']").WaitForAsync();
     }
