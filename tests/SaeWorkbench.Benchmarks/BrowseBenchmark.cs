@@ -142,6 +142,10 @@ public sealed partial class BrowseBenchmark : IBenchmark
             output.WriteLine(FormattableString.Invariant($"feature list, most CPU per request (host + clients): {worstCpu:F1} ms; load average {LoadAverage()}"));
             output.WriteLine($"feature list, worst p95 over {scenarios.Length} sorts/filters at {listLatents:N0} latents: {worst:F1} ms " +
                              (worst <= 100 ? "(goal <= 100 ms met)" : "(goal <= 100 ms MISSED)"));
+            // The floor under every page, measured last (JIT-warm): the signed-in layout around an almost empty page.
+            static bool IsNotFoundPage(string body) => body.Contains("There is nothing at this address", StringComparison.Ordinal);
+            var floor = await MeasureAsync(http, featureRequests, _ => "/not-found", IsNotFoundPage);
+            output.WriteLine($"layout floor (/not-found: the layout around a near-empty page), 50 clients: {floor}");
             foreach (var h in http) h.Dispose();
             await app.StopAsync();
         }
