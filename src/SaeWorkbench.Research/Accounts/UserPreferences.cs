@@ -15,8 +15,6 @@ public sealed class UserPreferences(IDbContextFactory<WorkbenchDbContext> dbFact
 
     private readonly ConcurrentDictionary<string, (bool Dark, DateTimeOffset ReadAt)> _darkMode = new(StringComparer.Ordinal);
 
-    public UserPreferences(IDbContextFactory<WorkbenchDbContext> dbFactory) : this(dbFactory, TimeProvider.System) { }
-
     public async Task<bool> GetDarkModeAsync(string userId)
     {
         var now = clock.GetUtcNow();
