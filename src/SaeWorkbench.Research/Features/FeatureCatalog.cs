@@ -76,52 +76,114 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     {
         query = query.Normalised();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var keyed = Keyed(Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query), query.Sort);
-        // One round trip: the current latent's row with its next and previous as correlated subqueries on the sort key.
-        // Each is written "key ≥ mine and (key > mine or index > mine)": the first half is a range the sort index serves, so
-        // the subquery reads from the current latent onwards instead of scanning the dictionary.
-        // Ascending key: the next row has a larger key, or the same key and a larger index (ties go by index, as in the list).
-        var row = query.Descending
-            ? await keyed.Where(c => c.Index == index).Select(c => new
-            {
-                Next = keyed.Where(k => k.Key <= c.Key && (k.Key < c.Key || k.Index > c.Index))
-                    .OrderByDescending(k => k.Key).ThenBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
-                Previous = keyed.Where(k => k.Key >= c.Key && (k.Key > c.Key || k.Index < c.Index))
-                    .OrderBy(k => k.Key).ThenByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
-            }).FirstOrDefaultAsync(ct)
-            : await keyed.Where(c => c.Index == index).Select(c => new
-            {
-                Next = keyed.Where(k => k.Key >= c.Key && (k.Key > c.Key || k.Index > c.Index))
-                    .OrderBy(k => k.Key).ThenBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
-                Previous = keyed.Where(k => k.Key <= c.Key && (k.Key < c.Key || k.Index < c.Index))
-                    .OrderByDescending(k => k.Key).ThenByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
-            }).FirstOrDefaultAsync(ct);
-        if (row is null) return (null, null);
-        var (previous, next) = (row.Previous, row.Next);
-        return (previous, next);
-    }
-
-    /// <summary>A latent's index with its sort key, ordered exactly like <see cref="Ordered"/> (SQLite sorts NULL first).</summary>
-    private sealed class KeyedLatent
-    {
-        public int Index { get; init; }
-        public double Key { get; init; }
-    }
-
-    private const double NullKey = -1e300;
-
-    private static IQueryable<KeyedLatent> Keyed(IQueryable<Latent> latents, FeatureSort sort) => sort switch
-    {
-        FeatureSort.Density => latents.Select(l => new KeyedLatent { Index = l.Index, Key = l.Density ?? NullKey }),
-        FeatureSort.MaxActivation => latents.Select(l => new KeyedLatent { Index = l.Index, Key = l.MaxActivation ?? NullKey }),
-        // Stored as text, so the list orders Accepted < Proposed < Unlabelled.
-        FeatureSort.LabelStatus => latents.Select(l => new KeyedLatent
+        var set = Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query);
+        var current = set.Where(c => c.Index == index);
+        // One round trip: the current latent's row with its next and previous as correlated subqueries. Every subquery
+        // compares the sort column itself (never an expression of it such as a cast or COALESCE, which no index serves),
+        // and is written as a range "key ≥ mine and (key > mine or index > mine)" that the sort's index seeks into, so
+        // the cost does not grow with the dictionary. Ties go by index, as in the list.
+        var row = query.Sort switch
         {
-            Index = l.Index,
-            Key = l.LabelStatus == LabelStatus.Accepted ? 0 : l.LabelStatus == LabelStatus.Proposed ? 1 : 2,
-        }),
-        _ => latents.Select(l => new KeyedLatent { Index = l.Index, Key = l.Index }),
-    };
+            FeatureSort.Density => await ByNullableKey(set, current, nameof(Latent.Density), query.Descending).FirstOrDefaultAsync(ct),
+            FeatureSort.MaxActivation => await ByNullableKey(set, current, nameof(Latent.MaxActivation), query.Descending).FirstOrDefaultAsync(ct),
+            FeatureSort.LabelStatus => await ByLabelStatus(set, current, query.Descending).FirstOrDefaultAsync(ct),
+            _ => await ByIndex(set, current, query.Descending).FirstOrDefaultAsync(ct),
+        };
+        return row is null ? (null, null) : (row.Previous, row.Next);
+    }
+
+    private sealed class NeighbourRow
+    {
+        public int? Previous { get; init; }
+        public int? Next { get; init; }
+    }
+
+    private static IQueryable<NeighbourRow> ByIndex(IQueryable<Latent> set, IQueryable<Latent> current, bool descending) => descending
+        ? current.Select(c => new NeighbourRow
+        {
+            Next = set.Where(k => k.Index < c.Index).OrderByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
+            Previous = set.Where(k => k.Index > c.Index).OrderBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
+        })
+        : current.Select(c => new NeighbourRow
+        {
+            Next = set.Where(k => k.Index > c.Index).OrderBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
+            Previous = set.Where(k => k.Index < c.Index).OrderByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
+        });
+
+    /// <summary>
+    /// Density or max activation: SQLite sorts NULL (not analysed yet) before every number, so ascending a NULL key comes
+    /// first and descending last; a latent with a NULL key moves among the NULLs by index, then on to the numbers.
+    /// </summary>
+    private static IQueryable<NeighbourRow> ByNullableKey(IQueryable<Latent> set, IQueryable<Latent> current, string column, bool descending)
+    {
+        if (!descending)
+        {
+            return current.Select(c => new NeighbourRow
+            {
+                Next = EF.Property<double?>(c, column) == null
+                    ? set.Where(k => EF.Property<double?>(k, column) == null && k.Index > c.Index).OrderBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault()
+                      ?? set.Where(k => EF.Property<double?>(k, column) != null).OrderBy(k => EF.Property<double?>(k, column)).ThenBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault()
+                    : set.Where(k => EF.Property<double?>(k, column) >= EF.Property<double?>(c, column)
+                                     && (EF.Property<double?>(k, column) > EF.Property<double?>(c, column) || k.Index > c.Index))
+                        .OrderBy(k => EF.Property<double?>(k, column)).ThenBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
+                Previous = EF.Property<double?>(c, column) == null
+                    ? set.Where(k => EF.Property<double?>(k, column) == null && k.Index < c.Index).OrderByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault()
+                    : set.Where(k => EF.Property<double?>(k, column) <= EF.Property<double?>(c, column)
+                                     && (EF.Property<double?>(k, column) < EF.Property<double?>(c, column) || k.Index < c.Index))
+                        .OrderByDescending(k => EF.Property<double?>(k, column)).ThenByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault()
+                      ?? set.Where(k => EF.Property<double?>(k, column) == null).OrderByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
+            });
+        }
+        // Descending key, ascending index for ties (as the list orders), NULL keys last.
+        return current.Select(c => new NeighbourRow
+        {
+            Next = EF.Property<double?>(c, column) == null
+                ? set.Where(k => EF.Property<double?>(k, column) == null && k.Index > c.Index).OrderBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault()
+                : set.Where(k => EF.Property<double?>(k, column) <= EF.Property<double?>(c, column)
+                                 && (EF.Property<double?>(k, column) < EF.Property<double?>(c, column) || k.Index > c.Index))
+                    .OrderByDescending(k => EF.Property<double?>(k, column)).ThenBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault()
+                  ?? set.Where(k => EF.Property<double?>(k, column) == null).OrderBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
+            Previous = EF.Property<double?>(c, column) == null
+                ? set.Where(k => EF.Property<double?>(k, column) == null && k.Index < c.Index).OrderByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault()
+                  ?? set.Where(k => EF.Property<double?>(k, column) != null).OrderBy(k => EF.Property<double?>(k, column)).ThenByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault()
+                : set.Where(k => EF.Property<double?>(k, column) >= EF.Property<double?>(c, column)
+                                 && (EF.Property<double?>(k, column) > EF.Property<double?>(c, column) || k.Index < c.Index))
+                    .OrderBy(k => EF.Property<double?>(k, column)).ThenByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault(),
+        });
+    }
+
+    /// <summary>
+    /// Label status, stored as text, so the list orders Accepted &lt; Proposed &lt; Unlabelled: the neighbour is the next
+    /// index with the same status, else the first (or last) latent of the following (or preceding) statuses, each a
+    /// seek into the (dictionary, status, index) index.
+    /// </summary>
+    private static IQueryable<NeighbourRow> ByLabelStatus(IQueryable<Latent> set, IQueryable<Latent> current, bool descending)
+    {
+        const LabelStatus a = LabelStatus.Accepted, p = LabelStatus.Proposed, u = LabelStatus.Unlabelled;
+        // In list order ascending: A, P, U. "Next" in that order, then swapped for descending (U, P, A with index ascending
+        // inside a status, so only the between-status steps reverse).
+        if (!descending)
+        {
+            return current.Select(c => new NeighbourRow
+            {
+                Next = set.Where(k => k.LabelStatus == c.LabelStatus && k.Index > c.Index).OrderBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault()
+                       ?? (c.LabelStatus == a ? set.Where(k => k.LabelStatus == p).OrderBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault() : null)
+                       ?? (c.LabelStatus != u ? set.Where(k => k.LabelStatus == u).OrderBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault() : null),
+                Previous = set.Where(k => k.LabelStatus == c.LabelStatus && k.Index < c.Index).OrderByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault()
+                           ?? (c.LabelStatus == u ? set.Where(k => k.LabelStatus == p).OrderByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault() : null)
+                           ?? (c.LabelStatus != a ? set.Where(k => k.LabelStatus == a).OrderByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault() : null),
+            });
+        }
+        return current.Select(c => new NeighbourRow
+        {
+            Next = set.Where(k => k.LabelStatus == c.LabelStatus && k.Index > c.Index).OrderBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault()
+                   ?? (c.LabelStatus == u ? set.Where(k => k.LabelStatus == p).OrderBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault() : null)
+                   ?? (c.LabelStatus != a ? set.Where(k => k.LabelStatus == a).OrderBy(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault() : null),
+            Previous = set.Where(k => k.LabelStatus == c.LabelStatus && k.Index < c.Index).OrderByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault()
+                       ?? (c.LabelStatus == a ? set.Where(k => k.LabelStatus == p).OrderByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault() : null)
+                       ?? (c.LabelStatus != u ? set.Where(k => k.LabelStatus == u).OrderByDescending(k => k.Index).Select(k => (int?)k.Index).FirstOrDefault() : null),
+        });
+    }
 
     private static IQueryable<Latent> Ordered(IQueryable<Latent> latents, FeatureQuery query) =>
         (query.Sort, query.Descending) switch

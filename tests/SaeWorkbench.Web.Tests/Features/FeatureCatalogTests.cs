@@ -190,6 +190,48 @@ public sealed class FeatureCatalogTests : IClassFixture<FeatureCatalogTests.Fixt
     }
 
     [Fact]
+    public async Task Neighbours_walk_the_whole_list_with_missing_keys_and_ties_in_every_order()
+    {
+        // A dictionary part-analysed: NULL density and max activation (SQLite orders them first ascending, last
+        // descending), repeated keys, and every label status; j from the first latent must visit the list in order.
+        var dbFactory = _f.Factory.Services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>();
+        long dictionaryId;
+        await using (var ctx = await dbFactory.CreateDbContextAsync())
+        {
+            var d = new SaeDictionary { Name = "partly analysed", ModelName = "m", HookName = "h", Architecture = "topk", DIn = 8, DSae = 40, SaePath = "/y" };
+            ctx.Dictionaries.Add(d);
+            await ctx.SaveChangesAsync();
+            dictionaryId = d.Id;
+            LabelStatus[] statuses = [LabelStatus.Unlabelled, LabelStatus.Proposed, LabelStatus.Accepted];
+            for (var i = 0; i < 40; i++)
+            {
+                ctx.Latents.Add(new Latent
+                {
+                    DictionaryId = d.Id, Index = (i * 7) % 40,
+                    Density = i % 4 == 0 ? null : (i % 5) * 0.01, MaxActivation = i % 6 == 0 ? null : (i % 3) * 1.5,
+                    LabelStatus = statuses[(i / 3) % 3],
+                });
+            }
+            await ctx.SaveChangesAsync();
+        }
+        foreach (var sort in Enum.GetValues<FeatureSort>())
+        {
+            foreach (var descending in new[] { false, true })
+            {
+                var query = new FeatureQuery { Sort = sort, Descending = descending };
+                var order = (await _catalog.QueryAsync(dictionaryId, query with { PageSize = FeatureQuery.MaxPageSize })).Rows.Select(r => r.Index).ToList();
+                Assert.Equal(40, order.Count);
+                for (var position = 0; position < order.Count; position++)
+                {
+                    var (previous, next) = await _catalog.NeighboursAsync(dictionaryId, order[position], query);
+                    Assert.True(Equals(position > 0 ? order[position - 1] : (int?)null, previous), $"{sort} desc={descending} at {position}: previous {previous}");
+                    Assert.True(Equals(position + 1 < order.Count ? order[position + 1] : (int?)null, next), $"{sort} desc={descending} at {position}: next {next}");
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Query_round_trips_through_the_url()
     {
         var query = new FeatureQuery { Search = "a b&c", Sort = FeatureSort.Density, Descending = true, Dead = false, MinDensity = 1e-5, Tag = "syntax", Status = LabelStatus.Proposed, Page = 3, PageSize = 100 };
