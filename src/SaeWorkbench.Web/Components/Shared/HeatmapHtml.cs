@@ -13,7 +13,8 @@ namespace SaeWorkbench.Web.Components.Shared;
 /// The markup of a token heatmap (issue 6 §3 and §6), written straight into a string: a context of 41 tokens is one
 /// markup frame instead of ~250 render-tree frames, which is most of what a feature page with 45 contexts costs to
 /// prerender. Every piece of corpus text goes through <see cref="HtmlEncoder"/>; nothing from the corpus becomes markup.
-/// Tokens colour by activation / max (0 = no colour), show their value on hover, and the peak is outlined. With a
+/// Tokens colour by activation / max (0 = no colour; the opacity is the token's <c>--a</c>), show their value on hover
+/// ("token: value" in the title), and the peak is outlined. With a
 /// <see cref="HeatmapWindow"/>, tokens outside the window around the peak are marked <c>far</c> and stay hidden until
 /// the example is expanded (wwwroot/keyboard.js toggles it; app.css hides them).
 /// </summary>
@@ -53,15 +54,12 @@ public static class HeatmapHtml
             var far = window is { } w && peakOffset >= 0 && (i < peakOffset - w.Before || i > peakOffset + w.After);
             html.Append("<span class=\"tok").Append(i == peakOffset ? " peak" : "").Append(far ? " far" : "").Append('"');
             var alpha = WorkbenchTheme.HeatmapAlpha(max > 0 ? a / max : 0);
-            if (alpha > 0)
-                html.Append(" style=\"background-color: rgba(var(--heat-rgb, 255, 140, 0), ")
-                    .Append(AlphaText(alpha)).Append(")\"");
+            // The opacity only; app.css paints rgba(var(--heat-rgb), var(--a)). A page holds ~1,800 tokens, so every byte
+            // of a token's markup is ~2 KB of each response (and of the dashboard cache).
+            if (alpha > 0) html.Append(" style=\"--a:").Append(AlphaText(alpha)).Append('"');
             // Formatted once, straight into a buffer on the stack: no string per token.
             if (!a.TryFormat(buffer, out var length, "G4", CultureInfo.InvariantCulture)) throw new InvalidOperationException("activation did not format");
-            ReadOnlySpan<char> value = buffer[..length];
-            html.Append(" title=\"").Append(tokens[i].Html)
-                .Append(": ").Append(value).Append("\" data-activation=\"").Append(value).Append("\">").Append(tokens[i].Html);
-            html.Append("</span>");
+            html.Append(" title=\"").Append(tokens[i].Html).Append(": ").Append(buffer[..length]).Append("\">").Append(tokens[i].Html).Append("</span>");
         }
         html.Append("</span>");
     }
