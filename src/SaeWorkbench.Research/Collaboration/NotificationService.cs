@@ -18,9 +18,25 @@ public sealed record NotificationInbox(int Unread, IReadOnlyList<NotificationVie
 /// write, audited ("notification.read") and announced with <see cref="NotificationsRead"/> so every open
 /// bell of that user updates.
 /// </summary>
-public sealed class NotificationService(IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions)
+public sealed class NotificationService(IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions, WorkbenchEventBus events, TimeProvider clock) : IDisposable
 {
     public const int MaxTake = 100;
+
+    /// <summary>How long an unread count is kept when no notification event arrives (one made without an event shows within this).</summary>
+    public static readonly TimeSpan UnreadLifetime = TimeSpan.FromSeconds(30);
+
+    // The bell's count is on every page of every user; it changes only with these two events (issue 6's page budget).
+    private readonly EventInvalidatedCache<int> _unread = new(events, clock, UnreadLifetime, e => e is NotificationCreated or NotificationsRead);
+
+    /// <summary>How many of the caller's notifications are unread: what the bell shows before it is opened.</summary>
+    public Task<int> UnreadCountAsync(Actor actor, CancellationToken ct = default) =>
+        _unread.GetAsync(actor.UserId, async token =>
+        {
+            await using var db = await factory.CreateDbContextAsync(token);
+            return await db.Notifications.AsNoTracking().CountAsync(n => n.UserId == actor.UserId && n.ReadAt == null, token);
+        }, ct);
+
+    public void Dispose() => _unread.Dispose();
 
     public async Task<NotificationInbox> InboxAsync(Actor actor, int take = 20, CancellationToken ct = default)
     {

@@ -19,16 +19,25 @@ public sealed record LabellingSettingsView(IReadOnlyList<TaxonomyTag> Tags, int 
 /// one audit entry ("settings.update", before/after) and, when the threshold moved, every labelled latent's
 /// consensus recomputed by the one consensus function, in the same transaction.
 /// </summary>
-public sealed class WorkspaceSettingsService(IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions)
+public sealed class WorkspaceSettingsService(IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions, WorkbenchEventBus events, TimeProvider clock) : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public async Task<LabellingSettingsView> GetAsync(CancellationToken ct = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(ct);
-        var row = await db.WorkspaceSettings.AsNoTracking().FirstOrDefaultAsync(ct) ?? new DataLabelling.WorkspaceSettings();
-        return ViewOf(row);
-    }
+    /// <summary>How long the settings are kept when no <see cref="WorkspaceSettingsChanged"/> arrives.</summary>
+    public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
+
+    // Read by every latent page (the taxonomy of the labelling panel); changed by an Admin now and then.
+    private readonly EventInvalidatedCache<LabellingSettingsView> _cache = new(events, clock, Lifetime, e => e is WorkspaceSettingsChanged);
+
+    public Task<LabellingSettingsView> GetAsync(CancellationToken ct = default) =>
+        _cache.GetAsync("settings", async token =>
+        {
+            await using var db = await factory.CreateDbContextAsync(token);
+            var row = await db.WorkspaceSettings.AsNoTracking().FirstOrDefaultAsync(token) ?? new DataLabelling.WorkspaceSettings();
+            return ViewOf(row);
+        }, ct);
+
+    public void Dispose() => _cache.Dispose();
 
     /// <summary>The workspace taxonomy (the default one when none is stored).</summary>
     public async Task<Taxonomy> TaxonomyAsync(CancellationToken ct = default) => new((await GetAsync(ct)).Tags);

@@ -58,6 +58,7 @@ public sealed class CollaborationServiceTests
         Assert.True((await s.Labelling.AddCommentAsync(s.Ann, s.LatentId, "@ben and @rita, see this")).Succeeded);
         var ben = await notifications.InboxAsync(s.Ben);
         Assert.Equal(1, ben.Unread);
+        Assert.Equal(1, await notifications.UnreadCountAsync(s.Ben)); // the bell's count on every page, cached from here on
         Assert.Equal(0, (await notifications.InboxAsync(s.Ann)).Unread); // the author is not notified
         var id = ben.Items.Single().Id;
 
@@ -67,6 +68,7 @@ public sealed class CollaborationServiceTests
         Assert.NotNull((await notifications.MarkReadAsync(s.Ben, id)).Value!.ReadAt);
         Assert.True((await notifications.MarkReadAsync(s.Ben, id)).Succeeded); // again: nothing more
         Assert.Single(events.OfType<NotificationsRead>(), e => e.UserId == s.Ben.UserId);
+        Assert.Equal(0, await notifications.UnreadCountAsync(s.Ben)); // the event cleared the cached 1
         await using (var db = s.Db())
             Assert.Equal(1, await db.AuditLog.CountAsync(a => a.Action == "notification.read"));
 
@@ -82,5 +84,7 @@ public sealed class CollaborationServiceTests
         var all = await notifications.InboxAsync(s.Ben);
         Assert.Equal((4, 3), (all.Items.Count, all.Unread)); // the first one was read above
         Assert.Equal(3, (await notifications.InboxAsync(s.Ben, take: 3)).Unread);
+        Assert.Equal(3, await notifications.UnreadCountAsync(s.Ben)); // each mention's event cleared the cached 0
+        Assert.Equal(0, await notifications.UnreadCountAsync(s.Reviewer));
     }
 }

@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+
+namespace SaeWorkbench.Research.Events;
+
+/// <summary>
+/// Small values read on every page (the bell's unread count, the workspace settings) kept in memory until an event
+/// says they may have changed — on this node, or on the others through the event relay — and at most
+/// <see cref="Lifetime"/> in any case, which bounds how stale a value can be after a change made without an event.
+/// A value loaded while an invalidating event arrived is not kept. Concurrent loads of one missing key share one query.
+/// </summary>
+public sealed class EventInvalidatedCache<TValue> : IDisposable
+{
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly TimeProvider _clock;
+    private readonly IDisposable _subscription;
+    private readonly int _maxEntries;
+    private long _generation;
+
+    /// <param name="invalidates">True for an event after which cached values may be wrong (all are dropped).</param>
+    /// <param name="maxEntries">Past this many keys the cache starts again (keys may come from free text such as a URL).</param>
+    public EventInvalidatedCache(WorkbenchEventBus events, TimeProvider clock, TimeSpan lifetime, Func<WorkbenchEvent, bool> invalidates, int maxEntries = 10_000)
+    {
+        _clock = clock;
+        _maxEntries = maxEntries;
+        Lifetime = lifetime;
+        _subscription = events.Subscribe(e =>
+        {
+            if (invalidates(e)) Invalidate();
+        });
+    }
+
+    public TimeSpan Lifetime { get; }
+
+    /// <summary>Values cached and not yet invalidated (tests, diagnostics).</summary>
+    public int Count => _entries.Count;
+
+    public void Invalidate()
+    {
+        Interlocked.Increment(ref _generation);
+        _entries.Clear();
+    }
+
+    public async Task<TValue> GetAsync(string key, Func<CancellationToken, Task<TValue>> load, CancellationToken ct = default)
+    {
+        var now = _clock.GetTimestamp();
+        var generation = Interlocked.Read(ref _generation);
+        if (_entries.TryGetValue(key, out var cached) && cached.Generation == generation && now < cached.ExpiresAt)
+            return await cached.Value.WaitAsync(ct);
+        if (_entries.Count >= _maxEntries) _entries.Clear();
+        // The load runs without the first caller's token: others may be waiting on it after that caller gave up.
+        var fresh = new Entry(generation, now + (long)(Lifetime.TotalSeconds * _clock.TimestampFrequency), new Lazy<Task<TValue>>(() => load(CancellationToken.None)));
+        var entry = _entries.AddOrUpdate(key, fresh, (_, old) => old.Generation == generation && now < old.ExpiresAt ? old : fresh);
+        try
+        {
+            return await entry.Value.WaitAsync(ct);
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            _entries.TryRemove(new KeyValuePair<string, Entry>(key, entry)); // a failed load is not kept
+            throw;
+        }
+    }
+
+    public void Dispose() => _subscription.Dispose();
+
+    private sealed record Entry(long Generation, long ExpiresAt, Lazy<Task<TValue>> Lazy)
+    {
+        public Task<TValue> Value => Lazy.Value;
+    }
+}
