@@ -746,18 +746,20 @@ namespace SaeWorkbench.Data.Postgres.Migrations
 
                     b.HasIndex("DictionaryId", "ConsensusTag", "Index");
 
-                    b.HasIndex("DictionaryId", "Density", "Index");
-
                     b.HasIndex("DictionaryId", "IsDead", "Density");
 
                     b.HasIndex("DictionaryId", "IsDead", "Index");
 
-                    b.HasIndex("DictionaryId", "LabelStatus", "Index");
+                    b.HasIndex(new[] { "DictionaryId", "Density", "Index", "IsDead", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_Density");
 
-                    b.HasIndex("DictionaryId", "MaxActivation", "Index");
+                    b.HasIndex(new[] { "DictionaryId", "Index", "IsDead", "Density", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_Index");
 
-                    b.HasIndex(new[] { "DictionaryId", "LabelStatus", "Index" }, "IX_Latents_DictionaryId_LabelStatusDesc_Index")
-                        .IsDescending(false, true, false);
+                    b.HasIndex(new[] { "DictionaryId", "LabelStatus", "Index", "IsDead", "Density", "ConsensusTag" }, "IX_Latents_Sort_LabelStatus");
+
+                    b.HasIndex(new[] { "DictionaryId", "LabelStatus", "Index", "IsDead", "Density", "ConsensusTag" }, "IX_Latents_Sort_LabelStatusDesc")
+                        .IsDescending(false, true, false, false, false, false);
+
+                    b.HasIndex(new[] { "DictionaryId", "MaxActivation", "Index", "IsDead", "Density", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_MaxActivation");
 
                     b.ToTable("Latents");
                 });
