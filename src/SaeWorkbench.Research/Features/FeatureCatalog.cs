@@ -37,7 +37,9 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         var total = await CountAsync(dictionaryId, query, blindApplies ? viewer?.UserId ?? "" : null, latents, ct);
         // Deferred join: the page's ids come from the sort index alone (a deep OFFSET skips index entries, not rows),
         // then only those rows are read, in the same order.
-        var pageIds = Ordered(latents, query).Skip(query.Page * query.PageSize).Take(query.PageSize).Select(l => l.Id);
+        var pageIds = await IndexRangeAsync(db, dictionaryId, query, total, ct) is var (from, to)
+            ? db.Latents.Where(l => l.DictionaryId == dictionaryId && l.Index >= from && l.Index < to).Select(l => l.Id)
+            : Ordered(latents, query).Skip(query.Page * query.PageSize).Take(query.PageSize).Select(l => l.Id);
         var page = await Ordered(db.Latents.AsNoTracking().Where(l => pageIds.Contains(l.Id)), query)
             .Select(l => new { l.Id, Row = new FeatureRow(l.Index, l.Density, l.MaxActivation, l.MeanActivation, l.IsDead, l.LabelStatus, l.ConsensusLabel, l.ConsensusTag, false) })
             .ToListAsync(ct);
@@ -46,6 +48,32 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
             ? p.Row with { LabelStatus = LabelStatus.Unlabelled, ConsensusLabel = null, ConsensusTag = null, ConsensusHidden = true }
             : p.Row).ToList();
         return new FeaturePage(rows, total, query);
+    }
+
+    /// <summary>
+    /// The whole dictionary by index, past the first page: a dictionary's latents are normally exactly 0 … n − 1, and
+    /// then page p is the index range [p·size, (p+1)·size) (mirrored when descending), a seek instead of an OFFSET that
+    /// walks p·size index entries (page 1,000 of 100k latents: 50,000). Null (use OFFSET) when the indices have gaps.
+    /// </summary>
+    private async Task<(int From, int To)?> IndexRangeAsync(WorkbenchDbContext db, long dictionaryId, FeatureQuery q, int total, CancellationToken ct)
+    {
+        if (q.Sort != FeatureSort.Index || q.Page == 0 || q.Search is not null || q.Dead is not null || q.Dense is not null
+            || q.MinDensity is not null || q.MaxDensity is not null || q.Tag is not null || q.Status is not null) return null;
+        async Task<int> Contiguous(WorkbenchDbContext c, CancellationToken t)
+        {
+            var all = c.Latents.Where(l => l.DictionaryId == dictionaryId);
+            var count = await all.CountAsync(t);
+            return count > 0 && await all.MinAsync(l => l.Index, t) == 0 && await all.MaxAsync(l => l.Index, t) == count - 1 ? count : -1;
+        }
+        // Kept with the totals (same lifetime, cleared by the same events); the count it checked must be this page's total.
+        var contiguousCount = counts is null ? await Contiguous(db, ct) : await counts.GetOrCountAsync($"{dictionaryId}|contiguous", async t =>
+        {
+            await using var own = await dbFactory.CreateDbContextAsync(t);
+            return await Contiguous(own, t);
+        }, ct);
+        if (contiguousCount != total) return null;
+        var from = q.Descending ? total - (q.Page + 1) * q.PageSize : q.Page * q.PageSize;
+        return (from, from + q.PageSize);
     }
 
     /// <summary>

@@ -231,6 +231,37 @@ public sealed class FeatureCatalogTests : IClassFixture<FeatureCatalogTests.Fixt
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Pages_by_index_match_brute_force_with_and_without_gaps_in_the_indices(bool gaps)
+    {
+        // Without gaps (indices 0 … n − 1) deep pages are index ranges; with a gap they fall back to OFFSET. Both must
+        // page exactly like the list order, ascending and descending, including a short last page and past the end.
+        var dbFactory = _f.Factory.Services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>();
+        var indices = Enumerable.Range(0, 47).Select(i => gaps && i >= 20 ? i + 5 : i).ToList();
+        long dictionaryId;
+        await using (var ctx = await dbFactory.CreateDbContextAsync())
+        {
+            var d = new SaeDictionary { Name = gaps ? "gaps" : "no gaps", ModelName = "m", HookName = "h", Architecture = "topk", DIn = 8, DSae = 60, SaePath = "/z" };
+            ctx.Dictionaries.Add(d);
+            await ctx.SaveChangesAsync();
+            dictionaryId = d.Id;
+            foreach (var i in indices.OrderBy(i => (i * 13) % 47)) ctx.Latents.Add(new Latent { DictionaryId = d.Id, Index = i, Density = 0.01 });
+            await ctx.SaveChangesAsync();
+        }
+        foreach (var descending in new[] { false, true })
+        {
+            var expected = descending ? indices.OrderDescending().ToList() : indices.Order().ToList();
+            for (var page = 0; page <= 5; page++)
+            {
+                var result = await _catalog.QueryAsync(dictionaryId, new FeatureQuery { Descending = descending, Page = page, PageSize = 10 });
+                Assert.Equal(47, result.Total);
+                Assert.Equal(expected.Skip(page * 10).Take(10), result.Rows.Select(r => r.Index));
+            }
+        }
+    }
+
     [Fact]
     public void Query_round_trips_through_the_url()
     {
