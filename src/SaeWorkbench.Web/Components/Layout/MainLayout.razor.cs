@@ -9,8 +9,6 @@ namespace SaeWorkbench.Web.Components.Layout;
 
 public partial class MainLayout
 {
-    // One theme for every page: MudTheme is only read, and building it allocates a few hundred objects.
-    private static readonly MudTheme _theme = WorkbenchTheme.Create();
     private bool _drawerOpen = true;
     private bool _darkMode;
     private bool _interactive; // true once the circuit is live (tests and scripts wait for it)
