@@ -79,10 +79,6 @@ public partial class FeatureList : IDisposable
 
     private int PageCount => _page is null ? 1 : Math.Max(1, (int)Math.Ceiling(_page.Total / (double)_query.PageSize));
 
-    private static string StatusText(FeatureRow r) => r.ConsensusHidden ? "hidden (blind)" : r.LabelStatus.ToString();
-
-    private static string DensityText(FeatureRow r) => r.IsDead ? "dead" : r.Density?.ToString("P3") ?? "—";
-
     public void Dispose()
     {
         Navigation.LocationChanged -= OnLocationChanged;
