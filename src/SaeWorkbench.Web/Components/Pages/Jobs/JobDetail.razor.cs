@@ -31,18 +31,31 @@ public partial class JobDetail : IDisposable
     protected override void OnAfterRender(bool firstRender)
     {
         if (!firstRender) return;
+        // The job may move on (or finish) between the load above and this subscription, and its last event would then
+        // never reach the page: it is read once more now, and events arriving during that read are applied after it.
+        List<WorkbenchEvent>? pending = [];
         _subscription = Events.Subscribe(e =>
         {
-            switch (e)
-            {
-                case JobUpdated u when u.Job.Id == Id:
-                    _ = InvokeAsync(() => { _job = u.Job; StateHasChanged(); });
-                    break;
-                case JobMetricLogged m when m.JobId == Id:
-                    _ = InvokeAsync(() => { Add(m.Step, m.Values); StateHasChanged(); });
-                    break;
-            }
+            if (e is JobUpdated { Job.Id: var job } && job == Id || e is JobMetricLogged { JobId: var metricJob } && metricJob == Id)
+                _ = InvokeAsync(() => { if (pending is not null) pending.Add(e); else { Apply(e); StateHasChanged(); } });
         });
+        _ = InvokeAsync(async () =>
+        {
+            var job = await Jobs.GetAsync(Id);
+            var metrics = await Jobs.MetricsAsync(Id);
+            if (job is not null) _job = job;
+            _series.Clear();
+            foreach (var point in metrics) Add(point.Step, point.Values);
+            foreach (var e in pending) Apply(e);
+            pending = null;
+            StateHasChanged();
+        });
+    }
+
+    private void Apply(WorkbenchEvent e)
+    {
+        if (e is JobUpdated u) _job = u.Job;
+        else if (e is JobMetricLogged m) Add(m.Step, m.Values);
     }
 
     private void Add(long step, IReadOnlyDictionary<string, double> values)

@@ -25,9 +25,19 @@ public partial class Jobs : IDisposable
     protected override void OnAfterRender(bool firstRender)
     {
         if (!firstRender) return;
+        // A job may change between the load above and this subscription (its last event then never reaches the page), so
+        // the list is read once more now; updates arriving during that read are applied again after it, in order.
+        List<JobSnapshot>? pending = [];
         _subscription = Events.Subscribe(e =>
         {
-            if (e is JobUpdated u) _ = InvokeAsync(() => { Upsert(u.Job); StateHasChanged(); });
+            if (e is JobUpdated u) _ = InvokeAsync(() => { if (pending is not null) pending.Add(u.Job); else { Upsert(u.Job); StateHasChanged(); } });
+        });
+        _ = InvokeAsync(async () =>
+        {
+            _jobs = (await JobService.ListAsync()).ToList();
+            foreach (var job in pending) Upsert(job);
+            pending = null;
+            StateHasChanged();
         });
     }
 
