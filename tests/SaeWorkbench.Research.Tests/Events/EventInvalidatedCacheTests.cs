@@ -7,7 +7,7 @@ namespace SaeWorkbench.Research.Tests.Events;
 public sealed class EventInvalidatedCacheTests
 {
     private readonly WorkbenchEventBus _bus = new(NullLogger<WorkbenchEventBus>.Instance);
-    private readonly Clock _clock = new();
+    private readonly StepClock _clock = new();
 
     private EventInvalidatedCache<int> Cache() =>
         new(_bus, _clock, TimeSpan.FromSeconds(30), e => e is NotificationsRead);
@@ -44,13 +44,5 @@ public sealed class EventInvalidatedCacheTests
         Assert.Equal((5, 5), (await first, await second));
         Assert.Equal(1, loads);
         Assert.Equal(6, await cache.GetAsync("ben", _ => Task.FromResult(6))); // loaded again: 5 may predate the change
-    }
-
-    private sealed class Clock : TimeProvider
-    {
-        private long _ticks = 1_000_000;
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
-        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
     }
 }

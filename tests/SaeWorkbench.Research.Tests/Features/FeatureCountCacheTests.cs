@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using SaeWorkbench.Data.Dictionaries;
 using SaeWorkbench.Research.Events;
+using SaeWorkbench.Research.Tests.Events;
 using SaeWorkbench.Research.Features;
 using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Research.Labelling.Services;
@@ -19,7 +20,7 @@ public sealed class FeatureCountCacheTests
     {
         await using var s = await CrowdDatabase.StartAsync();
         // As the web host has it (a count cache on the labelling services' event bus), with a clock that only moves when told.
-        using var cache = new FeatureCountCache(s.Get<WorkbenchEventBus>(), new ManualClock());
+        using var cache = new FeatureCountCache(s.Get<WorkbenchEventBus>(), new StepClock());
         var catalog = new FeatureCatalog(s.Factory, cache);
         Assert.Equal(0, (await catalog.QueryAsync(s.DictionaryId, Accepted, s.Reviewer)).Total);
 
@@ -61,7 +62,7 @@ public sealed class FeatureCountCacheTests
     public async Task A_count_expires_after_its_lifetime_and_irrelevant_events_keep_it()
     {
         var bus = new WorkbenchEventBus(NullLogger<WorkbenchEventBus>.Instance);
-        var clock = new ManualClock();
+        var clock = new StepClock();
         using var cache = new FeatureCountCache(bus, clock);
         var counted = 0;
         Task<int> Count(CancellationToken _) => Task.FromResult(++counted);
@@ -89,7 +90,7 @@ public sealed class FeatureCountCacheTests
     public async Task Concurrent_requests_share_one_count_and_a_failed_count_is_not_kept()
     {
         var bus = new WorkbenchEventBus(NullLogger<WorkbenchEventBus>.Instance);
-        using var cache = new FeatureCountCache(bus, new ManualClock());
+        using var cache = new FeatureCountCache(bus, new StepClock());
         var started = 0;
         var gate = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         Task<int> Slow(CancellationToken _) { Interlocked.Increment(ref started); return gate.Task; }
@@ -101,13 +102,5 @@ public sealed class FeatureCountCacheTests
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => cache.GetOrCountAsync("bad", _ => Task.FromException<int>(new InvalidOperationException("db gone")), default));
         Assert.Equal(7, await cache.GetOrCountAsync("bad", _ => Task.FromResult(7), default));
-    }
-
-    private sealed class ManualClock : TimeProvider
-    {
-        private long _ticks = 1_000_000;
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
-        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
     }
 }
