@@ -50,6 +50,18 @@ public sealed class BrowserHost : IAsyncLifetime
     /// <summary>Waits until the page's Blazor circuit is live (prerendered HTML does not react to input yet).</summary>
     public static Task WaitInteractiveAsync(IPage page) => page.Locator("[data-interactive=true]").WaitForAsync();
 
+    /// <summary>
+    /// Clicks the app bar's theme toggle and waits until the page shows the other theme (the click travels over the
+    /// circuit: a screenshot or a reload right after it may still see, or save, the old one).
+    /// </summary>
+    public static async Task ToggleThemeAsync(IPage page)
+    {
+        await WaitInteractiveAsync(page); // a click before the circuit is live does nothing
+        var dark = await page.Locator("[data-theme=dark]").CountAsync() > 0;
+        await page.Locator("[data-testid=theme-toggle]").ClickAsync();
+        await page.Locator($"[data-theme={(dark ? "light" : "dark")}]").WaitForAsync();
+    }
+
     public static Task ScreenshotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = true });
 

@@ -76,9 +76,9 @@ public sealed class FeatureBrowserTests(BrowserHost host) : IClassFixture<Browse
         await page.ClickAsync("a[href='dictionaries']");
         await page.Locator("[data-testid=analysis-summary]").WaitForAsync();
         await BrowserHost.ScreenshotAsync(page, "21-dictionaries-light");
-        await page.Locator("[data-testid=theme-toggle]").ClickAsync();
+        await BrowserHost.ToggleThemeAsync(page);
         await BrowserHost.ScreenshotAsync(page, "21-dictionaries-dark");
-        await page.Locator("[data-testid=theme-toggle]").ClickAsync();
+        await BrowserHost.ToggleThemeAsync(page);
 
         // Filter the list with its controls: alive only, then densest first. The URL follows.
         await page.Locator("a", new() { HasText = "Browse its features" }).First.ClickAsync();
@@ -91,9 +91,9 @@ public sealed class FeatureBrowserTests(BrowserHost host) : IClassFixture<Browse
         await page.Locator("[data-testid=feature-table] tbody tr a[href*='dead=false']").First.WaitForAsync();
         Assert.Equal(0, await page.Locator("[data-testid=feature-table] td", new() { HasText = "dead" }).CountAsync());
         await BrowserHost.ScreenshotAsync(page, "22-feature-list-light");
-        await page.Locator("[data-testid=theme-toggle]").ClickAsync();
+        await BrowserHost.ToggleThemeAsync(page);
         await BrowserHost.ScreenshotAsync(page, "22-feature-list-dark");
-        await page.Locator("[data-testid=theme-toggle]").ClickAsync();
+        await BrowserHost.ToggleThemeAsync(page);
         var first = int.Parse(await rows.First.GetAttributeAsync("data-index") ?? "-1");
         var second = int.Parse(await rows.Nth(1).GetAttributeAsync("data-index") ?? "-1");
 
@@ -129,9 +129,9 @@ public sealed class FeatureBrowserTests(BrowserHost host) : IClassFixture<Browse
         await toggle.ClickAsync();
         Assert.Equal(shown, await example.Locator(".tok:visible").CountAsync());
         await BrowserHost.ScreenshotAsync(page, "23-feature-page-light");
-        await page.Locator("[data-testid=theme-toggle]").ClickAsync();
+        await BrowserHost.ToggleThemeAsync(page);
         await BrowserHost.ScreenshotAsync(page, "23-feature-page-dark");
-        await page.Locator("[data-testid=theme-toggle]").ClickAsync();
+        await BrowserHost.ToggleThemeAsync(page);
 
         // A latent whose stored example holds the corpus's <script> sentence: shown as text, nothing runs.
         var (dictionaryId, index) = await LatentWithScriptExampleAsync(model);

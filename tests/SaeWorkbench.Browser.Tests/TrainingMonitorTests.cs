@@ -92,7 +92,7 @@ public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<Brows
         await page.Locator("[data-testid=test-text-heatmap] .tok").First.WaitForAsync(new() { Timeout = 30_000 });
         Assert.True(await page.Locator("[data-testid=test-text-heatmap] .tok").CountAsync() >= 4);
         await BrowserHost.ScreenshotAsync(page, "11-feature-page-dashboard");
-        await page.Locator("[data-testid=theme-toggle]").ClickAsync();
+        await BrowserHost.ToggleThemeAsync(page);
         await BrowserHost.ScreenshotAsync(page, "12-feature-page-dark");
         await page.ClickAsync("a[href='dictionaries']");
         await page.Locator("[data-testid=analysis-summary] [data-testid=density-histogram]").WaitForAsync();

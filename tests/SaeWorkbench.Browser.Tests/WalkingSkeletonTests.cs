@@ -72,7 +72,7 @@ public sealed class WalkingSkeletonTests(BrowserHost host) : IClassFixture<Brows
         await BrowserHost.ScreenshotAsync(admin, "04-jobs");
 
         // Dark theme is remembered for the user.
-        await admin.ClickAsync("[data-testid=theme-toggle]");
+        await BrowserHost.ToggleThemeAsync(admin);
         await admin.ReloadAsync();
         await admin.Locator("[data-testid=presence] [data-user='ada']").WaitForAsync();
         await BrowserHost.ScreenshotAsync(admin, "05-jobs-dark");

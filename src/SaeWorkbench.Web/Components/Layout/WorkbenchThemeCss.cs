@@ -11,7 +11,7 @@ namespace SaeWorkbench.Web.Components.Layout;
 /// <summary>
 /// The <c>&lt;style&gt;</c> elements MudBlazor's <see cref="MudThemeProvider"/> writes for a theme — its ~200 CSS custom
 /// properties and the scrollbar — rendered once per process for dark and once for light, by MudThemeProvider itself in
-/// a private <see cref="HtmlRenderer"/>, and then written by the layout as one markup string.
+/// a private <see cref="HtmlRenderer"/> at start-up, and then written by the layout as one markup string.
 /// <para>
 /// Why not the component on every page (issue 6's page budget): each instance builds a default <see cref="MudTheme"/>
 /// (parsing ~100 colour strings), writes the CSS through three string copies, and on disposal after a prerender calls
@@ -25,38 +25,50 @@ public static class WorkbenchThemeCss
     /// <summary>The workbench's one theme (read only; building it allocates a few hundred objects).</summary>
     public static MudTheme Theme { get; } = WorkbenchTheme.Create();
 
-    private static readonly Lazy<string>[] Variants =
-    [
-        new(() => Render(Theme, dark: false), LazyThreadSafetyMode.ExecutionAndPublication),
-        new(() => Render(Theme, dark: true), LazyThreadSafetyMode.ExecutionAndPublication),
-    ];
+    // [light, dark], rendered by PrepareAsync at start-up (WorkbenchHostExtensions.PrepareWorkbenchAsync), so no page
+    // render ever waits for them; a host that skipped it (component tests) renders one on first use.
+    private static readonly string?[] Variants = new string?[2];
+
+    /// <summary>Renders both variants (once per process; again only if a previous render failed).</summary>
+    public static async Task PrepareAsync()
+    {
+        foreach (var dark in new[] { false, true })
+        {
+            if (Volatile.Read(ref Variants[dark ? 1 : 0]) is null) Volatile.Write(ref Variants[dark ? 1 : 0], await RenderAsync(Theme, dark));
+        }
+    }
 
     /// <summary>The theme's style elements for dark or light, exactly as <see cref="MudThemeProvider"/> renders them.</summary>
-    public static MarkupString Markup(bool dark) => new(Variants[dark ? 1 : 0].Value);
+    public static MarkupString Markup(bool dark)
+    {
+        var slot = dark ? 1 : 0;
+        if (Volatile.Read(ref Variants[slot]) is not { } css)
+        {
+            css = Task.Run(() => RenderAsync(Theme, dark)).GetAwaiter().GetResult();
+            Volatile.Write(ref Variants[slot], css);
+        }
+        return new MarkupString(css);
+    }
 
     /// <summary>What <see cref="MudThemeProvider"/> renders for <paramref name="theme"/> (tests compare it with the component).</summary>
-    public static string Render(MudTheme theme, bool dark)
+    public static async Task<string> RenderAsync(MudTheme theme, bool dark)
     {
-        var services = new ServiceCollection()
+        await using var services = new ServiceCollection()
             .AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance)
             .AddSingleton(typeof(ILogger<>), typeof(NullLogger<>))
             .AddSingleton<IJSRuntime, NoJavaScript>()
             .BuildServiceProvider();
-        // Runs on the HtmlRenderer's own dispatcher; the caller (a page render) only waits for the string, once.
-        return Task.Run(async () =>
+        await using var renderer = new HtmlRenderer(services, NullLoggerFactory.Instance);
+        return await renderer.Dispatcher.InvokeAsync(async () =>
         {
-            await using var renderer = new HtmlRenderer(services, NullLoggerFactory.Instance);
-            return await renderer.Dispatcher.InvokeAsync(async () =>
+            var root = await renderer.RenderComponentAsync<MudThemeProvider>(ParameterView.FromDictionary(new Dictionary<string, object?>
             {
-                var root = await renderer.RenderComponentAsync<MudThemeProvider>(ParameterView.FromDictionary(new Dictionary<string, object?>
-                {
-                    [nameof(MudThemeProvider.Theme)] = theme,
-                    [nameof(MudThemeProvider.IsDarkMode)] = dark,
-                    [nameof(MudThemeProvider.ObserveSystemDarkModeChange)] = false,
-                }));
-                return root.ToHtmlString();
-            });
-        }).GetAwaiter().GetResult();
+                [nameof(MudThemeProvider.Theme)] = theme,
+                [nameof(MudThemeProvider.IsDarkMode)] = dark,
+                [nameof(MudThemeProvider.ObserveSystemDarkModeChange)] = false,
+            }));
+            return root.ToHtmlString();
+        });
     }
 
     /// <summary>A static render has no browser: any script call the component makes does nothing.</summary>
