@@ -13,6 +13,7 @@ namespace SaeWorkbench.Ml.Tests.Runtime;
 /// libtorch still reads it (the intermittent "Unknown scalar type" in training; see <see cref="TorchScalars"/>). These
 /// tests keep SaeWorkbench.Ml free of such calls and run training under heavy GC pressure.
 /// </summary>
+[Collection(TorchThreadsCollection.Name)]
 public class TorchScalarSafetyTests
 {
     [Fact]

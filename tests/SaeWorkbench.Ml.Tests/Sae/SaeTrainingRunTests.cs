@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Tests.Sae;
 
+[Collection(TorchThreadsCollection.Name)]
 public sealed class SaeTrainingRunTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("saetrain-").FullName;

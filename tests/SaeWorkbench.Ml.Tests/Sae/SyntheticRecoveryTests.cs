@@ -4,6 +4,7 @@ using Xunit.Abstractions;
 
 namespace SaeWorkbench.Ml.Tests.Sae;
 
+[Collection(TorchThreadsCollection.Name)]
 public class SyntheticRecoveryTests(ITestOutputHelper output)
 {
     /// <summary>d = 32, n = 64 true directions, m = 128 latents (SCIENCE.md §5 at small scale).</summary>
