@@ -25,7 +25,8 @@ namespace SaeWorkbench.Benchmarks;
 /// <see cref="FeatureAnalysisStore"/>, and one of 100,000 latents (labels, tags, interpretations) for the list.
 /// 50 HttpClients with one signed-in cookie fetch the prerendered feature page (goal p95 ≤ 50 ms) and feature list pages
 /// with every sort and several filters (goal p95 ≤ 100 ms). Latency is to the last byte of the HTML.
-/// Arguments: [clients=50] [feature requests=3000] [requests per list scenario=600] [feature latents=16384] [list latents=100000].
+/// Arguments: [clients=50] [feature requests=3000] [requests per list scenario=600] [feature latents=16384] [list latents=100000]
+/// [phases=feature,list,floor] (a subset runs only those measurements, e.g. "list" or "floor" while profiling one of them).
 /// </summary>
 public sealed partial class BrowseBenchmark : IBenchmark
 {
@@ -46,6 +47,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
         var listRequests = Arg(args, 2, 600);
         var featureLatents = Arg(args, 3, 16_384);
         var listLatents = Arg(args, 4, 100_000);
+        var phases = (args.Count > 5 ? args[5] : "feature,list,floor").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var dir = Directory.CreateTempSubdirectory("wb-browse-bench-").FullName;
         try
         {
@@ -80,13 +82,20 @@ public sealed partial class BrowseBenchmark : IBenchmark
                 userId = user?.Id ?? throw new InvalidOperationException(string.Join("; ", errors));
             }
             var dbFactory = app.Services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>();
-            var featureDictionary = await SeedLatentsAsync(dbFactory, "synthetic features", featureLatents, labelled: false);
-            await app.Services.GetRequiredService<FeatureAnalysisStore>().SaveAsync(
-                new FeatureAnalysisHeader(featureDictionary, null, "synthetic", 1_000_000, "{}"), featureLatents, Synthetic, batchSize: 512);
-            output.WriteLine($"seeded {featureLatents:N0} latents x 45 examples through FeatureAnalysisStore in {seedClock.Elapsed.TotalSeconds:F0} s");
+            long featureDictionary = 0, listDictionary = 0;
+            if (phases.Contains("feature"))
+            {
+                featureDictionary = await SeedLatentsAsync(dbFactory, "synthetic features", featureLatents, labelled: false);
+                await app.Services.GetRequiredService<FeatureAnalysisStore>().SaveAsync(
+                    new FeatureAnalysisHeader(featureDictionary, null, "synthetic", 1_000_000, "{}"), featureLatents, Synthetic, batchSize: 512);
+                output.WriteLine($"seeded {featureLatents:N0} latents x 45 examples through FeatureAnalysisStore in {seedClock.Elapsed.TotalSeconds:F0} s");
+            }
             seedClock.Restart();
-            var listDictionary = await SeedLatentsAsync(dbFactory, "synthetic list", listLatents, labelled: true, userId);
-            output.WriteLine($"seeded {listLatents:N0} labelled latents in {seedClock.Elapsed.TotalSeconds:F0} s");
+            if (phases.Contains("list"))
+            {
+                listDictionary = await SeedLatentsAsync(dbFactory, "synthetic list", listLatents, labelled: true, userId);
+                output.WriteLine($"seeded {listLatents:N0} labelled latents in {seedClock.Elapsed.TotalSeconds:F0} s");
+            }
 
             var cookies = new CookieContainer();
             var http = Enumerable.Range(0, clients).Select(_ => new HttpClient(new SocketsHttpHandler
@@ -95,57 +104,67 @@ public sealed partial class BrowseBenchmark : IBenchmark
             }) { BaseAddress = new Uri(address) }).ToArray();
             await LoginAsync(http[0]);
 
-            var rng = new Random(11);
-            var indices = Enumerable.Range(0, featureRequests).Select(_ => rng.Next(featureLatents)).ToArray();
-            string Feature(int n) => $"/dictionaries/{featureDictionary}/features/{indices[n]}";
-            static bool IsFeaturePage(ReadOnlySpan<byte> body) => body.IndexOf("data-testid=\"feature-title\""u8) >= 0
-                                                       && (body.IndexOf("data-testid=\"top-examples\""u8) >= 0 || body.IndexOf("data-testid=\"dead-latent\""u8) >= 0);
-            output.WriteLine($"load average before the feature page: {LoadAverage()}");
-            await MeasureAsync(http, Math.Min(200, featureRequests), Feature, IsFeaturePage); // warm-up: JIT, caches, connections
-            // One client alone: the cost of a page without queueing behind 49 others.
-            var single = await MeasureAsync(http[..1], Math.Min(200, featureRequests), Feature, IsFeaturePage);
-            output.WriteLine($"feature page, 1 client: {single}");
-            var feature = await MeasureAsync(http, featureRequests, Feature, IsFeaturePage);
-            output.WriteLine($"feature page ({featureLatents:N0} latents, random index): {feature} " + Goal(feature, 50));
-            // The same 50 clients as people: each reads a page for about a second before opening the next latent.
-            var pacedRng = new Random(12); // latents of its own, not those just cached by the run above
-            var pacedIndices = Enumerable.Range(0, featureRequests).Select(_ => pacedRng.Next(featureLatents)).ToArray();
-            var paced = await MeasureAsync(http, featureRequests, n => $"/dictionaries/{featureDictionary}/features/{pacedIndices[n]}", IsFeaturePage, thinkMs: 1000);
-            output.WriteLine($"feature page, 50 clients each pausing ~1 s between pages: {paced} " + Goal(paced, 50));
-
-            string[] scenarios =
-            [
-                "", "?page=1000", "?desc=true",
-                "?sort=density", "?sort=density&desc=true", "?sort=maxactivation&desc=true", "?sort=maxactivation&page=500",
-                "?sort=labelstatus&desc=true", "?sort=labelstatus",
-                "?dead=true", "?dead=false&sort=density&desc=true", "?dense=true&sort=maxactivation&desc=true",
-                "?minDensity=0.001&maxDensity=0.01&sort=density", "?status=accepted&sort=maxactivation&desc=true",
-                "?tag=syntax", "?q=numbers", "?q=dates&sort=density&desc=true",
-                "?dead=false&minDensity=0.0001&status=proposed&tag=entity&sort=maxactivation&desc=true&page=3",
-            ];
-            var worst = 0.0;
-            var worstCpu = 0.0;
-            output.WriteLine($"load average before the list: {LoadAverage()}");
-            foreach (var s in scenarios)
+            if (phases.Contains("feature"))
             {
-                string List(int _) => $"/dictionaries/{listDictionary}/features{s}";
-                static bool IsList(ReadOnlySpan<byte> body) => body.IndexOf("data-testid=\"feature-table\""u8) >= 0;
-                var alone = await MeasureAsync(http[..1], Math.Min(50, listRequests), List, IsList); // also the warm-up
-                // r.CpuMsPerRequest: CPU of the whole process (host and the 50 clients) per request. On a shared machine it moves
-                // far less with the load than the latencies do, and it is what bounds the throughput on 2 cores.
-                var r = await MeasureAsync(http, listRequests, List, IsList);
-                worst = Math.Max(worst, r.P95);
-                worstCpu = Math.Max(worstCpu, r.CpuMsPerRequest);
-                output.WriteLine($"list {(s.Length == 0 ? "(default)" : s),-90} {r} " + Goal(r, 100) +
-                                 FormattableString.Invariant($"; 1 client p50={alone.P50:F1} ms"));
+                var rng = new Random(11);
+                var indices = Enumerable.Range(0, featureRequests).Select(_ => rng.Next(featureLatents)).ToArray();
+                string Feature(int n) => $"/dictionaries/{featureDictionary}/features/{indices[n]}";
+                static bool IsFeaturePage(ReadOnlySpan<byte> body) => body.IndexOf("data-testid=\"feature-title\""u8) >= 0
+                                                           && (body.IndexOf("data-testid=\"top-examples\""u8) >= 0 || body.IndexOf("data-testid=\"dead-latent\""u8) >= 0);
+                output.WriteLine($"load average before the feature page: {LoadAverage()}");
+                await MeasureAsync(http, Math.Min(200, featureRequests), Feature, IsFeaturePage); // warm-up: JIT, caches, connections
+                // One client alone: the cost of a page without queueing behind 49 others.
+                var single = await MeasureAsync(http[..1], Math.Min(200, featureRequests), Feature, IsFeaturePage);
+                output.WriteLine($"feature page, 1 client: {single}");
+                var feature = await MeasureAsync(http, featureRequests, Feature, IsFeaturePage);
+                output.WriteLine($"feature page ({featureLatents:N0} latents, random index): {feature} " + Goal(feature, 50));
+                // The same 50 clients as people: each reads a page for about a second before opening the next latent.
+                var pacedRng = new Random(12); // latents of its own, not those just cached by the run above
+                var pacedIndices = Enumerable.Range(0, featureRequests).Select(_ => pacedRng.Next(featureLatents)).ToArray();
+                var paced = await MeasureAsync(http, featureRequests, n => $"/dictionaries/{featureDictionary}/features/{pacedIndices[n]}", IsFeaturePage, thinkMs: 1000);
+                output.WriteLine($"feature page, 50 clients each pausing ~1 s between pages: {paced} " + Goal(paced, 50));
             }
-            output.WriteLine(FormattableString.Invariant($"feature list, most CPU per request (host + clients): {worstCpu:F1} ms; load average {LoadAverage()}"));
-            output.WriteLine($"feature list, worst p95 over {scenarios.Length} sorts/filters at {listLatents:N0} latents: {worst:F1} ms " +
-                             (worst <= 100 ? "(goal <= 100 ms met)" : "(goal <= 100 ms MISSED)"));
+
+            if (phases.Contains("list"))
+            {
+                string[] scenarios =
+                [
+                    "", "?page=1000", "?desc=true",
+                    "?sort=density", "?sort=density&desc=true", "?sort=maxactivation&desc=true", "?sort=maxactivation&page=500",
+                    "?sort=labelstatus&desc=true", "?sort=labelstatus",
+                    "?dead=true", "?dead=false&sort=density&desc=true", "?dense=true&sort=maxactivation&desc=true",
+                    "?minDensity=0.001&maxDensity=0.01&sort=density", "?status=accepted&sort=maxactivation&desc=true",
+                    "?tag=syntax", "?q=numbers", "?q=dates&sort=density&desc=true",
+                    "?dead=false&minDensity=0.0001&status=proposed&tag=entity&sort=maxactivation&desc=true&page=3",
+                ];
+                var worst = 0.0;
+                var worstCpu = 0.0;
+                output.WriteLine($"load average before the list: {LoadAverage()}");
+                foreach (var s in scenarios)
+                {
+                    string List(int _) => $"/dictionaries/{listDictionary}/features{s}";
+                    static bool IsList(ReadOnlySpan<byte> body) => body.IndexOf("data-testid=\"feature-table\""u8) >= 0;
+                    var alone = await MeasureAsync(http[..1], Math.Min(50, listRequests), List, IsList); // also the warm-up
+                    // r.CpuMsPerRequest: CPU of the whole process (host and the 50 clients) per request. On a shared machine it moves
+                    // far less with the load than the latencies do, and it is what bounds the throughput on 2 cores.
+                    var r = await MeasureAsync(http, listRequests, List, IsList);
+                    worst = Math.Max(worst, r.P95);
+                    worstCpu = Math.Max(worstCpu, r.CpuMsPerRequest);
+                    output.WriteLine($"list {(s.Length == 0 ? "(default)" : s),-90} {r} " + Goal(r, 100) +
+                                     FormattableString.Invariant($"; 1 client p50={alone.P50:F1} ms"));
+                }
+                output.WriteLine(FormattableString.Invariant($"feature list, most CPU per request (host + clients): {worstCpu:F1} ms; load average {LoadAverage()}"));
+                output.WriteLine($"feature list, worst p95 over {scenarios.Length} sorts/filters at {listLatents:N0} latents: {worst:F1} ms " +
+                                 (worst <= 100 ? "(goal <= 100 ms met)" : "(goal <= 100 ms MISSED)"));
+            }
             // The floor under every page, measured last (JIT-warm): the signed-in layout around an almost empty page.
-            static bool IsNotFoundPage(ReadOnlySpan<byte> body) => body.IndexOf("There is nothing at this address"u8) >= 0;
-            var floor = await MeasureAsync(http, featureRequests, _ => "/not-found", IsNotFoundPage);
-            output.WriteLine($"layout floor (/not-found: the layout around a near-empty page), 50 clients: {floor}");
+            if (phases.Contains("floor"))
+            {
+                static bool IsNotFoundPage(ReadOnlySpan<byte> body) => body.IndexOf("There is nothing at this address"u8) >= 0;
+                if (phases.Length == 1) await MeasureAsync(http, Math.Min(500, featureRequests), _ => "/not-found", IsNotFoundPage); // warm-up
+                var floor = await MeasureAsync(http, featureRequests, _ => "/not-found", IsNotFoundPage);
+                output.WriteLine($"layout floor (/not-found: the layout around a near-empty page), 50 clients: {floor}");
+            }
             foreach (var h in http) h.Dispose();
             await app.StopAsync();
         }
@@ -169,10 +188,25 @@ public sealed partial class BrowseBenchmark : IBenchmark
     /// Latency percentiles, throughput, and the process's CPU time per request (server and client together): the cost
     /// of a page, which unlike latency does not depend on what else the machine is doing.
     /// </summary>
-    private sealed record Result(int Requests, int Failures, double P50, double P95, double P99, double Max, double PerSecond, double CpuMsPerRequest)
+    private sealed record Result(int Requests, int Failures, double P50, double P95, double P99, double Max, double PerSecond, double CpuMsPerRequest, GcDelta Gc)
     {
         public override string ToString() =>
-            FormattableString.Invariant($"n={Requests} p50={P50:F1} ms p95={P95:F1} ms p99={P99:F1} ms max={Max:F0} ms {PerSecond:F0} req/s cpu={CpuMsPerRequest:F1} ms/req failures={Failures}");
+            FormattableString.Invariant($"n={Requests} p50={P50:F1} ms p95={P95:F1} ms p99={P99:F1} ms max={Max:F0} ms {PerSecond:F0} req/s cpu={CpuMsPerRequest:F1} ms/req {Gc} failures={Failures}");
+    }
+
+    /// <summary>
+    /// The garbage collections during a run and the time the process spent paused in them: with 50 requests in flight,
+    /// one pause delays all of them, so a few long pauses decide a p95 over a few hundred requests.
+    /// </summary>
+    private sealed record GcDelta(int Gen0, int Gen1, int Gen2, double PauseMs)
+    {
+        public static (int, int, int, TimeSpan) Now() => (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+
+        public static GcDelta Since((int G0, int G1, int G2, TimeSpan Pause) before) => new(
+            GC.CollectionCount(0) - before.G0, GC.CollectionCount(1) - before.G1, GC.CollectionCount(2) - before.G2,
+            (GC.GetTotalPauseDuration() - before.Pause).TotalMilliseconds);
+
+        public override string ToString() => FormattableString.Invariant($"gc={Gen0}/{Gen1}/{Gen2} paused {PauseMs:F0} ms");
     }
 
     /// <summary>
@@ -187,6 +221,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
         var failures = 0;
         var clock = Stopwatch.StartNew();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var gc = GcDelta.Now();
         await Task.WhenAll(clients.Select(async client =>
         {
             // The load generator shares the 2 cores with the host, so it should cost as little as it can: each client
@@ -215,7 +250,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
         var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
         Array.Sort(latencies);
         double P(double q) => latencies[Math.Min(total - 1, (int)Math.Ceiling(q * total) - 1)];
-        return new Result(total, failures, P(0.5), P(0.95), P(0.99), latencies[^1], total / seconds, cpuMs / total);
+        return new Result(total, failures, P(0.5), P(0.95), P(0.99), latencies[^1], total / seconds, cpuMs / total, GcDelta.Since(gc));
     }
 
     /// <summary>Whether a response body (UTF-8) is the page that was asked for.</summary>

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace SaeWorkbench.Web.Tests;
 
@@ -62,6 +64,19 @@ public sealed class SecurityTests : IClassFixture<SecurityTests.Fixture>
         Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/admin/users")).StatusCode);
         var put = await client.PutAsJsonAsync("/api/admin/users/x/role", new { role = "Admin" });
         Assert.Equal(HttpStatusCode.Forbidden, put.StatusCode);
+    }
+
+    [Fact]
+    public async Task Cookie_and_token_keys_are_AES_256_GCM_and_kept_in_the_data_directory()
+    {
+        // The login above made the key ring's first key; its XML names the algorithm it was made with.
+        var client = _factory.CreateBrowserlikeClient();
+        Assert.Equal(HttpStatusCode.Redirect, (await WorkbenchFactory.LoginAsync(client, "alice", "password1")).StatusCode);
+        var keys = Directory.GetFiles(Path.Combine(_factory.DataDirectory, "keys"), "key-*.xml");
+        Assert.NotEmpty(keys);
+        Assert.All(keys, k => Assert.Contains("algorithm=\"AES_256_GCM\"", File.ReadAllText(k)));
+        var protector = _factory.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("test");
+        Assert.Equal("payload", protector.Unprotect(protector.Protect("payload")));
     }
 
     [Fact]
