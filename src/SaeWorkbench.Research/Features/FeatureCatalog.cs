@@ -35,20 +35,40 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
             latents = BlindFiltered(db, latents, viewer?.UserId ?? "");
         }
         var total = await CountAsync(dictionaryId, query, blindApplies ? viewer?.UserId ?? "" : null, latents, ct);
-        // Deferred join: the page's ids come from the sort index alone (a deep OFFSET skips index entries, not rows),
-        // then only those rows are read, in the same order.
-        var pageIds = await IndexRangeAsync(db, dictionaryId, query, total, ct) is var (from, to)
-            ? db.Latents.Where(l => l.DictionaryId == dictionaryId && l.Index >= from && l.Index < to).Select(l => l.Id)
-            : Ordered(latents, query).Skip(query.Page * query.PageSize).Take(query.PageSize).Select(l => l.Id);
-        var page = await Ordered(db.Latents.AsNoTracking().Where(l => pageIds.Contains(l.Id)), query)
-            .Select(l => new { l.Id, Row = new FeatureRow(l.Index, l.Density, l.MaxActivation, l.MeanActivation, l.IsDead, l.LabelStatus, l.ConsensusLabel, l.ConsensusTag, false) })
-            .ToListAsync(ct);
+        var range = await IndexRangeAsync(db, dictionaryId, query, total, ct);
+        var page = db.Database.IsSqlite() && !PortableQueriesOnly
+            ? await SqliteFeaturePage.ReadAsync(db, dictionaryId, query, range, blindApplies ? viewer?.UserId ?? "" : null, ct)
+            : await PortablePageAsync(db, dictionaryId, latents, query, range, ct);
         var hidden = blindApplies ? await BlindModePolicy.HiddenConsensusAsync(db, viewer, page.Select(p => p.Id).ToList(), ct) : [];
         var rows = page.Select(p => hidden.Contains(p.Id)
             ? p.Row with { LabelStatus = LabelStatus.Unlabelled, ConsensusLabel = null, ConsensusTag = null, ConsensusHidden = true }
             : p.Row).ToList();
         return new FeaturePage(rows, total, query);
     }
+
+    /// <summary>
+    /// Only the LINQ query, also on SQLite (which otherwise reads pages through <see cref="SqliteFeaturePage"/>): for the
+    /// test that holds the two to the same rows.
+    /// </summary>
+    internal bool PortableQueriesOnly { get; init; }
+
+    /// <summary>The page as a LINQ query (PostgreSQL, and the reference for SQLite's statement).</summary>
+    private static async Task<List<(long Id, FeatureRow Row)>> PortablePageAsync(WorkbenchDbContext db, long dictionaryId, IQueryable<Latent> latents,
+        FeatureQuery query, (int From, int To)? range, CancellationToken ct)
+    {
+        // Deferred join: the page's ids come from the sort index alone (a deep OFFSET skips index entries, not rows),
+        // then only those rows are read, in the same order.
+        var pageIds = range is var (from, to)
+            ? db.Latents.Where(l => l.DictionaryId == dictionaryId && l.Index >= from && l.Index < to).Select(l => l.Id)
+            : Ordered(latents, query).Skip(query.Page * query.PageSize).Take(query.PageSize).Select(l => l.Id);
+        var page = await Ordered(db.Latents.AsNoTracking().Where(l => pageIds.Contains(l.Id)), query)
+            .Select(l => new { l.Id, Row = new FeatureRow(l.Index, l.Density, l.MaxActivation, l.MeanActivation, l.IsDead, l.LabelStatus, l.ConsensusLabel, l.ConsensusTag, false) })
+            .ToListAsync(ct);
+        return page.Select(p => (p.Id, p.Row)).ToList();
+    }
+
+    /// <summary>A LIKE pattern that finds <paramref name="text"/> anywhere, its own <c>%</c>, <c>_</c> and <c>\</c> escaped with <c>\</c>.</summary>
+    internal static string LikePattern(string text) => "%" + text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
 
     /// <summary>
     /// The whole dictionary by index, past the first page: a dictionary's latents are normally exactly 0 … n − 1, and
@@ -255,7 +275,7 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         if (q.Status is { } status) latents = latents.Where(l => l.LabelStatus == status);
         if (q.Search is { } text)
         {
-            var pattern = "%" + text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+            var pattern = LikePattern(text);
             // SQLite's LIKE ignores ASCII case; PostgreSQL's does not, so it gets ILIKE (the same search on both).
             latents = db.Database.IsNpgsql()
                 ? latents.Where(l =>

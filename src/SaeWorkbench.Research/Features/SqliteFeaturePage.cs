@@ -1,0 +1,148 @@
+using System.Data.Common;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using SaeWorkbench.Data;
+using SaeWorkbench.Data.Dictionaries;
+
+namespace SaeWorkbench.Research.Features;
+
+/// <summary>
+/// One page of the feature list on SQLite (the embedded default) as one hand-written, parameterised statement read with
+/// ADO.NET: the same filters, order, deferred join and index hints as <see cref="FeatureCatalog"/>'s LINQ query (which
+/// PostgreSQL keeps), without building a LINQ expression tree, looking it up in EF's query cache and extracting its
+/// parameters on every request: 0.3 ms instead of 0.7–0.9 ms per page at 100k latents (issue 6). A differential test
+/// holds the two to the same rows for every sort, direction and filter.
+/// </summary>
+internal static class SqliteFeaturePage
+{
+    private const string Columns = "l.\"Id\", l.\"Index\", l.\"Density\", l.\"MaxActivation\", l.\"MeanActivation\", l.\"IsDead\", l.\"LabelStatus\", l.\"ConsensusLabel\", l.\"ConsensusTag\"";
+
+    /// <summary>
+    /// The page's rows with their ids. <paramref name="indexRange"/>: the whole dictionary by index as a range of indices
+    /// (FeatureCatalog.IndexRangeAsync); <paramref name="blindUserId"/>: apply blind mode's label-filter rule for this user.
+    /// </summary>
+    public static async Task<List<(long Id, FeatureRow Row)>> ReadAsync(WorkbenchDbContext db, long dictionaryId, FeatureQuery q,
+        (int From, int To)? indexRange, string? blindUserId, CancellationToken ct)
+    {
+        var sql = new StringBuilder(1024);
+        var parameters = new List<(string Name, object Value)> { ("$dictionary", dictionaryId) };
+        var order = Order("l", q);
+        if (indexRange is var (from, to))
+        {
+            sql.Append("SELECT ").Append(Columns).Append(" FROM \"Latents\" AS l WHERE l.\"DictionaryId\" = $dictionary AND l.\"Index\" >= $from AND l.\"Index\" < $to ORDER BY ").Append(order);
+            parameters.Add(("$from", from));
+            parameters.Add(("$to", to));
+        }
+        else
+        {
+            // Deferred join: the ids come from the sort's (covering) index alone, then only those rows are read.
+            sql.Append("SELECT ").Append(Columns).Append(" FROM \"Latents\" AS l WHERE l.\"Id\" IN (SELECT k.\"Id\" FROM \"Latents\" AS k WHERE k.\"DictionaryId\" = $dictionary");
+            AppendFilters(sql, parameters, q, blindUserId);
+            sql.Append(" ORDER BY ").Append(Order("k", q)).Append(" LIMIT $take OFFSET $skip) ORDER BY ").Append(order);
+            parameters.Add(("$take", q.PageSize));
+            parameters.Add(("$skip", (long)q.Page * q.PageSize));
+        }
+
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = sql.ToString();
+            foreach (var (name, value) in parameters)
+            {
+                var p = command.CreateParameter();
+                p.ParameterName = name;
+                p.Value = value;
+                command.Parameters.Add(p);
+            }
+            var rows = new List<(long, FeatureRow)>(q.PageSize);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                rows.Add((reader.GetInt64(0), new FeatureRow(reader.GetInt32(1), NullableDouble(reader, 2), NullableDouble(reader, 3), NullableDouble(reader, 4),
+                    reader.GetInt64(5) != 0, Status(reader.GetString(6)), reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8))));
+            }
+            return rows;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private static double? NullableDouble(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetDouble(i);
+
+    /// <summary>Label status as EF stores it (the enum's name).</summary>
+    private static LabelStatus Status(string text) => text switch
+    {
+        nameof(LabelStatus.Unlabelled) => LabelStatus.Unlabelled,
+        nameof(LabelStatus.Proposed) => LabelStatus.Proposed,
+        nameof(LabelStatus.Accepted) => LabelStatus.Accepted,
+        _ => Enum.Parse<LabelStatus>(text),
+    };
+
+    /// <summary>The list's order (FeatureCatalog.Ordered): the sort column, then the index ascending; by index alone otherwise.</summary>
+    private static string Order(string alias, FeatureQuery q)
+    {
+        var column = q.Sort switch
+        {
+            FeatureSort.Density => "Density",
+            FeatureSort.MaxActivation => "MaxActivation",
+            FeatureSort.LabelStatus => "LabelStatus",
+            _ => null,
+        };
+        return column is null
+            ? $"{alias}.\"Index\"{(q.Descending ? " DESC" : "")}"
+            : $"{alias}.\"{column}\"{(q.Descending ? " DESC" : "")}, {alias}.\"Index\"";
+    }
+
+    /// <summary>FeatureCatalog.Filter and BlindFiltered, in SQL.</summary>
+    private static void AppendFilters(StringBuilder sql, List<(string, object)> parameters, FeatureQuery q, string? blindUserId)
+    {
+        if (q.Dead is { } dead)
+        {
+            sql.Append(" AND k.\"IsDead\" = $dead");
+            parameters.Add(("$dead", dead ? 1L : 0L));
+        }
+        // Unless the list is sorted by density, density conditions are on an expression of the column, which no index
+        // serves, so that the sort's index drives the page (see FeatureCatalog.QueryAsync).
+        var density = q.Sort == FeatureSort.Density ? "k.\"Density\"" : "k.\"Density\" + 0.0";
+        if (q.Dense is { } dense)
+        {
+            sql.Append(dense ? $" AND {density} > $threshold" : $" AND (k.\"Density\" IS NULL OR {density} <= $threshold)");
+            parameters.Add(("$threshold", q.DenseThreshold));
+        }
+        if (q.MinDensity is { } min)
+        {
+            sql.Append($" AND {density} >= $min");
+            parameters.Add(("$min", min));
+        }
+        if (q.MaxDensity is { } max)
+        {
+            sql.Append($" AND {density} <= $max");
+            parameters.Add(("$max", max));
+        }
+        if (q.Tag is { } tag)
+        {
+            sql.Append(" AND k.\"ConsensusTag\" = $tag");
+            parameters.Add(("$tag", tag));
+        }
+        if (q.Status is { } status)
+        {
+            sql.Append(" AND k.\"LabelStatus\" = $status");
+            parameters.Add(("$status", status.ToString()));
+        }
+        if (q.Search is { } text)
+        {
+            // SQLite's LIKE ignores ASCII case, as the LINQ query's; the pattern escapes its own wildcards.
+            sql.Append(" AND ((k.\"ConsensusLabel\" IS NOT NULL AND k.\"ConsensusLabel\" LIKE $pattern ESCAPE '\\') OR EXISTS (SELECT 1 FROM \"Interpretations\" AS i WHERE i.\"LatentId\" = k.\"Id\" AND NOT i.\"IsDeleted\" AND (i.\"Label\" LIKE $pattern ESCAPE '\\' OR i.\"Description\" LIKE $pattern ESCAPE '\\')))");
+            parameters.Add(("$pattern", FeatureCatalog.LikePattern(text)));
+        }
+        if (blindUserId is not null && (q.Tag is not null || q.Status is not null || q.Search is not null))
+        {
+            sql.Append(" AND (NOT EXISTS (SELECT 1 FROM \"ScopeLatents\" AS s WHERE s.\"LatentId\" = k.\"Id\" AND EXISTS (SELECT 1 FROM \"LabellingScopes\" AS b WHERE b.\"Id\" = s.\"ScopeId\" AND b.\"IsBlind\" AND NOT b.\"IsArchived\"))")
+               .Append(" OR EXISTS (SELECT 1 FROM \"Interpretations\" AS o WHERE o.\"LatentId\" = k.\"Id\" AND o.\"AuthorId\" = $user AND NOT o.\"IsDeleted\"))");
+            parameters.Add(("$user", blindUserId));
+        }
+    }
+}
