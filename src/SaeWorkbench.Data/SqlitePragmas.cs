@@ -15,7 +15,7 @@ namespace SaeWorkbench.Data;
 internal sealed class SqlitePragmas : DbConnectionInterceptor
 {
     public const int BusyTimeoutMs = 10_000;
-    private const string Sql = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+    private const string Sql = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 268435456;";
 
     // Keys are the pooled connections' native handles; an entry goes when its physical connection is collected.
     private static readonly ConditionalWeakTable<object, object> Prepared = new();

@@ -26,7 +26,8 @@ namespace SaeWorkbench.Benchmarks;
 /// 50 HttpClients with one signed-in cookie fetch the prerendered feature page (goal p95 ≤ 50 ms) and feature list pages
 /// with every sort and several filters (goal p95 ≤ 100 ms). Latency is to the last byte of the HTML.
 /// Arguments: [clients=50] [feature requests=3000] [requests per list scenario=600] [feature latents=16384] [list latents=100000]
-/// [phases=feature,list,floor] (a subset runs only those measurements, e.g. "list" or "floor" while profiling one of them).
+/// [phases=feature,list,floor] (a subset runs only those measurements, e.g. "list" or "floor" while profiling one of them)
+/// [list scenario filter] (only the list URLs containing this text).
 /// </summary>
 public sealed partial class BrowseBenchmark : IBenchmark
 {
@@ -140,7 +141,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
                 var worst = 0.0;
                 var worstCpu = 0.0;
                 output.WriteLine($"load average before the list: {LoadAverage()}");
-                foreach (var s in scenarios)
+                foreach (var s in scenarios.Where(s => args.Count <= 6 || s.Contains(args[6], StringComparison.Ordinal)))
                 {
                     string List(int _) => $"/dictionaries/{listDictionary}/features{s}";
                     static bool IsList(ReadOnlySpan<byte> body) => body.IndexOf("data-testid=\"feature-table\""u8) >= 0;
