@@ -32,6 +32,7 @@ public sealed class SqlitePragmaTests
             Assert.Equal(1, await ScalarAsync(db, "PRAGMA foreign_keys"));
             Assert.Equal(10_000, await ScalarAsync(db, "PRAGMA busy_timeout"));
             Assert.Equal(1, await ScalarAsync(db, "PRAGMA synchronous")); // NORMAL
+            Assert.Equal(256 << 20, await ScalarAsync(db, "PRAGMA mmap_size")); // reads map the file
             await db.Database.OpenConnectionAsync();
             var handle = ((SqliteConnection)db.Database.GetDbConnection()).Handle;
             await db.Database.CloseConnectionAsync();
