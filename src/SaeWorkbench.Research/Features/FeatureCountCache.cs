@@ -18,10 +18,17 @@ public sealed class FeatureCountCache : IDisposable
     /// <summary>Beyond this many filters the cache starts again (the URL's filters are free text, so keys are unbounded).</summary>
     private const int MaxEntries = 4096;
 
-    private readonly EventInvalidatedCache<int> _cache;
+    /// <summary>Whole ordered lists kept at once (each up to 8 bytes per latent: 800 KB at 100k latents).</summary>
+    private const int MaxOrders = 16;
 
-    public FeatureCountCache(WorkbenchEventBus events, TimeProvider clock) =>
+    private readonly EventInvalidatedCache<int> _cache;
+    private readonly EventInvalidatedCache<long[]> _orders;
+
+    public FeatureCountCache(WorkbenchEventBus events, TimeProvider clock)
+    {
         _cache = new EventInvalidatedCache<int>(events, clock, Lifetime, e => !Irrelevant(e), MaxEntries);
+        _orders = new EventInvalidatedCache<long[]>(events, clock, Lifetime, e => !Irrelevant(e), MaxOrders);
+    }
 
     /// <summary>Events that never change what the list counts; everything else (including event kinds added later) clears the cache.</summary>
     private static bool Irrelevant(WorkbenchEvent e) =>
@@ -31,10 +38,24 @@ public sealed class FeatureCountCache : IDisposable
     public int Count => _cache.Count;
 
     /// <summary>Forgets every count; the next request of each filter counts again.</summary>
-    public void Invalidate() => _cache.Invalidate();
+    public void Invalidate()
+    {
+        _cache.Invalidate();
+        _orders.Invalidate();
+    }
 
     /// <summary>The cached count for <paramref name="key"/>, or <paramref name="count"/>'s result (shared by concurrent callers).</summary>
     public Task<int> GetOrCountAsync(string key, Func<CancellationToken, Task<int>> count, CancellationToken ct) => _cache.GetAsync(key, count, ct);
 
-    public void Dispose() => _cache.Dispose();
+    /// <summary>
+    /// The latent ids of a whole filtered, sorted list in order (deep pages are slices of it), cached like the counts and
+    /// cleared by the same events, so a page and the list's total always come from the same state of the data.
+    /// </summary>
+    public Task<long[]> GetOrOrderAsync(string key, Func<CancellationToken, Task<long[]>> order, CancellationToken ct) => _orders.GetAsync(key, order, ct);
+
+    public void Dispose()
+    {
+        _cache.Dispose();
+        _orders.Dispose();
+    }
 }

@@ -43,11 +43,31 @@ internal static class SqliteFeaturePage
             parameters.Add(("$skip", (long)q.Page * q.PageSize));
         }
 
+        return await ExecuteAsync(db, sql.ToString(), parameters, q.PageSize, ct);
+    }
+
+    /// <summary>The rows of <paramref name="ids"/> (at most a page), in that order.</summary>
+    public static async Task<List<(long Id, FeatureRow Row)>> ReadByIdsAsync(WorkbenchDbContext db, long[] ids, CancellationToken ct)
+    {
+        if (ids.Length == 0) return [];
+        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM \"Latents\" AS l WHERE l.\"Id\" IN (");
+        var parameters = new List<(string Name, object Value)>(ids.Length);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            sql.Append(i == 0 ? "$id0" : $", $id{i}");
+            parameters.Add(($"$id{i}", ids[i]));
+        }
+        var rows = (await ExecuteAsync(db, sql.Append(')').ToString(), parameters, ids.Length, ct)).ToDictionary(r => r.Id, r => r.Row);
+        return ids.Where(rows.ContainsKey).Select(id => (id, rows[id])).ToList();
+    }
+
+    private static async Task<List<(long Id, FeatureRow Row)>> ExecuteAsync(WorkbenchDbContext db, string sql, List<(string Name, object Value)> parameters, int capacity, CancellationToken ct)
+    {
         await db.Database.OpenConnectionAsync(ct);
         try
         {
             await using var command = db.Database.GetDbConnection().CreateCommand();
-            command.CommandText = sql.ToString();
+            command.CommandText = sql;
             foreach (var (name, value) in parameters)
             {
                 var p = command.CreateParameter();
@@ -55,7 +75,7 @@ internal static class SqliteFeaturePage
                 p.Value = value;
                 command.Parameters.Add(p);
             }
-            var rows = new List<(long, FeatureRow)>(q.PageSize);
+            var rows = new List<(long, FeatureRow)>(capacity);
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {

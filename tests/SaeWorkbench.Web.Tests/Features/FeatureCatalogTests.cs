@@ -266,8 +266,13 @@ public sealed class FeatureCatalogTests : IClassFixture<FeatureCatalogTests.Fixt
     public async Task SQLite_statement_reads_the_same_pages_as_the_portable_LINQ_query()
     {
         // The SQLite page is a hand-written statement; PostgreSQL (and this reference) run the LINQ query. Every sort and
-        // direction, with each filter alone and several together, on the first page, a middle one and past the end.
-        var portable = new FeatureCatalog(_f.Factory.Services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>()) { PortableQueriesOnly = true };
+        // direction, with each filter alone and several together, on the first page, a middle one and past the end
+        // (17 × 3 = 51 and 400 rows in: the deep pages).
+        var dbFactory = _f.Factory.Services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>();
+        var portable = new FeatureCatalog(dbFactory) { PortableQueriesOnly = true };
+        // And deep pages as slices of the cached whole order, here from the 100th row on.
+        using var counts = new FeatureCountCache(_f.Factory.Services.GetRequiredService<SaeWorkbench.Research.Events.WorkbenchEventBus>(), TimeProvider.System);
+        var sliced = new FeatureCatalog(dbFactory, counts) { DeepOffset = 100 };
         FeatureQuery[] filters =
         [
             new(), new() { Dead = true }, new() { Dead = false }, new() { Dense = true }, new() { Dense = false, DenseThreshold = 0.01 },
@@ -284,8 +289,11 @@ public sealed class FeatureCatalogTests : IClassFixture<FeatureCatalogTests.Fixt
             var query = filter with { Sort = sort, Descending = descending, Page = page, PageSize = size };
             var fast = await _catalog.QueryAsync(_f.DictionaryId, query);
             var reference = await portable.QueryAsync(_f.DictionaryId, query);
+            var slice = await sliced.QueryAsync(_f.DictionaryId, query);
             Assert.Equal(reference.Total, fast.Total);
             Assert.Equal(reference.Rows, fast.Rows);
+            Assert.Equal(reference.Total, slice.Total);
+            Assert.Equal(reference.Rows, slice.Rows);
             compared += fast.Rows.Count;
         }
         Assert.True(compared > 5_000, $"only {compared} rows compared");
