@@ -38,11 +38,14 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         int total;
         List<(long Id, FeatureRow Row)> page;
         var sqlite = db.Database.IsSqlite() && !PortableQueriesOnly;
-        if (counts is not null && (long)query.Page * query.PageSize >= DeepOffset && !(query.Sort == FeatureSort.Index && !HasFilters(query)))
+        if (counts is not null && (query.Search is not null || (long)query.Page * query.PageSize >= DeepOffset && !(query.Sort == FeatureSort.Index && !HasFilters(query))))
         {
-            // A deep page of a sorted or filtered list is a slice of the whole ordered list, kept with the counts: an
-            // OFFSET of 25,000 walks 25,000 index entries on every request (page 500 by max activation: 1.1 ms).
-            var order = await OrderAsync(dictionaryId, query, blindUserId, ct);
+            // A text search, and a deep page of a sorted or filtered list, is a slice of the whole ordered list, kept with
+            // the counts: an OFFSET of 25,000 walks 25,000 index entries on every request (page 500 by max activation:
+            // 1.1 ms), and a search must test every latent's text anyway to count its matches (one scan, ~45 ms at 100k
+            // latents, gives the total and every page); walking a sort index and testing rows in its order until a page
+            // is full took 2 ms for a common word and the whole index (260 ms) for a rare one, on every page.
+            var order = await OrderAsync(dictionaryId, query, blindUserId, sqlite, ct);
             total = order.Length;
             var from = (int)Math.Min(order.Length, (long)query.Page * query.PageSize);
             var ids = order.AsSpan(from, Math.Min(query.PageSize, order.Length - from)).ToArray();
@@ -70,7 +73,7 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         || q.MinDensity is not null || q.MaxDensity is not null || q.Tag is not null || q.Status is not null;
 
     /// <summary>Every latent id of the list in its order (the sort and filters; not the page), from the cache.</summary>
-    private Task<long[]> OrderAsync(long dictionaryId, FeatureQuery query, string? blindUserId, CancellationToken ct)
+    private Task<long[]> OrderAsync(long dictionaryId, FeatureQuery query, string? blindUserId, bool sqlite, CancellationToken ct)
     {
         var labelFilter = query.Tag is not null || query.Status is not null || query.Search is not null;
         var list = query with { Page = 0, PageSize = 50 };
@@ -78,6 +81,7 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         return counts!.GetOrOrderAsync(key, async token =>
         {
             await using var db = await dbFactory.CreateDbContextAsync(token);
+            if (sqlite) return await SqliteFeaturePage.OrderAsync(db, dictionaryId, query, blindUserId, token);
             var latents = Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query, densityIndexed: query.Sort == FeatureSort.Density);
             if (blindUserId is not null && labelFilter) latents = BlindFiltered(db, latents, blindUserId);
             return await Ordered(latents, query).Select(l => l.Id).ToArrayAsync(token);

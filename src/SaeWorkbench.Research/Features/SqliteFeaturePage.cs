@@ -46,6 +46,32 @@ internal static class SqliteFeaturePage
         return await ExecuteAsync(db, sql.ToString(), parameters, q.PageSize, ct);
     }
 
+    /// <summary>
+    /// Every latent id of the list, in its order. With a text search the sort column is written <c>+column</c> (the same
+    /// value, but no index can serve it), so SQLite scans the dictionary's rows in storage order and sorts the matches,
+    /// instead of fetching every row in the sort index's order to test its text.
+    /// </summary>
+    public static async Task<long[]> OrderAsync(WorkbenchDbContext db, long dictionaryId, FeatureQuery q, string? blindUserId, CancellationToken ct)
+    {
+        var sql = new StringBuilder(1024).Append("SELECT k.\"Id\" FROM \"Latents\" AS k WHERE k.\"DictionaryId\" = $dictionary");
+        var parameters = new List<(string Name, object Value)> { ("$dictionary", dictionaryId) };
+        AppendFilters(sql, parameters, q, blindUserId);
+        sql.Append(" ORDER BY ").Append(Order("k", q, unindexed: q.Search is not null));
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = Command(db, sql.ToString(), parameters);
+            var ids = new List<long>();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) ids.Add(reader.GetInt64(0));
+            return ids.ToArray();
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
     /// <summary>The rows of <paramref name="ids"/> (at most a page), in that order.</summary>
     public static async Task<List<(long Id, FeatureRow Row)>> ReadByIdsAsync(WorkbenchDbContext db, long[] ids, CancellationToken ct)
     {
@@ -66,15 +92,7 @@ internal static class SqliteFeaturePage
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            await using var command = db.Database.GetDbConnection().CreateCommand();
-            command.CommandText = sql;
-            foreach (var (name, value) in parameters)
-            {
-                var p = command.CreateParameter();
-                p.ParameterName = name;
-                p.Value = value;
-                command.Parameters.Add(p);
-            }
+            await using var command = Command(db, sql, parameters);
             var rows = new List<(long, FeatureRow)>(capacity);
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
@@ -90,6 +108,21 @@ internal static class SqliteFeaturePage
         }
     }
 
+    /// <summary>A command on the context's (open) connection with the statement and its named parameters.</summary>
+    private static DbCommand Command(WorkbenchDbContext db, string sql, List<(string Name, object Value)> parameters)
+    {
+        var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var p = command.CreateParameter();
+            p.ParameterName = name;
+            p.Value = value;
+            command.Parameters.Add(p);
+        }
+        return command;
+    }
+
     private static double? NullableDouble(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetDouble(i);
 
     /// <summary>Label status as EF stores it (the enum's name).</summary>
@@ -102,7 +135,7 @@ internal static class SqliteFeaturePage
     };
 
     /// <summary>The list's order (FeatureCatalog.Ordered): the sort column, then the index ascending; by index alone otherwise.</summary>
-    private static string Order(string alias, FeatureQuery q)
+    private static string Order(string alias, FeatureQuery q, bool unindexed = false)
     {
         var column = q.Sort switch
         {
@@ -111,9 +144,10 @@ internal static class SqliteFeaturePage
             FeatureSort.LabelStatus => "LabelStatus",
             _ => null,
         };
+        var plus = unindexed ? "+" : ""; // unary + keeps the value (NULL, number or text) and hides the column from indexes
         return column is null
-            ? $"{alias}.\"Index\"{(q.Descending ? " DESC" : "")}"
-            : $"{alias}.\"{column}\"{(q.Descending ? " DESC" : "")}, {alias}.\"Index\"";
+            ? $"{plus}{alias}.\"Index\"{(q.Descending ? " DESC" : "")}"
+            : $"{plus}{alias}.\"{column}\"{(q.Descending ? " DESC" : "")}, {plus}{alias}.\"Index\"";
     }
 
     /// <summary>FeatureCatalog.Filter and BlindFiltered, in SQL.</summary>
