@@ -38,22 +38,33 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         int total;
         List<(long Id, FeatureRow Row)> page;
         var sqlite = db.Database.IsSqlite() && !PortableQueriesOnly;
-        if (counts is not null && (query.Search is not null || (long)query.Page * query.PageSize >= DeepOffset && !(query.Sort == FeatureSort.Index && !HasFilters(query))))
+        var offset = (long)query.Page * query.PageSize;
+        var wholeByIndex = query.Sort == FeatureSort.Index && !HasFilters(query);
+        // The page query walks the sort's index from the start, testing each entry against the filters, until it has
+        // skipped the offset and filled the page: about (offset + page) × dictionary / matches entries (page 500 by max
+        // activation: 25,000, 1.1 ms). A text search tests the rows' text in that order: 2 ms a page for a common word,
+        // the whole index (260 ms) for a rare one. Where the walk is long, and for every search (which must test every
+        // latent's text anyway to count its matches), the page is a slice of the whole ordered list instead: one scan
+        // (~45 ms at 100k latents for a search) gives the total and every page, kept with the counts.
+        var sliced = counts is not null && !wholeByIndex && (query.Search is not null || offset >= DeepOffset);
+        int? counted = null;
+        if (counts is not null && !sliced && !wholeByIndex)
         {
-            // A text search, and a deep page of a sorted or filtered list, is a slice of the whole ordered list, kept with
-            // the counts: an OFFSET of 25,000 walks 25,000 index entries on every request (page 500 by max activation:
-            // 1.1 ms), and a search must test every latent's text anyway to count its matches (one scan, ~45 ms at 100k
-            // latents, gives the total and every page); walking a sort index and testing rows in its order until a page
-            // is full took 2 ms for a common word and the whole index (260 ms) for a rare one, on every page.
+            counted = await CountAsync(dictionaryId, query, blindUserId, latents, ct);
+            var size = await CountAsync(dictionaryId, new FeatureQuery(), null, db.Latents.Where(l => l.DictionaryId == dictionaryId), ct);
+            sliced = (offset + query.PageSize) * (double)size / Math.Max(1, counted.Value) > DeepOffset;
+        }
+        if (sliced)
+        {
             var order = await OrderAsync(dictionaryId, query, blindUserId, sqlite, ct);
             total = order.Length;
-            var from = (int)Math.Min(order.Length, (long)query.Page * query.PageSize);
+            var from = (int)Math.Min(order.Length, offset);
             var ids = order.AsSpan(from, Math.Min(query.PageSize, order.Length - from)).ToArray();
             page = sqlite ? await SqliteFeaturePage.ReadByIdsAsync(db, ids, ct) : await PortableByIdsAsync(db, ids, ct);
         }
         else
         {
-            total = await CountAsync(dictionaryId, query, blindUserId, latents, ct);
+            total = counted ?? await CountAsync(dictionaryId, query, blindUserId, latents, ct);
             var range = await IndexRangeAsync(db, dictionaryId, query, total, ct);
             page = sqlite
                 ? await SqliteFeaturePage.ReadAsync(db, dictionaryId, query, range, blindUserId, ct)
@@ -66,7 +77,10 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         return new FeaturePage(rows, total, query);
     }
 
-    /// <summary>Pages that start this deep into a sorted or filtered list are slices of its cached order (lower in tests).</summary>
+    /// <summary>
+    /// Pages that start this deep into a sorted or filtered list, or whose filters would make the page query walk about
+    /// this many index entries, are slices of the list's cached order (lower in tests).
+    /// </summary>
     internal int DeepOffset { get; init; } = 2_500;
 
     private static bool HasFilters(FeatureQuery q) => q.Search is not null || q.Dead is not null || q.Dense is not null
