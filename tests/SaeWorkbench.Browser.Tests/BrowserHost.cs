@@ -62,8 +62,15 @@ public sealed class BrowserHost : IAsyncLifetime
         await page.Locator($"[data-theme={(dark ? "light" : "dark")}]").WaitForAsync();
     }
 
-    public static Task ScreenshotAsync(IPage page, string name) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = true });
+    /// <summary>
+    /// The whole page from its top: a full-page capture draws the fixed app bar and drawer where the window is scrolled
+    /// to, so after a click far down the page (Playwright scrolls to what it clicks) they would sit mid-page.
+    /// </summary>
+    public static async Task ScreenshotAsync(IPage page, string name)
+    {
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = true });
+    }
 
     public async Task DisposeAsync()
     {
