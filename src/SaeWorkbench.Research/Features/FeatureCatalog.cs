@@ -25,16 +25,13 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     {
         query = query.Normalised();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        // Density bounds steer SQLite's planner to the density index even when another sort or filter is far more
-        // selective (a page of "dense, by max activation" sorted 14k rows); unless the list is sorted by density, they
-        // are written so that the sort's index drives the page instead (issue 6).
-        var latents = Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query, densityIndexed: query.Sort == FeatureSort.Density);
         var blindApplies = viewer is null || !Permissions.Can(viewer.Role, LabellingAction.SeeBlindedWork);
-        if (blindApplies && (query.Tag is not null || query.Status is not null || query.Search is not null))
-        {
-            latents = BlindFiltered(db, latents, viewer?.UserId ?? "");
-        }
         var blindUserId = blindApplies ? viewer?.UserId ?? "" : null;
+        // The LINQ form of the list, built only where it is run (PostgreSQL, or no count cache): SQLite reads pages with
+        // its own statement. Density bounds steer SQLite's planner to the density index even when another sort or filter
+        // is far more selective (a page of "dense, by max activation" sorted 14k rows); unless the list is sorted by
+        // density, they are written so that the sort's index drives the page instead (issue 6).
+        IQueryable<Latent> Latents() => Matching(db, dictionaryId, query, blindUserId, densityIndexed: query.Sort == FeatureSort.Density);
         int total;
         List<(long Id, FeatureRow Row)> page;
         var sqlite = db.Database.IsSqlite() && !PortableQueriesOnly;
@@ -50,8 +47,8 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         int? counted = null;
         if (counts is not null && !sliced && !wholeByIndex)
         {
-            counted = await CountAsync(dictionaryId, query, blindUserId, latents, ct);
-            var size = await CountAsync(dictionaryId, new FeatureQuery(), null, db.Latents.Where(l => l.DictionaryId == dictionaryId), ct);
+            counted = await CountAsync(dictionaryId, query, blindUserId, Latents, ct);
+            var size = await CountAsync(dictionaryId, new FeatureQuery(), null, () => db.Latents.Where(l => l.DictionaryId == dictionaryId), ct);
             sliced = (offset + query.PageSize) * (double)size / Math.Max(1, counted.Value) > DeepOffset;
         }
         if (sliced)
@@ -64,11 +61,11 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         }
         else
         {
-            total = counted ?? await CountAsync(dictionaryId, query, blindUserId, latents, ct);
+            total = counted ?? await CountAsync(dictionaryId, query, blindUserId, Latents, ct);
             var range = await IndexRangeAsync(db, dictionaryId, query, total, ct);
             page = sqlite
                 ? await SqliteFeaturePage.ReadAsync(db, dictionaryId, query, range, blindUserId, ct)
-                : await PortablePageAsync(db, dictionaryId, latents, query, range, ct);
+                : await PortablePageAsync(db, dictionaryId, Latents(), query, range, ct);
         }
         var hidden = blindApplies ? await BlindModePolicy.HiddenConsensusAsync(db, viewer, page.Select(p => p.Id).ToList(), ct) : [];
         var rows = page.Select(p => hidden.Contains(p.Id)
@@ -87,20 +84,33 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         || q.MinDensity is not null || q.MaxDensity is not null || q.Tag is not null || q.Status is not null;
 
     /// <summary>Every latent id of the list in its order (the sort and filters; not the page), from the cache.</summary>
-    private Task<long[]> OrderAsync(long dictionaryId, FeatureQuery query, string? blindUserId, bool sqlite, CancellationToken ct)
-    {
-        var labelFilter = query.Tag is not null || query.Status is not null || query.Search is not null;
-        var list = query with { Page = 0, PageSize = 50 };
-        var key = $"{dictionaryId}|{(blindUserId is not null && labelFilter ? "blind:" + blindUserId : "all")}|{list.ToQueryString()}|{query.DenseThreshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}";
-        return counts!.GetOrOrderAsync(key, async token =>
+    private Task<long[]> OrderAsync(long dictionaryId, FeatureQuery query, string? blindUserId, bool sqlite, CancellationToken ct) =>
+        counts!.GetOrOrderAsync(ListKey(dictionaryId, query with { Page = 0, PageSize = 50 }, blindUserId), async token =>
         {
             await using var db = await dbFactory.CreateDbContextAsync(token);
             if (sqlite) return await SqliteFeaturePage.OrderAsync(db, dictionaryId, query, blindUserId, token);
-            var latents = Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query, densityIndexed: query.Sort == FeatureSort.Density);
-            if (blindUserId is not null && labelFilter) latents = BlindFiltered(db, latents, blindUserId);
+            var latents = Matching(db, dictionaryId, query, blindUserId, densityIndexed: query.Sort == FeatureSort.Density);
             return await Ordered(latents, query).Select(l => l.Id).ToArrayAsync(token);
         }, ct);
+
+    /// <summary>
+    /// The latents of a dictionary that pass the query's filters, as LINQ, with blind mode's rule for the label filters
+    /// when <paramref name="blindUserId"/> is not null (see <see cref="QueryAsync"/>).
+    /// </summary>
+    private static IQueryable<Latent> Matching(WorkbenchDbContext db, long dictionaryId, FeatureQuery query, string? blindUserId, bool densityIndexed)
+    {
+        var latents = Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query, densityIndexed);
+        return blindUserId is not null && HasLabelFilter(query) ? BlindFiltered(db, latents, blindUserId) : latents;
     }
+
+    private static bool HasLabelFilter(FeatureQuery q) => q.Tag is not null || q.Status is not null || q.Search is not null;
+
+    /// <summary>
+    /// A cache key for a view of the list (sort and page as given): the viewer is in it only when blind mode filters for
+    /// them (<paramref name="blindUserId"/> not null and a label filter).
+    /// </summary>
+    private static string ListKey(long dictionaryId, FeatureQuery view, string? blindUserId) =>
+        $"{dictionaryId}|{(blindUserId is not null && HasLabelFilter(view) ? "blind:" + blindUserId : "all")}|{view.ToQueryString()}|{view.DenseThreshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}";
 
     /// <summary>The rows of <paramref name="ids"/>, in that order.</summary>
     private static async Task<List<(long Id, FeatureRow Row)>> PortableByIdsAsync(WorkbenchDbContext db, long[] ids, CancellationToken ct)
@@ -162,22 +172,17 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     }
 
     /// <summary>
-    /// The number of latents matching the filters (sort and page do not matter), from the cache when there is one. The
-    /// key holds the viewer only when blind mode filters for them (<paramref name="blindUserId"/> not null and a label filter).
+    /// The number of latents matching the filters (sort and page do not matter), from the cache when there is one, else
+    /// by running <paramref name="latents"/>.
     /// </summary>
-    private Task<int> CountAsync(long dictionaryId, FeatureQuery query, string? blindUserId, IQueryable<Latent> latents, CancellationToken ct)
+    private Task<int> CountAsync(long dictionaryId, FeatureQuery query, string? blindUserId, Func<IQueryable<Latent>> latents, CancellationToken ct)
     {
-        if (counts is null) return latents.CountAsync(ct);
-        var labelFilter = query.Tag is not null || query.Status is not null || query.Search is not null;
-        var filter = query with { Sort = FeatureSort.Index, Descending = false, Page = 0, PageSize = 50 };
-        var key = $"{dictionaryId}|{(blindUserId is not null && labelFilter ? "blind:" + blindUserId : "all")}|{filter.ToQueryString()}|{query.DenseThreshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}";
+        if (counts is null) return latents().CountAsync(ct);
         // The cached query outlives this request's context, so it counts on a context of its own.
-        return counts.GetOrCountAsync(key, async token =>
+        return counts.GetOrCountAsync(ListKey(dictionaryId, query with { Sort = FeatureSort.Index, Descending = false, Page = 0, PageSize = 50 }, blindUserId), async token =>
         {
             await using var db = await dbFactory.CreateDbContextAsync(token);
-            var counted = Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query);
-            if (blindUserId is not null && labelFilter) counted = BlindFiltered(db, counted, blindUserId);
-            return await counted.CountAsync(token);
+            return await Matching(db, dictionaryId, query, blindUserId, densityIndexed: true).CountAsync(token);
         }, ct);
     }
 
