@@ -33,7 +33,7 @@ public sealed class WorkspaceSettingsService(IDbContextFactory<WorkbenchDbContex
         _cache.GetAsync("settings", async token =>
         {
             await using var db = await factory.CreateDbContextAsync(token);
-            var row = await db.WorkspaceSettings.AsNoTracking().FirstOrDefaultAsync(token) ?? new DataLabelling.WorkspaceSettings();
+            var row = await db.WorkspaceSettings.AsNoTracking().OrderBy(s => s.Id).FirstOrDefaultAsync(token) ?? new DataLabelling.WorkspaceSettings();
             return ViewOf(row);
         }, ct);
 
@@ -56,7 +56,7 @@ public sealed class WorkspaceSettingsService(IDbContextFactory<WorkbenchDbContex
 
         return await transactions.RunAsync(async (w, ct) =>
         {
-            var row = await w.Db.WorkspaceSettings.FirstOrDefaultAsync(ct);
+            var row = await w.Db.WorkspaceSettings.OrderBy(s => s.Id).FirstOrDefaultAsync(ct);
             if (row is null) w.Db.WorkspaceSettings.Add(row = new DataLabelling.WorkspaceSettings());
             var before = ViewOf(row);
             var keys = cleaned.Select(t => t.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);

@@ -163,7 +163,7 @@ public sealed class LabellingQueueService(
     public async Task<IReadOnlyList<TaxonomyTag>> TagsAsync(CancellationToken ct = default)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
-        var json = await db.WorkspaceSettings.AsNoTracking().Select(s => s.TaxonomyJson).FirstOrDefaultAsync(ct);
+        var json = await db.WorkspaceSettings.AsNoTracking().OrderBy(s => s.Id).Select(s => s.TaxonomyJson).FirstOrDefaultAsync(ct);
         return WorkspaceTaxonomy.Parse(json).Tags;
     }
 
