@@ -25,7 +25,7 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     {
         query = query.Normalised();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var blindApplies = viewer is null || !Permissions.Can(viewer.Role, LabellingAction.SeeBlindedWork);
+        var blindApplies = (viewer is null || !Permissions.Can(viewer.Role, LabellingAction.SeeBlindedWork)) && await AnyBlindScopeAsync(ct);
         var blindUserId = blindApplies ? viewer?.UserId ?? "" : null;
         // The LINQ form of the list, built only where it is run (PostgreSQL, or no count cache): SQLite reads pages with
         // its own statement. Density bounds steer SQLite's planner to the density index even when another sort or filter
@@ -79,6 +79,16 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     /// this many index entries, are slices of the list's cached order (lower in tests).
     /// </summary>
     internal int DeepOffset { get; init; } = 2_500;
+
+    /// <summary>
+    /// Whether any open blind scope exists, from the count cache (a new scope's event clears it): without one, blind mode
+    /// hides nothing and filters nothing, so a labeller's list skips its subqueries and the query for hidden consensus.
+    /// </summary>
+    private async Task<bool> AnyBlindScopeAsync(CancellationToken ct) => counts is null || await counts.GetOrCountAsync("blind-scopes", async token =>
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(token);
+        return await db.LabellingScopes.CountAsync(s => s.IsBlind && !s.IsArchived, token);
+    }, ct) > 0;
 
     private static bool HasFilters(FeatureQuery q) => q.Search is not null || q.Dead is not null || q.Dense is not null
         || q.MinDensity is not null || q.MaxDensity is not null || q.Tag is not null || q.Status is not null;

@@ -38,6 +38,28 @@ public sealed class BlindModeTests
     }
 
     [Fact]
+    public async Task The_cached_list_starts_hiding_as_soon_as_a_blind_scope_is_created()
+    {
+        // With no blind scope the list skips blind mode (a cached answer); creating one clears that answer at once.
+        await using var s = await CrowdDatabase.StartAsync();
+        var catalog = s.Get<SaeWorkbench.Research.Features.FeatureCatalog>();
+        var (ann, ben) = (s.Labellers[0], s.Labellers[1]);
+        var years = (await s.Labelling.CreateInterpretationAsync(ann, s.Latents[2], Draft("calendar years"))).Value!;
+        await s.Labelling.VoteAsync(s.Labellers[2], years.Id, 1);
+        var search = new SaeWorkbench.Research.Features.FeatureQuery { Search = "calendar", PageSize = 50 };
+
+        var before = await catalog.QueryAsync(s.DictionaryId, search, ben);
+        await s.ScopeAsync(blind: true, kind: "List", definition: "2");
+        var after = await catalog.QueryAsync(s.DictionaryId, search, ben);
+        var allAfter = await catalog.QueryAsync(s.DictionaryId, new SaeWorkbench.Research.Features.FeatureQuery { PageSize = 50 }, ben);
+
+        Assert.Equal([2], before.Rows.Select(r => r.Index));
+        Assert.Equal("calendar years", before.Rows.Single().ConsensusLabel);
+        Assert.Empty(after.Rows);
+        Assert.True(allAfter.Rows.Single(r => r.Index == 2).ConsensusHidden);
+    }
+
+    [Fact]
     public async Task The_feature_list_hides_a_blind_latents_consensus_and_keeps_it_out_of_label_filters()
     {
         await using var s = await CrowdDatabase.StartAsync();
