@@ -57,19 +57,7 @@ internal static class SqliteFeaturePage
         var parameters = new List<(string Name, object Value)> { ("$dictionary", dictionaryId) };
         AppendFilters(sql, parameters, q, blindUserId);
         sql.Append(" ORDER BY ").Append(Order("k", q, unindexed: q.Search is not null));
-        await db.Database.OpenConnectionAsync(ct);
-        try
-        {
-            await using var command = Command(db, sql.ToString(), parameters);
-            var ids = new List<long>();
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) ids.Add(reader.GetInt64(0));
-            return ids.ToArray();
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
+        return (await QueryAsync(db, sql.ToString(), parameters, r => r.GetInt64(0), 0, ct)).ToArray();
     }
 
     /// <summary>The rows of <paramref name="ids"/> (at most a page), in that order.</summary>
@@ -87,19 +75,20 @@ internal static class SqliteFeaturePage
         return ids.Where(rows.ContainsKey).Select(id => (id, rows[id])).ToList();
     }
 
-    private static async Task<List<(long Id, FeatureRow Row)>> ExecuteAsync(WorkbenchDbContext db, string sql, List<(string Name, object Value)> parameters, int capacity, CancellationToken ct)
+    private static Task<List<(long Id, FeatureRow Row)>> ExecuteAsync(WorkbenchDbContext db, string sql, List<(string Name, object Value)> parameters, int capacity, CancellationToken ct) =>
+        QueryAsync(db, sql, parameters, r => (r.GetInt64(0), new FeatureRow(r.GetInt32(1), NullableDouble(r, 2), NullableDouble(r, 3), NullableDouble(r, 4),
+            r.GetInt64(5) != 0, Status(r.GetString(6)), r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8))), capacity, ct);
+
+    /// <summary>Runs the statement on the context's connection (opened and closed here) and reads each row with <paramref name="read"/>.</summary>
+    private static async Task<List<T>> QueryAsync<T>(WorkbenchDbContext db, string sql, List<(string Name, object Value)> parameters, Func<DbDataReader, T> read, int capacity, CancellationToken ct)
     {
         await db.Database.OpenConnectionAsync(ct);
         try
         {
             await using var command = Command(db, sql, parameters);
-            var rows = new List<(long, FeatureRow)>(capacity);
+            var rows = new List<T>(capacity);
             await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                rows.Add((reader.GetInt64(0), new FeatureRow(reader.GetInt32(1), NullableDouble(reader, 2), NullableDouble(reader, 3), NullableDouble(reader, 4),
-                    reader.GetInt64(5) != 0, Status(reader.GetString(6)), reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8))));
-            }
+            while (await reader.ReadAsync(ct)) rows.Add(read(reader));
             return rows;
         }
         finally
