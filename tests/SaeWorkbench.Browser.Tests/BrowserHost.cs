@@ -51,6 +51,19 @@ public sealed class BrowserHost : IAsyncLifetime
     public static Task WaitInteractiveAsync(IPage page) => page.Locator("[data-interactive=true]").WaitForAsync();
 
     /// <summary>
+    /// Follows a navigation link (<c>a[href='…']</c>, e.g. the drawer's) and waits until the address is that page's.
+    /// Blazor's enhanced navigation swaps the page in later: a locator used right after the click may still find, and
+    /// click, a link of the old page (the Dictionaries page also links to each dictionary's features), and then the
+    /// navigation that was under way lands on the wrong page.
+    /// </summary>
+    public static async Task NavigateAsync(IPage page, string href)
+    {
+        await page.ClickAsync($"a[href='{href}']");
+        await Assertions.Expect(page).ToHaveURLAsync(
+            new System.Text.RegularExpressions.Regex("/" + System.Text.RegularExpressions.Regex.Escape(href) + "$"), new() { Timeout = 45_000 });
+    }
+
+    /// <summary>
     /// Clicks the app bar's theme toggle and waits until the page shows the other theme (the click travels over the
     /// circuit: a screenshot or a reload right after it may still see, or save, the old one).
     /// </summary>

@@ -51,7 +51,7 @@ public sealed class FeatureBrowserTests(BrowserHost host) : IClassFixture<Browse
         await page.FocusAsync(".skip-link");
         Assert.True(await page.Locator(".skip-link").IsVisibleAsync());
 
-        await page.ClickAsync("a[href='dictionaries']");
+        await BrowserHost.NavigateAsync(page, "dictionaries");
         await BrowserHost.WaitInteractiveAsync(page);
         // A wrong model folder is refused with the reason.
         await page.Locator("[data-testid=import-sae-folder]").FillAsync(saeFolder);
@@ -73,7 +73,7 @@ public sealed class FeatureBrowserTests(BrowserHost host) : IClassFixture<Browse
         await page.WaitForURLAsync(new Regex("/jobs/\\d+$"));
         await page.Locator("[data-testid=job-state]", new() { HasText = "Succeeded" }).WaitForAsync(new() { Timeout = 120_000 });
 
-        await page.ClickAsync("a[href='dictionaries']");
+        await BrowserHost.NavigateAsync(page, "dictionaries");
         await page.Locator("[data-testid=analysis-summary]").WaitForAsync();
         await BrowserHost.ScreenshotAsync(page, "21-dictionaries-light");
         await BrowserHost.ToggleThemeAsync(page);

@@ -19,7 +19,7 @@ public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<Brows
         await page.ClickAsync("[data-testid=register-submit]");
         await page.Locator("[data-testid=presence] [data-user='marie']").WaitForAsync();
 
-        await page.ClickAsync("a[href='dictionaries']");
+        await BrowserHost.NavigateAsync(page, "dictionaries");
         await page.GetByLabel("Model folder (Hugging Face GPT-2 layout)").FillAsync(model);
         await page.GetByLabel("Corpus folder (.txt / .jsonl)").FillAsync(corpus);
         await page.GetByLabel("Corpus folder (.txt / .jsonl)").PressAsync("Tab");
@@ -41,7 +41,7 @@ public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<Brows
         await BrowserHost.ScreenshotAsync(page, "06-training-monitor");
         await page.Locator("[data-testid=job-state]", new() { HasText = "Succeeded" }).WaitForAsync(new() { Timeout = 120_000 });
 
-        await page.ClickAsync("a[href='dictionaries']");
+        await BrowserHost.NavigateAsync(page, "dictionaries");
         var table = page.Locator("[data-testid=dictionaries-table]");
         await table.GetByText("blocks.1.hook_resid_post", new() { Exact = true }).WaitForAsync();
         // Its training curves open in the table, drawn from the job's logged metrics.
@@ -54,8 +54,8 @@ public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<Brows
         await BrowserHost.ScreenshotAsync(page, "07-dictionaries");
 
         // Browse its latents: alive ones, densest first; the URL holds the view.
-        await page.ClickAsync("a[href='features']");
-        await page.Locator("a[href$='/features']").First.ClickAsync();
+        await BrowserHost.NavigateAsync(page, "features");
+        await page.Locator("[data-testid=dictionary-index] a[href$='/features']").First.ClickAsync();
         await page.Locator("[data-testid=feature-table]").WaitForAsync();
         var id = Regex.Match(page.Url, "dictionaries/(\\d+)/features").Groups[1].Value;
         await page.GotoAsync($"dictionaries/{id}/features?sort=density&desc=true&dead=false");
@@ -94,7 +94,7 @@ public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<Brows
         await BrowserHost.ScreenshotAsync(page, "11-feature-page-dashboard");
         await BrowserHost.ToggleThemeAsync(page);
         await BrowserHost.ScreenshotAsync(page, "12-feature-page-dark");
-        await page.ClickAsync("a[href='dictionaries']");
+        await BrowserHost.NavigateAsync(page, "dictionaries");
         await page.Locator("[data-testid=analysis-summary] [data-testid=density-histogram]").WaitForAsync();
         await BrowserHost.ScreenshotAsync(page, "13-dictionary-summary");
         Assert.Empty(dialogs);

@@ -43,7 +43,7 @@ public sealed class WalkingSkeletonTests(BrowserHost host) : IClassFixture<Brows
         Assert.Equal(0, await viewer.Locator("a[href='admin/users']").CountAsync());
 
         // The Admin promotes grace to Labeler.
-        await admin.ClickAsync("a[href='admin/users']");
+        await BrowserHost.NavigateAsync(admin, "admin/users");
         var row = admin.Locator("tr", new() { HasText = "grace" });
         await row.Locator(".mud-select").First.ClickAsync();
         await admin.Locator(".mud-popover-open .mud-list-item", new() { HasText = "Labeler" }).ClickAsync();
@@ -55,7 +55,7 @@ public sealed class WalkingSkeletonTests(BrowserHost host) : IClassFixture<Brows
         await admin.Locator("[data-testid=presence] [data-user='grace']").WaitForAsync(new() { State = WaitForSelectorState.Detached, Timeout = 3_000 });
 
         // The self-check job runs with a live progress bar to 100 %.
-        await admin.ClickAsync("a[href='jobs']");
+        await BrowserHost.NavigateAsync(admin, "jobs");
         await admin.Locator("[data-testid=start-self-check]").ClickAsync();
         var progress = admin.Locator("[data-testid=job-progress]").First;
         await progress.WaitForAsync();
