@@ -82,9 +82,10 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
 
     /// <summary>
     /// Whether any open blind scope exists, from the count cache (a new scope's event clears it): without one, blind mode
-    /// hides nothing and filters nothing, so a labeller's list skips its subqueries and the query for hidden consensus.
+    /// hides nothing and filters nothing, so a labeller's list and feature page skip its subqueries and the query for
+    /// hidden consensus. Without a count cache the answer is always yes (the queries run).
     /// </summary>
-    private async Task<bool> AnyBlindScopeAsync(CancellationToken ct) => counts is null || await counts.GetOrCountAsync("blind-scopes", async token =>
+    public async Task<bool> AnyBlindScopeAsync(CancellationToken ct = default) => counts is null || await counts.GetOrCountAsync("blind-scopes", async token =>
     {
         await using var db = await dbFactory.CreateDbContextAsync(token);
         return await db.LabellingScopes.CountAsync(s => s.IsBlind && !s.IsArchived, token);

@@ -84,12 +84,17 @@ public sealed class CrowdApiTests(LabellingApiFixture f) : IClassFixture<Labelli
         Assert.Equal(BlindModePolicy.HiddenStatus, rows[blind].GetProperty("status").GetString());
         Assert.Equal("Unlabelled", rows[open].GetProperty("status").GetString());
         Assert.Equal("years", ritaPanel.GetProperty("consensus").GetProperty("label").GetString());
+        // The prerendered feature page hides it from Ben too (its header and its labelling panel).
+        var pageUrl = $"/dictionaries/{dictionaryId}/features/{await IndexOfAsync(blind)}";
+        Assert.Contains("years", await f.Reviewer.Client.GetStringAsync(pageUrl));
+        Assert.DoesNotContain("years", await f.Ben.Client.GetStringAsync(pageUrl));
 
         // Once Ben has written his own, he sees Ann's, and the hub sends him the latent's events.
         await LabellingHarness.CreateAsync(f.Ben, blind, "numbers");
         var after = await f.Ben.Client.GetFromJsonAsync<JsonElement>($"/api/latents/{blind}");
         Assert.Equal(2, after.GetProperty("interpretations").GetArrayLength());
         Assert.Equal("years", after.GetProperty("consensus").GetProperty("label").GetString());
+        Assert.Contains("years", await f.Ben.Client.GetStringAsync(pageUrl));
         Assert.Equal(HttpStatusCode.OK, (await f.Reviewer.Client.PutAsJsonAsync($"/api/interpretations/{annsBlind.Id}/vote", new { value = -1 })).StatusCode);
         await WaitForAsync(() => benSeen.Any(e => e.LatentId == blind && e.Name == "voteChanged"));
     }

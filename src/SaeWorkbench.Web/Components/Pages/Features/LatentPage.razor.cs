@@ -68,7 +68,7 @@ public partial class LatentPage
     /// <summary>Issue 8 §3: the header shows no consensus of a blind latent to a labeller who has not written their own.</summary>
     private async Task HideBlindConsensusAsync(WorkbenchDbContext db)
     {
-        if (_latent is null) return;
+        if (_latent is null || !await Catalog.AnyBlindScopeAsync()) return;
         var actor = AuthState is null ? null : SaeWorkbench.Research.Labelling.Services.Actor.From((await AuthState).User);
         if ((await SaeWorkbench.Research.Crowd.BlindModePolicy.HiddenConsensusAsync(db, actor, [_latent.Id], default)).Count == 0) return;
         _latent.LabelStatus = LabelStatus.Unlabelled;
