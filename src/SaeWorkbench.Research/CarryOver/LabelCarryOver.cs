@@ -29,8 +29,24 @@ public sealed record CarryOverSummary(long TargetDictionaryId, IReadOnlyList<lon
 /// attributed to them) or reject it; an Admin can carry every pending suggestion of a dictionary over at once.
 /// Every write is audited and commits with its consensus change in one transaction.
 /// </summary>
-public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFactory, LabellingTransactions transactions, WorkbenchPaths? paths = null)
+public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFactory, LabellingTransactions transactions,
+    WorkbenchEventBus events, TimeProvider clock, WorkbenchPaths? paths = null) : IDisposable
 {
+    /// <summary>
+    /// The latents that have any suggestion (whatever its status): every feature page asks for its latent's pending
+    /// suggestions, and most latents never had one. Rows are only ever added by <see cref="SuggestAsync"/>, which clears
+    /// this at once; a carry-over run on another node shows here when its job reports, or within 5 s.
+    /// </summary>
+    private readonly EventInvalidatedCache<HashSet<long>> _suggested = new(events, clock, TimeSpan.FromSeconds(5), e => e is JobUpdated, maxEntries: 1);
+
+    public void Dispose() => _suggested.Dispose();
+
+    private Task<HashSet<long>> SuggestedLatentsAsync(CancellationToken ct) => _suggested.GetAsync("all", async token =>
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(token);
+        return (await db.Set<LabelSuggestion>().AsNoTracking().Select(s => s.LatentId).Distinct().ToListAsync(token)).ToHashSet();
+    }, ct);
+
     /// <summary>Matches <paramref name="targetDictionaryId"/> against older dictionaries on the same model and hook (or only
     /// <paramref name="sourceDictionaryId"/>) and stores new suggestions. Reviewers and Admins.</summary>
     public async Task<LabellingResult<CarryOverSummary>> SuggestAsync(Actor actor, long targetDictionaryId, long? sourceDictionaryId = null,
@@ -87,12 +103,14 @@ public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFacto
             await w.Db.SaveChangesAsync(ct);
             return fresh.Count;
         }, ct);
+        _suggested.Invalidate();
         return LabellingResult<CarryOverSummary>.Ok(new CarryOverSummary(target.Id, sources.Select(s => s.Id).ToList(), matches, added));
     }
 
     /// <summary>The pending suggestions for one latent, best cosine first.</summary>
     public async Task<IReadOnlyList<SuggestionView>> PendingForLatentAsync(long latentId, CancellationToken ct = default)
     {
+        if (!(await SuggestedLatentsAsync(ct)).Contains(latentId)) return [];
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await Views(db, db.Set<LabelSuggestion>().Where(s => s.LatentId == latentId && s.Status == SuggestionStatus.Pending), ct);
     }

@@ -21,9 +21,27 @@ namespace SaeWorkbench.Research.Steering;
 /// </summary>
 public sealed class SteeringService(
     IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions, ModelHost host, WorkbenchPaths paths,
-    SteeringLimits limits, SteeringRateLimiter rateLimiter, ModelFolders modelFolders, TokenText tokenText)
+    SteeringLimits limits, SteeringRateLimiter rateLimiter, ModelFolders modelFolders, TokenText tokenText,
+    WorkbenchEventBus events, TimeProvider clock) : IDisposable
 {
     public SteeringLimits Limits => limits;
+
+    /// <summary>
+    /// Per dictionary, the latent indexes that any saved comparison intervenes on: every feature page asks whether its
+    /// latent has comparisons, and almost none has. Kept 5 s (other nodes), cleared here by every saved comparison.
+    /// </summary>
+    private readonly EventInvalidatedCache<HashSet<int>> _steeredLatents =
+        new(events, clock, TimeSpan.FromSeconds(5), e => e is SteeringComparisonSaved, maxEntries: 1024);
+
+    public void Dispose() => _steeredLatents.Dispose();
+
+    private Task<HashSet<int>> SteeredLatentsAsync(long dictionaryId, CancellationToken ct) =>
+        _steeredLatents.GetAsync(dictionaryId.ToString(System.Globalization.CultureInfo.InvariantCulture), async token =>
+        {
+            await using var db = await factory.CreateDbContextAsync(token);
+            return (await db.SteeringComparisonLatents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId)
+                .Select(l => l.LatentIndex).Distinct().ToListAsync(token)).ToHashSet();
+        }, ct);
 
     private sealed record Target(string Name, string ModelFolder, string SaeFolder, string HookName, int DSae);
 
@@ -165,6 +183,7 @@ public sealed class SteeringService(
     public async Task<IReadOnlyList<SteeringComparisonSummary>> ListAsync(string? search = null, long? dictionaryId = null, int? latent = null,
         int take = 50, CancellationToken ct = default)
     {
+        if (latent is { } only && dictionaryId is { } of && !(await SteeredLatentsAsync(of, ct)).Contains(only)) return [];
         await using var db = await factory.CreateDbContextAsync(ct);
         var q = db.SteeringComparisons.AsNoTracking();
         if (dictionaryId is { } d) q = q.Where(c => c.DictionaryId == d);
@@ -195,6 +214,7 @@ public sealed class SteeringService(
     /// <summary>Share of right blind guesses over every saved comparison that intervenes on the latent (issue 9 §5).</summary>
     public async Task<BlindScore> BlindScoreForLatentAsync(long dictionaryId, int latent, CancellationToken ct = default)
     {
+        if (!(await SteeredLatentsAsync(dictionaryId, ct)).Contains(latent)) return new BlindScore(0, 0);
         await using var db = await factory.CreateDbContextAsync(ct);
         var guesses = await db.SteeringReviews.AsNoTracking()
             .Where(r => r.GuessCorrect != null && db.SteeringComparisonLatents.Any(l => l.ComparisonId == r.ComparisonId && l.DictionaryId == dictionaryId && l.LatentIndex == latent))

@@ -45,6 +45,10 @@ public class CarryOverTests
 
         // Labelers cannot compute suggestions; Reviewers can.
         Assert.Equal(SaeWorkbench.Research.Labelling.Services.LabellingOutcome.Forbidden, (await w.Get<LabelCarryOver>().SuggestAsync(w.Ann, newId)).Outcome);
+        // The feature page's question before any suggestion exists (the answer is cached): none. Suggesting clears it.
+        await using (var db = w.Db())
+            foreach (var latentId in await db.Latents.Where(l => l.DictionaryId == newId).Select(l => l.Id).ToListAsync())
+                Assert.Empty(await w.Get<LabelCarryOver>().PendingForLatentAsync(latentId));
         var summary = await w.Get<LabelCarryOver>().SuggestAsync(w.Reviewer, newId);
         Assert.True(summary.Succeeded);
         Assert.Equal(ExportWorkspace.DSae, summary.Value!.Matches);

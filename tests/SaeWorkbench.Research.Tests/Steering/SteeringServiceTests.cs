@@ -22,6 +22,8 @@ public class SteeringServiceTests
         Assert.Contains(steps, s => s.QueuePosition == 0);
         Assert.Equal(run.Result.Samples.Sum(s => s.Steps.Count), steps.Count(s => s.Step is not null));
 
+        // The feature page's question (cached per dictionary): none yet; saving clears the cache at once.
+        Assert.Empty(await w.Steering.ListAsync(dictionaryId: w.DictionaryId, latent: 2));
         var id = await w.Steering.SaveAsync(w.Ann, run, "  cats get sunny ", "Sun, cats sun");
         var saved = await w.Steering.GetAsync(id);
         Assert.NotNull(saved);
