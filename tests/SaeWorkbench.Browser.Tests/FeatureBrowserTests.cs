@@ -70,7 +70,7 @@ public sealed class FeatureBrowserTests(BrowserHost host) : IClassFixture<Browse
         await page.GetByLabel("Tokens to analyse").FillAsync("4000");
         await page.GetByLabel("Tokens to analyse").PressAsync("Tab");
         await page.ClickAsync("[data-testid=start-analysis]");
-        await page.WaitForURLAsync(new Regex("/jobs/\\d+$"));
+        await BrowserHost.WaitForAddressAsync(page, new Regex("/jobs/\\d+$"));
         await page.Locator("[data-testid=job-state]", new() { HasText = "Succeeded" }).WaitForAsync(new() { Timeout = 120_000 });
 
         await BrowserHost.NavigateAsync(page, "dictionaries");
@@ -85,7 +85,7 @@ public sealed class FeatureBrowserTests(BrowserHost host) : IClassFixture<Browse
         await page.Locator("[data-testid=feature-table]").WaitForAsync();
         await BrowserHost.WaitInteractiveAsync(page);
         await page.Locator("[data-testid=filter-dead]").SelectOptionAsync(new SelectOptionValue { Label = "alive only" });
-        await page.WaitForURLAsync(new Regex("dead=false"));
+        await BrowserHost.WaitForAddressAsync(page, new Regex("dead=false"));
         var rows = page.Locator("[data-testid=feature-table] tbody tr");
         // The URL changes at once; the rows follow when the filtered page arrives (their links carry the filter).
         await page.Locator("[data-testid=feature-table] tbody tr a[href*='dead=false']").First.WaitForAsync();
@@ -102,8 +102,8 @@ public sealed class FeatureBrowserTests(BrowserHost host) : IClassFixture<Browse
         await page.Locator("[data-testid=feature-title]", new() { HasText = $"#{first}" }).WaitForAsync();
         await BrowserHost.WaitInteractiveAsync(page);
         await page.Keyboard.PressAsync("j");
-        try { await page.WaitForURLAsync(new Regex($"/features/{second}\\?.*dead=false"), new() { WaitUntil = WaitUntilState.Commit }); }
-        catch (TimeoutException)
+        try { await BrowserHost.WaitForAddressAsync(page, new Regex($"/features/{second}\\?.*dead=false")); }
+        catch (PlaywrightException)
         {
             await BrowserHost.ScreenshotAsync(page, "debug-j");
             throw new TimeoutException($"j from #{first} (next #{second}) left the page at {page.Url}; focus on {await page.EvaluateAsync<string>("() => document.activeElement?.outerHTML?.slice(0, 200)")}; nav {await page.EvaluateAsync<string>("() => document.querySelector('[data-nav-next]')?.outerHTML?.slice(0, 400)")}");

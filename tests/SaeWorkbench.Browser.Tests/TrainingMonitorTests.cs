@@ -32,7 +32,7 @@ public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<Brows
         await page.GetByLabel("Shuffle buffer (tokens)").FillAsync("2048");
         await page.GetByLabel("Shuffle buffer (tokens)").PressAsync("Tab");
         await page.ClickAsync("[data-testid=start-training]");
-        await page.WaitForURLAsync(new Regex("/jobs/\\d+$"));
+        await BrowserHost.WaitForAddressAsync(page, new Regex("/jobs/\\d+$"));
 
         // The L0 chart gains points while the job runs (pushed through the event bus, no reload).
         var chart = page.Locator("[data-testid=chart-l0]");
@@ -67,10 +67,10 @@ public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<Brows
         await page.Locator("[data-testid=feature-title]", new() { HasText = $"#{first}" }).WaitForAsync();
         Assert.Contains("sort=density", page.Url);
         await page.Keyboard.PressAsync("j");
-        await page.WaitForURLAsync(new Regex($"/features/{second}\\?"));
+        await BrowserHost.WaitForAddressAsync(page, new Regex($"/features/{second}\\?"));
         await page.Locator("[data-testid=feature-title]", new() { HasText = $"#{second}" }).WaitForAsync();
         await page.Keyboard.PressAsync("k");
-        await page.WaitForURLAsync(new Regex($"/features/{first}\\?"));
+        await BrowserHost.WaitForAddressAsync(page, new Regex($"/features/{first}\\?"));
         await page.Keyboard.PressAsync("?");
         await page.Locator("#keyboard-help[open]").WaitForAsync();
         await BrowserHost.ScreenshotAsync(page, "09-feature-page-help");
