@@ -10,7 +10,7 @@ namespace SaeWorkbench.Ml.Corpora;
 public static class TokenWindows
 {
     /// <summary>Streams windows of exactly <paramref name="length"/> token ids.</summary>
-    public static IEnumerable<int[]> Enumerate(TextCorpus corpus, Gpt2Tokenizer tokenizer, CorpusSplit split, int length)
+    public static IEnumerable<int[]> Enumerate(TextCorpus corpus, ITokenizer tokenizer, CorpusSplit split, int length)
     {
         if (length < 2) throw new ArgumentOutOfRangeException(nameof(length), "a window needs at least 2 tokens");
         var bos = tokenizer.EndOfTextId;
@@ -33,7 +33,7 @@ public static class TokenWindows
     }
 
     /// <summary>All windows of a split in one array [windows × length] (for corpora that fit in memory).</summary>
-    public static int[] Materialize(TextCorpus corpus, Gpt2Tokenizer tokenizer, CorpusSplit split, int length, out int count)
+    public static int[] Materialize(TextCorpus corpus, ITokenizer tokenizer, CorpusSplit split, int length, out int count)
     {
         var all = new List<int>();
         count = 0;

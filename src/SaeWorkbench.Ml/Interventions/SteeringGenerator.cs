@@ -68,7 +68,7 @@ public sealed record SteeringResult(int[] PromptTokenIds, IReadOnlyList<Steering
 public static class SteeringGenerator
 {
     /// <summary>Token ids of <paramref name="prompt"/> with BOS first, as the comparison runs it.</summary>
-    public static int[] EncodePrompt(Gpt2Tokenizer tokenizer, string prompt) => [tokenizer.EndOfTextId, .. tokenizer.Encode(prompt)];
+    public static int[] EncodePrompt(ITokenizer tokenizer, string prompt) => [tokenizer.EndOfTextId, .. tokenizer.Encode(prompt)];
 
     /// <summary>Checks the prompt fits the context with room for at least one token; returns the new-token count that fits.</summary>
     public static int FitNewTokens(int promptTokens, int contextLength, int requested)
@@ -79,7 +79,7 @@ public static class SteeringGenerator
         return Math.Min(requested, contextLength - promptTokens);
     }
 
-    public static SteeringResult Run(Gpt2Model model, Gpt2Tokenizer tokenizer, SparseAutoencoder sae, string hookName, string prompt,
+    public static SteeringResult Run(Gpt2Model model, ITokenizer tokenizer, SparseAutoencoder sae, string hookName, string prompt,
         InterventionSet interventions, SteeringOptions options, Action<SteeringStep>? onStep = null, CancellationToken cancellation = default)
     {
         options.Validate();
@@ -177,7 +177,7 @@ public static class SteeringGenerator
     }
 
     /// <summary>Text deltas of a growing id sequence, holding back an incomplete UTF-8 character.</summary>
-    private sealed class TextDeltas(Gpt2Tokenizer tokenizer)
+    private sealed class TextDeltas(ITokenizer tokenizer)
     {
         private readonly List<int> _ids = [];
         private int _emitted;

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Ml.Lm;
 
 /// <summary>A model loaded from a folder together with its tokenizer.</summary>
-public sealed record LoadedLanguageModel(Gpt2Model Model, Gpt2Tokenizer Tokenizer, string Folder) : IDisposable
+public sealed record LoadedLanguageModel(Gpt2Model Model, ITokenizer Tokenizer, string Folder) : IDisposable
 {
     public void Dispose() => Model.Dispose();
 }

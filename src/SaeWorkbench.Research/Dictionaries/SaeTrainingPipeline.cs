@@ -63,7 +63,7 @@ public static class SaeTrainingPipeline
     /// <paramref name="evalTokens"/> tokens, CE loss recovered / ΔLM loss / KL over up to 64 windows.
     /// </summary>
     public static (SaeMetrics Metrics, LanguageModelLossMetrics LanguageModel) Evaluate(IHookedLanguageModel model,
-        Ml.Lm.Tokenization.Gpt2Tokenizer tokenizer, TextCorpus corpus, string hook, SparseAutoencoder sae, int context, long evalTokens,
+        Ml.Lm.Tokenization.ITokenizer tokenizer, TextCorpus corpus, string hook, SparseAutoencoder sae, int context, long evalTokens,
         int bufferTokens, int seed)
     {
         IEnumerable<long[]> Windows(CorpusSplit split) =>

@@ -249,10 +249,10 @@ public sealed class BundleExporter(
 
     private static double Round(float value) => Math.Round(value, 5);
 
-    private static string Token(Gpt2Tokenizer? tokenizer, int id) => TokenText.Readable(tokenizer, id);
+    private static string Token(ITokenizer? tokenizer, int id) => TokenText.Readable(tokenizer, id);
 
     /// <summary>A context as plain decoded text with the peak token marked.</summary>
-    internal static CatalogContext ContextOf(Gpt2Tokenizer? tokenizer, FeatureExampleView e)
+    internal static CatalogContext ContextOf(ITokenizer? tokenizer, FeatureExampleView e)
     {
         string Raw(int id) => tokenizer is null ? $"[{id}]" : id == tokenizer.EndOfTextId ? "<|endoftext|>" : tokenizer.Decode([id]);
         var text = new StringBuilder();

@@ -10,12 +10,12 @@ namespace SaeWorkbench.Research.Features;
 /// </summary>
 public sealed class TokenText
 {
-    private readonly ConcurrentDictionary<string, Lazy<Gpt2Tokenizer?>> _tokenizers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<ITokenizer?>> _tokenizers = new(StringComparer.Ordinal);
 
-    public Gpt2Tokenizer? TokenizerFor(string? modelFolder)
+    public ITokenizer? TokenizerFor(string? modelFolder)
     {
         if (string.IsNullOrWhiteSpace(modelFolder)) return null;
-        return _tokenizers.GetOrAdd(modelFolder, f => new Lazy<Gpt2Tokenizer?>(() =>
+        return _tokenizers.GetOrAdd(modelFolder, f => new Lazy<ITokenizer?>(() =>
         {
             try { return Gpt2Tokenizer.ExistsIn(f) ? Gpt2Tokenizer.Load(f) : null; }
             catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or ArgumentException) { return null; }
@@ -23,7 +23,7 @@ public sealed class TokenText
     }
 
     /// <summary>Readable form of one token.</summary>
-    public static string Readable(Gpt2Tokenizer? tokenizer, int id)
+    public static string Readable(ITokenizer? tokenizer, int id)
     {
         if (tokenizer is null) return $"[{id}]";
         if (id == tokenizer.EndOfTextId) return "⟨bos⟩";

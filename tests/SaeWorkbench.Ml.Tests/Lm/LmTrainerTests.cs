@@ -5,6 +5,7 @@ using SaeWorkbench.Ml.Lm.Training;
 
 namespace SaeWorkbench.Ml.Tests.Lm;
 
+[Collection(TorchThreadsCollection.Name)]
 public sealed class LmTrainerTests : IDisposable
 {
     private readonly string _dir = TinyModels.TempFolder();

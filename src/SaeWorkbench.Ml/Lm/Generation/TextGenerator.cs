@@ -13,7 +13,7 @@ namespace SaeWorkbench.Ml.Lm.Generation;
 /// positions at the first step and then one new position per step). Not thread-safe (one model, one caller at a
 /// time): interactive callers go through an <see cref="InferenceQueue"/>.
 /// </summary>
-public sealed class TextGenerator(Gpt2Model model, Gpt2Tokenizer tokenizer)
+public sealed class TextGenerator(Gpt2Model model, ITokenizer tokenizer)
 {
     /// <summary>Streams the tokens of one prompt as they are produced.</summary>
     public IAsyncEnumerable<GeneratedToken> GenerateAsync(string prompt, GenerationOptions options,
@@ -157,7 +157,7 @@ public sealed class TextGenerator(Gpt2Model model, Gpt2Tokenizer tokenizer)
     }
 
     /// <summary>Turns a prompt's generated ids into text deltas, holding back what may still change.</summary>
-    private sealed class TextStream(Gpt2Tokenizer tokenizer, IReadOnlyList<string> stops)
+    private sealed class TextStream(ITokenizer tokenizer, IReadOnlyList<string> stops)
     {
         private readonly List<int> _ids = [];
         private readonly int _holdBack = stops.Count == 0 ? 0 : stops.Max(s => s.Length) - 1;

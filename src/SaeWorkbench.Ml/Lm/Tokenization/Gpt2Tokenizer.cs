@@ -10,7 +10,7 @@ namespace SaeWorkbench.Ml.Lm.Tokenization;
 /// Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/> in byte-level mode with GPT-2's pre-tokenisation regex.
 /// (CodeGenTokenizer is not used: it adds CodeGen's extra whitespace tokens above the GPT-2 vocabulary.)
 /// </summary>
-public sealed class Gpt2Tokenizer
+public sealed class Gpt2Tokenizer : ITokenizer
 {
     public const string EndOfText = "<|endoftext|>";
 

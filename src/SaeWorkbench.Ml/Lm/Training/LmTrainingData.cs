@@ -10,7 +10,7 @@ public sealed record LmTrainingData(int[] Train, int[] Validation, int WindowLen
     public int ValidationWindows => Validation.Length / WindowLength;
 
     /// <summary>Tokenises both splits of <paramref name="corpus"/> into windows of <paramref name="windowLength"/>.</summary>
-    public static LmTrainingData FromCorpus(TextCorpus corpus, Gpt2Tokenizer tokenizer, int windowLength)
+    public static LmTrainingData FromCorpus(TextCorpus corpus, ITokenizer tokenizer, int windowLength)
     {
         var train = TokenWindows.Materialize(corpus, tokenizer, CorpusSplit.Train, windowLength, out var trainCount);
         var validation = TokenWindows.Materialize(corpus, tokenizer, CorpusSplit.Validation, windowLength, out var validationCount);

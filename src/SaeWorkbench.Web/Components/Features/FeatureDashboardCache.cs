@@ -63,7 +63,7 @@ public sealed class FeatureDashboardCache(FeatureDashboardReader reader, TokenTe
     /// The "Top activating contexts" and "Interval samples" sections, in the order they are written, cut between
     /// examples into pieces of about <see cref="PieceChars"/> characters (concatenated, they are the sections' markup).
     /// </summary>
-    public static IReadOnlyList<string> ExamplesHtml(FeatureDashboardView d, SaeWorkbench.Ml.Lm.Tokenization.Gpt2Tokenizer? tokenizer)
+    public static IReadOnlyList<string> ExamplesHtml(FeatureDashboardView d, SaeWorkbench.Ml.Lm.Tokenization.ITokenizer? tokenizer)
     {
         var pieces = new List<string>();
         var html = new StringBuilder(PieceChars + 4096);

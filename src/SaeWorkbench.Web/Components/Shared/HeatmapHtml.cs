@@ -24,9 +24,9 @@ public static class HeatmapHtml
 
     // Readable, HTML-encoded text of each token id, per tokenizer: decoding and encoding 1,845 tokens was a third of a
     // feature page's markup cost. Bounded by the vocabulary; goes with its tokenizer.
-    private static readonly ConditionalWeakTable<Gpt2Tokenizer, ConcurrentDictionary<int, (string Text, string Html)>> TokenCache = new();
+    private static readonly ConditionalWeakTable<ITokenizer, ConcurrentDictionary<int, (string Text, string Html)>> TokenCache = new();
 
-    private static (string Text, string Html) Token(Gpt2Tokenizer? tokenizer, int id)
+    private static (string Text, string Html) Token(ITokenizer? tokenizer, int id)
     {
         if (tokenizer is null) { var raw = TokenText.Readable(null, id); return (raw, Encoder.Encode(raw)); }
         return TokenCache.GetOrCreateValue(tokenizer).GetOrAdd(id, static (i, t) =>
@@ -38,7 +38,7 @@ public static class HeatmapHtml
 
     /// <summary>Appends <c>&lt;span class="heatmap"&gt;…&lt;/span&gt;</c> for the tokens to <paramref name="html"/>.</summary>
     public static void Append(StringBuilder html, IReadOnlyList<int> tokenIds, IReadOnlyList<float> activations, int peakOffset,
-        double max, Gpt2Tokenizer? tokenizer, HeatmapWindow? window = null)
+        double max, ITokenizer? tokenizer, HeatmapWindow? window = null)
     {
         if (activations.Count != tokenIds.Count)
             throw new ArgumentException($"{tokenIds.Count} tokens but {activations.Count} activations.", nameof(activations));
@@ -66,7 +66,7 @@ public static class HeatmapHtml
 
     /// <summary>The heatmap alone, as a string.</summary>
     public static string Render(IReadOnlyList<int> tokenIds, IReadOnlyList<float> activations, int peakOffset, double max,
-        Gpt2Tokenizer? tokenizer, HeatmapWindow? window = null)
+        ITokenizer? tokenizer, HeatmapWindow? window = null)
     {
         var html = new StringBuilder(Math.Min(tokenIds.Count * 160, 16_000));
         Append(html, tokenIds, activations, peakOffset, max, tokenizer, window);
@@ -78,7 +78,7 @@ public static class HeatmapHtml
     /// <paramref name="window"/>, a button that shows the whole stored context.
     /// </summary>
     public static void AppendExample(StringBuilder html, IReadOnlyList<int> tokenIds, IReadOnlyList<float> activations, int peakOffset,
-        double peakActivation, double max, Gpt2Tokenizer? tokenizer, HeatmapWindow window)
+        double peakActivation, double max, ITokenizer? tokenizer, HeatmapWindow window)
     {
         var hasFar = peakOffset >= 0 && (peakOffset - window.Before > 0 || peakOffset + window.After < tokenIds.Count - 1);
         html.Append("<div class=\"example\"><span class=\"act\">")

@@ -24,7 +24,7 @@ public partial class QueueView : IAsyncDisposable
     private QueueAssignment? _assignment;
     private QueueProgress? _progress;
     private FeatureDashboardView? _dashboard;
-    private SaeWorkbench.Ml.Lm.Tokenization.Gpt2Tokenizer? _tokenizer;
+    private SaeWorkbench.Ml.Lm.Tokenization.ITokenizer? _tokenizer;
     private IReadOnlyList<TaxonomyTag> _tags = [];
     private readonly ConcurrentDictionary<long, Task<FeatureDashboardView?>> _prefetched = new();
     private string? _tag, _label, _description, _skipReason, _error, _fatal;

@@ -16,7 +16,7 @@ public partial class LatentPage
     private Latent? _latent;
     private SaeWorkbench.Research.Analysis.FeatureDashboardView? _dashboard;
     private IReadOnlyList<MarkupString> _examples = [];
-    private SaeWorkbench.Ml.Lm.Tokenization.Gpt2Tokenizer? _tokenizer;
+    private SaeWorkbench.Ml.Lm.Tokenization.ITokenizer? _tokenizer;
     private string? _prevHref;
     private string? _nextHref;
     private string _queryString = "";

@@ -65,7 +65,7 @@ public partial class SteeringPage : IDisposable
     private string? _ablationText;
     private int? _ablationPosition;
     private TextAblationResult? _ablation;
-    private SaeWorkbench.Ml.Lm.Tokenization.Gpt2Tokenizer? _tokenizer;
+    private SaeWorkbench.Ml.Lm.Tokenization.ITokenizer? _tokenizer;
 
     private string? _search;
     private IReadOnlyList<SteeringComparisonSummary> _saved = [];
