@@ -1,6 +1,8 @@
+extern alias cli;
+
 using System.CommandLine;
 using System.Text.RegularExpressions;
-using SaeWorkbench.Cli;
+using cli::SaeWorkbench.Cli;
 
 namespace SaeWorkbench.Web.Tests.Cli;
 
