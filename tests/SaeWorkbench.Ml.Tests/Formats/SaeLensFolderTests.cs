@@ -77,7 +77,7 @@ public sealed class SaeLensFolderTests : IDisposable
         var tensors = Safetensors.Load(weights);
         tensors.Remove("b_dec");
         Safetensors.Save(weights, tensors);
-        var e = Assert.Throws<InvalidDataException>(() => SaeLensFolder.Load(folder));
+        var e = Assert.Throws<SaeFormatException>(() => SaeLensFolder.Load(folder));
         Assert.Contains("'b_dec' is missing", e.Message);
     }
 
@@ -91,7 +91,7 @@ public sealed class SaeLensFolderTests : IDisposable
         var tensors = Safetensors.Load(weights);
         tensors["W_dec"] = zeros(24, 9);
         Safetensors.Save(weights, tensors);
-        var e = Assert.Throws<InvalidDataException>(() => SaeLensFolder.Load(folder));
+        var e = Assert.Throws<SaeFormatException>(() => SaeLensFolder.Load(folder));
         Assert.Contains("'W_dec' has shape [24, 9]", e.Message);
     }
 
