@@ -9,4 +9,5 @@ AnalyzeCommand.AddTo(root);
 WorkerCommand.AddTo(root);
 SteerCommand.AddTo(root);
 ExportCommands.AddTo(root);
+DictionaryFormatCommands.AddTo(root);
 return root.Parse(args).Invoke();

@@ -70,6 +70,10 @@ public static class SaeLensFolder
         _ => throw new ArgumentException($"{a} SAEs are saved in their inference form (JumpReLU)"),
     };
 
+    /// <summary>The SAELens v6 architecture name of a dictionary, or null when SAELens has none for it (a TopK transcoder).</summary>
+    public static string? ArchitectureNameOrNull(SparseAutoencoder sae) =>
+        sae.IsTranscoder && sae.Architecture is not (SaeArchitecture.Relu or SaeArchitecture.JumpRelu) ? null : ArchitectureName(sae);
+
     /// <summary>The SAELens v6 architecture name of a dictionary, transcoders included (docs/science.md §11).</summary>
     public static string ArchitectureName(SparseAutoencoder sae)
     {
