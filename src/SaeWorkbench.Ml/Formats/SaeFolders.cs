@@ -35,6 +35,30 @@ public static class SaeFolders
         return null;
     }
 
+    /// <summary>The file holding a dictionary folder's weights (what its SHA-256 identifies).</summary>
+    public static string WeightsFile(string folder) => Path.Combine(folder, Detect(folder) switch
+    {
+        SaeFolderFormat.GemmaScope1 => GemmaScopeReader.Params1,
+        SaeFolderFormat.GemmaScope2 => GemmaScopeReader.Params2,
+        SaeFolderFormat.LlamaScope => LlamaScopeReader.Weights,
+        SaeFolderFormat.Sparsify => SparsifyReader.Weights,
+        SaeFolderFormat.DictionaryLearning => DictionaryLearningReader.Weights,
+        _ => SaeLensFolder.WeightsFile,
+    });
+
+    /// <summary>
+    /// The L0 a dictionary was published at, when its folder says: Gemma Scope's <c>average_l0_N</c> folder or
+    /// config <c>l0</c>, or k for TopK; null otherwise.
+    /// </summary>
+    public static double? PublishedL0(string folder, SaeLensSae dictionary)
+    {
+        var name = Path.GetFileName(Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar));
+        if (name.StartsWith("average_l0_", StringComparison.Ordinal) && double.TryParse(name["average_l0_".Length..], System.Globalization.CultureInfo.InvariantCulture, out var l0))
+            return l0;
+        if (dictionary.Metadata.Extras["l0"] is { } node && node.GetValueKind() == System.Text.Json.JsonValueKind.Number) return node.GetValue<double>();
+        return dictionary.Autoencoder.K > 0 ? dictionary.Autoencoder.K : null;
+    }
+
     /// <summary>Reads the dictionary in <paramref name="folder"/> in whichever format it is.</summary>
     public static SaeLensSae Load(string folder, SaeLoadOptions? options = null)
     {
