@@ -115,9 +115,12 @@ public static class SaeFolders
         }
         string? Check(string what, string? hook, int width)
         {
-            if (string.IsNullOrEmpty(hook)) return $"the dictionary names no {what} hook; hooks of width {width} in this model: {Choices(width)}.";
-            if (!hookWidths.TryGetValue(hook, out var w)) return $"{what} hook '{hook}' is not a hook of this model; hooks of width {width}: {Choices(width)}.";
-            if (w != width) return $"the dictionary's {(what == "input" ? "d_in" : "d_out")} is {width} but {what} hook '{hook}' has width {w}; hooks of width {width}: {Choices(width)}.";
+            var who = what == "input" ? "Hook" : "Output hook";
+            var dim = what == "input" ? "d_in" : "d_out";
+            if (string.IsNullOrEmpty(hook)) return $"The dictionary names no {what} hook. Hooks of width {width} in this model: {Choices(width)}.";
+            if (!hookWidths.TryGetValue(hook, out var w))
+                return $"{who} '{hook}' of the SAE is not a hook of the model. Valid hooks: {string.Join(", ", hookWidths.Keys)}. Hooks of width {width}: {Choices(width)}.";
+            if (w != width) return $"The SAE's {dim} is {width} but hook '{hook}' of the model has width {w}. Hooks of width {width}: {Choices(width)}.";
             return null;
         }
         return Check("input", dictionary.Metadata.HookName, sae.DIn)

@@ -112,7 +112,9 @@ public sealed class DictionaryImporter(DictionaryRegistry registry, WorkbenchPat
             if (members.Count == 0)
                 errors.Add(single && SaeFolders.Discover(folder).Count > 1
                     ? $"SAE folder: {folder} holds several dictionaries; import it as a release."
-                    : $"SAE folder: no dictionary in {folder} (SAELens, Gemma Scope, Llama Scope, sparsify or dictionary_learning layout).");
+                    : File.Exists(Path.Combine(folder, SaeLensFolder.ConfigFile))
+                        ? $"SAE folder: {SaeLensFolder.WeightsFile} is missing in {folder}."
+                        : $"SAE folder: {folder} holds no dictionary: {SaeLensFolder.ConfigFile} is missing (SAELens), and there are no Gemma Scope, Llama Scope, sparsify or dictionary_learning files either.");
             // Never read through a link out of the allowed folders.
             foreach (var m in members)
                 if (!AllowedRoots.Any(r => IsUnder(Path.GetFullPath(m), r))) errors.Add($"SAE folder: {m} is outside the folders imports may read.");

@@ -45,7 +45,7 @@ public sealed class HookNameMappingTests
         var problem = SaeFolders.CheckAgainst(sae, widths)!;
         Assert.Contains("d_in is 12", problem);
         Assert.Contains("blocks.0.hook_resid_post, blocks.0.hook_mlp_out", problem);
-        Assert.Contains("is not a hook of this model", SaeFolders.CheckAgainst(sae, new Dictionary<string, int> { ["hook_embed"] = 12 })!);
+        Assert.Contains("is not a hook of the model", SaeFolders.CheckAgainst(sae, new Dictionary<string, int> { ["hook_embed"] = 12 })!);
         Assert.Null(SaeFolders.CheckAgainst(sae, new Dictionary<string, int> { ["blocks.1.hook_resid_post"] = 12 }));
     }
 
