@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using SaeWorkbench.Ml.Formats;
+using SaeWorkbench.Ml.Interventions;
 using SaeWorkbench.Ml.Sae;
 using static TorchSharp.torch;
 
@@ -106,5 +107,31 @@ public sealed class PublishedFormatTests
         Assert.Equal("tiny-test", sae.Metadata.ModelName);
         using var transcoder = SaeFolders.Load(FolderOf("sparsify-skip-transcoder"));
         Assert.Equal(("blocks.3.ln2.hook_normalized", "blocks.3.hook_mlp_out"), (transcoder.Metadata.HookName, transcoder.Metadata.HookNameOut!));
+    }
+
+    [Fact]
+    public void Ablating_a_latent_of_a_layer_norm_dictionary_removes_its_contribution_in_the_tokens_own_units()
+    {
+        using var loaded = SaeFolders.Load(FolderOf("saelens-jumprelu-layernorm"));
+        var sae = loaded.Autoencoder;
+        using var scope = NewDisposeScope();
+        var x = randn(1, 5, 12) * 3 + 1;
+        var flat = x.reshape(5, 12);
+        var f = sae.Encode(flat);
+        var latent = (int)f.sum(0).argmax().item<long>();
+        var ablated = f.clone();
+        ablated[.., latent] = 0;
+        // SAELens with the error term kept: SAE(x with f_i := 0) + (x − SAE(x)).
+        var expected = sae.Decode(ablated, flat) + (flat - sae.Decode(f, flat));
+        var hook = new InterventionHook(sae, new InterventionSet { Latents = [new LatentIntervention(latent, InterventionKind.Ablate)] }) { StartPosition = 1 }; // not BOS
+        AssertClose(expected, hook.Apply(x).reshape(5, 12), "ablated activations");
+    }
+
+    [Fact]
+    public void Transcoders_are_refused_where_a_dictionary_would_be_spliced_at_its_input_hook()
+    {
+        using var loaded = SaeFolders.Load(FolderOf("saelens-skip-transcoder"));
+        var e = Assert.Throws<ArgumentException>(() => new InterventionHook(loaded.Autoencoder, new InterventionSet()));
+        Assert.Contains("transcoder", e.Message);
     }
 }
