@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using System.Text.Json.Nodes;
 using SaeWorkbench.Ml.Sae;
 using static TorchSharp.torch;
@@ -49,7 +50,7 @@ internal static class DictionaryLearningReader
                     var norms = wDec.norm(1);
                     if (!allclose(norms, ones_like(norms)))
                     {
-                        if (!norms.gt(0).all().item<bool>()) throw new SaeFormatException(path, "decoder.weight", "has a zero column, which from_pretrained's normalisation divides by");
+                        if (!norms.Gt(0).all().item<bool>()) throw new SaeFormatException(path, "decoder.weight", "has a zero column, which from_pretrained's normalisation divides by");
                         wDec = wDec / norms.unsqueeze(1);
                         wEnc = wEnc * norms.unsqueeze(0);
                         bEnc = bEnc * norms;
@@ -88,14 +89,14 @@ internal static class DictionaryLearningReader
                     {
                         Dim0(tensors, path, "group_sizes");
                         var groups = tensors["group_sizes"].to(int64);
-                        if (groups.lt(1).any().item<bool>()) throw new SaeFormatException(path, "group_sizes", "has a size below 1");
+                        if (groups.Lt(1).any().item<bool>()) throw new SaeFormatException(path, "group_sizes", "has a size below 1");
                         if (groups.sum().item<long>() != m) throw new SaeFormatException(path, "group_sizes", $"sum to {groups.sum().item<long>()}, not dict_size {m}");
                     }
                     var wEnc = matryoshka ? T("W_enc", d, m) : T("encoder.weight", m, d).t();
                     var bEnc = matryoshka ? T("b_enc", m) : T("encoder.bias", m);
                     var wDec = matryoshka ? T("W_dec", m, d) : T("decoder.weight", d, m).t();
                     // Default encode (use_threshold=True): ReLU(pre)·1[ReLU(pre) > θ], the JumpReLU with θ for every latent.
-                    sae = new SparseAutoencoder(SaeArchitecture.JumpRelu, 0, wEnc, bEnc, wDec, T("b_dec", d), full(m, theta, dtype: float32));
+                    sae = new SparseAutoencoder(SaeArchitecture.JumpRelu, 0, wEnc, bEnc, wDec, T("b_dec", d), ones(m, dtype: float32).Times(theta));
                     transforms.Add($"{dictClass}: encodes with its learned threshold {theta:R} for every latent (use_threshold=True, its default), i.e. as a JumpReLU; k = {k} is used only in training.");
                     k = 0;
                     break;

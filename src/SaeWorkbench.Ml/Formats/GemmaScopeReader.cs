@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using SaeWorkbench.Ml.Sae;
@@ -30,7 +31,7 @@ internal static partial class GemmaScopeReader
             var known = new[] { "W_enc", "W_dec", "b_enc", "b_dec", "threshold", "scaling_factor" };
             foreach (var name in tensors.Keys)
                 if (!known.Contains(name)) throw new SaeFormatException(path, name, $"is not a Gemma Scope tensor ({string.Join(", ", known[..5])})");
-            if (tensors.TryGetValue("scaling_factor", out var sf) && !WeightReading.Check(sf, path, "scaling_factor", dSae).eq(1).all().item<bool>())
+            if (tensors.TryGetValue("scaling_factor", out var sf) && !WeightReading.Check(sf, path, "scaling_factor", dSae).Eq(1).all().item<bool>())
                 throw new SaeFormatException(path, "scaling_factor", "is not all ones; SAELens refuses such a Gemma Scope file too");
             var full = Path.GetFullPath(folder);
             if (full.Contains("embedding", StringComparison.Ordinal))

@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using System.Text.Json.Nodes;
 using SaeWorkbench.Ml.Sae;
 using static TorchSharp.torch;
@@ -48,8 +49,8 @@ internal static class LlamaScopeReader
             var wDec = WeightReading.Take(tensors, path, "decoder.weight", d, dSae).to(float32).t();  // [d_sae, d]
             var bDec = WeightReading.Take(tensors, path, "decoder.bias", d).to(float32);
             var hook = HookNameMapping.Resolve(hookIn) ?? "";
-            var sae = new SparseAutoencoder(SaeArchitecture.JumpRelu, 0, wEnc * s, bEnc, wDec / s, bDec / s,
-                full(dSae, threshold * s, dtype: float32), new SaeForm { ApplyBDecToInput = false });
+            var sae = new SparseAutoencoder(SaeArchitecture.JumpRelu, 0, wEnc.Times(s), bEnc, wDec.DividedBy(s), bDec.DividedBy(s),
+                ones(dSae, dtype: float32).Times(threshold * s), new SaeForm { ApplyBDecToInput = false });
             var transforms = new List<string>
             {
                 $"Llama Scope: inputs are scaled by √d / dataset_average_activation_norm.in = {s:R}; folded into W_enc (×s), W_dec and b_dec (÷s), as SAELens's loader and fold_activation_norm_scaling_factor do.",

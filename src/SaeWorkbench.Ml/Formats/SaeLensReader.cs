@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Runtime;
 using System.Text.Json.Nodes;
 using SaeWorkbench.Ml.Sae;
 using static TorchSharp.torch;
@@ -170,7 +171,7 @@ internal static class SaeLensReader
             if (tensors.TryGetValue("scaling_factor", out var sf))
             {
                 var factor = WeightReading.Check(sf, weightsPath, "scaling_factor", dSae).to(float32);
-                if (!factor.eq(1).all().item<bool>())
+                if (!factor.Eq(1).all().item<bool>())
                 {
                     if (!(cfg.Bool("finetuning_scaling_factor") ?? false))
                         throw new SaeFormatException(weightsPath, "scaling_factor", "is not all ones but cfg.json's finetuning_scaling_factor is not true (SAELens refuses this too)");
@@ -183,7 +184,7 @@ internal static class SaeLensReader
                 // SAELens TopKSAE: topk(pre·‖W_dec,i‖), decoded as (f/‖W_dec,i‖)·W_dec; scaling W_enc's columns and b_enc by
                 // the norms and W_dec's rows by their inverse gives the same latents and reconstruction.
                 var norms = wDec.norm(1);
-                if (!norms.gt(0).all().item<bool>())
+                if (!norms.Gt(0).all().item<bool>())
                     throw new SaeFormatException(weightsPath, "W_dec", "has a zero row, so rescale_acts_by_decoder_norm divides by zero");
                 wEnc = wEnc * norms.unsqueeze(0);
                 bEnc = bEnc * norms;
@@ -281,7 +282,7 @@ internal static class SaeLensReader
         {
             var scalar = WeightReading.Check(t, file, "topk_threshold");
             transforms.Add("BatchTopK topk_threshold: read as a JumpReLU with that threshold for every latent, as SAELens saves BatchTopK for inference.");
-            return full(dSae, scalar.to(float64).item<double>(), dtype: float32);
+            return ones(dSae, dtype: float32).Times(scalar.to(float64).item<double>());
         }
         throw new SaeFormatException(file, "threshold", $"tensor is missing (architecture '{archName}' needs threshold or log_threshold)");
     }

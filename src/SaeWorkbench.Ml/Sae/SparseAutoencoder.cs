@@ -172,10 +172,10 @@ public sealed class SparseAutoencoder : IDisposable
     {
         // SAELens's run_time_activation_ln_in: unbiased std, eps added to the std (not the variance).
         var centred = x - x.mean([-1], keepdim: true);
-        return centred / (centred.std(-1, unbiased: true, keepdim: true) + 1e-5);
+        return centred / centred.std(-1, unbiased: true, keepdim: true).Plus(1e-5);
     }
 
-    private Tensor RescaleFactor(Tensor x) => Math.Sqrt(DIn) / x.norm(-1, keepdim: true);
+    private Tensor RescaleFactor(Tensor x) => x.norm(-1, keepdim: true).reciprocal().Times(Math.Sqrt(DIn));
 
     /// <summary>Pre-activation <c>x'·W_enc + b_enc</c> with x' the encoder input (docs/science.md §2, §11), [B, m]; the gate's for a gated SAE.</summary>
     public Tensor PreActivation(Tensor x)
@@ -194,7 +194,7 @@ public sealed class SparseAutoencoder : IDisposable
             // SAELens GatedSAE.encode: 1[x'·W_enc + b_gate > 0] · ReLU(x'·(W_enc ⊙ exp r_mag) + b_mag).
             var sae = EncoderInput(x);
             var projected = matmul(sae, WEnc);                                          // [B, m]
-            var gate = (projected + BEnc).gt(0).to(projected.dtype);
+            var gate = projected.Plus(BEnc).Gt(0).to(projected.dtype);
             var magnitude = nn.functional.relu(addmm(Form.BMag!, sae, WEnc * Form.RMag!.exp(), 1, 1));
             f = gate * magnitude;
         }
@@ -246,15 +246,15 @@ public sealed class SparseAutoencoder : IDisposable
             {
                 // SAELens's run_time_activation_ln_out: x̂·std + mean with the unbiased std of the raw input.
                 var mu = x.mean([-1], keepdim: true);
-                y = y * (x - mu).std(-1, unbiased: true, keepdim: true) + mu;
+                y = (y * (x - mu).std(-1, unbiased: true, keepdim: true)).Plus(mu);
                 break;
             }
             case InputNormalization.ConstantNormRescale:
                 y = y / RescaleFactor(x);
                 break;
         }
-        if (mean is not null) y = y + mean;
-        if (Form.WSkip is { } skip) y = y + matmul(raw, skip.t());
+        if (mean is not null) y = y.Plus(mean);
+        if (Form.WSkip is { } skip) y = y.Plus(matmul(raw, skip.t()));
         return y.MoveToOuterDisposeScope();
     }
 
@@ -265,7 +265,7 @@ public sealed class SparseAutoencoder : IDisposable
         Tensor s = Form.Normalization switch
         {
             InputNormalization.LayerNorm => (x - x.mean([-1], keepdim: true)).std(-1, unbiased: true, keepdim: true),
-            InputNormalization.ConstantNormRescale => 1.0 / RescaleFactor(x),
+            InputNormalization.ConstantNormRescale => x.norm(-1, keepdim: true).DividedBy(Math.Sqrt(DIn)),
             _ => ones(x.shape[0], 1, dtype: x.dtype, device: x.device),
         };
         return s.MoveToOuterDisposeScope();

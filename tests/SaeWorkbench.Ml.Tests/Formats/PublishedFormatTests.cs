@@ -134,4 +134,28 @@ public sealed class PublishedFormatTests
         var e = Assert.Throws<ArgumentException>(() => new InterventionHook(loaded.Autoencoder, new InterventionSet()));
         Assert.Contains("transcoder", e.Message);
     }
+
+    [Fact]
+    public void A_log_threshold_is_read_as_the_threshold_it_encodes()
+    {
+        var source = FolderOf("saelens-jumprelu-layernorm");
+        var folder = Directory.CreateTempSubdirectory("log-threshold-").FullName;
+        try
+        {
+            File.Copy(Path.Combine(source, "cfg.json"), Path.Combine(folder, "cfg.json"));
+            var tensors = Safetensors.Load(Path.Combine(source, "sae_weights.safetensors"));
+            tensors["log_threshold"] = tensors["threshold"].log();
+            tensors.Remove("threshold");
+            Safetensors.Save(Path.Combine(folder, "sae_weights.safetensors"), tensors);
+            foreach (var t in tensors.Values) t.Dispose();
+            using var plain = SaeFolders.Load(source);
+            using var logged = SaeFolders.Load(folder);
+            AssertClose(plain.Autoencoder.Threshold!, logged.Autoencoder.Threshold!, "threshold");
+            Assert.Contains(logged.Transforms, t => t.Contains("log_threshold", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

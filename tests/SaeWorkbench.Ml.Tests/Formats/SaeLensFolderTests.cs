@@ -78,7 +78,7 @@ public sealed class SaeLensFolderTests : IDisposable
         tensors.Remove("b_dec");
         Safetensors.Save(weights, tensors);
         var e = Assert.Throws<SaeFormatException>(() => SaeLensFolder.Load(folder));
-        Assert.Contains("'b_dec' is missing", e.Message);
+        Assert.Contains("b_dec: tensor is missing", e.Message);
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public sealed class SaeLensFolderTests : IDisposable
         tensors["W_dec"] = zeros(24, 9);
         Safetensors.Save(weights, tensors);
         var e = Assert.Throws<SaeFormatException>(() => SaeLensFolder.Load(folder));
-        Assert.Contains("'W_dec' has shape [24, 9]", e.Message);
+        Assert.Contains("W_dec: shape [24, 9] does not match the expected [24, 8]", e.Message);
     }
 
     [Fact]
