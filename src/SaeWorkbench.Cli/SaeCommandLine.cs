@@ -16,6 +16,7 @@ public static class SaeCommandLine
         WorkerCommand.AddTo(root);
         SteerCommand.AddTo(root);
         ExportCommands.AddTo(root);
+        DictionaryFormatCommands.AddTo(root);
         return root;
     }
 }

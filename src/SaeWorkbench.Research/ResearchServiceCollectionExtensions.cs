@@ -27,6 +27,7 @@ public static class ResearchServiceCollectionExtensions
         services.AddJobKind<SaeTrainingJob>();
         services.TryAddSingleton<ModelFolders>();
         services.TryAddSingleton<DictionaryImporter>();
+        services.AddJobKind<DictionaryImportJob>();
         services.TryAddSingleton<DemoWorkspace>();
         services.TryAddSingleton<FeatureCatalog>();
         services.TryAddSingleton(TimeProvider.System);

@@ -19,13 +19,28 @@ public sealed record SaeLensMetadata
     public string? NeuronpediaId { get; init; }
     public string SaeLensVersion { get; init; } = SaeLensFolder.SaeLensVersion;
 
+    /// <summary>A transcoder's output hook (SAELens <c>hook_name_out</c>), else null.</summary>
+    public string? HookNameOut { get; init; }
+
     /// <summary>Other metadata keys, kept in order (ours: "saeworkbench" with the training config and final metrics).</summary>
     public JsonObject Extras { get; init; } = new();
 }
 
-/// <summary>An SAE read from a SAELens folder.</summary>
+/// <summary>
+/// A dictionary read from disk in any published format (docs/science.md §11), with where it came from and what the
+/// reader folded into the weights or keeps as an input transform (<see cref="Transforms"/>, shown on the dictionary page).
+/// </summary>
 public sealed record SaeLensSae(SparseAutoencoder Autoencoder, SaeLensMetadata Metadata, float[]? Log10Density) : IDisposable
 {
+    /// <summary>The format read: SAELens v6, SAELens pre-6, Gemma Scope 1, Gemma Scope 2, Llama Scope, sparsify, dictionary_learning.</summary>
+    public string Format { get; init; } = SaeFormatNames.SaeLens;
+
+    /// <summary>The architecture as the file names it (e.g. "jumprelu_skip_transcoder", "AutoEncoderTopK").</summary>
+    public string SourceArchitecture { get; init; } = "";
+
+    /// <summary>Sentences saying what was folded into the weights or applied as an input transform, and why.</summary>
+    public IReadOnlyList<string> Transforms { get; init; } = [];
+
     public void Dispose() => Autoencoder.Dispose();
 }
 
@@ -42,7 +57,7 @@ public static class SaeLensFolder
     public const string SparsityFile = "sparsity.safetensors";
 
     private static readonly string[] KnownMetadata =
-        ["model_name", "hook_name", "hook_point", "hook_head_index", "prepend_bos", "context_size", "dataset_path", "neuronpedia_id", "sae_lens_version"];
+        ["model_name", "hook_name", "hook_point", "hook_head_index", "prepend_bos", "context_size", "dataset_path", "neuronpedia_id", "sae_lens_version", "hook_name_out"];
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
@@ -51,8 +66,26 @@ public static class SaeLensFolder
         SaeArchitecture.Relu => "standard",
         SaeArchitecture.TopK => "topk",
         SaeArchitecture.JumpRelu => "jumprelu",
+        SaeArchitecture.Gated => "gated",
         _ => throw new ArgumentException($"{a} SAEs are saved in their inference form (JumpReLU)"),
     };
+
+    /// <summary>The SAELens v6 architecture name of a dictionary, or null when SAELens has none for it (a TopK transcoder).</summary>
+    public static string? ArchitectureNameOrNull(SparseAutoencoder sae) =>
+        sae.IsTranscoder && sae.Architecture is not (SaeArchitecture.Relu or SaeArchitecture.JumpRelu) ? null : ArchitectureName(sae);
+
+    /// <summary>The SAELens v6 architecture name of a dictionary, transcoders included (docs/science.md §11).</summary>
+    public static string ArchitectureName(SparseAutoencoder sae)
+    {
+        if (!sae.IsTranscoder) return ArchitectureName(sae.Architecture);
+        var skip = sae.Form.WSkip is not null ? "skip_" : "";
+        return sae.Architecture switch
+        {
+            SaeArchitecture.Relu => $"{skip}transcoder",
+            SaeArchitecture.JumpRelu => $"jumprelu_{skip}transcoder",
+            _ => throw new ArgumentException($"SAELens has no {sae.Architecture} transcoder architecture"),
+        };
+    }
 
     /// <summary>Writes <paramref name="sae"/> (taking raw activations) to <paramref name="folder"/>, replacing an existing SAE folder.</summary>
     public static void Save(string folder, SparseAutoencoder sae, SaeLensMetadata metadata, float[]? log10Density = null)
@@ -103,123 +136,37 @@ public static class SaeLensFolder
         foreach (var (k, v) in m.Extras) meta[k] = v?.DeepClone();
         var cfg = new JsonObject
         {
-            ["architecture"] = ArchitectureName(sae.Architecture),
+            ["architecture"] = ArchitectureName(sae),
             ["d_in"] = sae.DIn,
             ["d_sae"] = sae.DSae,
             ["dtype"] = "float32",
             ["device"] = "cpu",
-            ["apply_b_dec_to_input"] = true,
-            ["normalize_activations"] = "none",
-            ["reshape_activations"] = "none",
+            ["apply_b_dec_to_input"] = sae.Form.ApplyBDecToInput,
+            ["normalize_activations"] = sae.Form.Normalization switch
+            {
+                InputNormalization.LayerNorm => "layer_norm",
+                InputNormalization.ConstantNormRescale => "constant_norm_rescale",
+                _ => "none",
+            },
+            ["reshape_activations"] = sae.Form.HookZ ? "hook_z" : "none",
             ["rescale_acts_by_decoder_norm"] = false,
         };
+        if (sae.IsTranscoder) cfg["d_out"] = sae.DOut;
+        if (m.HookNameOut is not null) meta["hook_name_out"] = m.HookNameOut;
         if (sae.Architecture == SaeArchitecture.TopK) cfg["k"] = sae.K;
         cfg["metadata"] = meta;
         return cfg;
     }
 
     /// <summary>Reads a SAELens folder and checks the SAE fits <paramref name="model"/>'s hook (exists, same width).</summary>
-    public static SaeLensSae Load(string folder, IHookedLanguageModel model)
-    {
-        var loaded = Load(folder);
-        var hook = loaded.Metadata.HookName;
-        if (!model.HookNames.Contains(hook))
-        {
-            loaded.Dispose();
-            throw new InvalidDataException($"{folder}: hook '{hook}' is not a hook of this model; valid hooks: {string.Join(", ", model.HookNames)}");
-        }
-        if (model.HookWidth(hook) != loaded.Autoencoder.DIn)
-        {
-            var d = loaded.Autoencoder.DIn;
-            loaded.Dispose();
-            throw new InvalidDataException($"{folder}: the SAE's d_in is {d} but hook '{hook}' has width {model.HookWidth(hook)}");
-        }
-        return loaded;
-    }
+    public static SaeLensSae Load(string folder, IHookedLanguageModel model) => SaeFolders.Load(folder, model);
 
-    /// <summary>Reads a SAELens folder, accepting old cfg key names (hook_point, activation_fn_str).</summary>
-    public static SaeLensSae Load(string folder)
-    {
-        var cfgPath = Path.Combine(folder, ConfigFile);
-        if (!File.Exists(cfgPath)) throw new FileNotFoundException($"{folder} is not a SAELens SAE folder: {ConfigFile} is missing", cfgPath);
-        var cfg = JsonNode.Parse(File.ReadAllText(cfgPath)) as JsonObject
-                  ?? throw new InvalidDataException($"{cfgPath} is not a JSON object");
-        var meta = cfg["metadata"] as JsonObject ?? new JsonObject();
-        // Old cfgs keep metadata at the top level and use other names.
-        JsonNode? Field(string name, string? oldName = null) =>
-            meta[name] ?? cfg[name] ?? (oldName is null ? null : meta[oldName] ?? cfg[oldName]);
-        int RequireInt(string name) => Field(name)?.GetValue<int>() ?? throw new InvalidDataException($"{cfgPath} has no '{name}'");
+    /// <summary>
+    /// Reads a SAELens folder of any config generation (docs/science.md §11): v6 (flat fields plus nested
+    /// <c>metadata</c>) and before 6.0 (flat; <c>hook_point</c>, <c>activation_fn_str</c>, boolean
+    /// <c>normalize_activations</c>). Every field that changes the maths is honoured or refused, never ignored.
+    /// </summary>
+    public static SaeLensSae Load(string folder) => Load(folder, new SaeLoadOptions());
 
-        var dIn = RequireInt("d_in");
-        var dSae = RequireInt("d_sae");
-        var activationFn = (cfg["activation_fn"] ?? cfg["activation_fn_str"])?.GetValue<string>();
-        var archName = cfg["architecture"]?.GetValue<string>() ?? (activationFn == "topk" ? "topk" : "standard");
-        if (archName == "standard" && activationFn == "topk") archName = "topk";
-        var arch = archName switch
-        {
-            "standard" => SaeArchitecture.Relu,
-            "topk" => SaeArchitecture.TopK,
-            "jumprelu" => SaeArchitecture.JumpRelu,
-            _ => throw new InvalidDataException($"{cfgPath}: architecture '{archName}' is not supported (standard, topk, jumprelu)"),
-        };
-        var k = arch == SaeArchitecture.TopK
-            ? (cfg["k"] ?? (cfg["activation_fn_kwargs"] as JsonObject)?["k"])?.GetValue<int>()
-              ?? throw new InvalidDataException($"{cfgPath}: a topk SAE needs 'k'")
-            : 0;
-
-        var weightsPath = Path.Combine(folder, WeightsFile);
-        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"{folder}: {WeightsFile} is missing", weightsPath);
-        var tensors = Safetensors.Load(weightsPath);
-        try
-        {
-            Tensor Take(string name, params long[] shape)
-            {
-                if (!tensors.TryGetValue(name, out var t))
-                    throw new InvalidDataException($"{weightsPath}: tensor '{name}' is missing");
-                if (!t.shape.SequenceEqual(shape))
-                    throw new InvalidDataException($"{weightsPath}: tensor '{name}' has shape [{string.Join(", ", t.shape)}], expected [{string.Join(", ", shape)}] for d_in={dIn}, d_sae={dSae}");
-                return t;
-            }
-            var sae = new SparseAutoencoder(arch, k, Take("W_enc", dIn, dSae), Take("b_enc", dSae), Take("W_dec", dSae, dIn),
-                Take("b_dec", dIn), arch == SaeArchitecture.JumpRelu ? Take("threshold", dSae) : null);
-
-            var extras = new JsonObject();
-            foreach (var (key, v) in meta)
-                if (!KnownMetadata.Contains(key)) extras[key] = v?.DeepClone();
-            var metadata = new SaeLensMetadata
-            {
-                ModelName = Field("model_name")?.GetValue<string>() ?? "",
-                HookName = Field("hook_name", "hook_point")?.GetValue<string>() ?? "",
-                HookHeadIndex = Field("hook_head_index")?.GetValue<int?>(),
-                PrependBos = Field("prepend_bos")?.GetValue<bool>() ?? true,
-                ContextSize = Field("context_size")?.GetValue<int>() ?? 0,
-                DatasetPath = Field("dataset_path")?.GetValue<string>() ?? "",
-                NeuronpediaId = Field("neuronpedia_id")?.GetValue<string>(),
-                SaeLensVersion = Field("sae_lens_version")?.GetValue<string>() ?? "",
-                Extras = extras,
-            };
-            return new SaeLensSae(sae, metadata, LoadSparsity(folder, dSae));
-        }
-        finally
-        {
-            foreach (var t in tensors.Values) t.Dispose();
-        }
-    }
-
-    private static float[]? LoadSparsity(string folder, int dSae)
-    {
-        var path = Path.Combine(folder, SparsityFile);
-        if (!File.Exists(path)) return null;
-        var tensors = Safetensors.Load(path);
-        try
-        {
-            if (!tensors.TryGetValue("sparsity", out var s)) throw new InvalidDataException($"{path}: tensor 'sparsity' is missing");
-            if (s.NumberOfElements != dSae) throw new InvalidDataException($"{path}: 'sparsity' has {s.NumberOfElements} entries, expected d_sae = {dSae}");
-            return s.to(float32).data<float>().ToArray();
-        }
-        finally
-        {
-            foreach (var t in tensors.Values) t.Dispose();
-        }
-    }
+    public static SaeLensSae Load(string folder, SaeLoadOptions options) => SaeLensReader.Read(folder, options);
 }

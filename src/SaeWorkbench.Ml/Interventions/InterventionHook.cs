@@ -27,6 +27,8 @@ public sealed class InterventionHook
     public InterventionHook(SparseAutoencoder sae, InterventionSet set, int promptLength = int.MaxValue)
     {
         set.Validate(sae);
+        if (sae.IsTranscoder)
+            throw new ArgumentException("this dictionary is a transcoder: its latents write to its output hook, so ablating or steering them at its input hook would be wrong; interventions on transcoders are not supported yet");
         _sae = sae;
         _set = set;
         _listed = [.. set.Positions];
@@ -85,7 +87,11 @@ public sealed class InterventionHook
             var current = f.index_select(1, index);                                        // [N, e]
             var target = tensor(saeEdits.Select(l => l.Kind == InterventionKind.Clamp ? (float)l.Value : 0f).ToArray(), device: x.device)
                 .to(x.dtype).unsqueeze(0).expand_as(current);                              // [N, e]
-            flat = flat.Plus(matmul(target - current, wDec.index_select(0, index)));           // [N, d]
+            var delta = matmul(target - current, wDec.index_select(0, index));               // [N, d]
+            // A dictionary that normalises each input decodes in normalised units: scale back to the token's own.
+            if (_sae.Form.Normalization != InputNormalization.None)
+                delta = delta * _sae.OutputScale(flat.to(_sae.WEnc.dtype).to(_sae.WEnc.device)).to(x.device).to(x.dtype);
+            flat = flat.Plus(delta);
         }
         foreach (var l in _set.Latents.Where(l => l.Kind == InterventionKind.Add))
         {

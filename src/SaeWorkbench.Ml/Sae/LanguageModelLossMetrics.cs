@@ -22,6 +22,8 @@ public sealed record LanguageModelLossMetrics(double CeClean, double CeSae, doub
     public static LanguageModelLossMetrics Evaluate(IHookedLanguageModel model, string hookName, SparseAutoencoder sae,
         IEnumerable<long[]> windows, int windowsPerBatch = 8)
     {
+        if (sae.IsTranscoder)
+            throw new ArgumentException("a transcoder's reconstruction belongs at its output hook, not the hook it reads; splicing transcoders is not supported here yet");
         var width = model.HookWidth(hookName);
         if (width != sae.DIn)
             throw new ArgumentException($"the SAE takes width {sae.DIn} but hook '{hookName}' has width {width}");

@@ -11,6 +11,11 @@ public enum SaeArchitecture
     BatchTopK,
     /// <summary>JumpReLU with a rectangle straight-through estimator (Gemma Scope).</summary>
     JumpRelu,
+    /// <summary>
+    /// Gated (Rajamanoharan et al. 2024; SAELens "gated"): a gate 1[x·W_enc + b_gate &gt; 0] times a magnitude
+    /// ReLU(x·(W_enc ⊙ exp r_mag) + b_mag). Read from published dictionaries only; not trained here.
+    /// </summary>
+    Gated,
 }
 
 public static class SaeArchitectureNames
@@ -22,6 +27,7 @@ public static class SaeArchitectureNames
         SaeArchitecture.TopK => "topk",
         SaeArchitecture.BatchTopK => "batchtopk",
         SaeArchitecture.JumpRelu => "jumprelu",
+        SaeArchitecture.Gated => "gated",
         _ => throw new ArgumentOutOfRangeException(nameof(a)),
     };
 

@@ -74,7 +74,7 @@ public sealed class SaeMetricsAccumulator(SparseAutoencoder sae) : IDisposable
     {
         using var scope = NewDisposeScope();
         var f = sae.Encode(x);
-        var xHat = sae.Decode(f);
+        var xHat = sae.Decode(f, x);
         var x64 = x.to(float64);
         var err = xHat.to(float64) - x64;
         var xNorm = x64.norm(dim: 1);

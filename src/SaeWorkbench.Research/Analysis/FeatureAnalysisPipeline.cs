@@ -26,7 +26,7 @@ public static class FeatureAnalysisPipeline
     {
         report(0, "loading the model and the SAE");
         using var loaded = HuggingFaceGpt2.Load(modelFolder, TorchRuntime.BestDevice());
-        using var sae = SaeLensFolder.Load(saeFolder);
+        using var sae = SaeFolders.Load(saeFolder);
         var model = loaded.Model;
         var hook = sae.Metadata.HookName;
         if (!model.HookNames.Contains(hook))

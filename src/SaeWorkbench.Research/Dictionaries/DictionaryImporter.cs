@@ -7,7 +7,10 @@ using SaeWorkbench.Research.Settings;
 
 namespace SaeWorkbench.Research.Dictionaries;
 
-/// <summary>What an SAELens import needs: the SAE folder, the model folder its activations come from, a name.</summary>
+/// <summary>
+/// What an import needs: the dictionary folder (or, for a release, the folder holding many), the model folder its
+/// activations come from, and a name (for a release, the release's name).
+/// </summary>
 public sealed record SaeImportRequest(string SaeFolder, string ModelFolder, string? Name = null);
 
 /// <summary>The reasons an import was refused, each one a sentence a person can act on.</summary>
@@ -42,61 +45,120 @@ public sealed class DictionaryImporter(DictionaryRegistry registry, WorkbenchPat
         return report;
     }
 
-    /// <summary>Checks the SAE folder against the model folder's hook and registers it (one audit entry).</summary>
+    /// <summary>
+    /// Checks one dictionary folder (any published format, docs/science.md §11) against the model folder's hooks and
+    /// registers it (one audit entry). A refused dictionary leaves the database unchanged.
+    /// </summary>
     public async Task<SaeDictionary> ImportSaeLensAsync(SaeImportRequest request, Actor actor, CancellationToken ct = default)
     {
-        if (actor.Role < Role.Labeler)
-            throw new UnauthorizedAccessException($"A {actor.Role} cannot import dictionaries; ask an Admin for the Labeler role.");
-        var errors = new List<string>();
-        var model = InspectModel(request.ModelFolder, errors);
-        var saeFolder = CheckFolder("SAE folder", request.SaeFolder, errors);
-        SaeLensSae? sae = null;
-        if (saeFolder is not null)
-        {
-            if (!File.Exists(Path.Combine(saeFolder, SaeLensFolder.ConfigFile)))
-                errors.Add($"SAE folder: {saeFolder} is not a SAELens folder: {SaeLensFolder.ConfigFile} is missing.");
-            else if (!File.Exists(Path.Combine(saeFolder, SaeLensFolder.WeightsFile)))
-                errors.Add($"SAE folder: {SaeLensFolder.WeightsFile} is missing in {saeFolder}.");
-            else
-            {
-                try { sae = SaeLensFolder.Load(saeFolder); }
-                catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException
-                                              or FormatException or System.Text.Json.JsonException)
-                {
-                    errors.Add($"SAE folder: {e.Message}");
-                }
-            }
-        }
+        RequireLabeler(actor);
+        var (model, members) = CheckRelease(request, single: true);
+        var loaded = LoadChecked(members[0], model);
         try
         {
-            if (sae is not null && model is not null)
-            {
-                var hook = sae.Metadata.HookName;
-                var dIn = sae.Autoencoder.DIn;
-                if (string.IsNullOrEmpty(hook))
-                    errors.Add($"SAE folder: cfg.json names no hook (hook_name or hook_point). Hooks of width {dIn} in this model: {HooksOfWidth(model, dIn)}.");
-                else if (!model.HookWidths.TryGetValue(hook, out var width))
-                    errors.Add($"Hook '{hook}' of the SAE is not a hook of the model in {model.Folder}. Valid hooks: {string.Join(", ", model.HookWidths.Keys)}.");
-                else if (width != dIn)
-                    errors.Add($"The SAE's d_in is {dIn} but hook '{hook}' of the model has width {width}. Hooks of width {dIn}: {HooksOfWidth(model, dIn)}.");
-            }
-            if (errors.Count > 0) throw new ImportValidationException(errors);
             var name = string.IsNullOrWhiteSpace(request.Name)
-                ? $"{Path.GetFileName(saeFolder!.TrimEnd(Path.DirectorySeparatorChar))} (imported)"
+                ? $"{Path.GetFileName(members[0].TrimEnd(Path.DirectorySeparatorChar))} (imported)"
                 : request.Name.Trim();
-            var metrics = sae!.Metadata.Extras["saeworkbench"]?["metrics"]?.ToJsonString() ?? "{}";
-            return await registry.RegisterAsync(saeFolder!, name, model!.Folder, metrics, "{}", 0, null, actor.UserId, ct, actor);
+            return await Register(loaded, members[0], name, null, model, actor, ct);
         }
         finally
         {
-            sae?.Dispose();
+            loaded.Dispose();
         }
     }
 
-    private static string HooksOfWidth(ModelFolderReport model, int width)
+    /// <summary>
+    /// Imports every dictionary under a release folder (one per layer, width or L0) into one release group. Every
+    /// member is read and checked first; if any is refused, nothing is written and every reason is reported.
+    /// </summary>
+    public async Task<IReadOnlyList<SaeDictionary>> ImportReleaseAsync(SaeImportRequest request, Actor actor,
+        IProgress<(double Fraction, string Message)>? progress = null, CancellationToken ct = default)
     {
-        var hooks = model.HookWidths.Where(kv => kv.Value == width).Select(kv => kv.Key).ToList();
-        return hooks.Count == 0 ? "none" : string.Join(", ", hooks);
+        RequireLabeler(actor);
+        var (model, members) = CheckRelease(request, single: false);
+        var errors = new List<string>();
+        for (var i = 0; i < members.Count; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            progress?.Report((0.5 * i / members.Count, $"checking {i + 1}/{members.Count}: {Relative(request, members[i])}"));
+            try { LoadChecked(members[i], model).Dispose(); }
+            catch (ImportValidationException e) { errors.AddRange(e.Errors); }
+        }
+        if (errors.Count > 0) throw new ImportValidationException(errors);
+        var release = string.IsNullOrWhiteSpace(request.Name) ? Path.GetFileName(members.Count == 1 ? members[0] : CheckFolder("Release folder", request.SaeFolder, [])!) : request.Name.Trim();
+        var registered = new List<SaeDictionary>();
+        for (var i = 0; i < members.Count; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            progress?.Report((0.5 + 0.5 * i / members.Count, $"importing {i + 1}/{members.Count}: {Relative(request, members[i])}"));
+            using var loaded = LoadChecked(members[i], model);
+            var rel = Relative(request, members[i]);
+            registered.Add(await Register(loaded, members[i], $"{release} / {rel}", release, model, actor, ct));
+        }
+        progress?.Report((1, $"imported {registered.Count} dictionaries from {release}"));
+        return registered;
+    }
+
+    /// <summary>The model folder's hooks and the dictionary folders to import; throws with every reason when a path is unusable.</summary>
+    public (ModelFolderReport Model, IReadOnlyList<string> Members) CheckRelease(SaeImportRequest request, bool single)
+    {
+        var errors = new List<string>();
+        var model = InspectModel(request.ModelFolder, errors);
+        var folder = CheckFolder(single ? "SAE folder" : "Release folder", request.SaeFolder, errors);
+        IReadOnlyList<string> members = [];
+        if (folder is not null)
+        {
+            members = single ? (SaeFolders.Detect(folder) is null ? [] : [folder]) : SaeFolders.Discover(folder);
+            if (members.Count == 0)
+                errors.Add(single && SaeFolders.Discover(folder).Count > 1
+                    ? $"SAE folder: {folder} holds several dictionaries; import it as a release."
+                    : File.Exists(Path.Combine(folder, SaeLensFolder.ConfigFile))
+                        ? $"SAE folder: {SaeLensFolder.WeightsFile} is missing in {folder}."
+                        : $"SAE folder: {folder} holds no dictionary: {SaeLensFolder.ConfigFile} is missing (SAELens), and there are no Gemma Scope, Llama Scope, sparsify or dictionary_learning files either.");
+            // Never read through a link out of the allowed folders.
+            foreach (var m in members)
+                if (!AllowedRoots.Any(r => IsUnder(Path.GetFullPath(m), r))) errors.Add($"SAE folder: {m} is outside the folders imports may read.");
+        }
+        if (errors.Count > 0) throw new ImportValidationException(errors);
+        return (model!, members);
+    }
+
+    /// <summary>Reads one dictionary and checks it fits the model; throws <see cref="ImportValidationException"/> naming the folder.</summary>
+    private static SaeLensSae LoadChecked(string folder, ModelFolderReport model)
+    {
+        SaeLensSae sae;
+        try { sae = SaeFolders.Load(folder); }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException
+                                      or FormatException or System.Text.Json.JsonException)
+        {
+            throw new ImportValidationException([$"SAE folder: {e.Message}"]);
+        }
+        if (SaeFolders.CheckAgainst(sae, model.HookWidths) is { } problem)
+        {
+            sae.Dispose();
+            throw new ImportValidationException([$"{folder}: {problem} (model {model.Folder})"]);
+        }
+        return sae;
+    }
+
+    private async Task<SaeDictionary> Register(SaeLensSae sae, string folder, string name, string? release, ModelFolderReport model, Actor actor, CancellationToken ct)
+    {
+        var metrics = sae.Metadata.Extras["saeworkbench"]?["metrics"]?.ToJsonString() ?? "{}";
+        var info = ImportInfo.Of(sae, folder, release);
+        return await registry.RegisterAsync(sae, folder, name, model.Folder, metrics, info.ToJson(), 0, null, actor.UserId, ct, actor);
+    }
+
+    private string Relative(SaeImportRequest request, string member)
+    {
+        var root = paths.Resolve(request.SaeFolder.Trim()).TrimEnd(Path.DirectorySeparatorChar);
+        var rel = Path.GetRelativePath(root, member);
+        return rel == "." ? Path.GetFileName(member) : rel;
+    }
+
+    private static void RequireLabeler(Actor actor)
+    {
+        if (actor.Role < Role.Labeler)
+            throw new UnauthorizedAccessException($"A {actor.Role} cannot import dictionaries; ask an Admin for the Labeler role.");
     }
 
     private ModelFolderReport? InspectModel(string folder, List<string> errors)

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using SaeWorkbench.Data;
 using SaeWorkbench.Data.Dictionaries;
 using SaeWorkbench.Ml.Formats;
+using SaeWorkbench.Ml.Sae;
 
 namespace SaeWorkbench.Research.Dictionaries;
 
@@ -11,14 +12,22 @@ namespace SaeWorkbench.Research.Dictionaries;
 public sealed class DictionaryRegistry(IDbContextFactory<WorkbenchDbContext> dbFactory)
 {
     /// <summary>
-    /// Registers the SAELens folder at <paramref name="saeFolder"/>. Latent densities come from its sparsity file
-    /// (log10 density) when present. Everything is written in one transaction.
+    /// Registers the dictionary folder at <paramref name="saeFolder"/> (any published format, docs/science.md §11).
+    /// Latent densities come from its sparsity file (log10 density) when present. Everything is written in one transaction.
     /// </summary>
     public async Task<SaeDictionary> RegisterAsync(string saeFolder, string name, string? modelPath, string metricsJson,
         string trainingConfigJson, long tokensTrained, long? sourceJobId, string? userId, CancellationToken ct = default,
         SaeWorkbench.Research.Labelling.Services.Actor? auditActor = null)
     {
-        using var sae = SaeLensFolder.Load(saeFolder);
+        using var sae = SaeFolders.Load(saeFolder);
+        return await RegisterAsync(sae, saeFolder, name, modelPath, metricsJson, trainingConfigJson, tokensTrained, sourceJobId, userId, ct, auditActor);
+    }
+
+    /// <summary>Registers an already read dictionary <paramref name="sae"/> that lives in <paramref name="saeFolder"/>.</summary>
+    public async Task<SaeDictionary> RegisterAsync(SaeLensSae sae, string saeFolder, string name, string? modelPath, string metricsJson,
+        string trainingConfigJson, long tokensTrained, long? sourceJobId, string? userId, CancellationToken ct = default,
+        SaeWorkbench.Research.Labelling.Services.Actor? auditActor = null)
+    {
         var auto = sae.Autoencoder;
         var dictionary = new SaeDictionary
         {
@@ -26,13 +35,13 @@ public sealed class DictionaryRegistry(IDbContextFactory<WorkbenchDbContext> dbF
             ModelName = sae.Metadata.ModelName,
             ModelPath = modelPath,
             HookName = sae.Metadata.HookName,
-            Architecture = SaeLensFolder.ArchitectureName(auto.Architecture),
+            Architecture = SaeLensFolder.ArchitectureNameOrNull(auto) ?? $"{auto.Architecture.CliName()} transcoder",
             DIn = auto.DIn,
             DSae = auto.DSae,
             K = auto.K > 0 ? auto.K : null,
             TokensTrained = tokensTrained,
             SaePath = Path.GetFullPath(saeFolder),
-            WeightsSha256 = Sha256Of(Path.Combine(saeFolder, "sae_weights.safetensors")),
+            WeightsSha256 = Sha256Of(SaeFolders.WeightsFile(saeFolder)),
             MetricsJson = metricsJson,
             TrainingConfigJson = trainingConfigJson,
             SourceJobId = sourceJobId,

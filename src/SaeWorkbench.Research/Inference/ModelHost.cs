@@ -71,7 +71,7 @@ public sealed class HostedModel(string folder, int capacity) : IDisposable
             _saes.Add(hit);
             return hit.Sae;
         }
-        var loaded = SaeLensFolder.Load(full, Model.Model);
+        var loaded = SaeFolders.Load(full, Model.Model);
         if (_saes.Count >= SaesKept)
         {
             _saes[0].Sae.Dispose();

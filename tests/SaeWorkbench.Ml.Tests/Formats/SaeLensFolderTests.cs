@@ -77,8 +77,8 @@ public sealed class SaeLensFolderTests : IDisposable
         var tensors = Safetensors.Load(weights);
         tensors.Remove("b_dec");
         Safetensors.Save(weights, tensors);
-        var e = Assert.Throws<InvalidDataException>(() => SaeLensFolder.Load(folder));
-        Assert.Contains("'b_dec' is missing", e.Message);
+        var e = Assert.Throws<SaeFormatException>(() => SaeLensFolder.Load(folder));
+        Assert.Contains("b_dec: tensor is missing", e.Message);
     }
 
     [Fact]
@@ -91,8 +91,8 @@ public sealed class SaeLensFolderTests : IDisposable
         var tensors = Safetensors.Load(weights);
         tensors["W_dec"] = zeros(24, 9);
         Safetensors.Save(weights, tensors);
-        var e = Assert.Throws<InvalidDataException>(() => SaeLensFolder.Load(folder));
-        Assert.Contains("'W_dec' has shape [24, 9]", e.Message);
+        var e = Assert.Throws<SaeFormatException>(() => SaeLensFolder.Load(folder));
+        Assert.Contains("W_dec: shape [24, 9] does not match the expected [24, 8]", e.Message);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using SaeWorkbench.Data.Dictionaries;
 using SaeWorkbench.Research.Dictionaries;
 using SaeWorkbench.Research.Events;
 using SaeWorkbench.Research.Jobs;
+using MudBlazor;
 
 namespace SaeWorkbench.Web.Components.Pages.Dictionaries;
 
@@ -22,6 +23,10 @@ public partial class Dictionaries : IDisposable
     private long? _imported;
     private IReadOnlyDictionary<long, LabelCoverage> _coverage = new Dictionary<long, LabelCoverage>();
     private readonly HashSet<long> _curvesOpen = [];
+    private readonly Dictionary<long, ImportInfo> _imports = [];
+
+    /// <summary>Rows of one imported release sit together under its name.</summary>
+    private TableGroupDefinition<SaeDictionary> _byRelease = null!;
 
     [Inject] private DictionaryRegistry Registry { get; set; } = default!;
     [Inject] private SaeWorkbench.Research.Analysis.FeatureDashboardReader Dashboards { get; set; } = default!;
@@ -33,6 +38,7 @@ public partial class Dictionaries : IDisposable
 
     protected override async Task OnInitializedAsync()
     {
+        _byRelease = new TableGroupDefinition<SaeDictionary> { Selector = d => (_imports.TryGetValue(d.Id, out var i) ? i.Release : null) ?? "" };
         await LoadAsync();
         DescribeModel();
     }
@@ -44,7 +50,7 @@ public partial class Dictionaries : IDisposable
         _subscription = Events.Subscribe(e =>
         {
             // A training or analysis job that finishes changes the table or the summaries.
-            if (e is JobUpdated { Job: { Kind: SaeTrainingJob.KindName or SaeWorkbench.Research.Analysis.FeatureAnalysisJob.KindName, State: SaeWorkbench.Data.Jobs.JobState.Succeeded } })
+            if (e is JobUpdated { Job: { Kind: SaeTrainingJob.KindName or DictionaryImportJob.KindName or SaeWorkbench.Research.Analysis.FeatureAnalysisJob.KindName, State: SaeWorkbench.Data.Jobs.JobState.Succeeded } })
                 _ = InvokeAsync(async () => { await LoadAsync(); StateHasChanged(); });
         });
     }
@@ -55,6 +61,14 @@ public partial class Dictionaries : IDisposable
         _coverage = await Registry.CoverageAsync();
         _metrics.Clear();
         _summaries.Clear();
+        _imports.Clear();
+        foreach (var d in _dictionaries)
+            if (ImportInfo.Parse(d.TrainingConfigJson) is { } info) _imports[d.Id] = info;
+        // Releases first (by name), each member in name order; then everything else, newest first.
+        _dictionaries = [.. _dictionaries.OrderBy(d => _imports.TryGetValue(d.Id, out var i) && i.Release is not null ? 0 : 1)
+            .ThenBy(d => _imports.TryGetValue(d.Id, out var i) ? i.Release : null, StringComparer.Ordinal)
+            .ThenBy(d => _imports.TryGetValue(d.Id, out var i) && i.Release is not null ? d.Name : "", StringComparer.Ordinal)
+            .ThenByDescending(d => d.Id)];
         foreach (var d in _dictionaries)
             if (await Dashboards.GetSummaryAsync(d.Id) is { } summary) _summaries.Add((d, summary));
         foreach (var d in _dictionaries)
@@ -81,6 +95,11 @@ public partial class Dictionaries : IDisposable
         _imported = dictionaryId;
         await LoadAsync();
     }
+
+    /// <summary>Measured L0 when the dictionary has metrics, else the L0 it was published at (marked so).</summary>
+    private string L0(SaeDictionary d) =>
+        _metrics.TryGetValue(d.Id, out var m) && m.TryGetValue("l0", out var v) ? v.ToString("F1")
+        : _imports.TryGetValue(d.Id, out var i) && i.PublishedL0 is { } p ? $"{p:0.#} (published)" : "—";
 
     private string Metric(SaeDictionary d, string name, string format) =>
         _metrics.TryGetValue(d.Id, out var m) && m.TryGetValue(name, out var v) ? v.ToString(format) : "—";

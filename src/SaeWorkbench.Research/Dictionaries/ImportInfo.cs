@@ -1,0 +1,31 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SaeWorkbench.Ml.Formats;
+
+namespace SaeWorkbench.Research.Dictionaries;
+
+/// <summary>
+/// How an imported dictionary was read (docs/science.md §11): its format and architecture as published, what the
+/// reader folded into the weights or keeps as an input transform, the release it belongs to and the L0 it was
+/// published at. Kept in the dictionary's config JSON under <c>"import"</c>, which the Dictionaries page reads.
+/// </summary>
+public sealed record ImportInfo(string Format, string Architecture, IReadOnlyList<string> Transforms, string? Release, double? PublishedL0, string Source)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static ImportInfo Of(SaeLensSae sae, string folder, string? release) =>
+        new(sae.Format, sae.SourceArchitecture, sae.Transforms, release, SaeFolders.PublishedL0(folder, sae), Path.GetFullPath(folder));
+
+    public string ToJson() => new JsonObject { ["import"] = JsonSerializer.SerializeToNode(this, Json) }.ToJsonString();
+
+    /// <summary>The import record in a dictionary's config JSON, or null for a dictionary trained here.</summary>
+    public static ImportInfo? Parse(string? configJson)
+    {
+        if (string.IsNullOrWhiteSpace(configJson)) return null;
+        try
+        {
+            return JsonNode.Parse(configJson) is JsonObject o && o["import"] is JsonObject i ? i.Deserialize<ImportInfo>(Json) : null;
+        }
+        catch (JsonException) { return null; }
+    }
+}
