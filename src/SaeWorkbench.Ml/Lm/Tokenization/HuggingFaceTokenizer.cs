@@ -272,6 +272,15 @@ public sealed class HuggingFaceTokenizer : ITokenizer
     /// <summary>The Jinja chat template from tokenizer_config.json or chat_template.jinja, if the model has one.</summary>
     public string? ChatTemplateSource { get; }
 
+    private ChatTemplate? _chatTemplate;
+
+    /// <summary>
+    /// The parsed chat template, or null when the model has none (a base model).
+    /// </summary>
+    /// <exception cref="Jinja.JinjaException">The template uses Jinja we do not implement.</exception>
+    public ChatTemplate? ChatTemplate =>
+        ChatTemplateSource is null ? null : _chatTemplate ??= new ChatTemplate(ChatTemplateSource, BosToken, EosToken);
+
     /// <summary>True when <see cref="EncodeWithSpecialTokens"/> starts with the BOS.</summary>
     public bool AddsBos => BosTokenId is { } bos && _prefix.Length > 0 && _prefix[0] == bos;
 
