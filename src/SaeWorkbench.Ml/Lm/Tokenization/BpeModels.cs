@@ -38,7 +38,8 @@ internal sealed class ByteLevelBpeModel(BpeTokenizer bpe, IReadOnlyDictionary<st
 internal sealed class CharBpeModel : IBpeModel
 {
     private readonly Dictionary<string, int> _vocab;
-    private readonly Dictionary<long, (int Rank, int Merged)> _merges;
+    private readonly Dictionary<int, int> _runeToId = [];
+    private readonly Dictionary<long, (int Rank, int Merged)> _merges = new(PairComparer.Instance);
     private readonly bool _byteFallback;
     private readonly bool _ignoreMerges;
     private readonly bool _fuseUnknown;
@@ -57,7 +58,9 @@ internal sealed class CharBpeModel : IBpeModel
             _unknownId = vocab.TryGetValue(unknownToken, out var unk)
                 ? unk
                 : throw new TokenizerJsonException($"model.unk_token \"{unknownToken}\" is not in model.vocab");
-        _merges = [];
+        foreach (var (text, id) in vocab)
+            if (Rune.DecodeFromUtf16(text, out var rune, out var used) == System.Buffers.OperationStatus.Done && used == text.Length)
+                _runeToId[rune.Value] = id;
         var rank = 0;
         foreach (var (left, right) in merges)
         {
@@ -73,6 +76,14 @@ internal sealed class CharBpeModel : IBpeModel
     }
 
     private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
+
+    /// <summary>long's own hash is left ^ right here, which collides for many pairs; this mixes the bits.</summary>
+    private sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+        public bool Equals(long x, long y) => x == y;
+        public int GetHashCode(long key) => (int)((ulong)(key * unchecked((long)0x9E3779B97F4A7C15)) >> 32);
+    }
 
     public void Encode(string piece, List<int> ids)
     {
@@ -104,8 +115,7 @@ internal sealed class CharBpeModel : IBpeModel
         Span<byte> utf8 = stackalloc byte[4];
         foreach (var rune in piece.EnumerateRunes())
         {
-            var text = rune.ToString();
-            if (_vocab.TryGetValue(text, out var id))
+            if (_runeToId.TryGetValue(rune.Value, out var id))
             {
                 symbols.Add(id);
                 lastWasUnknown = false;

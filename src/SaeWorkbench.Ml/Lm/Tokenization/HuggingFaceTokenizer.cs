@@ -14,7 +14,7 @@ public sealed record DecodeOptions(bool SkipSpecialTokens = false, bool CleanUpT
 /// A Hugging Face <c>tokenizer.json</c> (with its <c>tokenizer_config.json</c>), run as the Rust <c>tokenizers</c>
 /// library runs it: added tokens are cut out of the text first (longest match), each remaining piece is normalized,
 /// pre-tokenized and given to the BPE model, and the post-processor adds the special tokens around the result
-/// (docs/science.md §1). Byte-level BPE (GPT-2, Llama 3, Qwen) uses Microsoft.ML.Tokenizers for the merges;
+/// (docs/science.md §10, docs/tokenizers.md). Byte-level BPE (GPT-2, Llama 3, Qwen) uses Microsoft.ML.Tokenizers for the merges;
 /// SentencePiece-style BPE with byte fallback (Gemma, Llama 2) uses <see cref="CharBpeModel"/>. Any component we do
 /// not implement is refused when the file is read, naming its key.
 /// </summary>

@@ -15,7 +15,7 @@ public sealed class Undefined
 public sealed class Namespace : Dictionary<string, object?>;
 
 /// <summary>
-/// A small interpreter of the Jinja subset chat templates use (docs/science.md §1): text, <c>{{ }}</c>, if/elif/else,
+/// A small interpreter of the Jinja subset chat templates use (docs/tokenizers.md): text, <c>{{ }}</c>, if/elif/else,
 /// for (with <c>loop.*</c>, a filter and else), set (names, namespace attributes, blocks), macros, break/continue,
 /// the usual operators, slices, string and dict methods, and the filters and tests listed in
 /// <see cref="ApplyFilter"/> and <see cref="ApplyTest"/>. Values: null (none), bool, long, double, string,
