@@ -38,6 +38,19 @@ public class JinjaTemplateTests
     }
 
     [Fact]
+    public void Llama_3_1_tool_constructs_render_reject_items_and_membership()
+    {
+        Assert.Equal("Tools: brave_search, wolfram_alpha", Render(
+            "{{- 'Tools: ' + builtin_tools | reject('equalto', 'code_interpreter') | join(', ') }}",
+            ("builtin_tools", List("code_interpreter", "brave_search", "wolfram_alpha"))));
+        var message = new OrderedDictionary<string, object?> { ["role"] = "assistant", ["tool_calls"] = List() };
+        Assert.Equal("calls q=\"x\", n=\"2\"", Render(
+            "{% if 'tool_calls' in m %}calls {% endif %}{% for k, v in args | items %}{{ k + '=\"' + v + '\"' }}{% if not loop.last %}, {% endif %}{% endfor %}",
+            ("m", message), ("args", new OrderedDictionary<string, object?> { ["q"] = "x", ["n"] = "2" })));
+        Assert.Equal("03 Dec 2026", JinjaTemplate.Strftime(new DateTime(2026, 12, 3), "%d %b %Y"));
+    }
+
+    [Fact]
     public void Tests_tell_defined_none_and_string_values_apart() =>
         Assert.Equal("undefined none string", Render(
             "{{ 'defined' if x is defined else 'undefined' }} {{ 'none' if y is none }} {{ 'string' if z is string }}",

@@ -186,6 +186,7 @@ public sealed class JinjaTemplate
                         foreach (var (k, v) in kwargs) ns[k] = v;
                         return ns;
                     }),
+                    "strftime_now" => (Builtin)((args, _) => Strftime(DateTime.Now, Str(args.ElementAtOrDefault(0)))),
                     "range" => (Builtin)((args, _) =>
                     {
                         var ints = args.Select(a => ToLong(a, "range")).ToArray();
@@ -342,6 +343,37 @@ public sealed class JinjaTemplate
             }
             throw new JinjaException($"unsupported operand types for {b.Op}: {TypeName(left)} and {TypeName(right)}");
         }
+    }
+
+    /// <summary>
+    /// transformers' <c>strftime_now(format)</c> global (Llama 3.2 puts today's date in its system prompt), for the
+    /// format codes those templates use.
+    /// </summary>
+    public static string Strftime(DateTime now, string format)
+    {
+        var sb = new StringBuilder();
+        for (var i = 0; i < format.Length; i++)
+        {
+            if (format[i] != '%' || i + 1 == format.Length) { sb.Append(format[i]); continue; }
+            var code = format[++i];
+            sb.Append(code switch
+            {
+                'd' => now.ToString("dd", CultureInfo.InvariantCulture),
+                'm' => now.ToString("MM", CultureInfo.InvariantCulture),
+                'Y' => now.ToString("yyyy", CultureInfo.InvariantCulture),
+                'y' => now.ToString("yy", CultureInfo.InvariantCulture),
+                'b' => now.ToString("MMM", CultureInfo.InvariantCulture),
+                'B' => now.ToString("MMMM", CultureInfo.InvariantCulture),
+                'a' => now.ToString("ddd", CultureInfo.InvariantCulture),
+                'A' => now.ToString("dddd", CultureInfo.InvariantCulture),
+                'H' => now.ToString("HH", CultureInfo.InvariantCulture),
+                'M' => now.ToString("mm", CultureInfo.InvariantCulture),
+                'S' => now.ToString("ss", CultureInfo.InvariantCulture),
+                '%' => "%",
+                _ => throw new JinjaException($"strftime_now: the format code %{code} is not supported"),
+            });
+        }
+        return sb.ToString();
     }
 
     // ---- values ------------------------------------------------------------------------------------------------
@@ -656,6 +688,14 @@ public sealed class JinjaTemplate
                     return pass == keep;
                 }).ToList();
             }
+            case "select" or "reject":
+            {
+                // select('equalto', x) / reject('equalto', x): items passing (failing) a test; without one, truthiness.
+                var test = args.Count > 0 ? Str(args[0]) : null;
+                var keep = name == "select";
+                return Iterate(value, name).Where(item =>
+                    (test is null ? Truthy(item) : ApplyTest(test, item, args.Skip(1).ToList())) == keep).ToList();
+            }
             case "map":
             {
                 if (!kwargs.TryGetValue("attribute", out var attribute) || args.Count > 0)
@@ -666,7 +706,7 @@ public sealed class JinjaTemplate
             default:
                 throw new JinjaException($"the filter '{name}' is not supported (supported: trim, length, count, tojson, upper, lower, title, " +
                                          "capitalize, string, safe, int, float, abs, list, first, last, reverse, join, default, replace, items, " +
-                                         "indent, selectattr, rejectattr, map)");
+                                         "indent, select, reject, selectattr, rejectattr, map)");
         }
     }
 
