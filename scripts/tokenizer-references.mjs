@@ -24,21 +24,36 @@ const textsBytes = readFileSync(textsPath);
 const textSet = JSON.parse(textsBytes.toString("utf8"));
 const readJson = (path) => JSON.parse(readFileSync(path, "utf8"));
 
-// Llama 2 style SentencePiece BPE (a "▁" prepended to the text, the decoder stripping it again) is not among the
-// npm-packaged tokenizers, so it is derived from Gemma 3's vocabulary with exactly Llama 2's normalizer and decoder
-// (its tokenizer.json: Prepend "▁" then Replace " " → "▁"; Replace, ByteFallback, Fuse, Strip(" ", 1, 0)).
-const derived = join(cache, "sentencepiece_prepend");
-if (!existsSync(join(derived, "tokenizer.json"))) {
-  const gemma = readJson(join(cache, "gemma3/tokenizer.json"));
-  gemma.normalizer = {
+// Tokenizer layouts that are not among the npm-packaged tokenizers are derived from their vocabularies, changing only
+// the pipeline parts named (each as the named model family's tokenizer.json writes it):
+// - sentencepiece_prepend (Llama 2): Gemma 3's vocabulary; normalizer Prepend "▁" then Replace " " → "▁"; decoder
+//   Replace, ByteFallback, Fuse, Strip(" ", 1, 0).
+// - metaspace (Mistral, Llama 2 with legacy=false): Gemma 3's vocabulary; no normalizer; pre-tokenizer Metaspace
+//   (prepend_scheme "first", split false); decoder Metaspace.
+// - bytelevel_gpt2_regex (GPT-2, Pythia): Qwen 3's vocabulary; no normalizer; pre-tokenizer ByteLevel with GPT-2's own
+//   regex (use_regex true).
+const derive = (name, from, change) => {
+  const folder = join(cache, name);
+  if (existsSync(join(folder, "tokenizer.json"))) return;
+  const tokenizer = readJson(join(cache, from, "tokenizer.json"));
+  change(tokenizer);
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, "tokenizer.json"), JSON.stringify(tokenizer));
+  const config = readJson(join(cache, from, "tokenizer_config.json"));
+  delete config.chat_template;
+  config.tokenizer_class = "PreTrainedTokenizerFast";
+  writeFileSync(join(folder, "tokenizer_config.json"), JSON.stringify(config));
+};
+derive("sentencepiece_prepend", "gemma3", (t) => {
+  t.normalizer = {
     type: "Sequence",
     normalizers: [
       { type: "Prepend", prepend: "\u2581" },
       { type: "Replace", pattern: { String: " " }, content: "\u2581" },
     ],
   };
-  gemma.pre_tokenizer = null;
-  gemma.decoder = {
+  t.pre_tokenizer = null;
+  t.decoder = {
     type: "Sequence",
     decoders: [
       { type: "Replace", pattern: { String: "\u2581" }, content: " " },
@@ -47,22 +62,45 @@ if (!existsSync(join(derived, "tokenizer.json"))) {
       { type: "Strip", content: " ", start: 1, stop: 0 },
     ],
   };
-  mkdirSync(derived, { recursive: true });
-  writeFileSync(join(derived, "tokenizer.json"), JSON.stringify(gemma));
-  const config = readJson(join(cache, "gemma3/tokenizer_config.json"));
-  delete config.chat_template;
-  config.tokenizer_class = "PreTrainedTokenizerFast";
-  writeFileSync(join(derived, "tokenizer_config.json"), JSON.stringify(config));
-}
+});
+derive("metaspace", "gemma3", (t) => {
+  t.normalizer = null;
+  t.pre_tokenizer = { type: "Metaspace", replacement: "\u2581", prepend_scheme: "first", split: false };
+  t.decoder = { type: "Metaspace", replacement: "\u2581", prepend_scheme: "first", split: false };
+});
+derive("bytelevel_gpt2_regex", "qwen3", (t) => {
+  t.normalizer = null;
+  t.pre_tokenizer = { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true };
+});
 
-const names = ["llama3_1", "qwen3", "gemma3", "sentencepiece_prepend"];
+// @huggingface/tokenizers runs the ByteLevel pre-tokenizer's built-in GPT-2 regex as a JavaScript RegExp, whose \s
+// also matches U+FEFF and misses U+0085 (its own source says so); the Rust library (Oniguruma) and the Split
+// pre-tokenizer's translated regexes use Unicode White_Space. So the JavaScript reference is computed on the
+// equivalent layout the Rust library treats identically: Split(GPT-2 regex, Isolated) then ByteLevel without regex.
+const GPT2_REGEX = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+const withOnigurumaWhitespace = (tokenizer) => {
+  const p = tokenizer.pre_tokenizer;
+  if (p?.type === "ByteLevel" && (p.use_regex ?? true)) {
+    if (p.add_prefix_space) throw new Error("ByteLevel with add_prefix_space and use_regex is not rewritten");
+    tokenizer.pre_tokenizer = {
+      type: "Sequence",
+      pretokenizers: [
+        { type: "Split", pattern: { Regex: GPT2_REGEX }, behavior: "Isolated", invert: false },
+        { ...p, use_regex: false },
+      ],
+    };
+  }
+  return tokenizer;
+};
+
+const names = ["llama3_1", "qwen3", "gemma3", "sentencepiece_prepend", "metaspace", "bytelevel_gpt2_regex"];
 const result = {
   generator: "scripts/tokenizer-references.mjs",
   texts_sha256: createHash("sha256").update(textsBytes).digest("hex"),
   tokenizers: {},
 };
 for (const name of names) {
-  const tokenizerJson = readJson(join(cache, name, "tokenizer.json"));
+  const tokenizerJson = withOnigurumaWhitespace(readJson(join(cache, name, "tokenizer.json")));
   const config = readJson(join(cache, name, "tokenizer_config.json"));
   const tokenizer = new Tokenizer(tokenizerJson, config);
   const texts = {};

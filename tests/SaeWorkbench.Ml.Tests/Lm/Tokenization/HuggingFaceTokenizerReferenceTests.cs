@@ -5,12 +5,13 @@ namespace SaeWorkbench.Ml.Tests.Lm.Tokenization;
 
 /// <summary>
 /// Our tokenizers against Hugging Face's own JavaScript implementation (@huggingface/tokenizers) on the real
-/// tokenizer.json files of Llama 3.1, Qwen 3 and Gemma 3, and on a Llama-2-style SentencePiece variant
-/// (Prepend + Strip) derived from Gemma 3's vocabulary: identical ids, tokens and decodes on every text of the set.
+/// tokenizer.json files of Llama 3.1, Qwen 3 and Gemma 3, and on three layouts derived from their vocabularies by
+/// scripts/tokenizer-references.mjs (Llama 2's Prepend + Strip, Mistral's Metaspace, GPT-2's ByteLevel regex):
+/// identical ids, tokens and decodes on every text of the set.
 /// </summary>
 public class HuggingFaceTokenizerReferenceTests
 {
-    public static TheoryData<string> Names => new() { "llama3_1", "qwen3", "gemma3", "sentencepiece_prepend" };
+    public static TheoryData<string> Names => new() { "llama3_1", "qwen3", "gemma3", "sentencepiece_prepend", "metaspace", "bytelevel_gpt2_regex" };
 
     private static void CompareAll(string name, Func<HuggingFaceTokenizer, string, string> actual, string field)
     {
