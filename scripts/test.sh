@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/prereqs.sh --browser
 bash scripts/demo-corpus.sh
+bash scripts/tokenizer-references.sh
 dotnet build SaeWorkbench.sln --nologo -v quiet -clp:ErrorsOnly
 rm -rf TestResults
 status=0

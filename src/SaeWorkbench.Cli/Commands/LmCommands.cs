@@ -23,6 +23,7 @@ public static partial class LmCommands
         lm.Subcommands.Add(Eval());
         lm.Subcommands.Add(Train());
         lm.Subcommands.Add(Generate());
+        lm.Subcommands.Add(Tokenize());
         var corpus = new Command("corpus", "Text corpora.");
         corpus.Subcommands.Add(FetchDemo());
         return [lm, corpus];

@@ -23,4 +23,17 @@ public interface ITokenizer
 
     /// <summary>The vocabulary entry of one id (e.g. "Ġthe" for byte-level BPE, "▁the" for SentencePiece).</summary>
     string TokenString(int id);
+
+    /// <summary>
+    /// Token ids of <paramref name="text"/> with the special tokens the tokenizer's own files add around it (the
+    /// post-processor of tokenizer.json, e.g. Llama 3's <c>&lt;|begin_of_text|&gt;</c>, Gemma's <c>&lt;bos&gt;</c>;
+    /// nothing for GPT-2 and Qwen), as Hugging Face's <c>encode(text, add_special_tokens=True)</c> does.
+    /// </summary>
+    int[] EncodeWithSpecialTokens(string text) => Encode(text);
+
+    /// <summary>The beginning-of-sequence token the tokenizer files name, if any.</summary>
+    int? BosTokenId => null;
+
+    /// <summary>The end-of-sequence token the tokenizer files name, if any (for instruct models, the end of a turn).</summary>
+    int? EosTokenId => null;
 }
