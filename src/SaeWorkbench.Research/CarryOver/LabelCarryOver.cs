@@ -107,12 +107,19 @@ public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFacto
         return LabellingResult<CarryOverSummary>.Ok(new CarryOverSummary(target.Id, sources.Select(s => s.Id).ToList(), matches, added));
     }
 
-    /// <summary>The pending suggestions for one latent, best cosine first.</summary>
-    public async Task<IReadOnlyList<SuggestionView>> PendingForLatentAsync(long latentId, CancellationToken ct = default)
+    /// <summary>
+    /// The pending suggestions for one latent, best cosine first. A suggestion repeats its source interpretation's label,
+    /// so those whose source <paramref name="actor"/> may not see (blind mode: <see cref="Crowd.InterpretationVisibility"/>)
+    /// are left out.
+    /// </summary>
+    public async Task<IReadOnlyList<SuggestionView>> PendingForLatentAsync(Actor? actor, long latentId, CancellationToken ct = default)
     {
         if (!(await SuggestedLatentsAsync(ct)).Contains(latentId)) return [];
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await Views(db, db.Set<LabelSuggestion>().Where(s => s.LatentId == latentId && s.Status == SuggestionStatus.Pending), ct);
+        var pending = db.Set<LabelSuggestion>().Where(s => s.LatentId == latentId && s.Status == SuggestionStatus.Pending);
+        var sources = await pending.Where(s => s.SourceInterpretationId != null).Select(s => s.SourceInterpretationId!.Value).Distinct().ToListAsync(ct);
+        var visible = (await Crowd.InterpretationVisibility.VisibleAsync(db, actor, sources, ct)).ToList();
+        return await Views(db, pending.Where(s => s.SourceInterpretationId == null || visible.Contains(s.SourceInterpretationId.Value)), ct);
     }
 
     /// <summary>Every suggestion for a dictionary (any status), by latent index.</summary>

@@ -27,9 +27,9 @@ public sealed class BlindModeTests
 
         Assert.Empty(benBefore.Interpretations);
         Assert.Empty(benBefore.Comments);
-        Assert.Equal(BlindModePolicy.HiddenStatus, benBefore.Consensus.Status);
+        Assert.Equal(InterpretationVisibility.HiddenStatus, benBefore.Consensus.Status);
         Assert.Null(benBefore.Consensus.Label);
-        Assert.Equal(BlindModePolicy.HiddenStatus, benListBefore.Items.Single(l => l.Index == 2).Consensus.Status);
+        Assert.Equal(InterpretationVisibility.HiddenStatus, benListBefore.Items.Single(l => l.Index == 2).Consensus.Status);
         Assert.Equal("Unlabelled", benListBefore.Items.Single(l => l.Index == 3).Consensus.Status);   // not blind: shown as is
         Assert.Equal(["years"], reviewer.Interpretations.Select(i => i.Label));
         Assert.Equal("years", reviewer.Consensus.Label);
