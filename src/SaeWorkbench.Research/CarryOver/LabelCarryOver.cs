@@ -129,6 +129,10 @@ public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFacto
         return await Views(db, db.Set<LabelSuggestion>().Where(s => db.Latents.Any(l => l.Id == s.LatentId && l.DictionaryId == dictionaryId)), ct);
     }
 
+    /// <summary>A suggestion repeats its source's label: it exists for those who may see the source (blind mode, deletion).</summary>
+    private static async Task<bool> SourceVisibleAsync(WorkbenchDbContext db, Actor actor, LabelSuggestion s, CancellationToken ct) =>
+        s.SourceInterpretationId is not { } source || await Crowd.InterpretationVisibility.MaySeeAsync(db, actor, source, ct);
+
     private static async Task<IReadOnlyList<SuggestionView>> Views(WorkbenchDbContext db, IQueryable<LabelSuggestion> query, CancellationToken ct)
     {
         var rows = await (from s in query.AsNoTracking()
@@ -149,7 +153,7 @@ public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFacto
         return await transactions.RunAsync(async (w, ct) =>
         {
             var s = await w.Db.Set<LabelSuggestion>().FirstOrDefaultAsync(x => x.Id == suggestionId, ct);
-            if (s is null) return LabellingResult<long>.NotFound($"Suggestion {suggestionId}");
+            if (s is null || !await SourceVisibleAsync(w.Db, actor, s, ct)) return LabellingResult<long>.NotFound($"Suggestion {suggestionId}");
             if (s.Status != SuggestionStatus.Pending)
                 return LabellingResult<long>.Refused(ValidationResult.Fail("suggestion", $"This suggestion was already {s.Status.ToString().ToLowerInvariant()}."));
             var valid = Validate(s, taxonomy);
@@ -171,7 +175,7 @@ public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFacto
         return await transactions.RunAsync(async (w, ct) =>
         {
             var s = await w.Db.Set<LabelSuggestion>().FirstOrDefaultAsync(x => x.Id == suggestionId, ct);
-            if (s is null) return LabellingResult<long>.NotFound($"Suggestion {suggestionId}");
+            if (s is null || !await SourceVisibleAsync(w.Db, actor, s, ct)) return LabellingResult<long>.NotFound($"Suggestion {suggestionId}");
             if (s.Status != SuggestionStatus.Pending)
                 return LabellingResult<long>.Refused(ValidationResult.Fail("suggestion", $"This suggestion was already {s.Status.ToString().ToLowerInvariant()}."));
             s.Status = SuggestionStatus.Rejected;

@@ -11,8 +11,8 @@ using DataLabelling = SaeWorkbench.Data.Labelling;
 namespace SaeWorkbench.Research.Crowd;
 
 /// <summary>
-/// Who may see which interpretation, and every read path's one way of asking (docs/architecture.md, security model;
-/// README, "Blind labelling: who sees what, when"). The rule:
+/// Who may see which interpretation, and every read path's one way of asking (README, "Blind labelling: who sees what,
+/// when"). The rule:
 /// <list type="bullet">
 /// <item>A latent is blind while it belongs to a blind scope that is not archived. There a person sees only their own
 /// interpretations and comments — not others' interpretations, versions, votes, scores, detection ratings, consensus,
@@ -214,6 +214,8 @@ public static class InterpretationVisibility
             "POST /api/interpretations/{id:long}/detection/open",
             "POST /api/interpretations/{id:long}/detection",
             "GET /api/latents/{latentId:long}/suggestions",
+            "POST /api/suggestions/{id:long}/accept",
+            "POST /api/suggestions/{id:long}/reject",
         };
 
         /// <summary>Hub methods of the workbench hub.</summary>

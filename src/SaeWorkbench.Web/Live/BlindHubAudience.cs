@@ -13,12 +13,16 @@ namespace SaeWorkbench.Web.Live;
 /// </summary>
 public sealed class BlindHubAudience(IDbContextFactory<WorkbenchDbContext> dbFactory)
 {
-    public async Task<IClientProxy> AudienceAsync(IHubClients clients, WorkbenchEvent e)
+    /// <summary>
+    /// The clients to send <paramref name="e"/> to: <paramref name="everyone"/> (all clients, or this node's for a
+    /// worker's event), unless it is about a blind latent; then only the users who may see its work.
+    /// </summary>
+    public async Task<IClientProxy> AudienceAsync(IHubClients clients, WorkbenchEvent e, IClientProxy everyone)
     {
-        if (InterpretationVisibility.LatentOf(e) is not { } latentId) return clients.All;
+        if (InterpretationVisibility.LatentOf(e) is not { } latentId) return everyone;
         await using var db = await dbFactory.CreateDbContextAsync();
         return await InterpretationVisibility.AudienceAsync(db, latentId, CancellationToken.None) is { } users
             ? clients.Users(users)
-            : clients.All;
+            : everyone;
     }
 }

@@ -53,7 +53,7 @@ public sealed class BlindVisibilityTests(LabellingApiFixture f) : IClassFixture<
     }
 
     /// <summary>A refusal's status, title and detail with the id written as "#": what an answer may differ in for a hidden and an unknown id.</summary>
-    private static async Task<(HttpStatusCode, string?, string?)> ShapeAsync(HttpResponseMessage response, long id)
+    internal static async Task<(HttpStatusCode, string?, string?)> ShapeAsync(HttpResponseMessage response, long id)
     {
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         return (response.StatusCode, body.GetProperty("title").GetString(), body.GetProperty("detail").GetString()?.Replace(id.ToString(), "#"));
@@ -386,13 +386,14 @@ public sealed class BlindSuggestionTests(LabellingApiFixture f) : IClassFixture<
             Assert.Equal(HttpStatusCode.Created, scope.StatusCode);
         }
         var source = await LabellingHarness.CreateAsync(f.Ann, ids[0], "secret source label");
+        var suggestion = new LabelSuggestion
+        {
+            LatentId = ids[1], SourceDictionaryId = dictionaryId, SourceLatentIndex = 0, SourceInterpretationId = source.Id,
+            Cosine = 0.97, Label = source.Label, Description = source.Description, Tag = source.Tag, Confidence = source.Confidence,
+        };
         await using (var db = f.Harness.Db())
         {
-            db.Set<LabelSuggestion>().Add(new LabelSuggestion
-            {
-                LatentId = ids[1], SourceDictionaryId = dictionaryId, SourceLatentIndex = 0, SourceInterpretationId = source.Id,
-                Cosine = 0.97, Label = source.Label, Description = source.Description, Tag = source.Tag, Confidence = source.Confidence,
-            });
+            db.Set<LabelSuggestion>().Add(suggestion);
             await db.SaveChangesAsync();
         }
 
@@ -400,5 +401,14 @@ public sealed class BlindSuggestionTests(LabellingApiFixture f) : IClassFixture<
             Assert.Equal("[]", await user.Client.GetStringAsync($"/api/latents/{ids[1]}/suggestions"));
         Assert.Contains("secret source label", await f.Reviewer.Client.GetStringAsync($"/api/latents/{ids[1]}/suggestions"));
         Assert.Contains("secret source label", await f.Ann.Client.GetStringAsync($"/api/latents/{ids[1]}/suggestions"));
+
+        // Accepting it by id (which would make its label Ben's own) answers as an unknown suggestion does.
+        var before = await f.Harness.FingerprintAsync();
+        var accept = await f.Ben.Client.PostAsync($"/api/suggestions/{suggestion.Id}/accept", null);
+        var unknown = await f.Ben.Client.PostAsync("/api/suggestions/987654321/accept", null);
+        Assert.Equal(HttpStatusCode.NotFound, accept.StatusCode);
+        Assert.Equal(await BlindVisibilityTests.ShapeAsync(unknown, 987654321), await BlindVisibilityTests.ShapeAsync(accept, suggestion.Id));
+        Assert.Equal(HttpStatusCode.NotFound, (await f.Ben.Client.PostAsync($"/api/suggestions/{suggestion.Id}/reject", null)).StatusCode);
+        Assert.Equal(before, await f.Harness.FingerprintAsync());
     }
 }
