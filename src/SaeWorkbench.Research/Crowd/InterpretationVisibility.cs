@@ -218,6 +218,29 @@ public static class InterpretationVisibility
             "POST /api/suggestions/{id:long}/reject",
         };
 
+        /// <summary>
+        /// Blazor components (pages included, by full type name) that read labelling data, reviewed as asking with the
+        /// viewer's <see cref="Actor"/>: any component that injects a labelling read service or the database is listed.
+        /// </summary>
+        public static readonly IReadOnlySet<string> Components = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "SaeWorkbench.Web.Components.Crowd.DetectionBadge",
+            "SaeWorkbench.Web.Components.Crowd.ScopeProgressCard",
+            "SaeWorkbench.Web.Components.Labelling.InterpretationEditor",
+            "SaeWorkbench.Web.Components.Labelling.InterpretationHistory",
+            "SaeWorkbench.Web.Components.Labelling.LabelSuggestions",
+            "SaeWorkbench.Web.Components.Labelling.LabellingPanel",
+            "SaeWorkbench.Web.Components.Pages.Areas.Exports",
+            "SaeWorkbench.Web.Components.Pages.Crowd.AgreementPage",
+            "SaeWorkbench.Web.Components.Pages.Crowd.DetectionRatingPage",
+            "SaeWorkbench.Web.Components.Pages.Crowd.LabellingHome",
+            "SaeWorkbench.Web.Components.Pages.Crowd.QueueView",
+            "SaeWorkbench.Web.Components.Pages.Features.FeatureList",
+            "SaeWorkbench.Web.Components.Pages.Features.LatentPage",
+            "SaeWorkbench.Web.Components.Pages.Features.LatentRedirect",
+            "SaeWorkbench.Web.Components.Pages.Steering.SteeringPage",
+        };
+
         /// <summary>Hub methods of the workbench hub.</summary>
         public static readonly IReadOnlySet<string> HubMethods = new HashSet<string>(StringComparer.Ordinal)
         {

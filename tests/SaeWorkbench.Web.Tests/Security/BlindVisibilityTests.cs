@@ -346,6 +346,28 @@ public sealed class BlindVisibilityTests(LabellingApiFixture f) : IClassFixture<
         Assert.Empty(InterpretationVisibility.ReadPaths.HubMethods.Except(methods.Select(m => m.Name)).Order());
     }
 
+    /// <summary>Services a component can read interpretation data through (the database included).</summary>
+    private static readonly Type[] LabellingReaders =
+    [
+        typeof(LabellingService), typeof(DetectionScoringService), typeof(SaeWorkbench.Research.Features.FeatureCatalog),
+        typeof(SaeWorkbench.Research.CarryOver.LabelCarryOver), typeof(LabellingQueueService), typeof(AgreementService),
+        typeof(Microsoft.EntityFrameworkCore.IDbContextFactory<SaeWorkbench.Data.WorkbenchDbContext>),
+    ];
+
+    [Fact]
+    public void Every_component_that_reads_labelling_data_is_registered_with_the_visibility_rule()
+    {
+        var readers = typeof(WorkbenchHub).Assembly.GetTypes()
+            .Where(t => typeof(Microsoft.AspNetCore.Components.ComponentBase).IsAssignableFrom(t) && !t.IsAbstract)
+            .Where(t => t.GetProperties(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
+                .Any(p => p.GetCustomAttribute<Microsoft.AspNetCore.Components.InjectAttribute>() is not null && LabellingReaders.Contains(p.PropertyType)))
+            .Select(t => t.FullName!).ToList();
+        Assert.NotEmpty(readers);
+        var unregistered = readers.Except(InterpretationVisibility.ReadPaths.Components).Order().ToList();
+        Assert.True(unregistered.Count == 0, "not registered with InterpretationVisibility.ReadPaths.Components: " + string.Join(", ", unregistered));
+        Assert.Empty(InterpretationVisibility.ReadPaths.Components.Except(readers).Order());
+    }
+
     /// <summary>Events about a latent that carry no interpretation data, with why they may go to everyone.</summary>
     private static readonly Dictionary<Type, string> EventsForEveryone = new()
     {
