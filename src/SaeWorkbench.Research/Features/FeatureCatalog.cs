@@ -44,7 +44,10 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         // the whole index (260 ms) for a rare one. Where the walk is long, and for every search (which must test every
         // latent's text anyway to count its matches), the page is a slice of the whole ordered list instead: one scan
         // (~45 ms at 100k latents for a search) gives the total and every page, kept with the counts.
-        var sliced = counts is not null && !wholeByIndex && (query.Search is not null || offset >= DeepOffset);
+        // A sort by label status for a viewer from whom blind mode hides latents orders by an expression (no index serves
+        // it), so it too is sorted once and kept, rather than sorted again for every page.
+        var sliced = counts is not null && !wholeByIndex
+            && (query.Search is not null || offset >= DeepOffset || (blindUserId is not null && query.Sort == FeatureSort.LabelStatus));
         int? counted = null;
         if (counts is not null && !sliced && !wholeByIndex)
         {
