@@ -107,12 +107,19 @@ public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFacto
         return LabellingResult<CarryOverSummary>.Ok(new CarryOverSummary(target.Id, sources.Select(s => s.Id).ToList(), matches, added));
     }
 
-    /// <summary>The pending suggestions for one latent, best cosine first.</summary>
-    public async Task<IReadOnlyList<SuggestionView>> PendingForLatentAsync(long latentId, CancellationToken ct = default)
+    /// <summary>
+    /// The pending suggestions for one latent, best cosine first. A suggestion repeats its source interpretation's label,
+    /// so those whose source <paramref name="actor"/> may not see (blind mode: <see cref="Crowd.InterpretationVisibility"/>)
+    /// are left out.
+    /// </summary>
+    public async Task<IReadOnlyList<SuggestionView>> PendingForLatentAsync(Actor? actor, long latentId, CancellationToken ct = default)
     {
         if (!(await SuggestedLatentsAsync(ct)).Contains(latentId)) return [];
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await Views(db, db.Set<LabelSuggestion>().Where(s => s.LatentId == latentId && s.Status == SuggestionStatus.Pending), ct);
+        var pending = db.Set<LabelSuggestion>().Where(s => s.LatentId == latentId && s.Status == SuggestionStatus.Pending);
+        var sources = await pending.Where(s => s.SourceInterpretationId != null).Select(s => s.SourceInterpretationId!.Value).Distinct().ToListAsync(ct);
+        var visible = (await Crowd.InterpretationVisibility.VisibleAsync(db, actor, sources, ct)).ToList();
+        return await Views(db, pending.Where(s => s.SourceInterpretationId == null || visible.Contains(s.SourceInterpretationId.Value)), ct);
     }
 
     /// <summary>Every suggestion for a dictionary (any status), by latent index.</summary>
@@ -121,6 +128,10 @@ public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFacto
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await Views(db, db.Set<LabelSuggestion>().Where(s => db.Latents.Any(l => l.Id == s.LatentId && l.DictionaryId == dictionaryId)), ct);
     }
+
+    /// <summary>A suggestion repeats its source's label: it exists for those who may see the source (blind mode, deletion).</summary>
+    private static async Task<bool> SourceVisibleAsync(WorkbenchDbContext db, Actor actor, LabelSuggestion s, CancellationToken ct) =>
+        s.SourceInterpretationId is not { } source || await Crowd.InterpretationVisibility.MaySeeAsync(db, actor, source, ct);
 
     private static async Task<IReadOnlyList<SuggestionView>> Views(WorkbenchDbContext db, IQueryable<LabelSuggestion> query, CancellationToken ct)
     {
@@ -142,7 +153,7 @@ public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFacto
         return await transactions.RunAsync(async (w, ct) =>
         {
             var s = await w.Db.Set<LabelSuggestion>().FirstOrDefaultAsync(x => x.Id == suggestionId, ct);
-            if (s is null) return LabellingResult<long>.NotFound($"Suggestion {suggestionId}");
+            if (s is null || !await SourceVisibleAsync(w.Db, actor, s, ct)) return LabellingResult<long>.NotFound($"Suggestion {suggestionId}");
             if (s.Status != SuggestionStatus.Pending)
                 return LabellingResult<long>.Refused(ValidationResult.Fail("suggestion", $"This suggestion was already {s.Status.ToString().ToLowerInvariant()}."));
             var valid = Validate(s, taxonomy);
@@ -164,7 +175,7 @@ public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFacto
         return await transactions.RunAsync(async (w, ct) =>
         {
             var s = await w.Db.Set<LabelSuggestion>().FirstOrDefaultAsync(x => x.Id == suggestionId, ct);
-            if (s is null) return LabellingResult<long>.NotFound($"Suggestion {suggestionId}");
+            if (s is null || !await SourceVisibleAsync(w.Db, actor, s, ct)) return LabellingResult<long>.NotFound($"Suggestion {suggestionId}");
             if (s.Status != SuggestionStatus.Pending)
                 return LabellingResult<long>.Refused(ValidationResult.Fail("suggestion", $"This suggestion was already {s.Status.ToString().ToLowerInvariant()}."));
             s.Status = SuggestionStatus.Rejected;

@@ -42,7 +42,9 @@ public sealed class DetectionScoringService(
                             join l in db.Latents on i.LatentId equals l.Id
                             where i.Id == interpretationId
                             select new { i, l.DictionaryId, l.Index }).AsNoTracking().FirstOrDefaultAsync(ct);
-        if (target is null) return LabellingResult<DetectionSessionView>.NotFound($"Interpretation {interpretationId}");
+        // The label and description are what a rater is shown: only to one who may see them (blind mode, deletion).
+        if (target is null || !await InterpretationVisibility.MaySeeAsync(db, actor, target.i, ct))
+            return LabellingResult<DetectionSessionView>.NotFound($"Interpretation {interpretationId}");
         var existing = await db.DetectionSessions.AsNoTracking().FirstOrDefaultAsync(s => s.InterpretationId == interpretationId && s.RaterId == actor.UserId, ct);
         var allowed = DetectionScoring.CanRate(actor.Role, actor.UserId, new DetectionTarget(target.i.AuthorId, target.i.IsDeleted), existing?.SubmittedAt is not null);
         if (!allowed.IsValid) return LabellingResult<DetectionSessionView>.Refused(allowed);
@@ -114,7 +116,8 @@ public sealed class DetectionScoringService(
         return await transactions.RunAsync(async (w, ct) =>
         {
             var interpretation = await w.Db.Interpretations.FirstOrDefaultAsync(i => i.Id == interpretationId, ct);
-            if (interpretation is null) return LabellingResult<DetectionScoreView>.NotFound($"Interpretation {interpretationId}");
+            if (interpretation is null || !await InterpretationVisibility.MaySeeAsync(w.Db, actor, interpretation, ct))
+                return LabellingResult<DetectionScoreView>.NotFound($"Interpretation {interpretationId}");
             var session = await w.Db.DetectionSessions.FirstOrDefaultAsync(s => s.InterpretationId == interpretationId && s.RaterId == actor.UserId, ct);
             var allowed = DetectionScoring.CanRate(actor.Role, actor.UserId, new DetectionTarget(interpretation.AuthorId, interpretation.IsDeleted), session?.SubmittedAt is not null);
             if (!allowed.IsValid) return LabellingResult<DetectionScoreView>.Refused(allowed);
@@ -143,10 +146,14 @@ public sealed class DetectionScoringService(
         }, ct);
     }
 
-    /// <summary>The pooled score of each interpretation (those without ratings are absent).</summary>
-    public async Task<IReadOnlyDictionary<long, DetectionScore>> ScoresAsync(IReadOnlyCollection<long> interpretationIds, CancellationToken ct = default)
+    /// <summary>
+    /// The pooled score of each interpretation that <paramref name="actor"/> may see (those without ratings, and those
+    /// hidden from the caller, are absent: <see cref="InterpretationVisibility"/>).
+    /// </summary>
+    public async Task<IReadOnlyDictionary<long, DetectionScore>> ScoresAsync(Actor? actor, IReadOnlyCollection<long> interpretationIds, CancellationToken ct = default)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
+        interpretationIds = await InterpretationVisibility.VisibleAsync(db, actor, interpretationIds, ct);
         var sessions = await db.DetectionSessions.AsNoTracking()
             .Where(s => interpretationIds.Contains(s.InterpretationId) && s.SubmittedAt != null).ToListAsync(ct);
         return sessions.GroupBy(s => s.InterpretationId).ToDictionary(g => g.Key, g => Pool(g));

@@ -17,16 +17,17 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     public FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFactory) : this(dbFactory, null) { }
 
     /// <summary>
-    /// One page of the list. With a <paramref name="viewer"/> below Reviewer, blind mode (issue 8 §3) applies: latents of
-    /// a blind scope where the viewer has no interpretation of their own show no consensus, and the label filters
-    /// (tag, status, text search) leave them out, so the list cannot reveal others' work either.
+    /// One page of the list. With a <paramref name="viewer"/> below Reviewer, blind mode applies
+    /// (<see cref="InterpretationVisibility"/>): latents of a blind scope where the viewer has no interpretation of their
+    /// own show no consensus, the label filters (tag, status, text search) leave them out, and a sort by label status
+    /// places them among the unlabelled, so neither the rows nor their order reveal others' work.
     /// </summary>
     public async Task<FeaturePage> QueryAsync(long dictionaryId, FeatureQuery query, Actor? viewer = null, CancellationToken ct = default)
     {
         query = query.Normalised();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var blindApplies = (viewer is null || !Permissions.Can(viewer.Role, LabellingAction.SeeBlindedWork)) && await AnyBlindScopeAsync(ct);
-        var blindUserId = blindApplies ? viewer?.UserId ?? "" : null;
+        var blindUserId = InterpretationVisibility.ListViewer(viewer) is { } v && await AnyBlindScopeAsync(ct) ? v : null;
+        var blindApplies = blindUserId is not null;
         // The LINQ form of the list, built only where it is run (PostgreSQL, or no count cache): SQLite reads pages with
         // its own statement. Density bounds steer SQLite's planner to the density index even when another sort or filter
         // is far more selective (a page of "dense, by max activation" sorted 14k rows); unless the list is sorted by
@@ -43,7 +44,10 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         // the whole index (260 ms) for a rare one. Where the walk is long, and for every search (which must test every
         // latent's text anyway to count its matches), the page is a slice of the whole ordered list instead: one scan
         // (~45 ms at 100k latents for a search) gives the total and every page, kept with the counts.
-        var sliced = counts is not null && !wholeByIndex && (query.Search is not null || offset >= DeepOffset);
+        // A sort by label status for a viewer from whom blind mode hides latents orders by an expression (no index serves
+        // it), so it too is sorted once and kept, rather than sorted again for every page.
+        var sliced = counts is not null && !wholeByIndex
+            && (query.Search is not null || offset >= DeepOffset || (blindUserId is not null && query.Sort == FeatureSort.LabelStatus));
         int? counted = null;
         if (counts is not null && !sliced && !wholeByIndex)
         {
@@ -65,9 +69,9 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
             var range = await IndexRangeAsync(db, dictionaryId, query, total, ct);
             page = sqlite
                 ? await SqliteFeaturePage.ReadAsync(db, dictionaryId, query, range, blindUserId, ct)
-                : await PortablePageAsync(db, dictionaryId, Latents(), query, range, ct);
+                : await PortablePageAsync(db, dictionaryId, Latents(), query, range, blindUserId, ct);
         }
-        var hidden = blindApplies ? await BlindModePolicy.HiddenConsensusAsync(db, viewer, page.Select(p => p.Id).ToList(), ct) : [];
+        var hidden = blindApplies ? await InterpretationVisibility.HiddenConsensusAsync(db, viewer, page.Select(p => p.Id).ToList(), ct) : [];
         var rows = page.Select(p => hidden.Contains(p.Id)
             ? p.Row with { LabelStatus = LabelStatus.Unlabelled, ConsensusLabel = null, ConsensusTag = null, ConsensusHidden = true }
             : p.Row).ToList();
@@ -101,7 +105,7 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
             await using var db = await dbFactory.CreateDbContextAsync(token);
             if (sqlite) return await SqliteFeaturePage.OrderAsync(db, dictionaryId, query, blindUserId, token);
             var latents = Matching(db, dictionaryId, query, blindUserId, densityIndexed: query.Sort == FeatureSort.Density);
-            return await Ordered(latents, query).Select(l => l.Id).ToArrayAsync(token);
+            return await Ordered(db, latents, query, blindUserId).Select(l => l.Id).ToArrayAsync(token);
         }, ct);
 
     /// <summary>
@@ -111,17 +115,20 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     private static IQueryable<Latent> Matching(WorkbenchDbContext db, long dictionaryId, FeatureQuery query, string? blindUserId, bool densityIndexed)
     {
         var latents = Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query, densityIndexed);
-        return blindUserId is not null && HasLabelFilter(query) ? BlindFiltered(db, latents, blindUserId) : latents;
+        return blindUserId is not null && HasLabelFilter(query) ? InterpretationVisibility.WithoutHidden(db, latents, blindUserId) : latents;
     }
 
     private static bool HasLabelFilter(FeatureQuery q) => q.Tag is not null || q.Status is not null || q.Search is not null;
 
+    /// <summary>Whether blind mode changes the list for a viewer who may not see everything: a label filter, or a sort by label status.</summary>
+    internal static bool DependsOnLabels(FeatureQuery q) => HasLabelFilter(q) || q.Sort == FeatureSort.LabelStatus;
+
     /// <summary>
     /// A cache key for a view of the list (sort and page as given): the viewer is in it only when blind mode filters for
-    /// them (<paramref name="blindUserId"/> not null and a label filter).
+    /// them (<paramref name="blindUserId"/> not null and a label filter or a sort by label status).
     /// </summary>
     private static string ListKey(long dictionaryId, FeatureQuery view, string? blindUserId) =>
-        $"{dictionaryId}|{(blindUserId is not null && HasLabelFilter(view) ? "blind:" + blindUserId : "all")}|{view.ToQueryString()}|{view.DenseThreshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}";
+        $"{dictionaryId}|{(blindUserId is not null && DependsOnLabels(view) ? "blind:" + blindUserId : "all")}|{view.ToQueryString()}|{view.DenseThreshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}";
 
     /// <summary>The rows of <paramref name="ids"/>, in that order.</summary>
     private static async Task<List<(long Id, FeatureRow Row)>> PortableByIdsAsync(WorkbenchDbContext db, long[] ids, CancellationToken ct)
@@ -140,14 +147,14 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
 
     /// <summary>The page as a LINQ query (PostgreSQL, and the reference for SQLite's statement).</summary>
     private static async Task<List<(long Id, FeatureRow Row)>> PortablePageAsync(WorkbenchDbContext db, long dictionaryId, IQueryable<Latent> latents,
-        FeatureQuery query, (int From, int To)? range, CancellationToken ct)
+        FeatureQuery query, (int From, int To)? range, string? blindUserId, CancellationToken ct)
     {
         // Deferred join: the page's ids come from the sort index alone (a deep OFFSET skips index entries, not rows),
         // then only those rows are read, in the same order.
         var pageIds = range is var (from, to)
             ? db.Latents.Where(l => l.DictionaryId == dictionaryId && l.Index >= from && l.Index < to).Select(l => l.Id)
-            : Ordered(latents, query).Skip(query.Page * query.PageSize).Take(query.PageSize).Select(l => l.Id);
-        var page = await Ordered(db.Latents.AsNoTracking().Where(l => pageIds.Contains(l.Id)), query)
+            : Ordered(db, latents, query, blindUserId).Skip(query.Page * query.PageSize).Take(query.PageSize).Select(l => l.Id);
+        var page = await Ordered(db, db.Latents.AsNoTracking().Where(l => pageIds.Contains(l.Id)), query, blindUserId)
             .Select(l => new { l.Id, Row = new FeatureRow(l.Index, l.Density, l.MaxActivation, l.MeanActivation, l.IsDead, l.LabelStatus, l.ConsensusLabel, l.ConsensusTag, false) })
             .ToListAsync(ct);
         return page.Select(p => (p.Id, p.Row)).ToList();
@@ -201,9 +208,13 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     /// The latents just before and after <paramref name="index"/> in the list's order (j/k on a latent page): two keyset
     /// queries on the sort key, so the cost does not grow with the dictionary. Null when at an end or not in the list.
     /// </summary>
-    public async Task<(int? Previous, int? Next)> NeighboursAsync(long dictionaryId, int index, FeatureQuery query, CancellationToken ct = default)
+    public async Task<(int? Previous, int? Next)> NeighboursAsync(long dictionaryId, int index, FeatureQuery query, Actor? viewer = null, CancellationToken ct = default)
     {
         query = query.Normalised();
+        // Blind mode changes which latents a label filter keeps and where a sort by status puts them: walk the viewer's
+        // own list (InterpretationVisibility), never the unfiltered one, or j/k would step onto hidden latents.
+        if (InterpretationVisibility.ListViewer(viewer) is { } user && DependsOnLabels(query) && await AnyBlindScopeAsync(ct))
+            return await ViewerNeighboursAsync(dictionaryId, index, query, user, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var set = Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query);
         var current = set.Where(c => c.Index == index);
@@ -219,6 +230,22 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
             _ => await ByIndex(set, current, query.Descending).FirstOrDefaultAsync(ct),
         };
         return row is null ? (null, null) : (row.Previous, row.Next);
+    }
+
+    /// <summary>The neighbours of <paramref name="index"/> in the list as <paramref name="user"/> sees it (from the list's cached order).</summary>
+    private async Task<(int? Previous, int? Next)> ViewerNeighboursAsync(long dictionaryId, int index, FeatureQuery query, string user, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var sqlite = db.Database.IsSqlite() && !PortableQueriesOnly;
+        var order = counts is not null ? await OrderAsync(dictionaryId, query, user, sqlite, ct)
+            : sqlite ? await SqliteFeaturePage.OrderAsync(db, dictionaryId, query, user, ct)
+            : await Ordered(db, Matching(db, dictionaryId, query, user, densityIndexed: true), query, user).Select(l => l.Id).ToArrayAsync(ct);
+        var id = await db.Latents.Where(l => l.DictionaryId == dictionaryId && l.Index == index).Select(l => (long?)l.Id).FirstOrDefaultAsync(ct);
+        var at = id is { } found ? Array.IndexOf(order, found) : -1;
+        if (at < 0) return (null, null);
+        long? previous = at > 0 ? order[at - 1] : null, next = at < order.Length - 1 ? order[at + 1] : null;
+        var indices = await db.Latents.Where(l => l.Id == previous || l.Id == next).ToDictionaryAsync(l => l.Id, l => l.Index, ct);
+        return (previous is { } p ? indices[p] : null, next is { } n ? indices[n] : null);
     }
 
     private sealed class NeighbourRow
@@ -314,25 +341,26 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         });
     }
 
-    private static IQueryable<Latent> Ordered(IQueryable<Latent> latents, FeatureQuery query) =>
-        (query.Sort, query.Descending) switch
+    /// <summary>
+    /// The list's order. Sorted by label status for a viewer from whom blind mode hides some latents
+    /// (<paramref name="blindUserId"/> not null), a hidden latent sorts as Unlabelled, as its row shows no status.
+    /// </summary>
+    private static IQueryable<Latent> Ordered(WorkbenchDbContext db, IQueryable<Latent> latents, FeatureQuery query, string? blindUserId) =>
+        (query.Sort, query.Descending, blindUserId) switch
         {
-            (FeatureSort.Density, false) => latents.OrderBy(l => l.Density).ThenBy(l => l.Index),
-            (FeatureSort.Density, true) => latents.OrderByDescending(l => l.Density).ThenBy(l => l.Index),
-            (FeatureSort.MaxActivation, false) => latents.OrderBy(l => l.MaxActivation).ThenBy(l => l.Index),
-            (FeatureSort.MaxActivation, true) => latents.OrderByDescending(l => l.MaxActivation).ThenBy(l => l.Index),
-            (FeatureSort.LabelStatus, false) => latents.OrderBy(l => l.LabelStatus).ThenBy(l => l.Index),
-            (FeatureSort.LabelStatus, true) => latents.OrderByDescending(l => l.LabelStatus).ThenBy(l => l.Index),
-            (_, true) => latents.OrderByDescending(l => l.Index),
+            (FeatureSort.LabelStatus, false, { } user) => latents.OrderBy(InterpretationVisibility.VisibleStatus(db, user)).ThenBy(l => l.Index),
+            (FeatureSort.LabelStatus, true, { } user) => latents.OrderByDescending(InterpretationVisibility.VisibleStatus(db, user)).ThenBy(l => l.Index),
+
+            (FeatureSort.Density, false, _) => latents.OrderBy(l => l.Density).ThenBy(l => l.Index),
+            (FeatureSort.Density, true, _) => latents.OrderByDescending(l => l.Density).ThenBy(l => l.Index),
+            (FeatureSort.MaxActivation, false, _) => latents.OrderBy(l => l.MaxActivation).ThenBy(l => l.Index),
+            (FeatureSort.MaxActivation, true, _) => latents.OrderByDescending(l => l.MaxActivation).ThenBy(l => l.Index),
+            (FeatureSort.LabelStatus, false, _) => latents.OrderBy(l => l.LabelStatus).ThenBy(l => l.Index),
+            (FeatureSort.LabelStatus, true, _) => latents.OrderByDescending(l => l.LabelStatus).ThenBy(l => l.Index),
+            (_, true, _) => latents.OrderByDescending(l => l.Index),
             _ => latents.OrderBy(l => l.Index),
         };
 
-
-    /// <summary>Blind mode's label filters: a latent of a blind scope only where the user has an interpretation of their own.</summary>
-    private static IQueryable<Latent> BlindFiltered(WorkbenchDbContext db, IQueryable<Latent> latents, string userId) =>
-        latents.Where(l =>
-            !db.ScopeLatents.Any(m => m.LatentId == l.Id && db.LabellingScopes.Any(s => s.Id == m.ScopeId && s.IsBlind && !s.IsArchived)) ||
-            db.Interpretations.Any(i => i.LatentId == l.Id && i.AuthorId == userId && !i.IsDeleted));
 
     private static IQueryable<Latent> Filter(WorkbenchDbContext db, IQueryable<Latent> latents, FeatureQuery q, bool densityIndexed = true)
     {

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using SaeWorkbench.Data;
 using SaeWorkbench.Data.Dictionaries;
+using SaeWorkbench.Research.Crowd;
 
 namespace SaeWorkbench.Research.Features;
 
@@ -25,8 +26,8 @@ internal static class SqliteFeaturePage
         (int From, int To)? indexRange, string? blindUserId, CancellationToken ct)
     {
         var sql = new StringBuilder(1024);
-        var parameters = new List<(string Name, object Value)> { ("$dictionary", dictionaryId) };
-        var order = Order("l", q);
+        var parameters = Parameters(dictionaryId, q, blindUserId);
+        var order = Order("l", q, blindUserId);
         if (indexRange is var (from, to))
         {
             sql.Append("SELECT ").Append(Columns).Append(" FROM \"Latents\" AS l WHERE l.\"DictionaryId\" = $dictionary AND l.\"Index\" >= $from AND l.\"Index\" < $to ORDER BY ").Append(order);
@@ -38,7 +39,7 @@ internal static class SqliteFeaturePage
             // Deferred join: the ids come from the sort's (covering) index alone, then only those rows are read.
             sql.Append("SELECT ").Append(Columns).Append(" FROM \"Latents\" AS l WHERE l.\"Id\" IN (SELECT k.\"Id\" FROM \"Latents\" AS k WHERE k.\"DictionaryId\" = $dictionary");
             AppendFilters(sql, parameters, q, blindUserId);
-            sql.Append(" ORDER BY ").Append(Order("k", q)).Append(" LIMIT $take OFFSET $skip) ORDER BY ").Append(order);
+            sql.Append(" ORDER BY ").Append(Order("k", q, blindUserId)).Append(" LIMIT $take OFFSET $skip) ORDER BY ").Append(order);
             parameters.Add(("$take", q.PageSize));
             parameters.Add(("$skip", (long)q.Page * q.PageSize));
         }
@@ -54,9 +55,9 @@ internal static class SqliteFeaturePage
     public static async Task<long[]> OrderAsync(WorkbenchDbContext db, long dictionaryId, FeatureQuery q, string? blindUserId, CancellationToken ct)
     {
         var sql = new StringBuilder(1024).Append("SELECT k.\"Id\" FROM \"Latents\" AS k WHERE k.\"DictionaryId\" = $dictionary");
-        var parameters = new List<(string Name, object Value)> { ("$dictionary", dictionaryId) };
+        var parameters = Parameters(dictionaryId, q, blindUserId);
         AppendFilters(sql, parameters, q, blindUserId);
-        sql.Append(" ORDER BY ").Append(Order("k", q, unindexed: q.Search is not null));
+        sql.Append(" ORDER BY ").Append(Order("k", q, blindUserId, unindexed: q.Search is not null));
         return (await QueryAsync(db, sql.ToString(), parameters, r => r.GetInt64(0), 0, ct)).ToArray();
     }
 
@@ -123,9 +124,22 @@ internal static class SqliteFeaturePage
         _ => Enum.Parse<LabelStatus>(text),
     };
 
-    /// <summary>The list's order (FeatureCatalog.Ordered): the sort column, then the index ascending; by index alone otherwise.</summary>
-    private static string Order(string alias, FeatureQuery q, bool unindexed = false)
+    /// <summary>The statement's parameters: the dictionary, and the viewer when blind mode changes the list for them.</summary>
+    private static List<(string Name, object Value)> Parameters(long dictionaryId, FeatureQuery q, string? blindUserId)
     {
+        var parameters = new List<(string Name, object Value)> { ("$dictionary", dictionaryId) };
+        if (blindUserId is not null && FeatureCatalog.DependsOnLabels(q)) parameters.Add(("$user", blindUserId));
+        return parameters;
+    }
+
+    /// <summary>
+    /// The list's order (FeatureCatalog.Ordered): the sort column, then the index ascending; by index alone otherwise. By
+    /// label status for a viewer of <paramref name="blindUserId"/>, a latent hidden from them sorts as Unlabelled.
+    /// </summary>
+    private static string Order(string alias, FeatureQuery q, string? blindUserId, bool unindexed = false)
+    {
+        if (q.Sort == FeatureSort.LabelStatus && blindUserId is not null)
+            return $"CASE WHEN {InterpretationVisibility.HiddenSql(alias, "$user")} THEN '{nameof(LabelStatus.Unlabelled)}' ELSE {alias}.\"LabelStatus\" END{(q.Descending ? " DESC" : "")}, {alias}.\"Index\"";
         var column = q.Sort switch
         {
             FeatureSort.Density => "Density",
@@ -139,7 +153,7 @@ internal static class SqliteFeaturePage
             : $"{plus}{alias}.\"{column}\"{(q.Descending ? " DESC" : "")}, {plus}{alias}.\"Index\"";
     }
 
-    /// <summary>FeatureCatalog.Filter and BlindFiltered, in SQL.</summary>
+    /// <summary>FeatureCatalog.Filter and InterpretationVisibility.WithoutHidden, in SQL.</summary>
     private static void AppendFilters(StringBuilder sql, List<(string, object)> parameters, FeatureQuery q, string? blindUserId)
     {
         if (q.Dead is { } dead)
@@ -181,11 +195,8 @@ internal static class SqliteFeaturePage
             sql.Append(" AND ((k.\"ConsensusLabel\" IS NOT NULL AND k.\"ConsensusLabel\" LIKE $pattern ESCAPE '\\') OR EXISTS (SELECT 1 FROM \"Interpretations\" AS i WHERE i.\"LatentId\" = k.\"Id\" AND NOT i.\"IsDeleted\" AND (i.\"Label\" LIKE $pattern ESCAPE '\\' OR i.\"Description\" LIKE $pattern ESCAPE '\\')))");
             parameters.Add(("$pattern", FeatureCatalog.LikePattern(text)));
         }
+        // Blind mode's label filters leave out latents whose work is hidden from the viewer (InterpretationVisibility).
         if (blindUserId is not null && (q.Tag is not null || q.Status is not null || q.Search is not null))
-        {
-            sql.Append(" AND (NOT EXISTS (SELECT 1 FROM \"ScopeLatents\" AS s WHERE s.\"LatentId\" = k.\"Id\" AND EXISTS (SELECT 1 FROM \"LabellingScopes\" AS b WHERE b.\"Id\" = s.\"ScopeId\" AND b.\"IsBlind\" AND NOT b.\"IsArchived\"))")
-               .Append(" OR EXISTS (SELECT 1 FROM \"Interpretations\" AS o WHERE o.\"LatentId\" = k.\"Id\" AND o.\"AuthorId\" = $user AND NOT o.\"IsDeleted\"))");
-            parameters.Add(("$user", blindUserId));
-        }
+            sql.Append(" AND NOT ").Append(InterpretationVisibility.HiddenSql("k", "$user"));
     }
 }

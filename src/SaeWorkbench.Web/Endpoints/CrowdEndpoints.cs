@@ -68,8 +68,9 @@ public static class CrowdEndpoints
     public static async Task<Results<Ok<ScopeAgreementView>, NotFound>> ScopeAgreement(long scopeId, AgreementService agreement, CancellationToken ct) =>
         await agreement.ForScopeAsync(scopeId, ct) is { } view ? TypedResults.Ok(view) : TypedResults.NotFound();
 
-    public static async Task<Ok<DetectionScore>> DetectionScore(long id, DetectionScoringService detection, CancellationToken ct) =>
-        TypedResults.Ok((await detection.ScoresAsync([id], ct)).GetValueOrDefault(id) ?? DetectionScoring.Score([]));
+    /// <summary>An interpretation the caller may not see answers as one without ratings (as an unused id does).</summary>
+    public static async Task<Ok<DetectionScore>> DetectionScore(long id, DetectionScoringService detection, ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok((await detection.ScoresAsync(Actor.From(user), [id], ct)).GetValueOrDefault(id) ?? DetectionScoring.Score([]));
 
     public static async Task<Results<Ok<DetectionSessionView>, ValidationProblem, ProblemHttpResult>> OpenRating(
         long id, DetectionScoringService detection, ClaimsPrincipal user, CancellationToken ct) =>

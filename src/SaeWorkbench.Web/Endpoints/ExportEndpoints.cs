@@ -115,8 +115,8 @@ public static class ExportEndpoints
         ClaimsPrincipal user, CancellationToken ct) =>
         LabellingEndpoints.Answer(await carryOver.CarryAllAsync(LabellingEndpoints.ActorOf(user), dictionaryId, ct));
 
-    public static async Task<Ok<IReadOnlyList<SuggestionView>>> Suggestions(long latentId, LabelCarryOver carryOver, CancellationToken ct) =>
-        TypedResults.Ok(await carryOver.PendingForLatentAsync(latentId, ct));
+    public static async Task<Ok<IReadOnlyList<SuggestionView>>> Suggestions(long latentId, LabelCarryOver carryOver, ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok(await carryOver.PendingForLatentAsync(Actor.From(user), latentId, ct));
 
     public static async Task<Results<Ok<long>, ValidationProblem, ProblemHttpResult>> Accept(long id, LabelCarryOver carryOver, ClaimsPrincipal user, CancellationToken ct) =>
         LabellingEndpoints.Answer(await carryOver.AcceptAsync(LabellingEndpoints.ActorOf(user), id, ct));

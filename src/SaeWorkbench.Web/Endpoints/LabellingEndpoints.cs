@@ -69,8 +69,8 @@ public static partial class LabellingEndpoints
     }
 
     public static async Task<Results<Ok<IReadOnlyList<VersionView>>, ValidationProblem, ProblemHttpResult>> GetVersions(
-        long id, LabellingService labelling, CancellationToken ct) =>
-        Answer(await labelling.GetVersionsAsync(id, ct));
+        long id, LabellingService labelling, ClaimsPrincipal user, CancellationToken ct) =>
+        Answer(await labelling.GetVersionsAsync(Actor.From(user), id, ct));
 
     public static async Task<Results<Created<InterpretationView>, ValidationProblem, ProblemHttpResult>> CreateInterpretation(
         long latentId, InterpretationRequest request, LabellingService labelling, ClaimsPrincipal user, CancellationToken ct)

@@ -8,7 +8,7 @@ namespace SaeWorkbench.Web.Live;
 /// Forwards events to the hub's clients, each exactly once: events raised here go to all clients (through the
 /// SignalR Redis backplane, when configured, also those on other nodes); events from another web node are skipped
 /// (that node sent them); events from a worker, which has no hub, go to this node's own clients only.
-/// Notifications go only to their user; events about blind latents only to those who may see them (issue 8 §3).
+/// Notifications go only to their user; events about blind latents only to those who may see them (InterpretationVisibility).
 /// </summary>
 public sealed class HubEventForwarder(WorkbenchEventBus bus, IHubContext<WorkbenchHub> hub, WorkbenchNode node, BlindHubAudience audience, ILogger<HubEventForwarder> logger) : IHostedService
 {
@@ -32,8 +32,10 @@ public sealed class HubEventForwarder(WorkbenchEventBus bus, IHubContext<Workben
             {
                 NotificationCreated n => hub.Clients.User(n.UserId),
                 NotificationsRead r => hub.Clients.User(r.UserId),
-                _ when fromWorker => hub.Clients.Group(node.HubGroup),
-                _ => await audience.AudienceAsync(hub.Clients, e),
+                // A worker's event reaches this node's clients only (every node relays it); one about a blind latent
+                // goes to those who may see it (if a worker ever raises one, a user on two nodes may get it twice).
+                _ when fromWorker => await audience.AudienceAsync(hub.Clients, e, hub.Clients.Group(node.HubGroup)),
+                _ => await audience.AudienceAsync(hub.Clients, e, hub.Clients.All),
             };
             await target.SendAsync("event", e.Name, (object)e);
         }

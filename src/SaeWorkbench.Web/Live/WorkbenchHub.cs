@@ -17,9 +17,6 @@ public sealed partial class WorkbenchHub(PresenceTracker presence, LatentPresenc
         presence.Connected(Context.User!.Identity!.Name!, "hub:" + Context.ConnectionId);
         // This node's own clients, for events relayed from workers (HubEventForwarder).
         await Groups.AddToGroupAsync(Context.ConnectionId, node.HubGroup);
-        // Issue 8 §3: groups that decide who receives events about blind latents (BlindHubAudience).
-        if (Research.Labelling.Services.Actor.From(Context.User) is { } actor)
-            foreach (var group in BlindHubAudience.GroupsOf(actor)) await Groups.AddToGroupAsync(Context.ConnectionId, group);
         await base.OnConnectedAsync();
     }
 

@@ -16,7 +16,9 @@ public sealed class BlindModeTests
         var (ann, ben, cat) = (s.Labellers[0], s.Labellers[1], s.Labellers[2]);
         var latent = s.Latents[2];
         var annsWork = (await s.Labelling.CreateInterpretationAsync(ann, latent, Draft("years"))).Value!;
-        await s.Labelling.VoteAsync(cat, annsWork.Id, 1);
+        // Cat cannot vote on what he may not see (it answers Not found); a Reviewer can.
+        Assert.Equal(LabellingOutcome.NotFound, (await s.Labelling.VoteAsync(cat, annsWork.Id, 1)).Outcome);
+        Assert.True((await s.Labelling.VoteAsync(s.Reviewer, annsWork.Id, 1)).Succeeded);
         await s.Labelling.AddCommentAsync(cat, latent, "looks like years to me");
 
         var benBefore = (await s.Labelling.GetLatentAsync(ben, latent)).Value!;
@@ -27,9 +29,9 @@ public sealed class BlindModeTests
 
         Assert.Empty(benBefore.Interpretations);
         Assert.Empty(benBefore.Comments);
-        Assert.Equal(BlindModePolicy.HiddenStatus, benBefore.Consensus.Status);
+        Assert.Equal(InterpretationVisibility.HiddenStatus, benBefore.Consensus.Status);
         Assert.Null(benBefore.Consensus.Label);
-        Assert.Equal(BlindModePolicy.HiddenStatus, benListBefore.Items.Single(l => l.Index == 2).Consensus.Status);
+        Assert.Equal(InterpretationVisibility.HiddenStatus, benListBefore.Items.Single(l => l.Index == 2).Consensus.Status);
         Assert.Equal("Unlabelled", benListBefore.Items.Single(l => l.Index == 3).Consensus.Status);   // not blind: shown as is
         Assert.Equal(["years"], reviewer.Interpretations.Select(i => i.Label));
         Assert.Equal("years", reviewer.Consensus.Label);
@@ -68,7 +70,7 @@ public sealed class BlindModeTests
         var (ann, ben) = (s.Labellers[0], s.Labellers[1]);
         var years = (await s.Labelling.CreateInterpretationAsync(ann, s.Latents[2], Draft("calendar years"))).Value!;
         var days = (await s.Labelling.CreateInterpretationAsync(ann, s.Latents[3], Draft("calendar days"))).Value!;
-        await s.Labelling.VoteAsync(s.Labellers[2], years.Id, 1);   // the workspace threshold is one vote
+        await s.Labelling.VoteAsync(s.Reviewer, years.Id, 1);   // the workspace threshold is one vote (blind: a Reviewer's)
         await s.Labelling.VoteAsync(s.Labellers[2], days.Id, 1);
         var all = new SaeWorkbench.Research.Features.FeatureQuery { PageSize = 50 };
         var search = new SaeWorkbench.Research.Features.FeatureQuery { Search = "calendar", PageSize = 50 };

@@ -48,7 +48,7 @@ public class CarryOverTests
         // The feature page's question before any suggestion exists (the answer is cached): none. Suggesting clears it.
         await using (var db = w.Db())
             foreach (var latentId in await db.Latents.Where(l => l.DictionaryId == newId).Select(l => l.Id).ToListAsync())
-                Assert.Empty(await w.Get<LabelCarryOver>().PendingForLatentAsync(latentId));
+                Assert.Empty(await w.Get<LabelCarryOver>().PendingForLatentAsync(null, latentId));
         var summary = await w.Get<LabelCarryOver>().SuggestAsync(w.Reviewer, newId);
         Assert.True(summary.Succeeded);
         Assert.Equal(ExportWorkspace.DSae, summary.Value!.Matches);
@@ -69,7 +69,7 @@ public class CarryOverTests
 
         var forTwo = suggestions.Single(s => s.SourceLatentIndex == 2);
         var forFive = suggestions.Single(s => s.SourceLatentIndex == 5);
-        var pending = await w.Get<LabelCarryOver>().PendingForLatentAsync(forTwo.LatentId);
+        var pending = await w.Get<LabelCarryOver>().PendingForLatentAsync(null, forTwo.LatentId);
         Assert.Equal("numbers after a dollar sign", Assert.Single(pending).Label);
 
         // Ann accepts one: an interpretation by her, audited; Ben rejects the other.
@@ -77,7 +77,7 @@ public class CarryOverTests
         Assert.True(accepted.Succeeded, accepted.Validation.ToString());
         Assert.False((await w.Get<LabelCarryOver>().AcceptAsync(w.Ben, forTwo.Id)).Succeeded);
         Assert.True((await w.Get<LabelCarryOver>().RejectAsync(w.Ben, forFive.Id)).Succeeded);
-        Assert.Empty(await w.Get<LabelCarryOver>().PendingForLatentAsync(forTwo.LatentId));
+        Assert.Empty(await w.Get<LabelCarryOver>().PendingForLatentAsync(null, forTwo.LatentId));
         await using (var db = w.Db())
         {
             var i = await db.Interpretations.SingleAsync(x => x.Id == accepted.Value);

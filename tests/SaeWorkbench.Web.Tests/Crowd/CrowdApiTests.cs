@@ -77,11 +77,11 @@ public sealed class CrowdApiTests(LabellingApiFixture f) : IClassFixture<Labelli
         var benLatents = await f.Ben.Client.GetFromJsonAsync<JsonElement>($"/api/dictionaries/{dictionaryId}/latents");
         var ritaPanel = await f.Reviewer.Client.GetFromJsonAsync<JsonElement>($"/api/latents/{blind}");
         Assert.Equal(0, benPanel.GetProperty("interpretations").GetArrayLength());
-        Assert.Equal(BlindModePolicy.HiddenStatus, benPanel.GetProperty("consensus").GetProperty("status").GetString());
+        Assert.Equal(InterpretationVisibility.HiddenStatus, benPanel.GetProperty("consensus").GetProperty("status").GetString());
         Assert.DoesNotContain("years", benPanel.GetRawText());
         Assert.Equal(0, benList.GetArrayLength());
         var rows = benLatents.GetProperty("items").EnumerateArray().ToDictionary(r => r.GetProperty("id").GetInt64(), r => r.GetProperty("consensus"));
-        Assert.Equal(BlindModePolicy.HiddenStatus, rows[blind].GetProperty("status").GetString());
+        Assert.Equal(InterpretationVisibility.HiddenStatus, rows[blind].GetProperty("status").GetString());
         Assert.Equal("Unlabelled", rows[open].GetProperty("status").GetString());
         Assert.Equal("years", ritaPanel.GetProperty("consensus").GetProperty("label").GetString());
         // The prerendered feature page hides it from Ben too (its header and its labelling panel).

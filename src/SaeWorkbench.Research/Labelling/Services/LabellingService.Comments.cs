@@ -26,9 +26,10 @@ public sealed partial class LabellingService
             if (latent is null) return LabellingResult<DataLabelling.Comment>.NotFound($"Latent {latentId}");
             if (interpretationId is { } iid)
             {
-                var target = await w.Db.Interpretations.AsNoTracking().Where(i => i.Id == iid && i.LatentId == latentId)
-                    .Select(i => new { i.IsDeleted }).FirstOrDefaultAsync(ct);
-                if (target is null) return LabellingResult<DataLabelling.Comment>.NotFound($"Interpretation {iid} of latent {latentId}");
+                var target = await w.Db.Interpretations.AsNoTracking().Where(i => i.Id == iid && i.LatentId == latentId).FirstOrDefaultAsync(ct);
+                // One that the caller may not see (blind, or deleted) answers exactly as one that does not exist.
+                if (target is null || !await Crowd.InterpretationVisibility.MaySeeAsync(w.Db, actor, target, ct))
+                    return LabellingResult<DataLabelling.Comment>.NotFound($"Interpretation {iid} of latent {latentId}");
                 if (target.IsDeleted)
                     return LabellingResult<DataLabelling.Comment>.Refused(ValidationResult.Fail("interpretationId", "This interpretation was deleted; comment on the latent instead."));
             }

@@ -52,7 +52,8 @@ public sealed partial class LabellingService
         var edited = await transactions.RunAsync(async (w, ct) =>
         {
             var i = await w.Db.Interpretations.FirstOrDefaultAsync(x => x.Id == interpretationId, ct);
-            if (i is null) return LabellingResult<(string, DataLabelling.Interpretation)>.NotFound($"Interpretation {interpretationId}");
+            if (i is null || !await Crowd.InterpretationVisibility.MaySeeAsync(w.Db, actor, i, ct))
+                return LabellingResult<(string, DataLabelling.Interpretation)>.NotFound($"Interpretation {interpretationId}");
             if (!Permissions.CanEditInterpretation(actor.Role, actor.UserId, i.AuthorId))
                 return new LabellingResult<(string, DataLabelling.Interpretation)>(LabellingOutcome.Forbidden, default,
                     ValidationResult.Fail("interpretation", "Only its author can edit an interpretation; write your own or comment instead."));

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using SaeWorkbench.Data.Dictionaries;
+using SaeWorkbench.Research.Crowd;
 
 namespace SaeWorkbench.Research.Labelling.Services;
 
@@ -7,7 +8,11 @@ public sealed partial class LabellingService
 {
     public const int MaxPageSize = 500;
 
-    /// <summary>A dictionary's latents by index with their consensus; <paramref name="status"/> filters (Unlabelled, Proposed, Accepted).</summary>
+    /// <summary>
+    /// A dictionary's latents by index with their consensus; <paramref name="status"/> filters (Unlabelled, Proposed, Accepted).
+    /// Blind mode (<see cref="InterpretationVisibility"/>): a latent whose work is hidden from the caller shows a hidden
+    /// consensus, and the status filter leaves it out, as the feature list's label filters do.
+    /// </summary>
     public async Task<LabellingResult<Page<LatentSummary>>> ListLatentsAsync(long dictionaryId, int skip, int take, LabelStatus? status = null, CancellationToken ct = default, Actor? actor = null)
     {
         take = Math.Clamp(take, 1, MaxPageSize);
@@ -15,12 +20,16 @@ public sealed partial class LabellingService
         await using var db = await factory.CreateDbContextAsync(ct);
         if (!await db.Dictionaries.AnyAsync(d => d.Id == dictionaryId, ct)) return LabellingResult<Page<LatentSummary>>.NotFound($"Dictionary {dictionaryId}");
         var latents = db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId);
-        if (status is { } s) latents = latents.Where(l => l.LabelStatus == s);
+        if (status is { } s)
+        {
+            latents = latents.Where(l => l.LabelStatus == s);
+            if (InterpretationVisibility.ListViewer(actor) is { } viewer) latents = InterpretationVisibility.WithoutHidden(db, latents, viewer);
+        }
         var total = await latents.CountAsync(ct);
         var rows = await latents.OrderBy(l => l.Index).Skip(skip).Take(take).ToListAsync(ct);
-        var hidden = await Crowd.BlindModePolicy.HiddenConsensusAsync(db, actor, rows.Select(l => l.Id).ToList(), ct);
+        var hidden = await InterpretationVisibility.HiddenConsensusAsync(db, actor, rows.Select(l => l.Id).ToList(), ct);
         var items = rows.Select(l => new LatentSummary(l.Id, l.Index, l.Density, l.MaxActivation, l.IsDead,
-            hidden.Contains(l.Id) ? Crowd.BlindModePolicy.Hidden : ConsensusOf(l))).ToList();
+            hidden.Contains(l.Id) ? InterpretationVisibility.Hidden : ConsensusOf(l))).ToList();
         return LabellingResult<Page<LatentSummary>>.Ok(new Page<LatentSummary>(items, total, skip, take));
     }
 
@@ -47,15 +56,19 @@ public sealed partial class LabellingService
             .ToList();
         var panel = new LatentLabelling(latent.Id, latent.DictionaryId, latent.Index, ConsensusOf(latent),
             ordered, comments.Select(c => View(c, names.GetValueOrDefault(c.AuthorId))).ToList());
-        // Issue 8 §3: in a blind scope a labeller sees only their own work until they submitted it.
-        return LabellingResult<LatentLabelling>.Ok(await Crowd.BlindModePolicy.ApplyAsync(db, actor, panel, ct));
+        // Blind mode: in a blind scope a labeller sees only their own work until they submitted it.
+        return LabellingResult<LatentLabelling>.Ok(await InterpretationVisibility.ApplyAsync(db, actor, panel, ct));
     }
 
-    /// <summary>Every saved version of an interpretation, oldest first (deleted ones included, for the audit trail).</summary>
-    public async Task<LabellingResult<IReadOnlyList<VersionView>>> GetVersionsAsync(long interpretationId, CancellationToken ct = default)
+    /// <summary>
+    /// Every saved version of an interpretation, oldest first, for those who may see it
+    /// (<see cref="InterpretationVisibility"/>: a deleted one's only for Reviewers and Admins); otherwise Not found, as
+    /// for an id never used.
+    /// </summary>
+    public async Task<LabellingResult<IReadOnlyList<VersionView>>> GetVersionsAsync(Actor? actor, long interpretationId, CancellationToken ct = default)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
-        if (!await db.Interpretations.AnyAsync(i => i.Id == interpretationId, ct))
+        if (!await InterpretationVisibility.MaySeeAsync(db, actor, interpretationId, ct))
             return LabellingResult<IReadOnlyList<VersionView>>.NotFound($"Interpretation {interpretationId}");
         var versions = await db.InterpretationVersions.AsNoTracking().Where(v => v.InterpretationId == interpretationId)
             .OrderBy(v => v.Version).ToListAsync(ct);

@@ -21,7 +21,9 @@ public sealed partial class LabellingService
         return await transactions.RunAsync(async (w, ct) =>
         {
             var i = await w.Db.Interpretations.FirstOrDefaultAsync(x => x.Id == interpretationId, ct);
-            if (i is null) return LabellingResult<VoteOutcome>.NotFound($"Interpretation {interpretationId}");
+            // One that the caller may not see (blind, or deleted) answers as one that does not exist: no score, no hint.
+            if (i is null || !await Crowd.InterpretationVisibility.MaySeeAsync(w.Db, actor, i, ct))
+                return LabellingResult<VoteOutcome>.NotFound($"Interpretation {interpretationId}");
             var allowed = VoteRules.CanVote(actor.Role, actor.UserId, new VoteTarget(i.AuthorId, i.IsDeleted));
             if (!allowed.IsValid) return LabellingResult<VoteOutcome>.Refused(allowed);
 

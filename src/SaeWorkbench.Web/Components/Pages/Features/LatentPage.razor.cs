@@ -53,7 +53,8 @@ public partial class LatentPage
         var query = FeatureQuery.Parse(QueryHelpers.ParseQuery(uri.Query).ToDictionary(kv => kv.Key, kv => (string?)kv.Value.ToString()));
         _queryString = (query with { Page = 0 }).ToQueryString();
         if (_latent is null) { _prevHref = _nextHref = null; return; }
-        var (previous, next) = await Catalog.NeighboursAsync(DictionaryId, Index, query);
+        var viewer = AuthState is null ? null : SaeWorkbench.Research.Labelling.Services.Actor.From((await AuthState).User);
+        var (previous, next) = await Catalog.NeighboursAsync(DictionaryId, Index, query, viewer);
         _prevHref = previous is { } p ? Href(p) : null;
         _nextHref = next is { } n ? Href(n) : null;
     }
@@ -65,12 +66,12 @@ public partial class LatentPage
         await HideBlindConsensusAsync(db);
     }
 
-    /// <summary>Issue 8 §3: the header shows no consensus of a blind latent to a labeller who has not written their own.</summary>
+    /// <summary>Blind mode (InterpretationVisibility): the header shows no consensus of a blind latent to a labeller who has not written their own.</summary>
     private async Task HideBlindConsensusAsync(WorkbenchDbContext db)
     {
         if (_latent is null || !await Catalog.AnyBlindScopeAsync()) return;
         var actor = AuthState is null ? null : SaeWorkbench.Research.Labelling.Services.Actor.From((await AuthState).User);
-        if ((await SaeWorkbench.Research.Crowd.BlindModePolicy.HiddenConsensusAsync(db, actor, [_latent.Id], default)).Count == 0) return;
+        if ((await SaeWorkbench.Research.Crowd.InterpretationVisibility.HiddenConsensusAsync(db, actor, [_latent.Id], default)).Count == 0) return;
         _latent.LabelStatus = LabelStatus.Unlabelled;
         _latent.ConsensusLabel = null;
         _latent.ConsensusTag = null;
