@@ -36,6 +36,8 @@ public class WorkbenchDbContext(DbContextOptions<WorkbenchDbContext> options) : 
     public DbSet<SteeringComparison> SteeringComparisons => Set<SteeringComparison>();
     public DbSet<SteeringComparisonLatent> SteeringComparisonLatents => Set<SteeringComparisonLatent>();
     public DbSet<SteeringReview> SteeringReviews => Set<SteeringReview>();
+    public DbSet<Explanations.ExplanationScore> ExplanationScores => Set<Explanations.ExplanationScore>();
+    public DbSet<Explanations.ExplanationProviderSettings> ExplanationProviderSettings => Set<Explanations.ExplanationProviderSettings>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

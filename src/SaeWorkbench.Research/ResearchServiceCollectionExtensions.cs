@@ -47,6 +47,8 @@ public static class ResearchServiceCollectionExtensions
         Steering.SteeringServiceCollectionExtensions.AddSteering(services);
         // Export, import and label carry-over (issue 10).
         Export.ExportServiceCollectionExtensions.AddExports(services);
+        // Machine explanations and scores: sampler, providers, explain and score jobs.
+        Explanations.ExplanationServiceCollectionExtensions.AddExplanations(services);
         return services;
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -75,6 +76,9 @@ public static class WorkerCommand
         builder.Services.AddSingleton(paths);
         builder.Services.AddWorkbenchData(database, paths.DataDirectory);
         builder.Services.AddResearch();
+        // The web nodes' key ring (shared folder), so explain/score jobs here can decrypt the provider's API key.
+        builder.Services.AddDataProtection().SetApplicationName("SaeWorkbench")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(paths.SharedDirectory, "keys")));
         builder.Services.AddWorkbenchScaleOut(settings, hostsHub: false);
         builder.Services.AddJobWorker(JobWorkerIdentity.FromSettings(settings.Jobs, "worker", name, capabilities));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));

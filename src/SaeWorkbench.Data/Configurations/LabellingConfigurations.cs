@@ -17,6 +17,7 @@ internal sealed class InterpretationConfiguration : IEntityTypeConfiguration<Int
         b.Property(i => i.Label).HasMaxLength(120);
         b.Property(i => i.Description).HasMaxLength(100_000);
         b.Property(i => i.Tag).HasMaxLength(64);
+        b.Property(i => i.ExplanationModelName).HasMaxLength(200);
         b.Property(i => i.ReviewReason).HasMaxLength(2000);
         b.Property(i => i.Review).HasConversion<string>().HasMaxLength(16);
         b.Property(i => i.Version).IsConcurrencyToken();
@@ -81,6 +82,7 @@ internal sealed class WorkspaceSettingsConfiguration : IEntityTypeConfiguration<
             ConsensusThreshold = 1,
             LabelsPerLatent = 1,
             ClaimMinutes = 15,
+            CountMachineInterpretations = true,
         });
     }
 }

@@ -42,6 +42,9 @@ public class Interpretation
 
     public int DetectionRatings { get; set; }
 
+    /// <summary>The model that wrote it, for a machine explanation (its author is that model's account); null for a person's.</summary>
+    public string? ExplanationModelName { get; set; }
+
     /// <summary>Incremented on every edit; the concurrency token that turns a second simultaneous save into a conflict.</summary>
     public int Version { get; set; } = 1;
 
@@ -116,6 +119,9 @@ public class WorkspaceSettings
     public int LabelsPerLatent { get; set; } = 1;
 
     public int ClaimMinutes { get; set; } = 15;
+
+    /// <summary>Whether machine explanations can become a latent's consensus (docs/science.md §13).</summary>
+    public bool CountMachineInterpretations { get; set; } = true;
 }
 
 /// <summary>A personal API token. Only its SHA-256 is stored; the token itself is shown once.</summary>

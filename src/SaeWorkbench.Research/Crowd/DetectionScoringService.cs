@@ -4,6 +4,7 @@ using SaeWorkbench.Data.Analysis;
 using SaeWorkbench.Data.Crowd;
 using SaeWorkbench.Research.Analysis;
 using SaeWorkbench.Research.Audit;
+using SaeWorkbench.Research.Explanations;
 using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Research.Labelling.Services;
 
@@ -20,20 +21,14 @@ public sealed record DetectionSessionView(long SessionId, long InterpretationId,
 public sealed record DetectionScoreView(long InterpretationId, DetectionScore Score);
 
 /// <summary>
-/// Issue 8 §5, human detection scoring. Opening a rating draws the set once and stores it: activating contexts are
-/// the latent's stored interval samples (top examples when it has none), spread across bins; non-activating
-/// contexts are other latents' stored examples from the same analysis on which this latent's activation,
-/// recomputed by the model and the SAE (<see cref="TestTextService.MaxActivationsAsync"/>), is exactly 0.
-/// <see cref="DetectionScoring.BuildRatingSet"/> balances and shuffles them with the seed
-/// <see cref="DetectionScoring.SeedFor"/>. Submitting stores the marks, recomputes the interpretation's score
+/// Issue 8 §5, human detection scoring. Opening a rating draws the set once, with the seed
+/// <see cref="DetectionScoring.SeedFor"/>, from <see cref="ScoringContextSampler"/> — the sampler the model scorers
+/// use too, so human and machine scores are comparable — and stores it. Submitting stores the marks, recomputes the interpretation's score
 /// over all its ratings, the latent's consensus (detection breaks score ties) and one audit entry, in one transaction.
 /// </summary>
 public sealed class DetectionScoringService(
-    IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions, TestTextService probe)
+    IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions, ScoringContextSampler sampler)
 {
-    /// <summary>Candidates drawn from other latents' examples before verification (more than needed: some fire).</summary>
-    public const int NonActivatingCandidates = 40;
-
     /// <summary>The caller's set for the interpretation: the stored one, or a new one drawn now.</summary>
     public async Task<LabellingResult<DetectionSessionView>> OpenAsync(Actor actor, long interpretationId, CancellationToken ct = default)
     {
@@ -50,42 +45,10 @@ public sealed class DetectionScoringService(
         if (!allowed.IsValid) return LabellingResult<DetectionSessionView>.Refused(allowed);
         if (existing is not null) return LabellingResult<DetectionSessionView>.Ok(await ViewAsync(db, existing, ct));
 
-        var analysisId = await db.LatentAnalyses.Where(a => a.DictionaryId == target.DictionaryId && a.IsCurrent).Select(a => (long?)a.Id).FirstOrDefaultAsync(ct);
-        if (analysisId is null)
-            return LabellingResult<DetectionSessionView>.Refused(ValidationResult.Fail("contexts", "This dictionary has no feature analysis yet; analyse it before rating."));
         var seed = DetectionScoring.SeedFor(interpretationId, actor.UserId);
-
-        var mine = await db.Set<FeatureExample>().AsNoTracking().Where(e => e.AnalysisId == analysisId && e.LatentId == target.i.LatentId)
-            .Select(e => new { e.Id, e.Kind, e.Bin, e.TokenIds }).ToListAsync(ct);
-        var intervals = mine.Where(e => e.Kind == FeatureExampleKind.Interval).ToList();
-        var activatingRows = intervals.Count > 0 ? intervals : mine;
-        var activating = activatingRows.Select(e => new ActivatingContext(e.Id, e.Kind == FeatureExampleKind.Interval ? e.Bin : 0)).ToList();
-
-        // A seeded, spread-out sample of other latents' examples: order by a multiplicative hash of the id.
-        var multiplier = 2 * (Math.Abs(seed % 100_003) + 1) + 1;
-        var others = await db.Set<FeatureExample>().AsNoTracking()
-            .Where(e => e.AnalysisId == analysisId && e.LatentId != target.i.LatentId)
-            .OrderBy(e => (e.Id * multiplier) % 1_000_003).ThenBy(e => e.Id)
-            .Select(e => new { e.Id, e.TokenIds }).Take(NonActivatingCandidates).ToListAsync(ct);
-        var mineTokens = mine.Select(e => Convert.ToBase64String(e.TokenIds)).ToHashSet(StringComparer.Ordinal);
-        others = others.Where(o => !mineTokens.Contains(Convert.ToBase64String(o.TokenIds))).ToList();
-        float[] maxima;
-        try
-        {
-            maxima = await probe.MaxActivationsAsync(target.DictionaryId, target.Index, others.Select(o => PackedArrays.ToInt32(o.TokenIds)).ToList(), ct);
-        }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException)
-        {
-            return LabellingResult<DetectionSessionView>.Refused(ValidationResult.Fail("contexts",
-                $"Could not check which contexts leave this latent silent: {e.Message}"));
-        }
-        var silent = others.Where((o, k) => maxima[k] == 0f).Select(o => o.Id).ToList();
-
-        var built = DetectionScoring.BuildRatingSet(activating, silent, seed);
-        if (!built.IsValid) return LabellingResult<DetectionSessionView>.Refused(built.Validation);
-        var tokens = mine.ToDictionary(e => e.Id, e => e.TokenIds);
-        foreach (var o in others) tokens[o.Id] = o.TokenIds;
-        var bins = activating.ToDictionary(a => a.ContextId, a => a.Bin);
+        var drawn = await sampler.DrawAsync(target.i.LatentId, seed, ct);
+        if (!drawn.IsValid) return LabellingResult<DetectionSessionView>.Refused(drawn.Validation);
+        var sample = drawn.Value!;
 
         var created = await transactions.RunAsync(async (w, ct) =>
         {
@@ -94,13 +57,13 @@ public sealed class DetectionScoringService(
             var session = new DetectionSession { InterpretationId = interpretationId, RaterId = actor.UserId, Seed = seed, CreatedAt = w.Now };
             w.Db.DetectionSessions.Add(session);
             await w.Db.SaveChangesAsync(ct);
-            w.Db.DetectionContexts.AddRange(built.Value!.Items.Select((item, position) => new DetectionContext
+            w.Db.DetectionContexts.AddRange(sample.Contexts.Select((item, position) => new DetectionContext
             {
-                SessionId = session.Id, Position = position, TokenIds = tokens[item.ContextId], IsActivating = item.IsActivating,
-                SourceExampleId = item.ContextId, Bin = item.IsActivating ? bins[item.ContextId] : -1,
+                SessionId = session.Id, Position = position, TokenIds = PackedArrays.FromInt32(item.TokenIds), IsActivating = item.IsActivating,
+                SourceExampleId = item.ExampleId, Bin = item.Bin,
             }));
             AuditRecorder.Add(w.Db, actor, "detection.open", "Interpretation", interpretationId, null,
-                new { SessionId = session.Id, session.Seed, Contexts = built.Value.Items.Count }, w.Now);
+                new { SessionId = session.Id, session.Seed, Contexts = sample.Contexts.Count }, w.Now);
             await w.Db.SaveChangesAsync(ct);
             return session;
         }, ct);

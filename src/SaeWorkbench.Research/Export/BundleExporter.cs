@@ -96,6 +96,11 @@ public sealed class BundleExporter(
                             select v).ToListAsync(ct))
             .GroupBy(v => v.InterpretationId).ToDictionary(g => g.Key, g => g.OrderBy(v => v.CreatedAt).ThenBy(v => v.Id).ToList());
         var detection = await detectionScores.ScoresAsync(db, interpretationIds, ct);
+        // Model scores: the latest per (interpretation, scorer, model), as pages show them (docs/science.md §13).
+        var modelScores = (await db.ExplanationScores.AsNoTracking().Where(s => interpretationIds.Contains(s.InterpretationId)).ToListAsync(ct))
+            .GroupBy(s => (s.InterpretationId, s.Scorer, s.ModelName))
+            .Select(g => g.OrderByDescending(s => s.InterpretationVersion).ThenByDescending(s => s.Id).First())
+            .GroupBy(s => s.InterpretationId).ToDictionary(g => g.Key, g => g.OrderBy(s => s.Scorer).ThenBy(s => s.ModelName).ToList());
         var byLatent = interpretations.GroupBy(i => i.LatentId).ToDictionary(g => g.Key, g => g.ToList());
 
         var selected = latents.Where(l => options.Scope switch
@@ -134,11 +139,13 @@ public sealed class BundleExporter(
             var ordered = Consensus.DisplayOrder(own.Select(Labelling.Services.LabellingService.Standing))
                 .Select(s => own.First(i => i.Id == s.Id)).ToList();
             var catalogInterpretations = ordered.Select(i => new CatalogInterpretation(
-                Person(i.AuthorId), i.Label, i.Description, i.Tag, i.Confidence, i.CreatedAt, i.UpdatedAt, i.Version, i.Score, i.UpVotes, i.DownVotes,
+                i.ExplanationModelName ?? Person(i.AuthorId), i.Label, i.Description, i.Tag, i.Confidence, i.CreatedAt, i.UpdatedAt, i.Version, i.Score, i.UpVotes, i.DownVotes,
                 (votes.GetValueOrDefault(i.Id) ?? []).Select(v => new CatalogVote(Person(v.UserId), v.Value)).ToList(),
                 i.Review == DataLabelling.ReviewDecision.None ? null
                     : new CatalogReview(i.Review.ToString(), i.ReviewerId is null ? null : Person(i.ReviewerId), i.ReviewReason, i.ReviewedAt),
-                detection.GetValueOrDefault(i.Id))).ToList();
+                detection.GetValueOrDefault(i.Id), i.ExplanationModelName,
+                (modelScores.GetValueOrDefault(i.Id) ?? []).Select(s => new CatalogModelScore(s.Scorer, s.ModelName, s.PromptVersion, s.Seed,
+                    s.BalancedAccuracy, s.Auroc, s.Contexts, s.Unanswered, s.InterpretationVersion != i.Version)).ToList())).ToList();
 
             CatalogLogits? logits = null;
             IReadOnlyList<CatalogContext>? contexts = null;

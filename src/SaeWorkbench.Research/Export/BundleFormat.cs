@@ -133,4 +133,13 @@ public sealed record CatalogInterpretation(
     int DownVotes,
     IReadOnlyList<CatalogVote> Votes,
     CatalogReview? Review,
-    CatalogDetectionScore? DetectionScore);
+    CatalogDetectionScore? DetectionScore,
+    string? ExplanationModelName = null,
+    IReadOnlyList<CatalogModelScore>? ModelScores = null);
+
+/// <summary>
+/// A model's score of an interpretation (docs/science.md §13): scorer ("detection" | "fuzzing"), the rater model, prompt
+/// version and seed (enough to re-run it), balanced accuracy and AUROC; <see cref="Stale"/> when it scored an earlier version.
+/// </summary>
+public sealed record CatalogModelScore(string Scorer, string Model, string PromptVersion, long Seed, double? BalancedAccuracy, double? Auroc,
+    int Contexts, int Unanswered, bool Stale);

@@ -81,13 +81,11 @@ public static partial class NeuronpediaExplanations
                 layer,
                 index = r.Index.ToString(CultureInfo.InvariantCulture),
                 description = i.Label,
-                typeName = "human",
-                explanationModelName = (string?)null,
+                typeName = i.ExplanationModelName is null ? HumanType : MachineType,
+                explanationModelName = i.ExplanationModelName,
                 authorId = i.Author,
                 votes = i.Score,
-                scores = i.DetectionScore is { BalancedAccuracy: { } ba }
-                    ? new[] { new { value = ba, explanationScoreTypeName = "human_detection_balanced_accuracy", ratings = i.DetectionScore.Ratings } }
-                    : [],
+                scores = Scores(i),
                 tag = i.Tag,
                 confidence = i.Confidence,
                 reviewStatus = i.Review?.Decision ?? "Pending",
@@ -95,6 +93,35 @@ public static partial class NeuronpediaExplanations
             }, BundleFormat.Json)).Append('\n');
         }
         return sb.ToString();
+    }
+
+    /// <summary>Neuronpedia's explanation type of a person's explanation.</summary>
+    public const string HumanType = "human";
+
+    /// <summary>
+    /// Neuronpedia's explanation type for explanations from EleutherAI delphi's default explainer (activating contexts
+    /// with per-token activations), the format ours follows (docs/science.md §13); ours shows 10 top contexts and 10
+    /// interval samples.
+    /// </summary>
+    public const string MachineType = "eleuther_acts_top20";
+
+    /// <summary>Neuronpedia's score type names for delphi's scorers: detection is "recall" there, fuzzing "fuzz".</summary>
+    public static string ScoreTypeName(string scorer) => scorer switch
+    {
+        "detection" => "eleuther_recall",
+        "fuzzing" => "eleuther_fuzz",
+        _ => scorer,
+    };
+
+    private static IReadOnlyList<object> Scores(CatalogInterpretation i)
+    {
+        var scores = new List<object>();
+        if (i.DetectionScore is { BalancedAccuracy: { } ba })
+            scores.Add(new { value = ba, explanationScoreTypeName = "human_detection_balanced_accuracy", explanationScoreModelName = (string?)null, ratings = i.DetectionScore.Ratings });
+        foreach (var s in i.ModelScores ?? [])
+            if (s is { BalancedAccuracy: { } value, Stale: false })
+                scores.Add(new { value, explanationScoreTypeName = ScoreTypeName(s.Scorer), explanationScoreModelName = s.Model, auroc = s.Auroc, promptVersion = s.PromptVersion, seed = s.Seed });
+        return scores;
     }
 
     [GeneratedRegex(@"^blocks\.(\d+)\.(.+)$")]

@@ -95,6 +95,7 @@ public static class WorkbenchHostExtensions
         app.MapApiTokenEndpoints();
         app.MapCollaborationEndpoints();
         app.MapExportEndpoints();
+        app.MapExplanationEndpoints();
         app.MapOpenApi().AllowAnonymous();
         app.MapHub<WorkbenchHub>(WorkbenchHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

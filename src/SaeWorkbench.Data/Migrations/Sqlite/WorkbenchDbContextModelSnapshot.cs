@@ -816,6 +816,135 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                     b.ToTable("Dictionaries", (string)null);
                 });
 
+            modelBuilder.Entity("SaeWorkbench.Data.Explanations.ExplanationProviderSettings", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BaseUrl")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Logprobs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MaxConcurrency")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MaxRetries")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProtectedApiKey")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Streaming")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TimeoutSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("TokenBudgetPerJob")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpdatedById")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ExplanationProviderSettings");
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Explanations.ExplanationScore", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AnswersJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("Auroc")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("BalancedAccuracy")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("CompletionTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Contexts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("FalseNegatives")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("FalsePositives")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("InterpretationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("InterpretationVersion")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("JobId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ModelName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("PromptTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PromptVersion")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SampleJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Scorer")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Seed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TrueNegatives")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TruePositives")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Unanswered")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("InterpretationId", "Scorer", "ModelName", "PromptVersion", "InterpretationVersion");
+
+                    b.ToTable("ExplanationScores");
+                });
+
             modelBuilder.Entity("SaeWorkbench.Data.Exports.BundleImport", b =>
                 {
                     b.Property<long>("Id")
@@ -1169,6 +1298,10 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                     b.Property<int>("DownVotes")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ExplanationModelName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("IsDeleted")
                         .HasColumnType("INTEGER");
 
@@ -1342,6 +1475,9 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                     b.Property<int>("ConsensusThreshold")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("CountMachineInterpretations")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("LabelsPerLatent")
                         .HasColumnType("INTEGER");
 
@@ -1359,6 +1495,7 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                             Id = 1,
                             ClaimMinutes = 15,
                             ConsensusThreshold = 1,
+                            CountMachineInterpretations = true,
                             LabelsPerLatent = 1,
                             TaxonomyJson = "[\"lexical/token\",\"syntax\",\"topic/semantic\",\"entity\",\"format/position\",\"polysemantic\",\"uninterpretable\"]"
                         });
@@ -1716,6 +1853,15 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         .WithMany()
                         .HasForeignKey("SourceJobId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Explanations.ExplanationScore", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Labelling.Interpretation", null)
+                        .WithMany()
+                        .HasForeignKey("InterpretationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("SaeWorkbench.Data.Exports.BundleImport", b =>

@@ -8,7 +8,12 @@ namespace SaeWorkbench.Research.Labelling.Services;
 public sealed partial class LabellingService
 {
     /// <summary>Writes a new interpretation (version 1) of a latent. Labeler and above.</summary>
-    public async Task<LabellingResult<InterpretationView>> CreateInterpretationAsync(Actor actor, long latentId, InterpretationDraft draft, CancellationToken ct = default)
+    public Task<LabellingResult<InterpretationView>> CreateInterpretationAsync(Actor actor, long latentId, InterpretationDraft draft, CancellationToken ct = default) =>
+        CreateInterpretationAsync(actor, latentId, draft, null, ct);
+
+    /// <summary>As above; <paramref name="explanationModelName"/> marks a machine explanation written by that model's account.</summary>
+    internal async Task<LabellingResult<InterpretationView>> CreateInterpretationAsync(Actor actor, long latentId, InterpretationDraft draft,
+        string? explanationModelName, CancellationToken ct)
     {
         if (!Permissions.Can(actor.Role, LabellingAction.WriteInterpretation))
             return LabellingResult<InterpretationView>.Forbidden(actor.Role, LabellingAction.WriteInterpretation);
@@ -22,7 +27,7 @@ public sealed partial class LabellingService
             var i = new DataLabelling.Interpretation
             {
                 LatentId = latentId, AuthorId = actor.UserId, Label = v.Label, Description = v.Description, Tag = v.Tag,
-                Confidence = v.Confidence, Version = 1, CreatedAt = w.Now, UpdatedAt = w.Now,
+                Confidence = v.Confidence, Version = 1, CreatedAt = w.Now, UpdatedAt = w.Now, ExplanationModelName = explanationModelName,
             };
             w.Db.Interpretations.Add(i);
             await w.Db.SaveChangesAsync(ct);

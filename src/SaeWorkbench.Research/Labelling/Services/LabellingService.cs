@@ -37,6 +37,9 @@ public sealed partial class LabellingService(IDbContextFactory<WorkbenchDbContex
     {
         var latent = await w.Db.Latents.FirstAsync(l => l.Id == latentId, ct);
         var interpretations = await w.Db.Interpretations.Where(i => i.LatentId == latentId && !i.IsDeleted).ToListAsync(ct);
+        // Machine explanations take part only where the workspace says so (docs/science.md §13).
+        var countMachine = await w.Db.WorkspaceSettings.Select(s => (bool?)s.CountMachineInterpretations).FirstOrDefaultAsync(ct) ?? true;
+        if (!countMachine) interpretations = interpretations.Where(i => i.ExplanationModelName is null).ToList();
         var result = Consensus.Of(interpretations.Select(Standing), await ThresholdAsync(w.Db, ct));
         var chosen = result.Interpretation is { } s ? interpretations.First(i => i.Id == s.Id) : null;
         var status = result.Status switch

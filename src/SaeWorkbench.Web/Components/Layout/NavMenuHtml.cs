@@ -27,6 +27,7 @@ public static class NavMenuHtml
         new("admin/users", Icons.Material.Filled.AdminPanelSettings, "Admin", AdminOnly: true),
         new("admin/audit", Icons.Material.Filled.Policy, "Audit log", AdminOnly: true),
         new("admin/settings", Icons.Material.Filled.Settings, "Labelling settings", AdminOnly: true),
+        new("admin/explanations", Icons.Material.Filled.SmartToy, "Explanation model", AdminOnly: true),
     ];
 
     private static readonly ConcurrentDictionary<(int Active, bool Admin), MarkupString> Rendered = new();

@@ -846,6 +846,137 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                     b.ToTable("Dictionaries", (string)null);
                 });
 
+            modelBuilder.Entity("SaeWorkbench.Data.Explanations.ExplanationProviderSettings", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("BaseUrl")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<bool>("Logprobs")
+                        .HasColumnType("boolean");
+
+                    b.Property<int>("MaxConcurrency")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("MaxRetries")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("ProtectedApiKey")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<bool>("Streaming")
+                        .HasColumnType("boolean");
+
+                    b.Property<int>("TimeoutSeconds")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("TokenBudgetPerJob")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedById")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ExplanationProviderSettings");
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Explanations.ExplanationScore", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AnswersJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<double?>("Auroc")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("BalancedAccuracy")
+                        .HasColumnType("double precision");
+
+                    b.Property<int>("CompletionTokens")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Contexts")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("FalseNegatives")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("FalsePositives")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("InterpretationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("InterpretationVersion")
+                        .HasColumnType("integer");
+
+                    b.Property<long?>("JobId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ModelName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<int>("PromptTokens")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("PromptVersion")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("SampleJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Scorer")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<long>("Seed")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("TrueNegatives")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("TruePositives")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Unanswered")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("InterpretationId", "Scorer", "ModelName", "PromptVersion", "InterpretationVersion");
+
+                    b.ToTable("ExplanationScores");
+                });
+
             modelBuilder.Entity("SaeWorkbench.Data.Exports.BundleImport", b =>
                 {
                     b.Property<long>("Id")
@@ -1215,6 +1346,10 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                     b.Property<int>("DownVotes")
                         .HasColumnType("integer");
 
+                    b.Property<string>("ExplanationModelName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<bool>("IsDeleted")
                         .HasColumnType("boolean");
 
@@ -1394,6 +1529,9 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                     b.Property<int>("ConsensusThreshold")
                         .HasColumnType("integer");
 
+                    b.Property<bool>("CountMachineInterpretations")
+                        .HasColumnType("boolean");
+
                     b.Property<int>("LabelsPerLatent")
                         .HasColumnType("integer");
 
@@ -1411,6 +1549,7 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                             Id = 1,
                             ClaimMinutes = 15,
                             ConsensusThreshold = 1,
+                            CountMachineInterpretations = true,
                             LabelsPerLatent = 1,
                             TaxonomyJson = "[\"lexical/token\",\"syntax\",\"topic/semantic\",\"entity\",\"format/position\",\"polysemantic\",\"uninterpretable\"]"
                         });
@@ -1774,6 +1913,15 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         .WithMany()
                         .HasForeignKey("SourceJobId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Explanations.ExplanationScore", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Labelling.Interpretation", null)
+                        .WithMany()
+                        .HasForeignKey("InterpretationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("SaeWorkbench.Data.Exports.BundleImport", b =>

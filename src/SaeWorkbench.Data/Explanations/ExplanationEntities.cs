@@ -1,0 +1,76 @@
+namespace SaeWorkbench.Data.Explanations;
+
+/// <summary>
+/// One detection or fuzzing score of one interpretation by one rater model (docs/science.md §13), with everything
+/// needed to re-run it: the interpretation's version, the model, the prompt version, the seed and the sample.
+/// </summary>
+public class ExplanationScore
+{
+    public long Id { get; set; }
+    public long InterpretationId { get; set; }
+
+    /// <summary>The interpretation's version that was scored; an edit makes the score stale, not wrong.</summary>
+    public int InterpretationVersion { get; set; }
+
+    /// <summary>"detection" or "fuzzing".</summary>
+    public required string Scorer { get; set; }
+
+    /// <summary>The rater model's name, as the provider reports it.</summary>
+    public required string ModelName { get; set; }
+
+    public required string PromptVersion { get; set; }
+    public long Seed { get; set; }
+
+    /// <summary>The contexts shown, in order, as JSON: source example id, activating or not, bin, highlighted positions.</summary>
+    public string SampleJson { get; set; } = "[]";
+
+    /// <summary>The model's answer per context (1, 0 or null), as JSON.</summary>
+    public string AnswersJson { get; set; } = "[]";
+
+    public int Contexts { get; set; }
+    public int Unanswered { get; set; }
+    public int TruePositives { get; set; }
+    public int FalsePositives { get; set; }
+    public int TrueNegatives { get; set; }
+    public int FalseNegatives { get; set; }
+    public double? BalancedAccuracy { get; set; }
+    public double? Auroc { get; set; }
+    public int PromptTokens { get; set; }
+    public int CompletionTokens { get; set; }
+
+    /// <summary>The job that produced it, if any.</summary>
+    public long? JobId { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
+}
+
+/// <summary>
+/// The OpenAI-compatible endpoint an Admin configured (one row). The API key is stored only as ASP.NET Data
+/// Protection ciphertext and never leaves the server.
+/// </summary>
+public class ExplanationProviderSettings
+{
+    public int Id { get; set; } = 1;
+
+    /// <summary>The API root, e.g. http://127.0.0.1:8000/v1.</summary>
+    public string BaseUrl { get; set; } = "";
+
+    public string Model { get; set; } = "";
+
+    /// <summary>Data Protection ciphertext of the key; null when the endpoint needs none.</summary>
+    public string? ProtectedApiKey { get; set; }
+
+    public int TimeoutSeconds { get; set; } = 60;
+    public int MaxRetries { get; set; } = 3;
+    public int MaxConcurrency { get; set; } = 4;
+    public bool Streaming { get; set; }
+
+    /// <summary>Default token budget of one explain or score job (prompt + completion tokens).</summary>
+    public long TokenBudgetPerJob { get; set; } = 2_000_000;
+
+    /// <summary>Whether the endpoint returns token log-probabilities (enables AUROC).</summary>
+    public bool Logprobs { get; set; }
+
+    public string? UpdatedById { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; } = DateTimeOffset.UtcNow;
+}

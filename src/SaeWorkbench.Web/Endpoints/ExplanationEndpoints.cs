@@ -1,0 +1,50 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using SaeWorkbench.Research.Explanations;
+using SaeWorkbench.Research.Explanations.Providers;
+using SaeWorkbench.Research.Labelling.Services;
+using SaeWorkbench.Web.Hosting;
+
+namespace SaeWorkbench.Web.Endpoints;
+
+/// <summary>
+/// Machine explanations (docs/science.md §13): the provider settings (Admins; the key goes in, never out), the cost
+/// estimate of an explain or score job, and scores. Jobs themselves are queued through /api/jobs (kinds "explain"
+/// and "score").
+/// </summary>
+public static class ExplanationEndpoints
+{
+    public static IEndpointRouteBuilder MapExplanationEndpoints(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/explanations").WithTags("Explanations");
+        api.MapGet("/provider", GetProvider).RequireAuthorization(Policies.Admin).WithSummary("The OpenAI-compatible provider settings (never the key).");
+        api.MapPut("/provider", PutProvider).RequireAuthorization(Policies.Admin).WithSummary("Change the provider; apiKey null keeps, empty removes.");
+        api.MapPost("/estimate/{kind}", Estimate).RequireAuthorization(Policies.Labeler).WithSummary("Requests, tokens and time an explain or score job would take.");
+        api.MapGet("/scores/{dictionaryId:long}/{scorer}", Distribution).WithSummary("Score histogram of a dictionary, people vs models.");
+        return app;
+    }
+
+    public static async Task<Ok<ProviderSettingsView>> GetProvider(ProviderSettingsService providers, CancellationToken ct) =>
+        TypedResults.Ok(await providers.GetAsync(ct));
+
+    public static async Task<Results<Ok<ProviderSettingsView>, ValidationProblem, UnauthorizedHttpResult>> PutProvider(ProviderSettingsInput input,
+        ProviderSettingsService providers, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (Actor.From(user) is not { } actor) return TypedResults.Unauthorized();
+        var result = await providers.UpdateAsync(actor, input, ct);
+        return result.Succeeded ? TypedResults.Ok(result.Value!) : TypedResults.ValidationProblem(result.Validation.ToProblemErrors());
+    }
+
+    public static async Task<Results<Ok<ExplanationEstimate>, ValidationProblem>> Estimate(string kind, ExplanationJobRequest request,
+        ExplanationEstimator estimator, CancellationToken ct)
+    {
+        try { return TypedResults.Ok(await estimator.EstimateAsync(kind, request, ct)); }
+        catch (ArgumentException e) { return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["parameters"] = [e.Message] }); }
+    }
+
+    public static async Task<Results<Ok<ScoreDistribution>, ValidationProblem>> Distribution(long dictionaryId, string scorer,
+        ExplanationScoreReader scores, CancellationToken ct) =>
+        Scorers.All.Contains(scorer)
+            ? TypedResults.Ok(await scores.DistributionAsync(dictionaryId, scorer, ct))
+            : TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["scorer"] = [$"use {string.Join(" or ", Scorers.All)}"] });
+}
