@@ -67,7 +67,7 @@ public sealed class MachineInterpretationsTests
         var reviewer = (await s.Labelling.GetLatentAsync(s.Reviewer, s.Latents[2])).Value!;
 
         Assert.Empty(labeller.Interpretations);
-        Assert.Equal(BlindModePolicy.HiddenStatus, labeller.Consensus.Status);
+        Assert.Equal(InterpretationVisibility.HiddenStatus, labeller.Consensus.Status);
         Assert.Equal(["Calendar years."], reviewer.Interpretations.Select(i => i.Label));
     }
 }
