@@ -166,6 +166,9 @@ public static class SaeLensFolder
             ? (cfg["k"] ?? (cfg["activation_fn_kwargs"] as JsonObject)?["k"])?.GetValue<int>()
               ?? throw new InvalidDataException($"{cfgPath}: a topk SAE needs 'k'")
             : 0;
+        if (dIn < 1 || dSae < 1) throw new InvalidDataException($"{cfgPath}: d_in and d_sae must be at least 1 (d_in {dIn}, d_sae {dSae})");
+        if (arch == SaeArchitecture.TopK && (k < 1 || k >= dSae))
+            throw new InvalidDataException($"{cfgPath}: k is {k}; a topk SAE keeps from 1 to d_sae − 1 ({dSae - 1}) latents per token");
 
         var weightsPath = Path.Combine(folder, WeightsFile);
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"{folder}: {WeightsFile} is missing", weightsPath);
@@ -178,6 +181,7 @@ public static class SaeLensFolder
                     throw new InvalidDataException($"{weightsPath}: tensor '{name}' is missing");
                 if (!t.shape.SequenceEqual(shape))
                     throw new InvalidDataException($"{weightsPath}: tensor '{name}' has shape [{string.Join(", ", t.shape)}], expected [{string.Join(", ", shape)}] for d_in={dIn}, d_sae={dSae}");
+                WeightChecks.Require(weightsPath, name, t);
                 return t;
             }
             var sae = new SparseAutoencoder(arch, k, Take("W_enc", dIn, dSae), Take("b_enc", dSae), Take("W_dec", dSae, dIn),
