@@ -31,8 +31,8 @@ public sealed class OperatorPaths : IPathResolver
 }
 
 /// <summary>
-/// The one rule for paths that users of the server name (job parameters, import forms, model folders; see
-/// docs/architecture.md §Security model): a path must resolve — after following every symbolic link along it and
+/// The one rule for paths that users of the server name (job parameters, import forms, model folders): "Labelers
+/// cannot touch the server" holds only if a path cannot lead a job to read any file it likes. A path must resolve — after following every symbolic link along it and
 /// under it — inside <see cref="WorkbenchSettings.ImportRoots"/> (empty: the content root and the data directory).
 /// Anything else is refused with <see cref="Refusal"/>, the same sentence whether the path exists or not, so the
 /// refusal cannot be used to map the server's disk. The web host and the job runner both go through this.
