@@ -93,7 +93,7 @@ public static class BundleReader
     }
 
     /// <summary>
-    /// The manifest's rules that need no other file: format version 1, an id of letters, digits, '.', '_' and '-',
+    /// The manifest's rules that need no other file: format version 1, an id of letters, digits, '.', '_' and '-' (a letter or digit first),
     /// a dictionary, and a file list of known bundle files (<see cref="BundleFormat.Files"/>), each once, each with a
     /// size within <see cref="MaxEntryBytes"/> and all together within <see cref="MaxUncompressedBytes"/>.
     /// </summary>
@@ -116,8 +116,9 @@ public static class BundleReader
         if (manifest.Files is null || manifest.Dictionary is null || string.IsNullOrWhiteSpace(manifest.BundleId))
             throw new BundleException($"{BundleFormat.Manifest} lacks its bundle id, dictionary or file list");
         // The id only identifies the bundle (re-imports); it never names a folder, but it is stored and shown.
-        if (manifest.BundleId.Length > 64 || !manifest.BundleId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
-            throw new BundleException($"{BundleFormat.Manifest}: bundleId must be 1–64 letters, digits, '.', '_' or '-'");
+        if (manifest.BundleId.Length > 64 || !char.IsAsciiLetterOrDigit(manifest.BundleId[0])
+            || !manifest.BundleId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            throw new BundleException($"{BundleFormat.Manifest}: bundleId must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit");
         var seen = new HashSet<string>(StringComparer.Ordinal);
         long total = 0;
         foreach (var f in manifest.Files)
