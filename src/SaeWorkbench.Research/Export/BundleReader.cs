@@ -113,8 +113,8 @@ public static class BundleReader
         }
         catch (JsonException e) { throw new BundleException($"{BundleFormat.Manifest} is not valid JSON: {e.Message}", e); }
         catch (FormatException e) { throw new BundleException($"{BundleFormat.Manifest}: {e.Message}", e); }
-        if (manifest.Files is null || manifest.Dictionary is null || string.IsNullOrWhiteSpace(manifest.BundleId))
-            throw new BundleException($"{BundleFormat.Manifest} lacks its bundle id, dictionary or file list");
+        if (manifest.Files is null || manifest.Dictionary is null || manifest.Counts is null || string.IsNullOrWhiteSpace(manifest.BundleId))
+            throw new BundleException($"{BundleFormat.Manifest} lacks its bundle id, dictionary, counts or file list");
         // The id only identifies the bundle (re-imports); it never names a folder, but it is stored and shown.
         if (manifest.BundleId.Length > 64 || !char.IsAsciiLetterOrDigit(manifest.BundleId[0])
             || !manifest.BundleId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
