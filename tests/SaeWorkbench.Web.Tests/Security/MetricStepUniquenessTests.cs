@@ -93,8 +93,11 @@ public sealed class MetricStepUniquenessTests
     public async Task The_database_refuses_a_second_row_for_the_same_job_and_step()
     {
         using var factory = new WorkbenchFactory();
-        var id = (await factory.Services.GetRequiredService<JobService>().EnqueueAsync(SelfCheckJob.KindName, "{\"size\":64,\"repeats\":1}", null)).Id;
         await using var db = await factory.Services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>().CreateDbContextAsync();
+        var job = new Job { Kind = "no-runner-has-this-kind" }; // stays queued: no runner claims it
+        db.Jobs.Add(job);
+        await db.SaveChangesAsync();
+        var id = job.Id;
         db.JobMetrics.Add(new JobMetric { JobId = id, Step = 7, ValuesJson = "{\"loss\":1}" });
         await db.SaveChangesAsync();
         db.JobMetrics.Add(new JobMetric { JobId = id, Step = 7, ValuesJson = "{\"loss\":2}" });

@@ -107,8 +107,15 @@ public sealed class PathConfinementTests : IAsyncLifetime
             tokens = 4096, batchSize = 256, bufferTokens = 1024,
         });
         Assert.Empty(training.Validate(parameters));
-        // Through the API a valid corpus is queued (the job then fails at run time: dictionary 1 does not exist).
-        Assert.Equal(HttpStatusCode.Created, (await AnalyzeAsync(_corpus)).Status);
+        // Through the API a valid corpus is queued; the job then fails at run time (there is no dictionary 1), and the
+        // test waits for it so that no job thread outlives the host.
+        var queued = await _labeler.Client.PostAsJsonAsync("/api/jobs", new { kind = "sae-analyze", parameters = new { dictionaryId = 1, corpus = _corpus, tokens = 1000 } });
+        Assert.Equal(HttpStatusCode.Created, queued.StatusCode);
+        var id = (await queued.Content.ReadFromJsonAsync<SaeWorkbench.Research.Events.JobSnapshot>())!.Id;
+        var jobs = _h.Get<SaeWorkbench.Research.Jobs.JobService>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!(await jobs.GetAsync(id))!.IsFinished && clock.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(20);
+        Assert.Contains("there is no dictionary #1", (await jobs.GetAsync(id))!.Message);
     }
 
     [Fact]
