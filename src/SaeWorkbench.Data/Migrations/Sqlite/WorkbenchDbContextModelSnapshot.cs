@@ -1046,7 +1046,8 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("JobId", "Step");
+                    b.HasIndex("JobId", "Step")
+                        .IsUnique();
 
                     b.ToTable("JobMetrics");
                 });
