@@ -18,6 +18,10 @@ public static class ResearchServiceCollectionExtensions
     {
         services.TryAddSingleton<WorkbenchEventBus>();
         services.TryAddSingleton<JobSignal>();
+        // The one rule for paths users name, and the job limits (hosts without settings get the defaults).
+        services.TryAddSingleton(sp => new Settings.ServerPathPolicy(sp.GetRequiredService<Settings.WorkbenchPaths>(),
+            sp.GetService<Settings.WorkbenchSettings>() ?? new Settings.WorkbenchSettings()));
+        services.TryAddSingleton(sp => sp.GetService<Settings.WorkbenchSettings>()?.Jobs.Limits ?? new JobLimits());
         services.TryAddSingleton<JobService>();
         services.TryAddScoped<AccountService>();
         services.TryAddSingleton<UserPreferences>();

@@ -52,7 +52,10 @@ public static class DictionaryCommands
                 Latents = parse.GetValue(latents), K = parse.GetValue(k), L1 = parse.GetValue(l1), Tokens = parse.GetValue(tokens),
                 BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr), BufferTokens = parse.GetValue(buffer), Seed = parse.GetValue(seed),
             };
-            var errors = request.Validate(Path.GetFullPath);
+            // The operator on their own machine may name any folder (OperatorPaths) and run for as long as they like;
+            // only the memory estimate still applies, because running out of memory helps nobody. The server confines.
+            var errors = request.Validate(Research.Settings.OperatorPaths.Instance,
+                new Research.Jobs.JobLimits { MaxFlop = double.PositiveInfinity, MaxTrainingTokens = long.MaxValue });
             if (errors.Count > 0) throw new ArgumentException(string.Join(Environment.NewLine, errors));
             var outFolder = Path.GetFullPath(parse.GetValue(output)!);
             var quiet = parse.GetValue(json);

@@ -24,7 +24,8 @@ internal sealed class JobMetricConfiguration : IEntityTypeConfiguration<JobMetri
 {
     public void Configure(EntityTypeBuilder<JobMetric> b)
     {
-        b.HasIndex(m => new { m.JobId, m.Step });
+        // One point per step: a resumed job logs the steps after its checkpoint again and the writer replaces them.
+        b.HasIndex(m => new { m.JobId, m.Step }).IsUnique();
         b.HasOne<Job>().WithMany().HasForeignKey(m => m.JobId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SaeWorkbench.Data;
+using SaeWorkbench.Ml.Lm;
 using SaeWorkbench.Research.Jobs;
 using SaeWorkbench.Research.Settings;
 
@@ -11,7 +12,7 @@ namespace SaeWorkbench.Research.Analysis;
 /// Computes feature dashboards for every latent of a registered dictionary ("sae-analyze"), with progress and cancel;
 /// a cancelled or failed run leaves the dictionary's previous analysis as it was.
 /// </summary>
-public sealed class FeatureAnalysisJob(WorkbenchPaths paths) : IJobKind
+public sealed class FeatureAnalysisJob(WorkbenchPaths paths, ServerPathPolicy folders, JobLimits limits, IServiceProvider? services = null) : IJobKind
 {
     public const string KindName = "sae-analyze";
 
@@ -26,7 +27,28 @@ public sealed class FeatureAnalysisJob(WorkbenchPaths paths) : IJobKind
         FeatureAnalysisRequest? request;
         try { request = parameters.Deserialize<FeatureAnalysisRequest>(Json); }
         catch (JsonException e) { return [$"parameters: {e.Message}"]; }
-        return request is null ? ["parameters: missing"] : request.Validate(Resolve);
+        return request is null ? ["parameters: missing"] : request.Validate(folders, limits, ShapeOf(request.DictionaryId));
+    }
+
+    /// <summary>The registered dictionary's sizes and its model's (null when either is unknown: then only the bounds apply).</summary>
+    private AnalysisShape? ShapeOf(long dictionaryId)
+    {
+        if (dictionaryId < 1 || services?.GetService<IDbContextFactory<WorkbenchDbContext>>() is not { } dbFactory) return null;
+        using var db = dbFactory.CreateDbContext();
+        var d = db.Dictionaries.AsNoTracking().Where(x => x.Id == dictionaryId).Select(x => new { x.DIn, x.DSae, x.ModelPath }).FirstOrDefault();
+        if (d is null || string.IsNullOrWhiteSpace(d.ModelPath)) return null;
+        try
+        {
+            // The model folder was recorded by the server (a confined import or a training run), not typed by the requester.
+            var config = HuggingFaceGpt2.ReadConfig(Path.Combine(paths.Resolve(d.ModelPath), HuggingFaceGpt2.ConfigFile));
+            var (bytes, flop) = JobLimits.ModelCost(config);
+            return new AnalysisShape(d.DIn, d.DSae, config.ContextLength, bytes, flop);
+        }
+        catch (Exception e) when (e is LanguageModelFolderException or IOException or ArgumentException or System.Text.Json.JsonException
+                                      or InvalidDataException or FormatException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     public object? Run(JobContext context)
@@ -39,10 +61,10 @@ public sealed class FeatureAnalysisJob(WorkbenchPaths paths) : IJobKind
         if (string.IsNullOrWhiteSpace(dictionary.ModelPath))
             throw new ArgumentException($"dictionary #{dictionary.Id} has no model folder recorded; register it with its model to analyse it");
         var store = context.Services.GetRequiredService<FeatureAnalysisStore>();
-        var outcome = FeatureAnalysisPipeline.Run(request, Resolve(dictionary.ModelPath), dictionary.SaePath, Resolve(request.Corpus), store,
+        // The runner confines the corpus again: the row may predate the rule or a change of the import roots.
+        var corpus = folders.Folder(request.Corpus) is { FullPath: { } c } ? c : throw new ArgumentException($"corpus: {ServerPathPolicy.Refusal}");
+        var outcome = FeatureAnalysisPipeline.Run(request, paths.Resolve(dictionary.ModelPath), dictionary.SaePath, corpus, store,
             context.JobId, (p, s) => context.Report(p, s), context.Cancellation);
         return new { dictionaryId = dictionary.Id, analysisId = outcome.AnalysisId, tokens = outcome.TokensAnalysed, latents = outcome.Latents, dead = outcome.Dead };
     }
-
-    private string Resolve(string path) => paths.Resolve(path);
 }

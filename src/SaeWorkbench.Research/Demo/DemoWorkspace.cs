@@ -61,7 +61,17 @@ public sealed class DemoWorkspace(
         }
         var layers = HuggingFaceGpt2.ReadConfig(Path.Combine(model, HuggingFaceGpt2.ConfigFile)).NLayers;
         var request = DictionaryRequest(model, layers) with { Corpus = corpus };
-        var job = await jobs.EnqueueAsync(SaeTrainingJob.KindName, JsonSerializer.Serialize(request, new JsonSerializerOptions(JsonSerializerDefaults.Web)), null, ct);
+        Events.JobSnapshot job;
+        try
+        {
+            job = await jobs.EnqueueAsync(SaeTrainingJob.KindName, JsonSerializer.Serialize(request, new JsonSerializerOptions(JsonSerializerDefaults.Web)), null, ct);
+        }
+        catch (JobValidationException e)
+        {
+            // The demo's own job obeys the rules of any other (e.g. Workbench:ImportRoots without the demo's folders).
+            logger.LogWarning("Demo not seeded: {Errors}", e.Message);
+            return null;
+        }
         logger.LogInformation("Seeded the demo workspace: job {JobId} trains the demo dictionary on {Hook}", job.Id, request.Hook);
         return job.Id;
     }

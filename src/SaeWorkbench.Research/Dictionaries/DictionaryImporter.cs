@@ -23,18 +23,16 @@ public sealed class ImportValidationException(IReadOnlyList<string> errors) : Ex
 public sealed record ModelFolderReport(string Folder, int DModel, int Layers, int VocabSize, IReadOnlyDictionary<string, int> HookWidths);
 
 /// <summary>
-/// Issue 6 §1: imports an SAELens folder or checks a Hugging Face GPT-2 folder from the server's disk. Paths must lie
-/// under <see cref="WorkbenchSettings.ImportRoots"/>; every problem is reported, not only the first. Labelers and up.
+/// Issue 6 §1: imports an SAELens folder or checks a Hugging Face GPT-2 folder from the server's disk. Paths go
+/// through <see cref="ServerPathPolicy"/> (inside <see cref="WorkbenchSettings.ImportRoots"/> after following links);
+/// every problem is reported, not only the first. Labelers and up.
 /// </summary>
-public sealed class DictionaryImporter(DictionaryRegistry registry, WorkbenchPaths paths, WorkbenchSettings settings)
+public sealed class DictionaryImporter(DictionaryRegistry registry, ServerPathPolicy folders)
 {
     public const string AuditAction = "dictionary.import";
 
-    /// <summary>The folders imports may read from (absolute).</summary>
-    public IReadOnlyList<string> AllowedRoots =>
-        settings.ImportRoots.Count > 0
-            ? settings.ImportRoots.Select(paths.Resolve).ToList()
-            : [paths.ContentRoot, paths.DataDirectory];
+    /// <summary>The folders imports may read from (absolute, links followed).</summary>
+    public IReadOnlyList<string> AllowedRoots => folders.Roots;
 
     /// <summary>Checks a Hugging Face GPT-2 folder without loading its weights; throws <see cref="ImportValidationException"/>.</summary>
     public ModelFolderReport InspectModel(string folder)
@@ -190,7 +188,10 @@ public sealed class DictionaryImporter(DictionaryRegistry registry, WorkbenchPat
         }
     }
 
-    /// <summary>The absolute folder when it exists and lies under an allowed root; otherwise adds the reason.</summary>
+    /// <summary>
+    /// The real folder when it exists inside the import roots (links followed, the files under it included); otherwise
+    /// adds the policy's reason, which does not say whether the path exists.
+    /// </summary>
     private string? CheckFolder(string what, string folder, List<string> errors)
     {
         if (string.IsNullOrWhiteSpace(folder))
@@ -198,24 +199,8 @@ public sealed class DictionaryImporter(DictionaryRegistry registry, WorkbenchPat
             errors.Add($"{what}: enter a path.");
             return null;
         }
-        var full = paths.Resolve(folder.Trim()).TrimEnd(Path.DirectorySeparatorChar);
-        var roots = AllowedRoots;
-        if (!roots.Any(r => IsUnder(full, r)))
-        {
-            errors.Add($"{what}: {full} is outside the folders imports may read ({string.Join(", ", roots)}); an Admin can add one to Workbench:ImportRoots.");
-            return null;
-        }
-        if (!Directory.Exists(full))
-        {
-            errors.Add($"{what}: {full} does not exist.");
-            return null;
-        }
-        return full;
-    }
-
-    private static bool IsUnder(string path, string root)
-    {
-        var r = root.TrimEnd(Path.DirectorySeparatorChar);
-        return path.Equals(r, StringComparison.Ordinal) || path.StartsWith(r + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        var check = folders.Folder(folder);
+        if (check.Error is { } error) errors.Add($"{what}: {error}.");
+        return check.FullPath;
     }
 }

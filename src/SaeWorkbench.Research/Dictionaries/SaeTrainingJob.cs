@@ -11,7 +11,7 @@ namespace SaeWorkbench.Research.Dictionaries;
 /// Trains a dictionary from a form or the API: progress and metrics (loss, L0, FVU, dead fraction) stream to the
 /// live monitor; checkpoints live in the job's folder so a restarted job resumes; the result is registered.
 /// </summary>
-public sealed class SaeTrainingJob(WorkbenchPaths paths) : IJobKind
+public sealed class SaeTrainingJob(WorkbenchPaths paths, ServerPathPolicy folders, JobLimits limits) : IJobKind
 {
     public const string KindName = "sae-train";
 
@@ -26,7 +26,7 @@ public sealed class SaeTrainingJob(WorkbenchPaths paths) : IJobKind
         SaeTrainingRequest? request;
         try { request = parameters.Deserialize<SaeTrainingRequest>(Json); }
         catch (JsonException e) { return [$"parameters: {e.Message}"]; }
-        return request is null ? ["parameters: missing"] : request.Validate(Resolve);
+        return request is null ? ["parameters: missing"] : request.Validate(folders, limits);
     }
 
     public object? Run(JobContext context)
@@ -37,11 +37,14 @@ public sealed class SaeTrainingJob(WorkbenchPaths paths) : IJobKind
         var checkpoints = Path.Combine(context.ArtifactsDirectory, "checkpoints");
         var clock = Stopwatch.StartNew();
         var progress = new Progress(context, clock);
-        var outcome = SaeTrainingPipeline.Run(request, Resolve(request.Model), Resolve(request.Corpus), output, checkpoints, progress,
+        // The runner confines the folders again: the row may predate the rule or a change of the import roots.
+        var model = Confined("model", request.Model);
+        var corpus = Confined("corpus", request.Corpus);
+        var outcome = SaeTrainingPipeline.Run(request, model, corpus, output, checkpoints, progress,
             s => context.Report(progress.Fraction, s), context.Cancellation);
         var name = string.IsNullOrWhiteSpace(request.Name) ? $"{outcome.ModelName} {request.Hook} {request.Arch} {request.Latents}" : request.Name;
         var metrics = SaeTrainingPipeline.MetricsJson(outcome.Metrics, outcome.LanguageModelMetrics).ToJsonString();
-        var dictionary = registry.RegisterAsync(output, name, Resolve(request.Model), metrics, JsonSerializer.Serialize(outcome.Config),
+        var dictionary = registry.RegisterAsync(output, name, model, metrics, JsonSerializer.Serialize(outcome.Config),
             outcome.Result.Tokens, context.JobId, null, CancellationToken.None).GetAwaiter().GetResult();
         long? analysisJob = null;
         if (request.AnalyzeTokens > 0)
@@ -56,7 +59,8 @@ public sealed class SaeTrainingJob(WorkbenchPaths paths) : IJobKind
         return new { dictionaryId = dictionary.Id, analysisJobId = analysisJob, metrics = JsonDocument.Parse(metrics).RootElement };
     }
 
-    private string Resolve(string path) => paths.Resolve(path);
+    private string Confined(string field, string path) =>
+        folders.Folder(path) is { FullPath: { } full } ? full : throw new ArgumentException($"{field}: {ServerPathPolicy.Refusal}");
 
     /// <summary>Turns training progress into job progress (with ETA) and metric points for the monitor.</summary>
     private sealed class Progress(JobContext context, Stopwatch clock) : IProgress<SaeTrainingProgress>

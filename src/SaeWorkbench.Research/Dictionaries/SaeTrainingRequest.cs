@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Lm;
 using SaeWorkbench.Ml.Sae;
 
 namespace SaeWorkbench.Research.Dictionaries;
@@ -47,27 +48,79 @@ public sealed record SaeTrainingRequest
         ["jumprelu"] = SaeArchitecture.JumpRelu,
     };
 
-    /// <summary>Checks what can be checked without loading the model; each error names the field.</summary>
-    public IReadOnlyList<string> Validate(Func<string, string> resolve)
+    /// <summary>
+    /// Checks what can be checked without loading the model's weights; each error names the field. Folders go through
+    /// <paramref name="folders"/> (the server's <see cref="Settings.ServerPathPolicy"/>, or the operator's own paths on
+    /// the command line); the model's config.json gives the widths for the memory and work estimates.
+    /// </summary>
+    public IReadOnlyList<string> Validate(Settings.IPathResolver folders, Jobs.JobLimits limits)
     {
         var errors = new List<string>();
+        Gpt2Config? config = null;
+        var model = string.IsNullOrWhiteSpace(Model) ? default : folders.Folder(Model);
         if (string.IsNullOrWhiteSpace(Model)) errors.Add("model: a model folder is required");
-        else if (!File.Exists(Path.Combine(resolve(Model), "config.json"))) errors.Add($"model: no config.json in '{resolve(Model)}'");
+        else if (model.Error is { } badModel) errors.Add($"model: {badModel}");
+        else
+        {
+            var file = Path.Combine(model.FullPath!, HuggingFaceGpt2.ConfigFile);
+            if (!File.Exists(file)) errors.Add($"model: no {HuggingFaceGpt2.ConfigFile} in the model folder '{Model}'");
+            else
+            {
+                try { config = HuggingFaceGpt2.ReadConfig(file); }
+                catch (Exception e) when (e is LanguageModelFolderException or IOException or ArgumentException or InvalidDataException
+                                              or System.Text.Json.JsonException or FormatException or InvalidOperationException)
+                {
+                    errors.Add($"model: {HuggingFaceGpt2.ConfigFile} cannot be read: {e.Message}");
+                }
+            }
+        }
         if (string.IsNullOrWhiteSpace(Corpus)) errors.Add("corpus: a corpus folder is required");
-        else if (!Directory.Exists(resolve(Corpus))) errors.Add($"corpus: folder '{resolve(Corpus)}' does not exist");
+        else if (folders.Folder(Corpus).Error is { } badCorpus) errors.Add($"corpus: {badCorpus}");
         if (string.IsNullOrWhiteSpace(Hook)) errors.Add("hook: a hook name is required, e.g. blocks.2.hook_resid_post");
+        else if (config is not null && !Gpt2Model.HookNamesFor(config).Contains(Hook))
+            errors.Add($"hook: '{Hook}' is not a hook of the model; valid hooks: {string.Join(", ", Gpt2Model.HookNamesFor(config))}");
         if (!Architectures.ContainsKey(Arch)) errors.Add($"arch: '{Arch}' is not one of relu, topk, batchtopk, jumprelu");
         if (Latents is < 2 or > 1 << 20) errors.Add("latents: must be from 2 to 1,048,576");
         if (Arch is "topk" or "batchtopk" && (K < 1 || K >= Latents)) errors.Add($"k: must be from 1 to latents − 1 ({Latents - 1})");
         if (!double.IsFinite(L1) || L1 < 0) errors.Add("l1: must be a finite number ≥ 0");
         if (BatchSize is < 1 or > 1 << 20) errors.Add("batchSize: must be from 1 to 1,048,576");
         if (Tokens < BatchSize) errors.Add($"tokens: must be at least one batch ({BatchSize})");
+        if (Tokens > limits.MaxTrainingTokens)
+            errors.Add($"tokens: {Jobs.JobLimits.Count(Tokens)} is more than the limit of {Jobs.JobLimits.Count(limits.MaxTrainingTokens)} (Workbench:Jobs:Limits:MaxTrainingTokens)");
         if (!double.IsFinite(LearningRate) || LearningRate <= 0 || LearningRate > 1) errors.Add("learningRate: must be in (0, 1]");
         if (BufferTokens < 2) errors.Add("bufferTokens: must be at least 2");
-        if (ContextSize < 0) errors.Add("contextSize: must be ≥ 0");
-        if (EvalTokens < 1) errors.Add("evalTokens: must be ≥ 1");
-        if (AnalyzeTokens < 0) errors.Add("analyzeTokens: must be ≥ 0");
+        if (ContextSize < 0 || ContextSize > limits.MaxContextSize) errors.Add($"contextSize: must be from 0 (the model's context) to {Jobs.JobLimits.Count(limits.MaxContextSize)}");
+        if (EvalTokens < 1 || EvalTokens > limits.MaxEvalTokens) errors.Add($"evalTokens: must be from 1 to {Jobs.JobLimits.Count(limits.MaxEvalTokens)}");
+        if (AnalyzeTokens < 0 || AnalyzeTokens > limits.MaxAnalysisTokens)
+            errors.Add($"analyzeTokens: must be from 0 to {Jobs.JobLimits.Count(limits.MaxAnalysisTokens)}");
+        // The estimates need a known hook and sizes in range; they run even when other fields are refused, so that a
+        // request for a huge run hears every number at once.
+        if (config is not null && Gpt2Model.HookNamesFor(config).Contains(Hook) && Latents is >= 2 and <= 1 << 20
+            && BatchSize is >= 1 and <= 1 << 20 && BufferTokens >= 2 && Tokens >= 0 && EvalTokens >= 0)
+            errors.AddRange(Estimate(config, limits));
         return errors;
+    }
+
+    /// <summary>
+    /// The memory and the arithmetic this run needs, against the limits .
+    /// Memory: the model's fp32 weights, one copy of the shuffle buffer (bufferTokens × d_in floats), the SAE with its
+    /// gradients and two Adam moments (4 × (2·d_in·latents + latents + d_in) floats), and a batch's pre-activations,
+    /// activations and their gradients (4 × batchSize × latents floats). Work: a forward pass of the model per token
+    /// (2 FLOP per weight) plus the SAE's forward and backward pass (12·d_in·latents per token; 4·d_in·latents to evaluate).
+    /// </summary>
+    private IEnumerable<string> Estimate(Gpt2Config c, Jobs.JobLimits limits)
+    {
+        double dIn = Gpt2Model.HookWidthFor(c, Hook), m = Latents;
+        var (modelBytes, perToken) = Jobs.JobLimits.ModelCost(c);
+        var buffer = (double)BufferTokens * dIn * 4;
+        var memory = modelBytes + buffer + 4 * (2 * dIn * m + m + dIn) * 4 + 4.0 * BatchSize * m * 4;
+        var what = buffer * 2 > memory
+            ? $"bufferTokens {Jobs.JobLimits.Count(BufferTokens)} (× d_in {dIn:0})"
+            : $"training {Jobs.JobLimits.Count(Latents)} latents on d_in {dIn:0} with batchSize {Jobs.JobLimits.Count(BatchSize)}";
+        if (limits.CheckMemory(buffer * 2 > memory ? "bufferTokens" : "latents", what, memory) is { } tooBig) yield return tooBig;
+        var flop = Tokens * (perToken + 12 * dIn * m) + EvalTokens * (perToken + 4 * dIn * m);
+        if (limits.CheckFlop("tokens", $"training {Jobs.JobLimits.Count(Tokens)} tokens with {Jobs.JobLimits.Count(Latents)} latents", flop) is { } tooLong)
+            yield return tooLong;
     }
 
     public SaeTrainingConfig ToConfig() => new()

@@ -43,6 +43,14 @@ public static class BundleFormat
     public const string Explanations = "neuronpedia/explanations.jsonl";
     public const string Report = "report.html";
 
+    /// <summary>Every file a bundle may hold besides the manifest; anything else in a bundle is refused.</summary>
+    public static readonly IReadOnlySet<string> Files = new HashSet<string>(StringComparer.Ordinal)
+    {
+        Catalog, CatalogCsv, Explanations, Report,
+        $"{SaeFolder}/{Ml.Formats.SaeLensFolder.ConfigFile}", $"{SaeFolder}/{Ml.Formats.SaeLensFolder.WeightsFile}",
+        $"{SaeFolder}/{Ml.Formats.SaeLensFolder.SparsityFile}",
+    };
+
     /// <summary>The peak token of a context is written between these markers.</summary>
     public const string PeakOpen = "[[";
     public const string PeakClose = "]]";

@@ -25,6 +25,21 @@ public static class ImportedAccounts
 
     public static string UserNameFor(string author) => Prefix + author;
 
+    /// <summary>
+    /// Why <paramref name="name"/> cannot name an imported person, or null: 1–200 characters on one line, without
+    /// control characters or bidirectional overrides (the rule for text people type), and without markup characters
+    /// (&lt; &gt; &amp; " ' `), which no account name holds.
+    /// </summary>
+    public static string? NameProblem(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name)) return "name is empty";
+        if (name.Length > 200) return $"name has {name.Length} characters; at most 200";
+        if (name.Trim() != name) return $"name '{name}' starts or ends with white space";
+        if (Labelling.TextRules.FirstForbiddenInLine(name) is { } bad) return $"name contains {bad}";
+        var markup = name.IndexOfAny(['<', '>', '&', '"', '\'', '`']);
+        return markup >= 0 ? $"name contains the markup character '{name[markup]}' at position {markup + 1}" : null;
+    }
+
     /// <summary>The name an export shows: the original author for a placeholder account, else the user name.</summary>
     public static string DisplayName(string userName) =>
         userName.StartsWith(Prefix, StringComparison.Ordinal) ? userName[Prefix.Length..] : userName;
@@ -59,34 +74,34 @@ public sealed class BundleImporter(IDbContextFactory<WorkbenchDbContext> dbFacto
         Directory.CreateDirectory(scratch);
         using var bundle = BundleReader.Open(bundlePath, scratch);
         var manifest = bundle.Manifest;
-        ValidateLabels(bundle.Records);
-
+        Taxonomy taxonomy;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
             var existing = await db.Set<BundleImport>().AsNoTracking().FirstOrDefaultAsync(b => b.BundleId == manifest.BundleId, ct);
             if (existing is not null)
                 return new ImportResult(existing.DictionaryId, false, manifest.BundleId, 0, 0, 0, 0);
+            taxonomy = WorkspaceTaxonomy.Parse(await db.WorkspaceSettings.Select(w => w.TaxonomyJson).FirstOrDefaultAsync(ct));
         }
+        var labels = ValidateLabels(bundle.Records, taxonomy);
 
-        var saeTarget = Path.Combine(paths.DataDirectory, "imports", manifest.BundleId, BundleFormat.SaeFolder);
-        var copied = false;
-        if (!Directory.Exists(saeTarget))
-        {
-            CopyFolder(bundle.SaeFolder, saeTarget);
-            copied = true;
-        }
+        // Every name in a bundle is untrusted: the folder the SAE is kept in is named by us, never by the manifest.
+        var saeTarget = Path.Combine(paths.DataDirectory, "imports", $"bundle-{Guid.NewGuid():N}", BundleFormat.SaeFolder);
+        CopyFolder(bundle.SaeFolder, saeTarget);
+        var keep = false;
         try
         {
-            return await transactions.RunAsync((w, ct) => WriteAsync(w, bundle, saeTarget, actor, ct), ct);
+            var result = await transactions.RunAsync((w, ct) => WriteAsync(w, bundle, labels, saeTarget, actor, ct), ct);
+            keep = result.Created; // another import of the same bundle may have won the race
+            return result;
         }
-        catch
+        finally
         {
-            if (copied && Directory.Exists(saeTarget)) Directory.Delete(saeTarget, recursive: true);
-            throw;
+            if (!keep && Directory.Exists(saeTarget)) Directory.Delete(Path.GetDirectoryName(saeTarget)!, recursive: true);
         }
     }
 
-    private static async Task<ImportResult> WriteAsync(LabellingWrite w, VerifiedBundle bundle, string saePath, Actor actor, CancellationToken ct)
+    private static async Task<ImportResult> WriteAsync(LabellingWrite w, VerifiedBundle bundle, IReadOnlyDictionary<CatalogInterpretation, ValidInterpretation> labels,
+        string saePath, Actor actor, CancellationToken ct)
     {
         var db = w.Db;
         var m = bundle.Manifest;
@@ -167,10 +182,11 @@ public sealed class BundleImporter(IDbContextFactory<WorkbenchDbContext> dbFacto
                 var decision = c.Review is null ? DataLabelling.ReviewDecision.None
                     : Enum.TryParse<DataLabelling.ReviewDecision>(c.Review.Decision, out var dec) ? dec
                     : throw new BundleException($"latent {r.Index}: review decision '{c.Review.Decision}' is unknown (Accepted, Rejected)");
+                var valid = labels[c];
                 var i = new DataLabelling.Interpretation
                 {
-                    LatentId = latent.Id, AuthorId = userIds[c.Author], Label = c.Label, Description = c.Description ?? "", Tag = c.Tag,
-                    Confidence = c.Confidence, Version = Math.Max(1, c.Versions), CreatedAt = c.CreatedAt, UpdatedAt = c.UpdatedAt,
+                    LatentId = latent.Id, AuthorId = userIds[c.Author], Label = valid.Label, Description = valid.Description, Tag = valid.Tag,
+                    Confidence = valid.Confidence, Version = Math.Max(1, c.Versions), CreatedAt = c.CreatedAt, UpdatedAt = c.UpdatedAt,
                     Score = c.Votes.Sum(v => v.Value), UpVotes = c.Votes.Count(v => v.Value > 0), DownVotes = c.Votes.Count(v => v.Value < 0),
                     Review = decision, ReviewerId = c.Review?.Reviewer is { } rv ? userIds[rv] : null, ReviewReason = c.Review?.Reason,
                     ReviewedAt = c.Review?.ReviewedAt,
@@ -218,24 +234,34 @@ public sealed class BundleImporter(IDbContextFactory<WorkbenchDbContext> dbFacto
         return new ImportResult(dictionary.Id, true, m.BundleId, d.DSae, interpretationCount, voteCount, created);
     }
 
-    /// <summary>The labelling rules an interpretation written here would have to pass, and consistent votes.</summary>
-    private static void ValidateLabels(IReadOnlyList<CatalogRecord> records)
+    /// <summary>
+    /// The rules an interpretation typed here would have to pass (<see cref="InterpretationRules.Validate"/> against this
+    /// workspace's taxonomy), names a person could have (<see cref="ImportedAccounts.NameProblem"/>), and consistent
+    /// votes. Returns each interpretation normalised for storage.
+    /// </summary>
+    private static Dictionary<CatalogInterpretation, ValidInterpretation> ValidateLabels(IReadOnlyList<CatalogRecord> records, Taxonomy taxonomy)
     {
+        var valid = new Dictionary<CatalogInterpretation, ValidInterpretation>(ReferenceEqualityComparer.Instance);
         foreach (var r in records)
         foreach (var c in r.Interpretations)
         {
             string Where() => $"{BundleFormat.Catalog}, latent {r.Index}";
-            if (string.IsNullOrWhiteSpace(c.Author) || c.Author.Length > 200) throw new BundleException($"{Where()}: an interpretation has no author");
-            if (string.IsNullOrWhiteSpace(c.Label) || c.Label.Length > 120) throw new BundleException($"{Where()}: label must be 1–120 characters");
-            if (c.Tag is { Length: > 64 }) throw new BundleException($"{Where()}: tag '{c.Tag}' is longer than 64 characters");
-            if (c.Confidence is < 1 or > 5) throw new BundleException($"{Where()}: confidence {c.Confidence} is not 1–5");
-            var md = MarkdownRenderer.Default.Validate(c.Description);
-            if (!md.IsValid) throw new BundleException($"{Where()}: description refused: {md}");
-            if (c.Votes is null || c.Votes.Any(v => v.Value is not (1 or -1) || string.IsNullOrWhiteSpace(v.Voter)))
+            if (c is null) throw new BundleException($"{Where()}: an interpretation is null");
+            if (ImportedAccounts.NameProblem(c.Author) is { } author) throw new BundleException($"{Where()}: author {author}");
+            if (c.Review?.Reviewer is { } reviewer && ImportedAccounts.NameProblem(reviewer) is { } rp) throw new BundleException($"{Where()}: reviewer {rp}");
+            if (c.Review?.Reason is { } reason && (reason.Length > 4000 || Labelling.TextRules.FirstForbiddenInMultiline(reason) is not null))
+                throw new BundleException($"{Where()}: the review reason must be at most 4,000 characters without control characters or bidirectional overrides");
+            var checkedDraft = InterpretationRules.Validate(new InterpretationDraft(c.Label, c.Description, c.Confidence, c.Tag), taxonomy);
+            if (!checkedDraft.Validation.IsValid) throw new BundleException($"{Where()}: {checkedDraft.Validation}");
+            if (c.Votes is null || c.Votes.Any(v => v is null || v.Value is not (1 or -1)))
                 throw new BundleException($"{Where()}: votes must be +1 or −1 by a named voter");
+            if (c.Votes.Select(v => ImportedAccounts.NameProblem(v.Voter)).FirstOrDefault(p => p is not null) is { } voter)
+                throw new BundleException($"{Where()}: voter {voter}");
             if (c.Votes.Select(v => v.Voter).Distinct().Count() != c.Votes.Count) throw new BundleException($"{Where()}: a voter votes twice on one interpretation");
             if (c.Score != c.Votes.Sum(v => v.Value)) throw new BundleException($"{Where()}: score {c.Score} disagrees with its votes ({c.Votes.Sum(v => v.Value)})");
+            valid[c] = checkedDraft.Value!;
         }
+        return valid;
     }
 
     private static void CopyFolder(string from, string to)

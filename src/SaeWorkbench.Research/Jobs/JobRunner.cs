@@ -331,11 +331,32 @@ public sealed class JobRunner(
             token.ThrowIfCancellationRequested();
         }
 
+        /// <summary>
+        /// Stores a step's metrics once: a resumed job runs the steps after its last checkpoint again, and the values of
+        /// the run that goes on replace those of the run that died ((job, step) is unique in the schema).
+        /// </summary>
         public void Metrics(long step, IReadOnlyDictionary<string, double> values)
         {
+            var json = JsonSerializer.Serialize(values);
             using var db = runner.Db.CreateDbContext();
-            db.JobMetrics.Add(new JobMetric { JobId = jobId, Step = step, ValuesJson = JsonSerializer.Serialize(values) });
-            db.SaveChanges();
+            for (var attempt = 0; ; attempt++)
+            {
+                var now = DateTimeOffset.UtcNow;
+                if (db.JobMetrics.Where(m => m.JobId == jobId && m.Step == step)
+                        .ExecuteUpdate(s => s.SetProperty(m => m.ValuesJson, json).SetProperty(m => m.At, now)) > 0)
+                    break;
+                var row = new JobMetric { JobId = jobId, Step = step, ValuesJson = json, At = now };
+                db.JobMetrics.Add(row);
+                try
+                {
+                    db.SaveChanges();
+                    break;
+                }
+                catch (DbUpdateException e) when (attempt < 3 && DatabaseErrors.IsRetryableWriteConflict(e))
+                {
+                    db.Entry(row).State = EntityState.Detached; // a racing write stored the step first: update it instead
+                }
+            }
             runner.Events.Publish(new JobMetricLogged(jobId, step, values));
         }
     }

@@ -11,7 +11,8 @@ public sealed class JobService(
     IDbContextFactory<WorkbenchDbContext> dbFactory,
     IEnumerable<IJobKind> kinds,
     WorkbenchEventBus events,
-    JobSignal signal)
+    JobSignal signal,
+    JobLimits limits)
 {
     private readonly Dictionary<string, IJobKind> _kinds = kinds.ToDictionary(k => k.Name, StringComparer.Ordinal);
 
@@ -32,6 +33,10 @@ public sealed class JobService(
             throw new JobValidationException([$"requires: '{requiredCapability}' is not a capability; use one of {string.Join(", ", JobWorkerIdentity.KnownCapabilities)}"]);
         if (!_kinds.TryGetValue(kind, out var jobKind))
             throw new JobValidationException([$"kind: unknown job kind '{kind}'; known kinds: {string.Join(", ", _kinds.Keys.Order())}"]);
+        // Checked before parsing: the blob is stored with the job and sent to everyone who lists jobs.
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(parametersJson ?? "");
+        if (bytes > limits.MaxParametersBytes)
+            throw new JobValidationException([$"parameters: {JobLimits.Bytes(bytes)} is more than the limit of {JobLimits.Bytes(limits.MaxParametersBytes)} (Workbench:Jobs:Limits:MaxParametersBytes)"]);
         JsonElement parameters;
         try
         {

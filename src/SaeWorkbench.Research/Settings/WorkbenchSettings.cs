@@ -27,8 +27,9 @@ public sealed class WorkbenchSettings
     public string DemoModel { get; set; } = "models/demo-gpt2";
 
     /// <summary>
-    /// Folders under which SAE and model folders may be imported from the server's disk (relative paths are under the
-    /// content root). Empty means the content root and the data directory.
+    /// Folders under which every path a user of the server names (job parameters: model, corpus; SAE and model imports)
+    /// must lie after its links are followed (relative paths are under the content root). Empty means the content root
+    /// and the data directory. See <see cref="ServerPathPolicy"/>.
     /// </summary>
     public List<string> ImportRoots { get; set; } = [];
     /// <summary>Limits of steering comparisons (issue 9 §6).</summary>
@@ -60,4 +61,7 @@ public sealed class JobSettings
 
     /// <summary>A job released this many times fails instead of being queued again.</summary>
     public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>Upper bounds of the work one job may ask for, checked before it is queued.</summary>
+    public Jobs.JobLimits Limits { get; set; } = new();
 }

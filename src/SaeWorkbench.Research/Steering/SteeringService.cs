@@ -86,7 +86,7 @@ public sealed class SteeringService(
     /// </summary>
     private void CheckAgainstModelFolder(Target target, string prompt)
     {
-        var (hooks, _, error) = modelFolders.Describe(target.ModelFolder);
+        var (hooks, _, error) = modelFolders.DescribeRecorded(target.ModelFolder);
         if (error is not null) throw new ArgumentException(error);
         if (!hooks.Contains(target.HookName))
             throw new ArgumentException($"the dictionary's hook '{target.HookName}' is not a hook of the model in {target.ModelFolder}; " +

@@ -8,8 +8,13 @@ namespace SaeWorkbench.Research.Tests.Analysis;
 
 public class FeatureAnalysisJobTests
 {
-    private static IReadOnlyList<string> Validate(string json) =>
-        new FeatureAnalysisJob(new WorkbenchPaths(Path.GetTempPath(), Path.GetTempPath())).Validate(JsonDocument.Parse(json).RootElement);
+    private static readonly string Root = Directory.CreateTempSubdirectory("wb-analysis-job-").FullName;
+
+    private static IReadOnlyList<string> Validate(string json)
+    {
+        var paths = new WorkbenchPaths(Root, Root);
+        return new FeatureAnalysisJob(paths, new ServerPathPolicy(paths, new WorkbenchSettings()), new JobLimits()).Validate(JsonDocument.Parse(json).RootElement);
+    }
 
     [Fact]
     public void Parameters_are_checked_field_by_field()
@@ -19,7 +24,7 @@ public class FeatureAnalysisJobTests
         Assert.Contains(errors, e => e.StartsWith("corpus:", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("tokens:", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("windowsPerBatch:", StringComparison.Ordinal));
-        Assert.Empty(Validate($$"""{"dictionaryId": 3, "corpus": {{JsonSerializer.Serialize(Path.GetTempPath())}}, "tokens": 1000}"""));
+        Assert.Empty(Validate($$"""{"dictionaryId": 3, "corpus": {{JsonSerializer.Serialize(Root)}}, "tokens": 1000}"""));
     }
 
     [Fact]

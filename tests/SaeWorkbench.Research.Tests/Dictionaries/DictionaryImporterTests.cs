@@ -41,7 +41,7 @@ public sealed class DictionaryImporterTests : IAsyncLifetime
     public async Task DisposeAsync() => await _db.DisposeAsync();
 
     private DictionaryImporter Importer(params string[] roots) =>
-        new(new DictionaryRegistry(_db), new WorkbenchPaths(_db.Folder, Path.Combine(_db.Folder, "data")), new WorkbenchSettings { ImportRoots = [.. roots] });
+        new(new DictionaryRegistry(_db), new ServerPathPolicy(new WorkbenchPaths(_db.Folder, Path.Combine(_db.Folder, "data")), new WorkbenchSettings { ImportRoots = [.. roots] }));
 
     /// <summary>A random SAE with <paramref name="dIn"/> inputs and 6 latents saved as SAELens, with a sparsity file.</summary>
     private string SaveSae(string name, int dIn, string hook = Hook)
@@ -125,14 +125,14 @@ public sealed class DictionaryImporterTests : IAsyncLifetime
         Assert.Contains(e.Errors, m => m.Contains("sae_weights.safetensors is missing"));
 
         e = await Assert.ThrowsAsync<ImportValidationException>(() => importer.ImportSaeLensAsync(new(Path.Combine(_root, "nope"), ""), Labeler));
-        Assert.Contains(e.Errors, m => m.Contains("does not exist"));
+        Assert.Contains(e.Errors, m => m == $"SAE folder: {ServerPathPolicy.Refusal}.");
         Assert.Contains(e.Errors, m => m.StartsWith("Model folder: enter a path", StringComparison.Ordinal));
 
         // Only the configured roots may be read; ".." does not escape them.
         var narrow = Importer(Path.Combine(_root, "model"));
         var sae = SaveSae("ok", 8);
         e = await Assert.ThrowsAsync<ImportValidationException>(() => narrow.ImportSaeLensAsync(new(Path.Combine(_model, "..", "ok"), _model), Labeler));
-        Assert.Contains(e.Errors, m => m.Contains("outside the folders imports may read") && m.Contains("Workbench:ImportRoots"));
+        Assert.Contains(e.Errors, m => m == $"SAE folder: {ServerPathPolicy.Refusal}." && m.Contains("Workbench:ImportRoots"));
         Assert.Equal(8, narrow.InspectModel(_model).DModel);
         await using var ctx = _db.CreateDbContext();
         Assert.Equal(1, await ctx.Dictionaries.CountAsync()); // only the fixture's own dictionary

@@ -42,7 +42,7 @@ public sealed class DictionaryImportTests
 
         // Outside the host's roots (content root, data directory) nothing is read.
         var outside = await Assert.ThrowsAsync<ImportValidationException>(() => importer.ImportSaeLensAsync(new("/proc", model), actor));
-        Assert.Contains("outside the folders imports may read", outside.Errors.Single());
+        Assert.Equal($"SAE folder: {SaeWorkbench.Research.Settings.ServerPathPolicy.Refusal}.", outside.Errors.Single());
 
         var dictionary = await importer.ImportSaeLensAsync(new(saeFolder, model, "imported tiny"), actor);
         Assert.Equal(12, dictionary.DSae);

@@ -1175,7 +1175,8 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("JobId", "Step");
+                    b.HasIndex("JobId", "Step")
+                        .IsUnique();
 
                     b.ToTable("JobMetrics");
                 });

@@ -1217,7 +1217,8 @@ namespace SaeWorkbench.Data.Postgres.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("JobId", "Step");
+                    b.HasIndex("JobId", "Step")
+                        .IsUnique();
 
                     b.ToTable("JobMetrics");
                 });
