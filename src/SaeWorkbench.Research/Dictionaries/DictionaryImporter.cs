@@ -113,9 +113,7 @@ public sealed class DictionaryImporter(DictionaryRegistry registry, ServerPathPo
                     : File.Exists(Path.Combine(folder, SaeLensFolder.ConfigFile))
                         ? $"SAE folder: {SaeLensFolder.WeightsFile} is missing in {folder}."
                         : $"SAE folder: {folder} holds no dictionary: {SaeLensFolder.ConfigFile} is missing (SAELens), and there are no Gemma Scope, Llama Scope, sparsify or dictionary_learning files either.");
-            // Never read through a link out of the allowed folders.
-            foreach (var m in members)
-                if (!AllowedRoots.Any(r => IsUnder(Path.GetFullPath(m), r))) errors.Add($"SAE folder: {m} is outside the folders imports may read.");
+            // The policy's folder check already followed every link below the folder, so every member is inside the roots.
         }
         if (errors.Count > 0) throw new ImportValidationException(errors);
         return (model!, members);
@@ -148,7 +146,7 @@ public sealed class DictionaryImporter(DictionaryRegistry registry, ServerPathPo
 
     private string Relative(SaeImportRequest request, string member)
     {
-        var root = paths.Resolve(request.SaeFolder.Trim()).TrimEnd(Path.DirectorySeparatorChar);
+        var root = (folders.Resolve(request.SaeFolder) ?? request.SaeFolder.Trim()).TrimEnd(Path.DirectorySeparatorChar);
         var rel = Path.GetRelativePath(root, member);
         return rel == "." ? Path.GetFileName(member) : rel;
     }

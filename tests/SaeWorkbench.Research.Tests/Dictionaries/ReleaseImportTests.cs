@@ -41,7 +41,7 @@ public sealed class ReleaseImportTests : IAsyncLifetime
     public async Task DisposeAsync() => await _db.DisposeAsync();
 
     private DictionaryImporter Importer() =>
-        new(new DictionaryRegistry(_db), new WorkbenchPaths(_db.Folder, Path.Combine(_db.Folder, "data")), new WorkbenchSettings());
+        new(new DictionaryRegistry(_db), new ServerPathPolicy(new WorkbenchPaths(_db.Folder, Path.Combine(_db.Folder, "data")), new WorkbenchSettings()));
 
     private string CopyFixture(string relative, string to)
     {
