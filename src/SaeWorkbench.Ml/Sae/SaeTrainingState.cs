@@ -74,7 +74,8 @@ public sealed class SaeTrainingState : IDisposable
         var kept = (int)Math.Min(pre.NumberOfElements, (long)Config.K * sample.shape[0]);
         var (largest, _) = pre.topk(kept);
         var theta = Math.Max(largest.min().item<float>(), 1e-6f);                          // a JumpReLU θ must be > 0
-        LogThreshold!.fill_(Math.Log(theta));
+        using var logTheta = Math.Log(theta).ToScalar();
+        LogThreshold!.fill_(logTheta);
     }
 
     private void Add(string name, Tensor value)
