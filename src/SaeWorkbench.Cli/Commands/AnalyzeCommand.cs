@@ -45,7 +45,7 @@ public static class AnalyzeCommand
                 var progress = quiet ? null : new Progress<double>(p => Console.Error.Write($"\ranalysing: {p:P0}   "));
                 var builder = FeatureDashboardRun.Compute(loaded.Model, hook, folder.Autoencoder, Windows, parse.GetValue(tokens), progress: progress, ct: ct);
                 using var unembedding = Unembedding.Of(loaded.Model);
-                var logits = LogitEffects.Compute(folder.Autoencoder.WDec, unembedding.WU, unembedding.LnScale);
+                var logits = LogitEffects.Compute(folder.Autoencoder.WDec, unembedding.WU, unembedding.LnScale, ct: ct, finalNorm: unembedding.FinalNorm);
                 var neighbours = DecoderNeighbours.Compute(folder.Autoencoder.WDec, ct: ct);
                 var path = Path.GetFullPath(parse.GetValue(output)!);
                 var dead = 0;

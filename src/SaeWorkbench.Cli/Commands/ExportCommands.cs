@@ -39,20 +39,34 @@ public static class ExportCommands
         var only = new Option<string>("--only") { Description = "all | labelled | accepted", DefaultValueFactory = _ => "all" };
         only.AcceptOnlyFromAmong("all", "labelled", "accepted");
         var noContexts = new Option<bool>("--no-contexts") { Description = "Leave the top contexts (corpus text) out" };
+        var format = new Option<string>("--format")
+            { Description = "bundle (manifest, SAELens weights, catalog, report; imports back) | neuronpedia (Neuronpedia's bulk-export layout)", DefaultValueFactory = _ => "bundle" };
+        format.AcceptOnlyFromAmong("bundle", "neuronpedia");
+        var creator = new Option<string?>("--creator") { Description = $"Neuronpedia: the creator/author id its rows carry (default {NeuronpediaExporter.DefaultCreatorId})" };
         var asUser = new Option<string?>("--as") { Description = "Act as this workbench user (role enforced)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text" };
-        var command = new Command("export", "Export a dictionary as a bundle: manifest, SAELens weights, catalog (JSONL, CSV), Neuronpedia explanations, report.html.")
+        var command = new Command("export", "Export a dictionary as a bundle (manifest, SAELens weights, catalog (JSONL, CSV), Neuronpedia explanations, report.html) " +
+                                            "or, with --format neuronpedia, as {model}/{source}/features|activations|explanations/batch-N.jsonl.gz.")
         {
-            dictionary, output, zip, pseudonymise, only, noContexts, asUser, json,
+            dictionary, output, zip, pseudonymise, only, noContexts, format, creator, asUser, json,
         };
         command.SetAction((parse, ct) => Guarded(parse.GetValue(json), async () =>
         {
             await using var host = await CliWorkbench.OpenAsync(ct);
             var actor = await host.ActorAsync(parse.GetValue(asUser), ct);
             if (actor is not null && !BundleAccess.CanExport(actor.Role)) throw new UnauthorizedAccessException(BundleAccess.ExportRefusal(actor.Role));
-            var options = new ExportOptions(ExportOptions.ParseScope(parse.GetValue(only)), !parse.GetValue(noContexts), parse.GetValue(pseudonymise), parse.GetValue(zip));
+            var options = new ExportOptions(ExportOptions.ParseScope(parse.GetValue(only)), !parse.GetValue(noContexts), parse.GetValue(pseudonymise), parse.GetValue(zip),
+                ExportOptions.ParseFormat(parse.GetValue(format)), parse.GetValue(creator));
             var quiet = parse.GetValue(json);
             var progress = quiet ? null : new Progress<(double Progress, string Message)>(p => Console.Error.Write($"\r{p.Progress:P0} {p.Message}".PadRight(60)));
+            if (options.Format == ExportFormat.Neuronpedia)
+            {
+                var np = await host.Services.GetRequiredService<NeuronpediaExporter>()
+                    .ExportAsync(parse.GetValue(dictionary), options, parse.GetValue(output)!, progress, ct);
+                if (quiet) Console.WriteLine(JsonSerializer.Serialize(np, Json));
+                else Console.WriteLine($"\nwrote {np.Path}: {np.ModelId}/{np.SourceId} with {np.Features:N0} features, {np.Activations:N0} activation contexts, {np.Explanations:N0} explanations");
+                return;
+            }
             var result = await host.Services.GetRequiredService<BundleExporter>()
                 .ExportAsync(parse.GetValue(dictionary), options, parse.GetValue(output)!, actor?.UserId, progress, ct);
             var m = result.Manifest;

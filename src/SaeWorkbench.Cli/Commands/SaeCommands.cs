@@ -29,9 +29,12 @@ public static class SaeCommands
         var magnitude = new Option<string>("--magnitude") { Description = "uniform (U(0,1)) | exp (Exp(1))", DefaultValueFactory = _ => "uniform" };
         magnitude.AcceptOnlyFromAmong("uniform", "exp");
         var latents = new Option<int>("--latents") { Description = "SAE latents m", DefaultValueFactory = _ => 128 };
-        var k = new Option<int>("--k") { Description = "Latents per token (TopK, BatchTopK)", DefaultValueFactory = _ => 4 };
+        var k = new Option<int>("--k") { Description = "Latents per token (TopK, BatchTopK; JumpReLU's starting L0 when θ₀ is 0)", DefaultValueFactory = _ => 4 };
         var l1 = new Option<double>("--l1") { Description = "λ of the decoder-norm-weighted L1 (ReLU)", DefaultValueFactory = _ => 1.5 };
-        var l0 = new Option<double>("--l0") { Description = "λ of the L0 loss (JumpReLU)", DefaultValueFactory = _ => 0.05 };
+        var defaults = new SaeTrainingConfig();
+        var l0 = new Option<double>("--l0") { Description = "λ of the L0 loss (JumpReLU), in units of activations scaled to E‖x‖ = √d", DefaultValueFactory = _ => defaults.L0Coefficient };
+        var bandwidth = new Option<double>("--bandwidth") { Description = "Bandwidth ε of the JumpReLU straight-through estimator", DefaultValueFactory = _ => defaults.JumpReluBandwidth };
+        var threshold = new Option<double>("--initial-threshold") { Description = "Initial JumpReLU threshold θ₀; 0 sets it from the data so the SAE starts at L0 ≈ k", DefaultValueFactory = _ => defaults.JumpReluInitialThreshold };
         var tokens = new Option<long>("--tokens") { Description = "Training tokens", DefaultValueFactory = _ => 512L * 2000 };
         var batch = new Option<int>("--batch") { Description = "Tokens per step", DefaultValueFactory = _ => 512 };
         var lr = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => 3e-3 };
@@ -42,7 +45,7 @@ public static class SaeCommands
 
         var command = new Command("synthetic", "Train an SAE on synthetic superposed features and score how well it recovers them (MMCS, fraction with cosine > 0.9).")
         {
-            arch, d, features, probability, magnitude, latents, k, l1, l0, tokens, batch, lr, seed, threads, output, json,
+            arch, d, features, probability, magnitude, latents, k, l1, l0, bandwidth, threshold, tokens, batch, lr, seed, threads, output, json,
         };
         command.SetAction(parse =>
         {
@@ -56,8 +59,8 @@ public static class SaeCommands
                     K = parse.GetValue(k),
                     L1Coefficient = parse.GetValue(l1),
                     L0Coefficient = parse.GetValue(l0),
-                    JumpReluBandwidth = 0.05,
-                    JumpReluInitialThreshold = 0.01,
+                    JumpReluBandwidth = parse.GetValue(bandwidth),
+                    JumpReluInitialThreshold = parse.GetValue(threshold),
                     TrainingTokens = parse.GetValue(tokens),
                     BatchSize = parse.GetValue(batch),
                     LearningRate = parse.GetValue(lr),

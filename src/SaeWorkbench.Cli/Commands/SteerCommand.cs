@@ -33,6 +33,7 @@ public static class SteerCommand
         var kind = new Option<InterventionKind>("--kind") { Description = "add | ablate | clamp | orthogonal", DefaultValueFactory = _ => InterventionKind.Add };
         var unit = new Option<bool>("--unit") { Description = "Add along the unit-normalised decoder direction" };
         var scope = new Option<PositionScope>("--positions") { Description = "all | prompt | generated", DefaultValueFactory = _ => PositionScope.All };
+        var includeBos = new Option<bool>("--include-bos") { Description = "Also intervene at position 0 (BOS), which is left alone by default: the SAE never saw it" };
         var seed = new Option<long>("--seed") { Description = "Sampling seed (sample s uses seed + s on both sides)", DefaultValueFactory = _ => 0 };
         var maxTokens = new Option<int>("--max-tokens") { Description = "New tokens per continuation", DefaultValueFactory = _ => 256 };
         var temperature = new Option<double>("--temperature") { Description = "0 = greedy", DefaultValueFactory = _ => 0.5 };
@@ -41,7 +42,7 @@ public static class SteerCommand
         var json = new Option<bool>("--json") { Description = "Write both continuations, per-position KL and settings as JSON" };
         var command = new Command("steer", "Generate a prompt's continuation with and without an intervention on SAE latents (same seed, one batch).")
         {
-            model, sae, prompt, latents, strengths, kind, unit, scope, seed, maxTokens, temperature, topP, samples, json,
+            model, sae, prompt, latents, strengths, kind, unit, scope, includeBos, seed, maxTokens, temperature, topP, samples, json,
         };
         command.SetAction((parse, ct) =>
         {
@@ -55,6 +56,7 @@ public static class SteerCommand
                 {
                     Prompt = parse.GetValue(prompt)!, Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP),
                     MaxNewTokens = parse.GetValue(maxTokens), Seed = parse.GetValue(seed), Samples = parse.GetValue(samples), Scope = parse.GetValue(scope),
+                    IncludeBos = parse.GetValue(includeBos),
                     Interventions = ids.Select((l, i) => new LatentIntervention(l, parse.GetValue(kind), values.Length == 1 ? values[0] : values[i],
                         parse.GetValue(unit))).ToList(),
                 };
@@ -70,7 +72,7 @@ public static class SteerCommand
                     Console.WriteLine(JsonSerializer.Serialize(new
                     {
                         request.Prompt, Hook = folder.Metadata.HookName, request.Seed, request.Temperature, request.TopP, MaxNewTokens = maxNew,
-                        request.Interventions, request.Scope,
+                        request.Interventions, request.Scope, request.IncludeBos,
                         Samples = result.Samples.Select(s => new
                         {
                             s.Sample, s.Seed,

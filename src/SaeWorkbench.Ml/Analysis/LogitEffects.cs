@@ -4,6 +4,16 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Analysis;
 
+/// <summary>The model's final norm before the unembedding, which decides whether the linearised direct effect centres the direction.</summary>
+public enum FinalNormKind
+{
+    /// <summary>LayerNorm (GPT-2, Pythia): subtracts the mean over d before scaling.</summary>
+    LayerNorm,
+
+    /// <summary>RMSNorm (Llama, Qwen, Gemma): scales without centring.</summary>
+    RmsNorm,
+}
+
 /// <summary>One token and a latent's direct effect on its logit.</summary>
 public readonly record struct TokenEffect(int TokenId, float Effect);
 
@@ -14,18 +24,21 @@ public readonly record struct TokenEffect(int TokenId, float Effect);
 public sealed record LatentLogitEffects(int Index, TokenEffect[] Positive, TokenEffect[] Negative, long[] Histogram, float HistogramMin, float HistogramMax);
 
 /// <summary>
-/// SCIENCE.md §6 logit effects <c>W_dec,i · W_U</c>. When the final LayerNorm's scale γ is given the direction goes
-/// through it first, <c>(W_dec,i ⊙ γ) · W_U</c>: that is TransformerLens's folded <c>W_U</c> (fold_ln), which
-/// Neuronpedia's logit lists use; the mean-centring and the norm division are left out (they do not depend on i's
-/// direction alone). Computed a chunk of latents at a time, so [m, vocab] never exists at once.
+/// docs/science.md §6 logit effects: the direct effect of latent i's decoder direction on every logit, linearised
+/// through the final norm. A LayerNorm first centres its input, so the direction is projected by (I − 11ᵀ/d), then
+/// scaled by γ: <c>((W_dec,i − mean(W_dec,i)) ⊙ γ) · W_U</c>. That is TransformerLens's folded and centred unembedding
+/// (fold_ln with center_writing_weights), which Neuronpedia's logit lists use. An RMSNorm does not centre, so for
+/// RMSNorm families the mean stays: <c>(W_dec,i ⊙ γ) · W_U</c>. The division by the norm is left out: it scales every
+/// token of a position alike. Computed a chunk of latents at a time, so [m, vocab] never exists at once.
 /// </summary>
 public static class LogitEffects
 {
     /// <summary>
-    /// <paramref name="wDec"/> [m, d], <paramref name="wU"/> [d, vocab], <paramref name="lnScale"/> [d] or null.
+    /// <paramref name="wDec"/> [m, d], <paramref name="wU"/> [d, vocab], <paramref name="lnScale"/> [d] (the final norm's
+    /// effective scale) or null, <paramref name="finalNorm"/> the kind of that norm.
     /// </summary>
     public static LatentLogitEffects[] Compute(Tensor wDec, Tensor wU, Tensor? lnScale = null, int top = 10, int bins = 50,
-        int chunk = 256, CancellationToken ct = default)
+        int chunk = 256, CancellationToken ct = default, FinalNormKind finalNorm = FinalNormKind.LayerNorm)
     {
         if (wDec.dim() != 2 || wU.dim() != 2 || wDec.shape[1] != wU.shape[0])
             throw new ArgumentException($"W_dec [m, d] and W_U [d, vocab] do not fit: [{string.Join(", ", wDec.shape)}] and [{string.Join(", ", wU.shape)}]");
@@ -42,6 +55,7 @@ public static class LogitEffects
             using var scope = NewDisposeScope();
             var last = Math.Min(m, first + chunk);
             var dirs = wDec[first..last].to(ScalarType.Float32);                          // [c, d]
+            if (finalNorm == FinalNormKind.LayerNorm) dirs = dirs - dirs.mean(new long[] { 1 }, keepdim: true); // (I − 11ᵀ/d)·W_dec,i
             if (lnScale is not null) dirs = dirs * lnScale.to(ScalarType.Float32).to(dirs.device);
             var effects = matmul(dirs, wU.to(ScalarType.Float32).to(dirs.device)).cpu();   // [c, vocab]
             var (posV, posI) = effects.topk(k, dim: 1);                                    // [c, k]

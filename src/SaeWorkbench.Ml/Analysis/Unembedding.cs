@@ -3,8 +3,11 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Analysis;
 
-/// <summary>The unembedding <c>W_U</c> [d, vocab] and the final LayerNorm's scale γ [d] of a model (for logit effects).</summary>
-public sealed record Unembedding(Tensor WU, Tensor LnScale) : IDisposable
+/// <summary>
+/// The unembedding <c>W_U</c> [d, vocab], the final norm's effective scale γ [d] and the kind of that norm (a LayerNorm
+/// centres, an RMSNorm does not), for logit effects.
+/// </summary>
+public sealed record Unembedding(Tensor WU, Tensor LnScale, FinalNormKind FinalNorm = FinalNormKind.LayerNorm) : IDisposable
 {
     /// <summary>GPT-2 ties W_U to the token embedding: W_U = wteᵀ. Copies, so the model keeps its weights.</summary>
     public static Unembedding Of(Gpt2Model model)

@@ -59,7 +59,6 @@ public static class SaeLensFolder
     private static readonly string[] KnownMetadata =
         ["model_name", "hook_name", "hook_point", "hook_head_index", "prepend_bos", "context_size", "dataset_path", "neuronpedia_id", "sae_lens_version", "hook_name_out"];
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public static string ArchitectureName(SaeArchitecture a) => a switch
     {
@@ -99,7 +98,8 @@ public static class SaeLensFolder
         Directory.CreateDirectory(temp);
         try
         {
-            File.WriteAllText(Path.Combine(temp, ConfigFile), ConfigJson(sae, metadata).ToJsonString(Indented) + "\n", new UTF8Encoding(false));
+            // As SAELens's save_model writes it: json.dump with its defaults (docs/science.md §11).
+            File.WriteAllText(Path.Combine(temp, ConfigFile), PythonJson.Dump(ConfigJson(sae, metadata)), new UTF8Encoding(false));
             Safetensors.Save(Path.Combine(temp, WeightsFile), sae.Tensors());
             if (log10Density is not null)
             {
@@ -130,9 +130,9 @@ public static class SaeLensFolder
             ["prepend_bos"] = m.PrependBos,
             ["context_size"] = m.ContextSize,
             ["dataset_path"] = m.DatasetPath,
-            ["neuronpedia_id"] = m.NeuronpediaId,
             ["sae_lens_version"] = m.SaeLensVersion,
         };
+        if (m.NeuronpediaId is not null) meta["neuronpedia_id"] = m.NeuronpediaId;      // SAELens writes only what is set
         foreach (var (k, v) in m.Extras) meta[k] = v?.DeepClone();
         var cfg = new JsonObject
         {
@@ -149,11 +149,11 @@ public static class SaeLensFolder
                 _ => "none",
             },
             ["reshape_activations"] = sae.Form.HookZ ? "hook_z" : "none",
-            ["rescale_acts_by_decoder_norm"] = false,
         };
         if (sae.IsTranscoder) cfg["d_out"] = sae.DOut;
         if (m.HookNameOut is not null) meta["hook_name_out"] = m.HookNameOut;
-        if (sae.Architecture == SaeArchitecture.TopK) cfg["k"] = sae.K;
+        // Only SAELens's TopKSAEConfig has these two fields; its other configs do not write them.
+        if (sae.Architecture == SaeArchitecture.TopK) (cfg["k"], cfg["rescale_acts_by_decoder_norm"]) = (sae.K, false);
         cfg["metadata"] = meta;
         return cfg;
     }

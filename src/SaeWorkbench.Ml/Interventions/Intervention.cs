@@ -48,6 +48,13 @@ public sealed record InterventionSet
     /// <summary>Token positions (0 = BOS) for <see cref="PositionScope.Listed"/>.</summary>
     public IReadOnlyList<int> Positions { get; init; } = [];
 
+    /// <summary>
+    /// Also intervene at position 0 when it holds the BOS token. Off by default: the SAE was never trained on BOS (its
+    /// activations there are huge and not features, docs/science.md §3) and the metrics leave it out, so an edit there
+    /// is an edit the dictionary cannot describe.
+    /// </summary>
+    public bool IncludeBos { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> with a message for the user when the set does not fit <paramref name="sae"/>.</summary>
     public void Validate(SparseAutoencoder sae) => Validate(sae.DSae);
 
@@ -66,5 +73,7 @@ public sealed record InterventionSet
         if (Scope == PositionScope.Listed && Positions.Count == 0)
             throw new ArgumentException("list at least one token position, or choose another position scope");
         if (Positions.Any(p => p < 0)) throw new ArgumentException("token positions start at 0 (the BOS token)");
+        if (Scope == PositionScope.Listed && !IncludeBos && Positions.Contains(0))
+            throw new ArgumentException("position 0 is the BOS token, which interventions leave alone by default; turn on \"include BOS\" to intervene there");
     }
 }

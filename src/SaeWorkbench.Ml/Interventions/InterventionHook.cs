@@ -24,7 +24,9 @@ public sealed class InterventionHook
     private readonly InterventionSet _set;
     private readonly HashSet<int> _listed;
 
-    public InterventionHook(SparseAutoencoder sae, InterventionSet set, int promptLength = int.MaxValue)
+    /// <param name="bosAtStart">Whether absolute position 0 holds the BOS token (the steering and ablation runs put it
+    /// there); it is then left alone unless <see cref="InterventionSet.IncludeBos"/>.</param>
+    public InterventionHook(SparseAutoencoder sae, InterventionSet set, int promptLength = int.MaxValue, bool bosAtStart = true)
     {
         set.Validate(sae);
         if (sae.IsTranscoder)
@@ -32,8 +34,11 @@ public sealed class InterventionHook
         _sae = sae;
         _set = set;
         _listed = [.. set.Positions];
+        _skipBos = bosAtStart && !set.IncludeBos;
         PromptLength = promptLength;
     }
+
+    private readonly bool _skipBos;
 
     /// <summary>Token count of the prompt (BOS included); separates prompt from generated positions.</summary>
     public int PromptLength { get; set; }
@@ -44,7 +49,7 @@ public sealed class InterventionHook
     /// <summary>Batch rows to intervene on; null: every row.</summary>
     public IReadOnlyList<long>? Rows { get; set; }
 
-    public bool Touches(int position) => _set.Scope switch
+    public bool Touches(int position) => !(_skipBos && position == 0) && _set.Scope switch
     {
         PositionScope.All => true,
         PositionScope.Prompt => position < PromptLength,

@@ -20,16 +20,21 @@ public sealed record TextAblationResult(IReadOnlyList<TokenLossChange> Tokens, N
 
 /// <summary>
 /// Issue 9 §3: which tokens of a fixed text the latents help predict. The text runs twice through the model (BOS first):
-/// as is, and with the latents ablated (error term kept, SCIENCE.md §7) at every position. The caller owns the thread.
+/// as is, and with the latents ablated (error term kept, docs/science.md §7) at every position after BOS (BOS too when
+/// asked). The caller owns the thread.
 /// </summary>
 public static class TextAblation
 {
     /// <param name="nextTokenPosition">Position (0 = BOS) whose next-token distribution is compared; null: none.</param>
+    /// <param name="includeBos">Also ablate at the BOS position (left alone by default, see <see cref="InterventionSet.IncludeBos"/>).</param>
     public static TextAblationResult Run(IHookedLanguageModel model, SparseAutoencoder sae, string hookName, IReadOnlyList<int> tokenIds,
-        IReadOnlyList<int> latents, Func<int, string> tokenText, int? nextTokenPosition = null, int top = 5)
+        IReadOnlyList<int> latents, Func<int, string> tokenText, int? nextTokenPosition = null, int top = 5, bool includeBos = false)
     {
         if (latents.Count == 0) throw new ArgumentException("choose at least one latent to ablate");
-        var set = new InterventionSet { Latents = latents.Distinct().Select(l => new LatentIntervention(l, InterventionKind.Ablate)).ToList() };
+        var set = new InterventionSet
+        {
+            Latents = latents.Distinct().Select(l => new LatentIntervention(l, InterventionKind.Ablate)).ToList(), IncludeBos = includeBos,
+        };
         set.Validate(sae);
         if (!model.HookNames.Contains(hookName))
             throw new ArgumentException($"hook '{hookName}' is not a hook of this model; valid hooks: {string.Join(", ", model.HookNames)}");

@@ -5,16 +5,20 @@ using SaeWorkbench.Ml.Formats;
 namespace SaeWorkbench.Ml.Sae;
 
 /// <summary>
-/// Saves a trained SAE as a SAELens folder (SCIENCE.md §8) with our extras in cfg.json's metadata under
-/// "saeworkbench": the training config, the activation scale that was folded in, and the final metrics.
-/// sparsity.safetensors holds the log10 density of the final evaluation.
+/// Saves a trained SAE as a SAELens v6 folder (docs/science.md §8, §11) with our extras in cfg.json's metadata under
+/// "saeworkbench": the training config, the activation scale that was folded in, and the final metrics under
+/// "metrics", the key the importer reads back. sparsity.safetensors holds log10(density + 1e-10) of the final
+/// evaluation, as SAELens writes it.
 /// </summary>
 public static class SaeDictionaryExport
 {
     public const string ExtrasKey = "saeworkbench";
 
-    public static void Save(string folder, SaeTrainingResult result, SaeTrainingConfig config, SaeLensMetadata metadata,
-        SaeMetrics finalMetrics, LanguageModelLossMetrics? languageModelMetrics = null)
+    /// <summary>The key of the final metrics inside <see cref="ExtrasKey"/>.</summary>
+    public const string MetricsKey = "metrics";
+
+    /// <summary>The final metrics as one JSON object: stored with a dictionary, written into cfg.json, read back on import.</summary>
+    public static JsonObject MetricsJson(SaeMetrics finalMetrics, LanguageModelLossMetrics? languageModelMetrics = null)
     {
         var metrics = new JsonObject
         {
@@ -38,14 +42,22 @@ public static class SaeDictionaryExport
             metrics["delta_lm_loss"] = lm.DeltaLmLoss;
             metrics["kl"] = lm.Kl;
         }
+        return metrics;
+    }
+
+    public static void Save(string folder, SaeTrainingResult result, SaeTrainingConfig config, SaeLensMetadata metadata,
+        SaeMetrics finalMetrics, LanguageModelLossMetrics? languageModelMetrics = null)
+    {
         var extras = metadata.Extras.DeepClone().AsObject();
+        // SAELens's training runner records the version that trained the SAE beside the one that wrote it.
+        if (!extras.ContainsKey("sae_lens_training_version")) extras["sae_lens_training_version"] = metadata.SaeLensVersion;
         extras[ExtrasKey] = new JsonObject
         {
             ["training_config"] = JsonNode.Parse(JsonSerializer.Serialize(config, SaeCheckpoint.Json)),
             ["activation_scale_folded"] = result.ActivationScale,
             ["steps"] = result.Steps,
             ["training_tokens"] = result.Tokens,
-            ["final_metrics"] = metrics,
+            [MetricsKey] = MetricsJson(finalMetrics, languageModelMetrics),
         };
         SaeLensFolder.Save(folder, result.Autoencoder, metadata with { Extras = extras }, finalMetrics.Log10Density);
     }

@@ -25,8 +25,21 @@ public sealed record SaeMetrics(long Tokens, double L0, double Mse, double Fvu, 
     /// <summary>Latents firing on more than 10% of tokens.</summary>
     public double DenseFraction10 => Density.Count(d => d > 0.1) / (double)Density.Length;
 
-    /// <summary>log10 density per latent (−∞ for dead latents), as SAELens's sparsity.safetensors stores it.</summary>
-    public float[] Log10Density => Density.Select(d => (float)Math.Log10(d)).ToArray();
+    /// <summary>What SAELens adds to a density before the log10, so a dead latent reads −10 rather than −∞.</summary>
+    public const double Log10DensityEpsilon = 1e-10;
+
+    /// <summary>log10(density + 1e-10) per latent (−10 for dead latents), as SAELens's sparsity.safetensors stores it.</summary>
+    public float[] Log10Density => Density.Select(d => (float)Math.Log10(d + Log10DensityEpsilon)).ToArray();
+
+    /// <summary>
+    /// The density back from a stored log10 value (ours, SAELens's, or an old −∞): 10^l − 1e-10, and 0 where that is
+    /// below half the epsilon (no real run measures a density that small: it would take 10¹⁰ tokens).
+    /// </summary>
+    public static double DensityFromLog10(float log10)
+    {
+        var d = Math.Pow(10, log10) - Log10DensityEpsilon;
+        return d < Log10DensityEpsilon / 2 ? 0 : d;
+    }
 
     /// <summary>
     /// Histogram of log10 density of the live latents: <paramref name="bins"/> equal bins over [<paramref name="min"/>, 0];

@@ -9,23 +9,36 @@ public sealed record SaeTrainingConfig
     /// <summary>Number of latents m.</summary>
     public int Latents { get; init; } = 4096;
 
-    /// <summary>Latents kept per token for TopK, and the mean per token for BatchTopK.</summary>
+    /// <summary>Latents kept per token for TopK, the mean per token for BatchTopK, and JumpReLU's initial L0 when θ₀ is 0.</summary>
     public int K { get; init; } = 32;
 
     /// <summary>λ of the decoder-norm-weighted L1 (ReLU), in units of the scaled activations.</summary>
     public double L1Coefficient { get; init; } = 5.0;
 
-    /// <summary>λ of the L0 sparsity loss (JumpReLU).</summary>
-    public double L0Coefficient { get; init; } = 1e-3;
+    /// <summary>
+    /// λ of the L0 sparsity loss (JumpReLU), in units of the scaled activations (E‖x‖ = √d, docs/science.md §3): a latent
+    /// is worth keeping on a token when it removes more than λ of squared error there. SAELens's default (1.0), which
+    /// trains on the same scaling. The Gemma Scope values (λ ~ 1e-3, ε = θ₀ = 0.001) assume E‖x‖² = 1: under our
+    /// scaling λ grows by d and ε, θ₀ by √d, so those values left the sparsity term almost unfelt.
+    /// </summary>
+    public double L0Coefficient { get; init; } = 1.0;
 
     /// <summary>λ rises linearly from 0 over this fraction of the steps (§2: ~5%).</summary>
     public double SparsityWarmupFraction { get; init; } = 0.05;
 
-    /// <summary>Rectangle kernel bandwidth ε of the JumpReLU straight-through estimator (§2: 0.001–0.05).</summary>
-    public double JumpReluBandwidth { get; init; } = 0.001;
+    /// <summary>
+    /// Rectangle kernel bandwidth ε of the JumpReLU straight-through estimator, in pre-activation units of the scaled
+    /// activations (SAELens's default 0.05; pre-activations there are O(1)).
+    /// </summary>
+    public double JumpReluBandwidth { get; init; } = 0.05;
 
-    /// <summary>Initial JumpReLU θ (§2: 0.001–0.01).</summary>
-    public double JumpReluInitialThreshold { get; init; } = 0.001;
+    /// <summary>
+    /// Initial JumpReLU θ, in the same units; 0 (the default) sets it from the data so that the initial SAE keeps
+    /// <see cref="K"/> latents per token on average. Adam moves log θ by about the learning rate per step, so a run of a
+    /// few hundred steps at lr 4e-4 can move θ by little more than 20 %: started at SAELens's 0.01 (meant for runs of
+    /// tens of thousands of steps), θ stays near 0 and half the latents fire (L0 ≈ 2,000 of 4,096 on the demo).
+    /// </summary>
+    public double JumpReluInitialThreshold { get; init; }
 
     /// <summary>AuxK loss coefficient (§2: 1/32).</summary>
     public double AuxKCoefficient { get; init; } = 1.0 / 32;
@@ -33,7 +46,7 @@ public sealed record SaeTrainingConfig
     /// <summary>k_aux; 0 means d/2 (§2).</summary>
     public int AuxK { get; init; }
 
-    /// <summary>EMA rate of the BatchTopK threshold (§2: 0.01).</summary>
+    /// <summary>EMA rate of the BatchTopK threshold (§2: 0.01); at least 10 / steps, so a short run averages only its last tenth.</summary>
     public double BatchTopKThresholdRate { get; init; } = 0.01;
 
     /// <summary>A latent that has not fired for this many steps is dead (§3).</summary>
@@ -83,12 +96,17 @@ public sealed record SaeTrainingConfig
     public void Validate(int dIn)
     {
         if (Latents < 1) throw new ArgumentException($"latents must be ≥ 1, got {Latents}");
-        if (Architecture is SaeArchitecture.TopK or SaeArchitecture.BatchTopK && (K < 1 || K >= Latents))
+        if ((Architecture is SaeArchitecture.TopK or SaeArchitecture.BatchTopK
+             || (Architecture == SaeArchitecture.JumpRelu && JumpReluInitialThreshold == 0)) && (K < 1 || K >= Latents))
             throw new ArgumentException($"k must be between 1 and latents - 1 ({Latents - 1}), got {K}");
         if (BatchSize < 1) throw new ArgumentException($"batch size must be ≥ 1, got {BatchSize}");
         if (TotalSteps < 1) throw new ArgumentException($"{TrainingTokens} training tokens is less than one batch of {BatchSize}");
         if (dIn < 1) throw new ArgumentException($"input width must be ≥ 1, got {dIn}");
         if (LearningRate <= 0) throw new ArgumentException("learning rate must be > 0");
         if (ScalingBatches < 1) throw new ArgumentException("scaling batches must be ≥ 1");
+        if (!double.IsFinite(L0Coefficient) || L0Coefficient < 0) throw new ArgumentException($"l0 (λ of the L0 loss) must be a finite number ≥ 0, got {L0Coefficient}");
+        if (!double.IsFinite(JumpReluBandwidth) || JumpReluBandwidth <= 0) throw new ArgumentException($"bandwidth (ε) must be a finite number > 0, got {JumpReluBandwidth}");
+        if (!double.IsFinite(JumpReluInitialThreshold) || JumpReluInitialThreshold < 0)
+            throw new ArgumentException($"initial threshold (θ₀) must be a finite number ≥ 0 (0: from k), got {JumpReluInitialThreshold}");
     }
 }

@@ -53,6 +53,7 @@ public static class SaeTrainingRun
                 var median = ActivationStatistics.GeometricMedian(sample);
                 using var gen = new Generator().manual_seed(config.Seed);
                 state = SaeTrainingState.Initialise(config, source.Width, median, gen);
+                state.InitialiseThresholdFromSample(sample.narrow(0, 0, Math.Min(sample.shape[0], 4096)));
             }
             source.Seek(0);
         }
@@ -104,7 +105,7 @@ public static class SaeTrainingRun
             var lr = SaeOptimizer.LearningRate(cfg, step);
             SaeOptimizer.Apply(state, result.Gradients, lr);
             state.RecordFired(result.FiredMask);
-            if (result.SmallestKept is not null) state.UpdateBatchTopKThreshold(result.SmallestKept);
+            if (cfg.Architecture == SaeArchitecture.BatchTopK) state.UpdateBatchTopKThreshold(result.SmallestKept);
 
             var done = state.Step == total;
             if (done || state.Step % Math.Max(1, cfg.LogEvery) == 0)

@@ -104,8 +104,10 @@ public static class SaeTrainingStep
                 using (var keep = true.ToScalar())
                     gate = zeros(relu.NumberOfElements, dtype: @bool).index_fill_(0, flatIdx.masked_select(kept.Gt(0)), keep).view(pre.shape);
                 f = relu * gate;
+                // A batch that keeps no positive activation says nothing about θ: no value, and the update is skipped
+                // (as SAELens does); a 0 here would drag θ towards 0 and inflate the exported JumpReLU's L0.
                 var positive = kept.masked_select(kept.Gt(0));
-                smallestKept = positive.NumberOfElements > 0 ? positive.min() : zeros(Array.Empty<long>());
+                smallestKept = positive.NumberOfElements > 0 ? positive.min() : null;
                 break;
             }
             default: throw new InvalidOperationException();

@@ -51,7 +51,7 @@ public static class FeatureAnalysisPipeline
         using (var scope = NewDisposeScope())
         {
             var wDec = autoencoder.WDec.cpu();
-            logits = LogitEffects.Compute(wDec, unembedding.WU, unembedding.LnScale, ct: ct);
+            logits = LogitEffects.Compute(wDec, unembedding.WU, unembedding.LnScale, ct: ct, finalNorm: unembedding.FinalNorm);
             neighbours = DecoderNeighbours.Compute(wDec, ct: ct);
         }
 

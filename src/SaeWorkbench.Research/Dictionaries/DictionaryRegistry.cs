@@ -61,7 +61,7 @@ public sealed class DictionaryRegistry(IDbContextFactory<WorkbenchDbContext> dbF
         db.ChangeTracker.AutoDetectChangesEnabled = false;
         for (var i = 0; i < auto.DSae; i++)
         {
-            double? density = sae.Log10Density is { } l ? Math.Pow(10, l[i]) : null;
+            double? density = sae.Log10Density is { } l ? SaeMetrics.DensityFromLog10(l[i]) : null;
             db.Latents.Add(new Latent { DictionaryId = dictionary.Id, Index = i, Density = density, IsDead = density == 0 });
         }
         await db.SaveChangesAsync(ct);

@@ -52,6 +52,17 @@ public static class SaeTrainingPipeline
             ContextSize = context,
             DatasetPath = corpusFolder,
             PrependBos = true,
+            // What SAELens's training runner records about its activations, true of ours: TransformerLens hook names,
+            // context windows concatenated across documents with BOS between them, and BOS positions left out.
+            Extras = new JsonObject
+            {
+                ["model_class_name"] = "HookedTransformer",
+                ["seqpos_slice"] = new JsonArray((JsonNode?)null),
+                ["model_from_pretrained_kwargs"] = new JsonObject { ["center_writing_weights"] = false },
+                ["exclude_special_tokens"] = new JsonArray(model.BosTokenId),
+                ["sequence_separator_token"] = "bos",
+                ["disable_concat_sequences"] = false,
+            },
         };
         SaeDictionaryExport.Save(outputFolder, result, config, metadata, metrics, lm);
         return new SaeTrainingOutcome(outputFolder, modelName, model.HookWidth(request.Hook), metrics, lm, result, config);
@@ -82,24 +93,6 @@ public static class SaeTrainingPipeline
         return (metrics, lm);
     }
 
-    /// <summary>The final metrics as the JSON object stored with a dictionary.</summary>
-    public static JsonObject MetricsJson(SaeMetrics m, LanguageModelLossMetrics lm) => new()
-    {
-        ["tokens"] = m.Tokens,
-        ["l0"] = m.L0,
-        ["mse"] = m.Mse,
-        ["fvu"] = m.Fvu,
-        ["explained_variance"] = m.ExplainedVariance,
-        ["cosine"] = m.Cosine,
-        ["l2_ratio"] = m.L2Ratio,
-        ["dead_fraction"] = m.DeadFraction,
-        ["dense_fraction_1pct"] = m.DenseFraction1,
-        ["dense_fraction_10pct"] = m.DenseFraction10,
-        ["ce_clean"] = lm.CeClean,
-        ["ce_sae"] = lm.CeSae,
-        ["ce_zero"] = lm.CeZero,
-        ["ce_loss_recovered"] = lm.CeLossRecovered,
-        ["delta_lm_loss"] = lm.DeltaLmLoss,
-        ["kl"] = lm.Kl,
-    };
+    /// <summary>The final metrics as the JSON object stored with a dictionary (the same object cfg.json carries).</summary>
+    public static JsonObject MetricsJson(SaeMetrics m, LanguageModelLossMetrics lm) => SaeDictionaryExport.MetricsJson(m, lm);
 }

@@ -21,6 +21,16 @@ public sealed record SaeTrainingRequest
     public int Latents { get; init; } = 4096;
     public int K { get; init; } = 32;
     public double L1 { get; init; } = 5.0;
+
+    /// <summary>JumpReLU: λ of the L0 loss, in units of the scaled activations (E‖x‖ = √d).</summary>
+    public double L0 { get; init; } = Defaults.L0Coefficient;
+
+    /// <summary>JumpReLU: bandwidth ε of the straight-through estimator.</summary>
+    public double Bandwidth { get; init; } = Defaults.JumpReluBandwidth;
+
+    /// <summary>JumpReLU: initial threshold θ₀; 0 sets it from the data so the SAE starts at L0 ≈ k.</summary>
+    public double InitialThreshold { get; init; } = Defaults.JumpReluInitialThreshold;
+
     public long Tokens { get; init; } = 2_000_000;
     public int BatchSize { get; init; } = 4096;
     public double LearningRate { get; init; } = 4e-4;
@@ -39,6 +49,8 @@ public sealed record SaeTrainingRequest
 
     /// <summary>Display name; empty means "{model}-{hook}-{arch}-{latents}".</summary>
     public string Name { get; init; } = "";
+
+    private static readonly SaeTrainingConfig Defaults = new();
 
     public static readonly IReadOnlyDictionary<string, SaeArchitecture> Architectures = new Dictionary<string, SaeArchitecture>(StringComparer.OrdinalIgnoreCase)
     {
@@ -81,8 +93,12 @@ public sealed record SaeTrainingRequest
             errors.Add($"hook: '{Hook}' is not a hook of the model; valid hooks: {string.Join(", ", Gpt2Model.HookNamesFor(config))}");
         if (!Architectures.ContainsKey(Arch)) errors.Add($"arch: '{Arch}' is not one of relu, topk, batchtopk, jumprelu");
         if (Latents is < 2 or > 1 << 20) errors.Add("latents: must be from 2 to 1,048,576");
-        if (Arch is "topk" or "batchtopk" && (K < 1 || K >= Latents)) errors.Add($"k: must be from 1 to latents − 1 ({Latents - 1})");
+        if ((Arch is "topk" or "batchtopk" || (Arch == "jumprelu" && InitialThreshold == 0)) && (K < 1 || K >= Latents))
+            errors.Add($"k: must be from 1 to latents − 1 ({Latents - 1})");
         if (!double.IsFinite(L1) || L1 < 0) errors.Add("l1: must be a finite number ≥ 0");
+        if (!double.IsFinite(L0) || L0 < 0) errors.Add("l0: must be a finite number ≥ 0");
+        if (!double.IsFinite(Bandwidth) || Bandwidth <= 0) errors.Add("bandwidth: must be a finite number > 0");
+        if (!double.IsFinite(InitialThreshold) || InitialThreshold < 0) errors.Add("initialThreshold: must be a finite number ≥ 0 (0: from k)");
         if (BatchSize is < 1 or > 1 << 20) errors.Add("batchSize: must be from 1 to 1,048,576");
         if (Tokens < BatchSize) errors.Add($"tokens: must be at least one batch ({BatchSize})");
         if (Tokens > limits.MaxTrainingTokens)
@@ -129,6 +145,9 @@ public sealed record SaeTrainingRequest
         Latents = Latents,
         K = K,
         L1Coefficient = L1,
+        L0Coefficient = L0,
+        JumpReluBandwidth = Bandwidth,
+        JumpReluInitialThreshold = InitialThreshold,
         TrainingTokens = Tokens,
         BatchSize = BatchSize,
         LearningRate = LearningRate,

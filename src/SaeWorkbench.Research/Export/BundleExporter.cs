@@ -40,6 +40,7 @@ public sealed class BundleExporter(
     public async Task<ExportResult> ExportAsync(long dictionaryId, ExportOptions options, string outPath, string? exporterUserId,
         IProgress<(double Progress, string Message)>? progress = null, CancellationToken ct = default)
     {
+        if (options.Format != ExportFormat.Bundle) throw new ArgumentException($"format: the bundle exporter writes bundles; {options.Format} is written by its own exporter");
         var destination = Path.GetFullPath(outPath);
         if (File.Exists(destination) || (Directory.Exists(destination) && Directory.EnumerateFileSystemEntries(destination).Any()))
             throw new IOException($"{destination} already exists; choose a new path for the bundle");

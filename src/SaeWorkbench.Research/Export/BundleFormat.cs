@@ -18,9 +18,12 @@ public enum ExportScope
 }
 
 /// <param name="Zip">Write one .zip file instead of a folder.</param>
+/// <param name="Format">A workbench bundle, or Neuronpedia's bulk-export layout.</param>
+/// <param name="CreatorId">Neuronpedia only: the creator/author id its rows carry (default "saeworkbench").</param>
 /// <param name="IncludeContexts">Put the top contexts (corpus text) into the catalog and report.</param>
 /// <param name="Pseudonymise">Replace every person by a stable pseudonym ("Labeller-7f3a9c"); no user names or ids leave.</param>
-public sealed record ExportOptions(ExportScope Scope = ExportScope.All, bool IncludeContexts = true, bool Pseudonymise = false, bool Zip = false)
+public sealed record ExportOptions(ExportScope Scope = ExportScope.All, bool IncludeContexts = true, bool Pseudonymise = false, bool Zip = false,
+    ExportFormat Format = ExportFormat.Bundle, string? CreatorId = null)
 {
     public static ExportScope ParseScope(string? value) => (value ?? "all").Trim().ToLowerInvariant() switch
     {
@@ -29,6 +32,23 @@ public sealed record ExportOptions(ExportScope Scope = ExportScope.All, bool Inc
         "accepted" => ExportScope.Accepted,
         _ => throw new ArgumentException($"only: '{value}' is not a scope; use all, labelled or accepted"),
     };
+
+    public static ExportFormat ParseFormat(string? value) => (value ?? "bundle").Trim().ToLowerInvariant() switch
+    {
+        "bundle" or "" => ExportFormat.Bundle,
+        "neuronpedia" => ExportFormat.Neuronpedia,
+        _ => throw new ArgumentException($"format: '{value}' is not an export format; use bundle or neuronpedia"),
+    };
+}
+
+/// <summary>What an export writes.</summary>
+public enum ExportFormat
+{
+    /// <summary>The workbench bundle: manifest, SAELens weights, catalog, report (it imports back).</summary>
+    Bundle,
+
+    /// <summary>Neuronpedia's bulk-export layout: features, activations and explanations as batch-N.jsonl.gz.</summary>
+    Neuronpedia,
 }
 
 /// <summary>File names and the format version of a bundle (issue 10 §1).</summary>

@@ -19,16 +19,25 @@ public sealed record ExportRequest
     public bool Contexts { get; init; } = true;
     public bool Pseudonymise { get; init; }
 
+    /// <summary>bundle | neuronpedia.</summary>
+    public string Format { get; init; } = "bundle";
+
+    /// <summary>Neuronpedia only: the creator id its rows carry; empty means "saeworkbench".</summary>
+    public string? CreatorId { get; init; }
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
         if (DictionaryId <= 0) errors.Add("dictionaryId: a dictionary id is required");
         try { ExportOptions.ParseScope(Only); }
         catch (ArgumentException e) { errors.Add(e.Message); }
+        try { ExportOptions.ParseFormat(Format); }
+        catch (ArgumentException e) { errors.Add(e.Message); }
+        if (CreatorId is { Length: > 200 }) errors.Add("creatorId: at most 200 characters");
         return errors;
     }
 
-    public ExportOptions ToOptions() => new(ExportOptions.ParseScope(Only), Contexts, Pseudonymise, Zip: true);
+    public ExportOptions ToOptions() => new(ExportOptions.ParseScope(Only), Contexts, Pseudonymise, Zip: true, ExportOptions.ParseFormat(Format), CreatorId);
 }
 
 /// <summary>
@@ -44,7 +53,7 @@ public sealed class ExportJob : IJobKind
 
     public string Name => KindName;
 
-    public string Description => "Export a dictionary as a bundle: SAELens weights, feature catalog with provenance, Neuronpedia explanations and a governance report.";
+    public string Description => "Export a dictionary as a bundle (SAELens weights, feature catalog with provenance, Neuronpedia explanations, governance report) or in Neuronpedia's bulk-export layout.";
 
     public IReadOnlyList<string> Validate(JsonElement parameters)
     {
@@ -69,16 +78,27 @@ public sealed class ExportJob : IJobKind
                 if (!BundleAccess.CanExport(role)) throw new UnauthorizedAccessException(BundleAccess.ExportRefusal(role));
             }
         }
-        var exporter = context.Services.GetRequiredService<BundleExporter>();
         var output = Path.Combine(context.ArtifactsDirectory, BundleFileName);
         if (File.Exists(output)) File.Delete(output); // a resumed attempt starts over
         var progress = new Progress(context);
-        var result = exporter.ExportAsync(request.DictionaryId, request.ToOptions(), output, ownerId, progress, context.Cancellation)
+        var options = request.ToOptions();
+        if (options.Format == ExportFormat.Neuronpedia)
+        {
+            var np = context.Services.GetRequiredService<NeuronpediaExporter>()
+                .ExportAsync(request.DictionaryId, options, output, progress, context.Cancellation).GetAwaiter().GetResult();
+            return new
+            {
+                dictionaryId = request.DictionaryId, format = "neuronpedia", file = BundleFileName, bytes = new FileInfo(output).Length,
+                modelId = np.ModelId, sourceId = np.SourceId, features = np.Features, activations = np.Activations, explanations = np.Explanations,
+            };
+        }
+        var exporter = context.Services.GetRequiredService<BundleExporter>();
+        var result = exporter.ExportAsync(request.DictionaryId, options, output, ownerId, progress, context.Cancellation)
             .GetAwaiter().GetResult();
         var m = result.Manifest;
         return new
         {
-            dictionaryId = request.DictionaryId, bundleId = m.BundleId, file = BundleFileName, bytes = new FileInfo(output).Length,
+            dictionaryId = request.DictionaryId, format = "bundle", bundleId = m.BundleId, file = BundleFileName, bytes = new FileInfo(output).Length,
             latents = m.Counts.Latents, labelled = m.Counts.Labelled, accepted = m.Counts.Accepted, interpretations = m.Counts.Interpretations,
             only = m.Options.Only, contexts = m.Options.Contexts, pseudonymised = m.Options.Pseudonymised, saeSha256 = m.Dictionary.SaeSha256,
         };
@@ -97,6 +117,7 @@ public static class ExportServiceCollectionExtensions
     {
         services.AddSingleton<IDetectionScoreSource, InterpretationColumnsDetectionScores>();
         services.AddSingleton<BundleExporter>();
+        services.AddSingleton<NeuronpediaExporter>();
         services.AddSingleton<BundleImporter>();
         services.AddSingleton<CarryOver.LabelCarryOver>();
         return services.AddJobKind<ExportJob>();

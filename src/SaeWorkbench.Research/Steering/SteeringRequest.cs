@@ -23,7 +23,10 @@ public sealed record SteeringRequest
     /// <summary>Token positions (0 = BOS) for <see cref="PositionScope.Listed"/>.</summary>
     public IReadOnlyList<int> Positions { get; init; } = [];
 
-    public InterventionSet InterventionSet => new() { Latents = Interventions, Scope = Scope, Positions = Positions };
+    /// <summary>Also intervene at position 0 (BOS); off by default, as the SAE never saw BOS.</summary>
+    public bool IncludeBos { get; init; }
+
+    public InterventionSet InterventionSet => new() { Latents = Interventions, Scope = Scope, Positions = Positions, IncludeBos = IncludeBos };
 
     public SteeringOptions Options(int maxNewTokens) => new()
     {

@@ -104,8 +104,9 @@ public sealed class SteeringService(
     }
 
     /// <summary>Issue 9 §3: per-token loss change when <paramref name="latents"/> are ablated, and the next-token change at a position.</summary>
+    /// <param name="includeBos">Also ablate at the BOS position, which is left alone by default (the SAE never saw it).</param>
     public async Task<TextAblationResult> AblateTextAsync(Actor actor, long dictionaryId, string text, IReadOnlyList<int> latents, int? position,
-        CancellationToken ct = default)
+        CancellationToken ct = default, bool includeBos = false)
     {
         SteeringRules.Require(actor.Role, SteeringAction.Read);
         if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException("type a text to ablate on");
@@ -117,7 +118,7 @@ public sealed class SteeringService(
             var model = hosted.Model;
             var sae = hosted.Sae(target.SaeFolder);
             return TextAblation.Run(model.Model, sae.Autoencoder, sae.Metadata.HookName, model.Tokenizer.Encode(text), latents,
-                id => model.Tokenizer.Decode([id]), position);
+                id => model.Tokenizer.Decode([id]), position, includeBos: includeBos);
         }, cancellation: ct);
     }
 

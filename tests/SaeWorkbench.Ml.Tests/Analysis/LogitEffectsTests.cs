@@ -6,7 +6,7 @@ namespace SaeWorkbench.Ml.Tests.Analysis;
 public class LogitEffectsTests
 {
     [Fact]
-    public void Logit_effects_equal_W_dec_times_gamma_times_W_U_computed_directly()
+    public void Logit_effects_equal_the_centred_W_dec_times_gamma_times_W_U_computed_directly()
     {
         using var scope = NewDisposeScope();
         using var gen = new Generator().manual_seed(3);
@@ -14,7 +14,7 @@ public class LogitEffectsTests
         var wU = randn(new long[] { 6, 40 }, generator: gen);
         var gamma = rand(new long[] { 6 }, generator: gen) + 0.5;
         var effects = LogitEffects.Compute(wDec, wU, gamma, top: 4, bins: 8, chunk: 4);
-        var direct = matmul(wDec * gamma, wU).data<float>().ToArray();
+        var direct = matmul((wDec - wDec.mean(new long[] { 1 }, keepdim: true)) * gamma, wU).data<float>().ToArray();
         for (var i = 0; i < 9; i++)
         {
             var row = direct.AsSpan(i * 40, 40).ToArray();
@@ -30,6 +30,41 @@ public class LogitEffectsTests
             Assert.Equal(40, effects[i].Histogram.Sum());
             Assert.Equal(expected, effects[i].Histogram);
         }
+    }
+
+    [Fact]
+    public void A_LayerNorm_model_centres_the_direction_before_the_scale_in_a_hand_computed_case()
+    {
+        using var scope = NewDisposeScope();
+        // W_dec,0 = (1, 2, 3): mean 2, centred (−1, 0, 1); γ = (2, 1, 0.5) gives (−2, 0, 0.5).
+        var wDec = tensor(new float[] { 1, 2, 3 }).reshape(1, 3);
+        var gamma = tensor(new float[] { 2, 1, 0.5f });
+        // Token columns: e₀, e₁, e₂ and (1, 1, 1).
+        var wU = tensor(new float[] { 1, 0, 0, 1, 0, 1, 0, 1, 0, 0, 1, 1 }).reshape(3, 4);
+        var effects = LogitEffects.Compute(wDec, wU, gamma, top: 4, bins: 4)[0];
+        var byToken = effects.Positive.ToDictionary(e => e.TokenId, e => e.Effect);
+        Assert.Equal(-2f, byToken[0], 6);
+        Assert.Equal(0f, byToken[1], 6);
+        Assert.Equal(0.5f, byToken[2], 6);
+        Assert.Equal(-1.5f, byToken[3], 6);
+        Assert.Equal(2, effects.Positive[0].TokenId);
+        Assert.Equal(0, effects.Negative[0].TokenId);
+    }
+
+    [Fact]
+    public void An_RMSNorm_model_keeps_the_mean_of_the_direction_in_a_hand_computed_case()
+    {
+        using var scope = NewDisposeScope();
+        // No centring: (1, 2, 3) ⊙ (2, 1, 0.5) = (2, 2, 1.5).
+        var wDec = tensor(new float[] { 1, 2, 3 }).reshape(1, 3);
+        var gamma = tensor(new float[] { 2, 1, 0.5f });
+        var wU = tensor(new float[] { 1, 0, 0, 1, 0, 1, 0, 1, 0, 0, 1, 1 }).reshape(3, 4);
+        var effects = LogitEffects.Compute(wDec, wU, gamma, top: 4, bins: 4, finalNorm: FinalNormKind.RmsNorm)[0];
+        var byToken = effects.Positive.ToDictionary(e => e.TokenId, e => e.Effect);
+        Assert.Equal(2f, byToken[0], 6);
+        Assert.Equal(2f, byToken[1], 6);
+        Assert.Equal(1.5f, byToken[2], 6);
+        Assert.Equal(5.5f, byToken[3], 6);
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed class SaeLensFolderTests : IDisposable
     private static readonly SaeLensMetadata Meta = new()
     {
         ModelName = "gpt2", HookName = TinyHookedModel.ResidPost, ContextSize = 128, DatasetPath = "corpus/demo",
-        Extras = new JsonObject { ["saeworkbench"] = new JsonObject { ["final_metrics"] = new JsonObject { ["fvu"] = 0.1234567891 } } },
+        Extras = new JsonObject { ["saeworkbench"] = new JsonObject { ["metrics"] = new JsonObject { ["fvu"] = 0.1234567891 } } },
     };
 
     [Theory]

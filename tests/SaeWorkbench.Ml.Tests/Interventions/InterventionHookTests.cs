@@ -17,8 +17,9 @@ public sealed class InterventionHookTests : IDisposable
     private Tensor Apply(InterventionSet set, Tensor x, int start = 0, int promptLength = int.MaxValue, IReadOnlyList<long>? rows = null) =>
         new InterventionHook(_w.Sae, set, promptLength) { StartPosition = start, Rows = rows }.Apply(x);
 
+    /// <summary>One latent's intervention at every position, position 0 included (these tests check the arithmetic).</summary>
     private static InterventionSet One(int latent, InterventionKind kind, double value = 0, bool unit = false) =>
-        new() { Latents = [new LatentIntervention(latent, kind, value, unit)] };
+        new() { Latents = [new LatentIntervention(latent, kind, value, unit)], IncludeBos = true };
 
     [Fact]
     public void With_no_intervention_the_sae_output_plus_error_term_is_the_activation_exactly()
@@ -61,7 +62,7 @@ public sealed class InterventionHookTests : IDisposable
         var expected = (4f - f[.., 5]).unsqueeze(1) * _w.Sae.WDec[5];
         Assert.True((clamped - flat).allclose(expected, rtol: 1e-5, atol: 1e-6));
         // Re-encoding: latent 5 is now (about) 4 where the SAE reads it back linearly, the others barely move relative to it.
-        var both = Apply(new InterventionSet { Latents = [new(5, InterventionKind.Clamp, 4.0), new(7, InterventionKind.Ablate)] }, x).reshape(-1, 32);
+        var both = Apply(new InterventionSet { Latents = [new(5, InterventionKind.Clamp, 4.0), new(7, InterventionKind.Ablate)], IncludeBos = true }, x).reshape(-1, 32);
         var expectedBoth = expected - f[.., 7].unsqueeze(1) * _w.Sae.WDec[7];
         Assert.True((both - flat).allclose(expectedBoth, rtol: 1e-5, atol: 1e-6));
     }
@@ -107,6 +108,34 @@ public sealed class InterventionHookTests : IDisposable
         var listed = Apply(One(6, InterventionKind.Add, 10) with { Scope = PositionScope.Listed, Positions = [4, 7] }, x, start: 3);
         var changed = Enumerable.Range(0, 6).Where(p => !listed[0, p].eq(x[0, p]).all().item<bool>()).ToArray();
         Assert.Equal([1, 4], changed);
+    }
+
+    [Fact]
+    public void The_BOS_position_is_left_alone_by_default_and_changed_only_when_asked()
+    {
+        using var scope = NewDisposeScope();
+        var x = Activation(6);
+        var add = One(6, InterventionKind.Add, 10) with { IncludeBos = false };
+        var y = Apply(add, x);
+        Assert.True(y[.., 0].eq(x[.., 0]).all().item<bool>());
+        Assert.False(y[.., 1].eq(x[.., 1]).all().item<bool>());
+        var ablate = One(3, InterventionKind.Ablate) with { IncludeBos = false };
+        Assert.True(Apply(ablate, x)[.., 0].eq(x[.., 0]).all().item<bool>());
+        // Asked for, BOS changes like any other position.
+        Assert.False(Apply(add with { IncludeBos = true }, x)[.., 0].eq(x[.., 0]).all().item<bool>());
+        // A KV-cached step starts past position 0: its first position is not BOS.
+        Assert.False(Apply(add, x, start: 4)[.., 0].eq(x[.., 0]).all().item<bool>());
+        // A sequence without BOS at position 0 is intervened on everywhere.
+        var noBos = new InterventionHook(_w.Sae, add, bosAtStart: false).Apply(x);
+        Assert.False(noBos[.., 0].eq(x[.., 0]).all().item<bool>());
+    }
+
+    [Fact]
+    public void Listing_position_0_without_including_BOS_is_refused()
+    {
+        var listed = One(6, InterventionKind.Add, 10) with { IncludeBos = false, Scope = PositionScope.Listed, Positions = [0, 2] };
+        Assert.Contains("BOS", Assert.Throws<ArgumentException>(() => new InterventionHook(_w.Sae, listed)).Message);
+        _ = new InterventionHook(_w.Sae, listed with { IncludeBos = true });
     }
 
     [Fact]

@@ -115,4 +115,23 @@ public sealed class SteeringGeneratorTests : IDisposable
         Assert.Contains(alive.Tokens.Skip(1), t => Math.Abs(t.Change!.Value) > 1e-5);
         Assert.Equal(5, alive.Next!.Baseline.Count);
     }
+
+    [Fact]
+    public void Fixed_text_ablation_leaves_BOS_alone_by_default_so_the_first_token_keeps_its_loss()
+    {
+        var ids = TinySteering.Tokenizer.Encode("the state of the union is strong");
+        string Text(int id) => TinySteering.Tokenizer.Decode([id]);
+        int atBos;
+        using (var scope = NewDisposeScope())
+        {
+            var f = _w.Sae.Encode(_w.Model.RunToHook(tensor(new long[] { 299 }.Concat(ids.Select(i => (long)i)).ToArray(), [1, ids.Length + 1]), TinySteering.Hook)[0]);
+            atBos = (int)f[0].argmax().item<long>();                                        // the latent most active at BOS
+            Assert.True(f[0, atBos].item<float>() > 0);
+        }
+        // Token 1 is predicted from position 0 alone: untouched BOS, unchanged loss.
+        var leftAlone = TextAblation.Run(_w.Model, _w.Sae, TinySteering.Hook, ids, [atBos], Text);
+        Assert.Equal(0f, leftAlone.Tokens[1].Change);
+        var included = TextAblation.Run(_w.Model, _w.Sae, TinySteering.Hook, ids, [atBos], Text, includeBos: true);
+        Assert.NotEqual(0f, included.Tokens[1].Change);
+    }
 }

@@ -41,7 +41,7 @@ public sealed class LanguageModelTrainingTests : IDisposable
         using var loaded = SaeLensFolder.Load(folder, model);
         Assert.Equal(4, loaded.Autoencoder.K);
         Assert.Equal(metrics.Log10Density, loaded.Log10Density);
-        Assert.Equal(metrics.Fvu, loaded.Metadata.Extras[SaeDictionaryExport.ExtrasKey]!["final_metrics"]!["fvu"]!.GetValue<double>());
+        Assert.Equal(metrics.Fvu, loaded.Metadata.Extras[SaeDictionaryExport.ExtrasKey]![SaeDictionaryExport.MetricsKey]!["fvu"]!.GetValue<double>());
     }
 
     private sealed class SyncProgress(Action<SaeTrainingProgress> report) : IProgress<SaeTrainingProgress>

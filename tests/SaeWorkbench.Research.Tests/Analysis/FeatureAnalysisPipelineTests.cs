@@ -57,7 +57,8 @@ public class FeatureAnalysisPipelineTests
         using var sae = SaeLensFolder.Load(saeFolder);
         using var unembedding = Unembedding.Of(loaded.Model);
         using var scope = NewDisposeScope();
-        var direct = matmul(sae.Autoencoder.WDec * unembedding.LnScale, unembedding.WU);     // [m, vocab]
+        var wDec = sae.Autoencoder.WDec;                                                   // centred, as ln_f centres (docs/science.md §6)
+        var direct = matmul((wDec - wDec.mean(new long[] { 1 }, keepdim: true)) * unembedding.LnScale, unembedding.WU); // [m, vocab]
         await using var ctx = db.CreateDbContext();
         for (var i = 0; i < 6; i++)
         {

@@ -23,6 +23,7 @@ public partial class Exports : IDisposable
     private IDisposable? _subscription;
     private Actor? _actor;
     private bool _canExport, _canSuggest, _isAdmin, _importing, _busy, _contexts = true, _pseudonymise;
+    private string _format = "bundle";
     private long _dictionaryId, _carryTarget;
     private string _only = "all";
     private string? _error, _notice;
@@ -67,7 +68,7 @@ public partial class Exports : IDisposable
     {
         (_error, _notice) = (null, null);
         if (_actor is null || !BundleAccess.CanExport(_actor.Role)) { _error = BundleAccess.ExportRefusal(_actor?.Role ?? Role.Viewer); return; }
-        var request = new ExportRequest { DictionaryId = _dictionaryId, Only = _only, Contexts = _contexts, Pseudonymise = _pseudonymise };
+        var request = new ExportRequest { DictionaryId = _dictionaryId, Only = _only, Contexts = _contexts, Pseudonymise = _pseudonymise, Format = _format };
         try
         {
             Upsert(await JobService.EnqueueAsync(ExportJob.KindName, JsonSerializer.Serialize(request, Json), _actor.UserId));

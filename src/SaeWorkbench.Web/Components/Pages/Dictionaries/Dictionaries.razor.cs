@@ -124,7 +124,7 @@ public partial class Dictionaries : IDisposable
         var request = new SaeTrainingRequest
         {
             Model = _form.Model, Corpus = _form.Corpus, Hook = _form.Hook, Arch = _form.Arch, Latents = _form.Latents, K = _form.K,
-            L1 = _form.L1, Tokens = _form.Tokens, BatchSize = _form.BatchSize, LearningRate = _form.LearningRate, BufferTokens = _form.BufferTokens, Name = _form.Name ?? "",
+            L1 = _form.L1, L0 = _form.L0, Bandwidth = _form.Bandwidth, InitialThreshold = _form.InitialThreshold, Tokens = _form.Tokens, BatchSize = _form.BatchSize, LearningRate = _form.LearningRate, BufferTokens = _form.BufferTokens, Name = _form.Name ?? "",
         };
         try
         {
@@ -142,6 +142,8 @@ public partial class Dictionaries : IDisposable
 
     private sealed class TrainingForm
     {
+        private static readonly SaeTrainingRequest Defaults = new();
+
         public string Model { get; set; } = "models/demo-gpt2";
         public string Corpus { get; set; } = "data/corpora/sotu";
         public string Hook { get; set; } = "";
@@ -149,6 +151,9 @@ public partial class Dictionaries : IDisposable
         public int Latents { get; set; } = 4096;
         public int K { get; set; } = 32;
         public double L1 { get; set; } = 5;
+        public double L0 { get; set; } = Defaults.L0;
+        public double Bandwidth { get; set; } = Defaults.Bandwidth;
+        public double InitialThreshold { get; set; } = Defaults.InitialThreshold;
         public long Tokens { get; set; } = 2_000_000;
         public int BatchSize { get; set; } = 4096;
         public double LearningRate { get; set; } = 4e-4;

@@ -48,6 +48,8 @@ public partial class SteeringPage : IDisposable
     private readonly List<InterventionRow> _rows = [];
     private PositionScope _scope = PositionScope.All;
     private string? _positions;
+    private bool _includeBos;
+    private bool _ablationIncludeBos;
 
     private Actor? _actor;
     private bool _running;
@@ -116,7 +118,7 @@ public partial class SteeringPage : IDisposable
         return new SteeringRequest
         {
             DictionaryId = _dictionaryId, Prompt = _prompt ?? "", Temperature = _temperature, TopP = _topP, MaxNewTokens = _maxTokens,
-            Seed = _seed, Samples = _samples, Scope = _scope, Positions = positions,
+            Seed = _seed, Samples = _samples, Scope = _scope, Positions = positions, IncludeBos = _includeBos,
             Interventions = _rows.Select(r => new LatentIntervention(r.Latent, r.Kind, r.Kind == InterventionKind.Ablate ? 0 : r.Value,
                 r.Kind == InterventionKind.Add && r.Unit)).ToList(),
         };
@@ -210,7 +212,7 @@ public partial class SteeringPage : IDisposable
         {
             var latents = _rows.Select(r => r.Latent).Distinct().ToList();
             _tokenizer ??= Tokens.TokenizerFor(_dictionaries.FirstOrDefault(d => d.Id == _dictionaryId)?.ModelPath);
-            _ablation = await Steering.AblateTextAsync(_actor, _dictionaryId, _ablationText ?? "", latents, _ablationPosition);
+            _ablation = await Steering.AblateTextAsync(_actor, _dictionaryId, _ablationText ?? "", latents, _ablationPosition, includeBos: _ablationIncludeBos);
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or SteeringForbiddenException or InferenceQueueFullException)
         {
