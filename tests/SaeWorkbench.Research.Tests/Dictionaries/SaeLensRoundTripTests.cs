@@ -57,7 +57,7 @@ public sealed class SaeLensRoundTripTests : IAsyncLifetime
             sae.Dispose();
         }
 
-        var importer = new DictionaryImporter(new DictionaryRegistry(_db), new WorkbenchPaths(_db.Folder, Path.Combine(_db.Folder, "data")), new WorkbenchSettings());
+        var importer = new DictionaryImporter(new DictionaryRegistry(_db), new ServerPathPolicy(new WorkbenchPaths(_db.Folder, Path.Combine(_db.Folder, "data")), new WorkbenchSettings()));
         var d = await importer.ImportSaeLensAsync(new SaeImportRequest(folder, _model, "back"), Labeler);
 
         var stored = JsonNode.Parse(d.MetricsJson)!;
