@@ -35,7 +35,7 @@ public static class AnalyzeCommand
         {
             try
             {
-                using var loaded = HuggingFaceGpt2.Load(Path.GetFullPath(parse.GetValue(model)!), TorchRuntime.BestDevice());
+                using var loaded = HuggingFaceModels.Load(Path.GetFullPath(parse.GetValue(model)!), device: TorchRuntime.BestDevice());
                 using var folder = SaeLensFolder.Load(Path.GetFullPath(parse.GetValue(sae)!), loaded.Model);
                 var hook = folder.Metadata.HookName;
                 var context = folder.Metadata.ContextSize > 0 ? Math.Min(folder.Metadata.ContextSize, loaded.Model.ContextLength) : loaded.Model.ContextLength;

@@ -43,7 +43,7 @@ public sealed class DecoderModel : IHookedLanguageModel, IDisposable
         {
             var isNorm = name.Contains("norm", StringComparison.Ordinal);
             var isLayerNormWeight = isNorm && config.Norm == NormKind.LayerNorm && name.EndsWith(".weight", StringComparison.Ordinal);
-            var value = normal(0, isNorm ? 0.1 : 0.02, shape, ScalarType.Float32, generator: generator);
+            var value = randn(shape, ScalarType.Float32, generator: generator).Times(isNorm ? 0.1 : 0.02);
             if ((isNorm && !config.NormPlusOne && config.Norm == NormKind.RmsNorm) || isLayerNormWeight) value.PlusInPlace(1.0);
             weights[name] = value.to(dtype, device ?? CPU).DetachFromDisposeScope();
         }

@@ -59,7 +59,7 @@ public sealed class DemoWorkspace(
         {
             if (await db.Dictionaries.AnyAsync(ct) || await db.Jobs.AnyAsync(j => j.Kind == SaeTrainingJob.KindName, ct)) return null;
         }
-        var layers = HuggingFaceGpt2.ReadConfig(Path.Combine(model, HuggingFaceGpt2.ConfigFile)).NLayers;
+        var layers = HuggingFaceModels.Inspect(model).Layers;
         var request = DictionaryRequest(model, layers) with { Corpus = corpus };
         var job = await jobs.EnqueueAsync(SaeTrainingJob.KindName, JsonSerializer.Serialize(request, new JsonSerializerOptions(JsonSerializerDefaults.Web)), null, ct);
         logger.LogInformation("Seeded the demo workspace: job {JobId} trains the demo dictionary on {Hook}", job.Id, request.Hook);

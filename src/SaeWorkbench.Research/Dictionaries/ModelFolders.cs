@@ -13,12 +13,12 @@ public sealed class ModelFolders(WorkbenchPaths paths)
     public (IReadOnlyList<string> Hooks, int DModel, string? Error) Describe(string folder)
     {
         if (string.IsNullOrWhiteSpace(folder)) return ([], 0, "Enter a model folder.");
-        var config = Path.Combine(Resolve(folder), HuggingFaceGpt2.ConfigFile);
-        if (!File.Exists(config)) return ([], 0, $"No {HuggingFaceGpt2.ConfigFile} in {Resolve(folder)}.");
+        var config = Path.Combine(Resolve(folder), HuggingFaceModels.ConfigFile);
+        if (!File.Exists(config)) return ([], 0, $"No {HuggingFaceModels.ConfigFile} in {Resolve(folder)}.");
         try
         {
-            var c = HuggingFaceGpt2.ReadConfig(config);
-            return (Gpt2Model.HookNamesFor(c), c.DModel, null);
+            var info = HuggingFaceModels.Inspect(Resolve(folder));
+            return (info.HookNames, info.DModel, null);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or LanguageModelFolderException or System.Text.Json.JsonException)
         {
