@@ -11,7 +11,7 @@ namespace SaeWorkbench.Ml.Tests.Lm;
 public sealed class ModelFamilyTests
 {
     public static TheoryData<string> Fixtures() =>
-        ["llama3", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "pythia", "neox_sequential"];
+        ["gpt2", "llama3", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "pythia", "neox_sequential"];
 
     internal static string FixtureFolder(string name)
     {

@@ -16,7 +16,6 @@ torch 1.13 lacks, by its textbook definition.
 import json
 import math
 import os
-import struct
 import sys
 import types
 
@@ -77,31 +76,9 @@ from litgpt.config import Config  # noqa: E402
 from litgpt.model import GPT  # noqa: E402
 from litgpt.scripts import convert_hf_checkpoint as convert  # noqa: E402
 
-DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.int64: "I64"}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-
-def tensor_bytes(t):
-    t = t.contiguous()
-    if t.dtype == torch.bfloat16:
-        return t.view(torch.int16).numpy().tobytes()
-    return t.numpy().tobytes()
-
-
-def save_safetensors(path, tensors):
-    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
-    for name in sorted(tensors):
-        data = tensor_bytes(tensors[name])
-        header[name] = {"dtype": DTYPES[tensors[name].dtype], "shape": list(tensors[name].shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    raw = json.dumps(header, separators=(",", ":")).encode()
-    raw += b" " * ((8 - len(raw) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)))
-        f.write(raw)
-        for b in blobs:
-            f.write(b)
+from make_fixtures_io import save_safetensors  # noqa: E402
 
 
 def random_weights(shapes, seed, std, norm_offset):
