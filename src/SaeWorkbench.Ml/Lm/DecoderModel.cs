@@ -194,6 +194,21 @@ public sealed class DecoderModel : IHookedLanguageModel, IDisposable
     {
         var (batch, pos) = (x.shape[0], x.shape[1]);
         int heads = Config.NHeads, kvHeads = Config.NKvHeads, dHead = Config.DHead;
+        Tensor z;
+        // q, k, v, scores and probabilities are freed with this layer (only z leaves), so a long forward pass holds
+        // one layer's attention scratch at a time; the cache owns its own copies of k and v.
+        using (var scratch = NewDisposeScope())
+        {
+            z = AttentionHeads(l, x, cache, past, cos, sin, batch, pos, heads, kvHeads, dHead).MoveToOuterDisposeScope();
+        }
+        z = _hooks.Apply(l.Hook("attn.hook_z"), z);
+        return Linear(z, l.A + (Neox ? "dense" : "o_proj"));                       // [batch, pos, d_model]
+    }
+
+    /// <summary>The heads' outputs z [batch, pos, heads · d_head] before the output projection.</summary>
+    private Tensor AttentionHeads(Layer l, Tensor x, KvCache? cache, int past, Tensor cos, Tensor sin,
+        long batch, long pos, int heads, int kvHeads, int dHead)
+    {
         Tensor q, k, v;
         if (Neox)
         {
@@ -233,9 +248,7 @@ public sealed class DecoderModel : IHookedLanguageModel, IDisposable
         if (Config.AttentionSoftcap is { } cap) scores = SoftCap(scores, cap);
         scores = scores.MaskedFill(Mask(pos, past, Config.SlidingWindows[l.Index]), double.NegativeInfinity);
         var probs = scores.softmax(-1, ScalarType.Float32).to(q.dtype);            // [batch, heads, pos, keys]
-        var z = matmul(probs, v).transpose(1, 2).reshape(batch, pos, heads * dHead); // [batch, pos, heads * d_head]
-        z = _hooks.Apply(l.Hook("attn.hook_z"), z);
-        return Linear(z, l.A + (Neox ? "dense" : "o_proj"));                       // [batch, pos, d_model]
+        return matmul(probs, v).transpose(1, 2).reshape(batch, pos, heads * dHead); // [batch, pos, heads * d_head]
     }
 
     /// <summary>

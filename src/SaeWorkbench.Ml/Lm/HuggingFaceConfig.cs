@@ -129,7 +129,7 @@ public static class HuggingFaceConfig
             if (layerTypes.Count != layers) throw r.Refuse("layer_types", $"has {layerTypes.Count} entries for {layers} layers");
             for (var l = 0; l < layers; l++)
             {
-                var t = layerTypes[l]?.GetValue<string>();
+                var t = r.Convert<string>(layerTypes[l], $"layer_types[{l}]", "a string");
                 windows[l] = t switch
                 {
                     "full_attention" => null,
@@ -170,16 +170,16 @@ public static class HuggingFaceConfig
     }
 
     private static double? Nested(JsonObject? o, string key) =>
-        o?[key] is JsonValue v && v.TryGetValue<double>(out var x) ? x : null;
+        o?[key] is { } node ? JsonNode.Parse(node.ToJsonString()) is JsonValue v && v.TryGetValue<double>(out var x) ? x : null : null;
 
     private static RopeSpec ParseRope(Reader r, JsonObject? scaling, string key, double theta)
     {
         if (scaling is null) return new RopeSpec(theta);
-        var type = (scaling["rope_type"] ?? scaling["type"])?.GetValue<string>() ?? "default";
-        if (scaling["rope_theta"] is JsonValue t) theta = t.GetValue<double>();
+        var type = (scaling["rope_type"] ?? scaling["type"]) is { } typeNode ? r.Convert<string>(typeNode, $"{key}.rope_type", "a string") : "default";
+        if (scaling["rope_theta"] is { } t) theta = r.Convert<double>(t, $"{key}.rope_theta", "a number");
         if (!SupportedRopeTypes.Contains(type))
             throw r.Refuse($"{key}.rope_type", $"RoPE type \"{type}\" is not supported; supported: {string.Join(", ", SupportedRopeTypes)}");
-        double Get(string name, double fallback) => scaling[name] is JsonValue v ? v.GetValue<double>() : fallback;
+        double Get(string name, double fallback) => scaling[name] is { } v ? r.Convert<double>(v, $"{key}.{name}", "a number") : fallback;
         return type switch
         {
             "default" => new RopeSpec(theta),
@@ -196,11 +196,16 @@ public static class HuggingFaceConfig
 
         public bool IsNull(string key) => json.ContainsKey(key) && json[key] is null;
 
-        private T Get<T>(string key, T fallback, string kind)
+        private T Get<T>(string key, T fallback, string kind) =>
+            !json.TryGetPropertyValue(key, out var node) || node is null ? fallback : Convert<T>(node, key, kind);
+
+        /// <summary>The node's value as T, or a refusal naming <paramref name="key"/>.</summary>
+        public T Convert<T>(JsonNode? node, string key, string kind)
         {
-            if (!json.TryGetPropertyValue(key, out var node) || node is null) return fallback;
-            try { return node.GetValue<T>(); }
-            catch (Exception e) when (e is InvalidOperationException or FormatException)
+            if (node is JsonValue value && value.TryGetValue<T>(out var direct)) return direct;
+            // A value built in code (an int where a double is read) converts through its JSON text.
+            try { return JsonNode.Parse(node?.ToJsonString() ?? "null")!.GetValue<T>(); }
+            catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException or NullReferenceException)
             {
                 throw Refuse(key, $"is not {kind}");
             }

@@ -143,6 +143,31 @@ public sealed class ModelLoadingTests : IDisposable
     }
 
     [Fact]
+    public void Gemma3s_per_layer_kind_rope_parameters_read_like_its_legacy_keys()
+    {
+        var legacy = HuggingFaceConfig.ReadDecoder(Path.Combine(ModelFamilyTests.FixtureFolder("gemma3"), "config.json"));
+        var newer = HuggingFaceConfig.ReadDecoder(Path.Combine(CopyWith("gemma3", c =>
+        {
+            c["rope_parameters"] = new JsonObject
+            {
+                ["full_attention"] = new JsonObject { ["rope_type"] = "linear", ["factor"] = 8, ["rope_theta"] = 1000000 },
+                ["sliding_attention"] = new JsonObject { ["rope_type"] = "default", ["rope_theta"] = 10000 },
+            };
+            foreach (var key in new[] { "rope_scaling", "rope_theta", "rope_local_base_freq" }) c.Remove(key);
+        }), "config.json"));
+        Assert.Equal(legacy.Rope, newer.Rope);
+        Assert.Equal(legacy.LocalRope, newer.LocalRope);
+    }
+
+    [Fact]
+    public void A_config_value_of_the_wrong_type_is_refused_naming_the_key()
+    {
+        Assert.Contains("\"rope_scaling.factor\": is not a number",
+            Refused("llama3", c => c["rope_scaling"]!["factor"] = "large").Message);
+        Assert.Contains("\"num_hidden_layers\": is not an integer", Refused("qwen3", c => c["num_hidden_layers"] = 2.5).Message);
+    }
+
+    [Fact]
     public void Each_family_reads_its_sliding_window_layout()
     {
         DecoderConfig Read(string f) => HuggingFaceConfig.ReadDecoder(Path.Combine(ModelFamilyTests.FixtureFolder(f), "config.json"));
