@@ -62,7 +62,7 @@ public sealed class LlamaGenerationBenchmark : IBenchmark
         Measure.ApplyThreads(args);
         var config = LlamaConfigs.Config(LlamaConfigs.Json(768, 12, 12, 4, 3072, 32000, 1024));
         using var model = DecoderModel.Random(config, 2);
-        const int prompt = 64, steps = 64;
+        const int prompt = 32, steps = 32;
         using var noGrad = no_grad();
         using var start = randint(0, 32000, [1, prompt], ScalarType.Int64);
         var withCache = Time(() =>
