@@ -24,7 +24,7 @@ public sealed class FeatureAnalysisBenchmark : IBenchmark
         args = args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
         using var loaded = LmBenchmarkModel.Load(args, output);
         var model = loaded.Model;
-        var c = model.Config;
+        var c = ((SaeWorkbench.Ml.Lm.Gpt2Model)model).Config;
         var tokens = args.Count > 2 ? long.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
         // The trained demo dictionary when present (or the folder given); a random TopK SAE only when asked ("random")
         // or when there is no dictionary, and then it says so.

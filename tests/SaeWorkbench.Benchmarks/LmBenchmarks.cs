@@ -14,7 +14,7 @@ internal static class LmBenchmarkModel
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"{folder} not found; pass a model folder (e.g. models/demo-gpt2) after --");
         var loaded = HuggingFaceGpt2.Load(folder);
-        var c = loaded.Model.Config;
+        var c = ((Gpt2Model)loaded.Model).Config;
         output.WriteLine($"model {folder}: {c.NLayers} layers, d_model {c.DModel}, vocab {c.VocabSize}, context {c.ContextLength}, " +
                          $"{loaded.Model.ParameterCount:N0} parameters, {get_num_threads()} torch threads");
         return loaded;
@@ -50,7 +50,7 @@ public sealed class LmForwardBenchmark : IBenchmark
         var folder = args.Count > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? new[] { args[0] } : Array.Empty<string>();
         using var loaded = LmBenchmarkModel.Load(folder, output);
         var model = loaded.Model;
-        var c = model.Config;
+        var c = ((Gpt2Model)model).Config;
         const int batch = 32;
         var positions = Math.Min(128, c.ContextLength);
         using var noGrad = no_grad();

@@ -35,7 +35,7 @@ public static class AnalyzeCommand
         {
             try
             {
-                using var loaded = HuggingFaceGpt2.Load(Path.GetFullPath(parse.GetValue(model)!), TorchRuntime.BestDevice());
+                using var loaded = HuggingFaceModels.Load(Path.GetFullPath(parse.GetValue(model)!), device: TorchRuntime.BestDevice());
                 using var folder = SaeLensFolder.Load(Path.GetFullPath(parse.GetValue(sae)!), loaded.Model);
                 var hook = folder.Metadata.HookName;
                 var context = folder.Metadata.ContextSize > 0 ? Math.Min(folder.Metadata.ContextSize, loaded.Model.ContextLength) : loaded.Model.ContextLength;
@@ -45,7 +45,7 @@ public static class AnalyzeCommand
                 var progress = quiet ? null : new Progress<double>(p => Console.Error.Write($"\ranalysing: {p:P0}   "));
                 var builder = FeatureDashboardRun.Compute(loaded.Model, hook, folder.Autoencoder, Windows, parse.GetValue(tokens), progress: progress, ct: ct);
                 using var unembedding = Unembedding.Of(loaded.Model);
-                var logits = LogitEffects.Compute(folder.Autoencoder.WDec, unembedding.WU, unembedding.LnScale, ct: ct, finalNorm: unembedding.FinalNorm);
+                var logits = LogitEffects.Compute(folder.Autoencoder.WDec, unembedding.WU, unembedding.LnScale, ct: ct, finalNorm: unembedding.NormKind);
                 var neighbours = DecoderNeighbours.Compute(folder.Autoencoder.WDec, ct: ct);
                 var path = Path.GetFullPath(parse.GetValue(output)!);
                 var dead = 0;

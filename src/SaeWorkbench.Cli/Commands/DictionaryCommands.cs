@@ -89,7 +89,7 @@ public static class DictionaryCommands
         };
         command.SetAction((parse, ct) => Guarded(parse.GetValue(json), () =>
         {
-            using var loaded = HuggingFaceGpt2.Load(Path.GetFullPath(parse.GetValue(model)!), TorchRuntime.BestDevice());
+            using var loaded = HuggingFaceModels.Load(Path.GetFullPath(parse.GetValue(model)!), device: TorchRuntime.BestDevice());
             using var saeFolder = SaeLensFolder.Load(Path.GetFullPath(parse.GetValue(sae)!), loaded.Model);
             var hook = saeFolder.Metadata.HookName;
             var context = saeFolder.Metadata.ContextSize > 0 ? Math.Min(saeFolder.Metadata.ContextSize, loaded.Model.ContextLength) : loaded.Model.ContextLength;

@@ -18,12 +18,13 @@ public static partial class LmCommands
     /// <summary>The top-level commands this file contributes to the root command.</summary>
     public static IEnumerable<Command> Create()
     {
-        var lm = new Command("lm", "Language models: inspect, evaluate, train, generate.");
+        var lm = new Command("lm", "Language models: inspect, run, evaluate, train, generate.");
         lm.Subcommands.Add(Info());
         lm.Subcommands.Add(Eval());
         lm.Subcommands.Add(Train());
         lm.Subcommands.Add(Generate());
         lm.Subcommands.Add(Tokenize());
+        lm.Subcommands.Add(Run());
         var corpus = new Command("corpus", "Text corpora.");
         corpus.Subcommands.Add(FetchDemo());
         return [lm, corpus];
@@ -31,42 +32,70 @@ public static partial class LmCommands
 
     private static Option<bool> JsonOption() => new("--json") { Description = "Write the result as JSON." };
 
-    private static Argument<string> ModelDirArgument() => new("model-dir") { Description = "Hugging Face GPT-2 folder." };
+    private static Argument<string> ModelDirArgument() => new("model-dir") { Description = "Hugging Face model folder (config.json + safetensors weights)." };
 
     private static Command Info()
     {
         var modelDir = ModelDirArgument();
+        var dtype = DtypeOption();
         var json = JsonOption();
-        var command = new Command("info", "Layers, width, heads, vocabulary, context, parameters and hook names of a model.") { modelDir, json };
+        var command = new Command("info",
+            "Family, layers, width, heads, vocabulary, context, parameters, dtype, memory estimate and hook names of a model folder (weights are not loaded).")
+            { modelDir, dtype, json };
         command.SetAction(parse => Guarded(() =>
         {
-            using var loaded = HuggingFaceGpt2.Load(parse.GetValue(modelDir)!);
-            var model = loaded.Model;
-            var info = new
+            var info = HuggingFaceModels.Inspect(Path.GetFullPath(parse.GetValue(modelDir)!), ParseDtype(parse.GetValue(dtype)));
+            var result = new
             {
-                folder = loaded.Folder,
-                layers = model.Config.NLayers,
-                d_model = model.DModel,
-                heads = model.Config.NHeads,
-                d_head = model.Config.DHead,
-                vocab = model.VocabSize,
-                tokenizer_vocab = loaded.Tokenizer.VocabSize,
-                context = model.ContextLength,
-                parameters = model.ParameterCount,
-                bos_token_id = model.BosTokenId,
-                hooks = model.HookNames.Select(h => new { name = h, width = model.HookWidth(h) }).ToArray(),
+                folder = info.Folder,
+                family = info.Family,
+                layers = info.Layers,
+                d_model = info.DModel,
+                heads = info.Heads,
+                kv_heads = info.KvHeads,
+                d_head = info.DHead,
+                d_mlp = info.DMlp,
+                vocab = info.VocabSize,
+                context = info.ContextLength,
+                parameters = info.Parameters,
+                stored_dtype = info.StoredDtype,
+                checkpoint_bytes = info.CheckpointBytes,
+                memory = new
+                {
+                    compute_dtype = info.Memory.ComputeDtype,
+                    weights_bytes = info.Memory.WeightBytes,
+                    working_bytes = info.Memory.WorkingBytes,
+                    working_tokens = info.Memory.Tokens,
+                    total_bytes = info.Memory.TotalBytes,
+                    available_bytes = info.Memory.AvailableBytes,
+                    fits = info.Memory.Fits,
+                },
+                hooks = info.HookNames.Select(h => new { name = h, width = info.HookWidths[h] }).ToArray(),
             };
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(info, Json));
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(result, Json));
             else
             {
-                Console.WriteLine($"{info.folder}: GPT-2, {info.layers} layers, d_model {info.d_model}, {info.heads} heads, " +
-                                  $"vocab {info.vocab}, context {info.context}, {info.parameters:N0} parameters");
-                foreach (var hook in info.hooks) Console.WriteLine($"  {hook.name} [{hook.width}]");
+                Console.WriteLine($"{info.Folder}: {info.Family}, {info.Layers} layers, d_model {info.DModel}, {info.Heads} heads " +
+                                  $"({info.KvHeads} KV heads, d_head {info.DHead}), d_mlp {info.DMlp}, vocab {info.VocabSize}, " +
+                                  $"context {info.ContextLength}, {info.Parameters:N0} parameters stored as {info.StoredDtype}");
+                Console.WriteLine($"memory: {info.Memory.Describe()}{(info.Memory.Fits ? "" : " — does NOT fit")}");
+                foreach (var hook in result.hooks) Console.WriteLine($"  {hook.name} [{hook.width}]");
             }
             return 0;
         }));
         return command;
     }
+
+    private static Option<string> DtypeOption() =>
+        new("--dtype") { Description = "Compute dtype: float32 (default), bfloat16 or float16.", DefaultValueFactory = _ => "float32" };
+
+    private static TorchSharp.torch.ScalarType ParseDtype(string? name) => name switch
+    {
+        null or "float32" or "f32" => TorchSharp.torch.ScalarType.Float32,
+        "bfloat16" or "bf16" => TorchSharp.torch.ScalarType.BFloat16,
+        "float16" or "f16" => TorchSharp.torch.ScalarType.Float16,
+        _ => throw new ArgumentException($"--dtype {name} is not supported; supported: float32, bfloat16, float16"),
+    };
 
     private static Command Eval()
     {
@@ -79,7 +108,7 @@ public static partial class LmCommands
             { modelDir, corpus, fraction, maxWindows, json };
         command.SetAction(parse => Guarded(() =>
         {
-            using var loaded = HuggingFaceGpt2.Load(parse.GetValue(modelDir)!);
+            using var loaded = HuggingFaceModels.Load(parse.GetValue(modelDir)!);
             var textCorpus = new TextCorpus(parse.GetValue(corpus)!, parse.GetValue(fraction));
             var data = LmTrainingData.FromCorpus(textCorpus, loaded.Tokenizer, loaded.Model.ContextLength + 1);
             var loss = LmTrainer.ValidationLoss(loaded.Model, data, parse.GetValue(maxWindows));

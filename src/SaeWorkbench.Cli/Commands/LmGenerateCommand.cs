@@ -23,7 +23,7 @@ public static partial class LmCommands
             { modelDir, prompts, seed, maxTokens, temperature, topK, topP, stops, noCache, json };
         command.SetAction(async (parse, cancellation) => await GuardedAsync(async () =>
         {
-            using var loaded = HuggingFaceGpt2.Load(parse.GetValue(modelDir)!);
+            using var loaded = HuggingFaceModels.Load(parse.GetValue(modelDir)!);
             var options = new GenerationOptions
             {
                 MaxNewTokens = parse.GetValue(maxTokens),

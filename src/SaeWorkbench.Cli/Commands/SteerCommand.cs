@@ -61,7 +61,7 @@ public static class SteerCommand
                         parse.GetValue(unit))).ToList(),
                 };
                 if (request.Scope == PositionScope.Listed) throw new ArgumentException("--positions takes all, prompt or generated");
-                using var loaded = HuggingFaceGpt2.Load(Path.GetFullPath(parse.GetValue(model)!), TorchRuntime.BestDevice());
+                using var loaded = HuggingFaceModels.Load(Path.GetFullPath(parse.GetValue(model)!), device: TorchRuntime.BestDevice());
                 using var folder = SaeLensFolder.Load(Path.GetFullPath(parse.GetValue(sae)!), loaded.Model);
                 SteeringRules.Validate(request, new SteeringLimits(), folder.Autoencoder.DSae);
                 var promptTokens = SteeringGenerator.EncodePrompt(loaded.Tokenizer, request.Prompt).Length;

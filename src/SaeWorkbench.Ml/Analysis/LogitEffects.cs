@@ -1,18 +1,9 @@
+using SaeWorkbench.Ml.Lm;
 using SaeWorkbench.Ml.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Analysis;
-
-/// <summary>The model's final norm before the unembedding, which decides whether the linearised direct effect centres the direction.</summary>
-public enum FinalNormKind
-{
-    /// <summary>LayerNorm (GPT-2, Pythia): subtracts the mean over d before scaling.</summary>
-    LayerNorm,
-
-    /// <summary>RMSNorm (Llama, Qwen, Gemma): scales without centring.</summary>
-    RmsNorm,
-}
 
 /// <summary>One token and a latent's direct effect on its logit.</summary>
 public readonly record struct TokenEffect(int TokenId, float Effect);
@@ -38,7 +29,7 @@ public static class LogitEffects
     /// effective scale) or null, <paramref name="finalNorm"/> the kind of that norm.
     /// </summary>
     public static LatentLogitEffects[] Compute(Tensor wDec, Tensor wU, Tensor? lnScale = null, int top = 10, int bins = 50,
-        int chunk = 256, CancellationToken ct = default, FinalNormKind finalNorm = FinalNormKind.LayerNorm)
+        int chunk = 256, CancellationToken ct = default, NormKind finalNorm = NormKind.LayerNorm)
     {
         if (wDec.dim() != 2 || wU.dim() != 2 || wDec.shape[1] != wU.shape[0])
             throw new ArgumentException($"W_dec [m, d] and W_U [d, vocab] do not fit: [{string.Join(", ", wDec.shape)}] and [{string.Join(", ", wU.shape)}]");
@@ -55,7 +46,7 @@ public static class LogitEffects
             using var scope = NewDisposeScope();
             var last = Math.Min(m, first + chunk);
             var dirs = wDec[first..last].to(ScalarType.Float32);                          // [c, d]
-            if (finalNorm == FinalNormKind.LayerNorm) dirs = dirs - dirs.mean(new long[] { 1 }, keepdim: true); // (I − 11ᵀ/d)·W_dec,i
+            if (finalNorm == NormKind.LayerNorm) dirs = dirs - dirs.mean(new long[] { 1 }, keepdim: true); // (I − 11ᵀ/d)·W_dec,i
             if (lnScale is not null) dirs = dirs * lnScale.to(ScalarType.Float32).to(dirs.device);
             var effects = matmul(dirs, wU.to(ScalarType.Float32).to(dirs.device)).cpu();   // [c, vocab]
             var (posV, posI) = effects.topk(k, dim: 1);                                    // [c, k]

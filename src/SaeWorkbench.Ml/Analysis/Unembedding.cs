@@ -4,21 +4,19 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Ml.Analysis;
 
 /// <summary>
-/// The unembedding <c>W_U</c> [d, vocab], the final norm's effective scale γ [d] and the kind of that norm (a LayerNorm
-/// centres, an RMSNorm does not), for logit effects.
+/// The unembedding <c>W_U</c> [d, vocab] and the final norm's effective scale γ [d] of a model (for logit effects,
+/// docs/science.md §10), with the norm's kind: a LayerNorm centres its input, an RMSNorm does not.
 /// </summary>
-public sealed record Unembedding(Tensor WU, Tensor LnScale, FinalNormKind FinalNorm = FinalNormKind.LayerNorm) : IDisposable
+public sealed record Unembedding(Tensor WU, Tensor LnScale) : IDisposable
 {
-    /// <summary>GPT-2 ties W_U to the token embedding: W_U = wteᵀ. Copies, so the model keeps its weights.</summary>
-    public static Unembedding Of(Gpt2Model model)
+    /// <summary>LayerNorm (GPT-2, GPT-NeoX) or RMSNorm (Llama, Qwen, Gemma).</summary>
+    public NormKind NormKind { get; init; } = NormKind.LayerNorm;
+
+    /// <summary>Copies W_U and γ (Gemma: 1 + w) from any family, so the model keeps its weights.</summary>
+    public static Unembedding Of(IHookedLanguageModel model)
     {
-        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        if (!parameters.TryGetValue("wte.weight", out var wte) || !parameters.TryGetValue("ln_f.weight", out var gamma))
-            throw new ArgumentException("the model has no wte.weight / ln_f.weight parameters");
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        return new Unembedding(wte.detach().t().contiguous().cpu().to(ScalarType.Float32).DetachFromDisposeScope(),
-            gamma.detach().clone().cpu().to(ScalarType.Float32).DetachFromDisposeScope());
+        using var norm = model.FinalNorm;
+        return new Unembedding(model.UnembeddingMatrix(), norm.Weight.clone()) { NormKind = norm.Kind };
     }
 
     public void Dispose()

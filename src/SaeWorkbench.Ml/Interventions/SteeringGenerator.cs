@@ -79,7 +79,7 @@ public static class SteeringGenerator
         return Math.Min(requested, contextLength - promptTokens);
     }
 
-    public static SteeringResult Run(Gpt2Model model, ITokenizer tokenizer, SparseAutoencoder sae, string hookName, string prompt,
+    public static SteeringResult Run(IHookedLanguageModel model, ITokenizer tokenizer, SparseAutoencoder sae, string hookName, string prompt,
         InterventionSet interventions, SteeringOptions options, Action<SteeringStep>? onStep = null, CancellationToken cancellation = default)
     {
         options.Validate();
@@ -107,10 +107,10 @@ public static class SteeringGenerator
         };
         try
         {
-            model.eval();
+            (model as nn.Module)?.eval();
             using var noGrad = no_grad();
             using var registration = model.AddHook(hookName, hook.Apply);
-            using var cache = new KvCache(model.Config.NLayers);
+            using var cache = model.CreateKvCache();
             using var outer = NewDisposeScope();
             var nextInput = tensor(Enumerable.Range(0, rows).SelectMany(_ => promptIds.Select(t => (long)t)).ToArray(),
                 [rows, promptIds.Length], device: model.Device);                                          // [rows, prompt]

@@ -50,8 +50,8 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
             var allowed = ones(pos, past + pos, ScalarType.Bool, x.device).tril(past); // [pos, past + pos]
             z = nn.functional.scaled_dot_product_attention(q, k, v, allowed);
         }
-        z = z.transpose(1, 2);                                                    // [batch, pos, heads, d_head]
-        z = _hooks.Apply(_hookZ, z);
-        return c_proj.forward(z.reshape(batch, pos, _heads * _dHead));            // [batch, pos, d_model]
+        z = z.transpose(1, 2).reshape(batch, pos, _heads * _dHead);              // [batch, pos, heads · d_head]
+        z = _hooks.Apply(_hookZ, z);                                              // flattened as SAELens reads hook_z
+        return c_proj.forward(z);                                                 // [batch, pos, d_model]
     }
 }

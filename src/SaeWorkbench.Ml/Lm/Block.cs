@@ -31,7 +31,7 @@ public sealed class Block : nn.Module<Tensor, Tensor>
         new[]
         {
             "hook_resid_pre", "ln1.hook_normalized", "attn.hook_z", "hook_attn_out", "hook_resid_mid",
-            "mlp.hook_pre", "mlp.hook_post", "hook_mlp_out", "hook_resid_post",
+            "ln2.hook_normalized", "mlp.hook_pre", "mlp.hook_post", "hook_mlp_out", "hook_resid_post",
         }.Select(n => $"blocks.{layer}.{n}");
 
     public override Tensor forward(Tensor x) => forward(x, null);
@@ -43,7 +43,7 @@ public sealed class Block : nn.Module<Tensor, Tensor>
         var normalized = _hooks.Apply(_prefix + "ln1.hook_normalized", ln_1.forward(resid));
         var attnOut = _hooks.Apply(_prefix + "hook_attn_out", attn.forward(normalized, cache));
         var mid = _hooks.Apply(_prefix + "hook_resid_mid", resid.Plus(attnOut));
-        var mlpOut = _hooks.Apply(_prefix + "hook_mlp_out", mlp.forward(ln_2.forward(mid)));
+        var mlpOut = _hooks.Apply(_prefix + "hook_mlp_out", mlp.forward(_hooks.Apply(_prefix + "ln2.hook_normalized", ln_2.forward(mid))));
         return _hooks.Apply(_prefix + "hook_resid_post", mid.Plus(mlpOut));
     }
 }

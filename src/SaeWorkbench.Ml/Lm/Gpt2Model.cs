@@ -34,7 +34,9 @@ public sealed class Gpt2Model : nn.Module<Tensor, Tensor>, IHookedLanguageModel
 
     public Gpt2Config Config { get; }
 
+    public string Family => "gpt2";
     public int DModel => Config.DModel;
+    public int NLayers => Config.NLayers;
     public int ContextLength => Config.ContextLength;
     public int VocabSize => Config.VocabSize;
     public long BosTokenId => Config.BosTokenId;
@@ -63,7 +65,7 @@ public sealed class Gpt2Model : nn.Module<Tensor, Tensor>, IHookedLanguageModel
     /// <summary>The last dimension of a (known) hook's activation, from the config alone.</summary>
     public static int HookWidthFor(Gpt2Config config, string hookName)
     {
-        if (hookName.EndsWith("attn.hook_z", StringComparison.Ordinal)) return config.DHead; // [batch, pos, heads, d_head]
+        if (hookName.EndsWith("attn.hook_z", StringComparison.Ordinal)) return config.NHeads * config.DHead; // [batch, pos, heads · d_head]
         if (hookName.EndsWith("mlp.hook_pre", StringComparison.Ordinal) ||
             hookName.EndsWith("mlp.hook_post", StringComparison.Ordinal)) return config.DMlp;
         return config.DModel;
@@ -83,6 +85,29 @@ public sealed class Gpt2Model : nn.Module<Tensor, Tensor>, IHookedLanguageModel
     {
         var x = Trunk(tokens, cache);
         return matmul(x, wte.weight!.t());                       // [batch, pos, vocab]
+    }
+
+    public KvCache CreateKvCache() => new(Config.NLayers);
+
+    public FinalNorm FinalNorm
+    {
+        get
+        {
+            using var noGrad = no_grad();
+            return new FinalNorm(NormKind.LayerNorm,
+                ln_f.weight!.detach().to(ScalarType.Float32).cpu().clone(),
+                ln_f.bias!.detach().to(ScalarType.Float32).cpu().clone(), Config.LayerNormEpsilon);
+        }
+    }
+
+    public double? FinalLogitSoftcap => null;
+
+    /// <summary>GPT-2 ties W_U to the token embedding: W_U = wteᵀ.</summary>
+    public Tensor UnembeddingMatrix()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        return wte.weight!.detach().t().contiguous().cpu().to(ScalarType.Float32).DetachFromDisposeScope();
     }
 
     public Tensor RunToHook(Tensor tokens, string hookName)

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Ml.Lm;
 
 /// <summary>A model loaded from a folder together with its tokenizer.</summary>
-public sealed record LoadedLanguageModel(Gpt2Model Model, ITokenizer Tokenizer, string Folder) : IDisposable
+public sealed record LoadedLanguageModel(IHookedLanguageModel Model, ITokenizer Tokenizer, string Folder) : IDisposable
 {
     public void Dispose() => Model.Dispose();
 }
@@ -105,6 +105,14 @@ public static class HuggingFaceGpt2
                 throw new LanguageModelFolderException(path, $"field \"{name}\" is not an integer", e);
             }
         }
+        // Options whose computation Gpt2Model does not implement are refused rather than silently ignored.
+        if (json["scale_attn_by_inverse_layer_idx"] is JsonValue inverse && inverse.GetValue<bool>())
+            throw new LanguageModelFolderException(path,
+                "\"scale_attn_by_inverse_layer_idx\": true is not supported; supported: false (scores scaled by 1/√d_head only)");
+        if (json["scale_attn_weights"] is JsonValue scaled && !scaled.GetValue<bool>())
+            throw new LanguageModelFolderException(path, "\"scale_attn_weights\": false is not supported; supported: true");
+        if (json["add_cross_attention"] is JsonValue cross && cross.GetValue<bool>())
+            throw new LanguageModelFolderException(path, "\"add_cross_attention\": true is not supported; supported: false");
         var config = new Gpt2Config(
             VocabSize: Required("vocab_size"),
             ContextLength: Required("n_positions"),

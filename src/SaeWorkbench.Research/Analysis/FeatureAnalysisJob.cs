@@ -40,7 +40,7 @@ public sealed class FeatureAnalysisJob(WorkbenchPaths paths, ServerPathPolicy fo
         try
         {
             // The model folder was recorded by the server (a confined import or a training run), not typed by the requester.
-            var config = HuggingFaceGpt2.ReadConfig(Path.Combine(paths.Resolve(d.ModelPath), HuggingFaceGpt2.ConfigFile));
+            var config = HuggingFaceModels.Inspect(paths.Resolve(d.ModelPath));
             var (bytes, flop) = JobLimits.ModelCost(config);
             return new AnalysisShape(d.DIn, d.DSae, config.ContextLength, bytes, flop);
         }

@@ -25,7 +25,7 @@ public static class FeatureAnalysisPipeline
         FeatureAnalysisStore store, long? jobId, Action<double, string> report, CancellationToken ct)
     {
         report(0, "loading the model and the SAE");
-        using var loaded = HuggingFaceGpt2.Load(modelFolder, TorchRuntime.BestDevice());
+        using var loaded = HuggingFaceModels.Load(modelFolder, device: TorchRuntime.BestDevice());
         using var sae = SaeFolders.Load(saeFolder);
         var model = loaded.Model;
         var hook = sae.Metadata.HookName;
@@ -51,7 +51,7 @@ public static class FeatureAnalysisPipeline
         using (var scope = NewDisposeScope())
         {
             var wDec = autoencoder.WDec.cpu();
-            logits = LogitEffects.Compute(wDec, unembedding.WU, unembedding.LnScale, ct: ct, finalNorm: unembedding.FinalNorm);
+            logits = LogitEffects.Compute(wDec, unembedding.WU, unembedding.LnScale, ct: ct, finalNorm: unembedding.NormKind);
             neighbours = DecoderNeighbours.Compute(wDec, ct: ct);
         }
 

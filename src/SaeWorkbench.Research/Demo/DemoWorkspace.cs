@@ -59,7 +59,7 @@ public sealed class DemoWorkspace(
         {
             if (await db.Dictionaries.AnyAsync(ct) || await db.Jobs.AnyAsync(j => j.Kind == SaeTrainingJob.KindName, ct)) return null;
         }
-        var layers = HuggingFaceGpt2.ReadConfig(Path.Combine(model, HuggingFaceGpt2.ConfigFile)).NLayers;
+        var layers = HuggingFaceModels.Inspect(model).Layers;
         var request = DictionaryRequest(model, layers) with { Corpus = corpus };
         Events.JobSnapshot job;
         try

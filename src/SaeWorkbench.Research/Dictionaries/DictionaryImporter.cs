@@ -161,23 +161,22 @@ public sealed class DictionaryImporter(DictionaryRegistry registry, ServerPathPo
     {
         var full = CheckFolder("Model folder", folder, errors);
         if (full is null) return null;
-        var config = Path.Combine(full, HuggingFaceGpt2.ConfigFile);
-        var weights = Path.Combine(full, HuggingFaceGpt2.WeightsFile);
+        var config = Path.Combine(full, HuggingFaceModels.ConfigFile);
+        var weights = Path.Combine(full, HuggingFaceModels.WeightsFile);
         var before = errors.Count;
-        if (!File.Exists(config)) errors.Add($"Model folder: {HuggingFaceGpt2.ConfigFile} is missing in {full}.");
-        if (!File.Exists(weights))
+        if (!File.Exists(config)) errors.Add($"Model folder: {HuggingFaceModels.ConfigFile} is missing in {full}.");
+        if (!File.Exists(weights) && !File.Exists(Path.Combine(full, HuggingFaceModels.IndexFile)))
             errors.Add(File.Exists(Path.Combine(full, "pytorch_model.bin"))
-                ? $"Model folder: only pytorch_model.bin is there; pickled PyTorch weights are not read (they can run code). Convert once with Python: GPT2LMHeadModel.from_pretrained(dir).save_pretrained(dir, safe_serialization=True), which writes {HuggingFaceGpt2.WeightsFile}."
-                : $"Model folder: {HuggingFaceGpt2.WeightsFile} is missing in {full}.");
-        if (!SaeWorkbench.Ml.Lm.Tokenization.Gpt2Tokenizer.ExistsIn(full))
+                ? $"Model folder: only pytorch_model.bin is there; pickled PyTorch weights are not read (they can run code). Convert once with Python: AutoModelForCausalLM.from_pretrained(dir).save_pretrained(dir, safe_serialization=True), which writes {HuggingFaceModels.WeightsFile}."
+                : $"Model folder: {HuggingFaceModels.WeightsFile} (or {HuggingFaceModels.IndexFile} with its shards) is missing in {full}.");
+        if (!SaeWorkbench.Ml.Lm.Tokenization.TokenizerFolder.ExistsIn(full))
             errors.Add($"Model folder: no tokenizer in {full} (vocab.json + merges.txt, or tokenizer.json).");
         if (errors.Count > before || !File.Exists(config)) return null;
         try
         {
-            var c = HuggingFaceGpt2.ReadConfig(config);
-            var hooks = Gpt2Model.HookNamesFor(c);
-            var widths = hooks.ToDictionary(h => h, h => Gpt2Model.HookWidthFor(c, h), StringComparer.Ordinal);
-            return new ModelFolderReport(full, c.DModel, c.NLayers, c.VocabSize, widths);
+            var info = HuggingFaceModels.Inspect(full);
+            return new ModelFolderReport(full, info.DModel, info.Layers, info.VocabSize,
+                new Dictionary<string, int>(info.HookWidths, StringComparer.Ordinal));
         }
         catch (Exception e) when (e is LanguageModelFolderException or IOException or ArgumentException or System.Text.Json.JsonException)
         {

@@ -24,12 +24,12 @@ public sealed class ModelFolders(WorkbenchPaths paths, ServerPathPolicy folders)
     /// server recorded itself (a dictionary's model), not one a user typed.</summary>
     public (IReadOnlyList<string> Hooks, int DModel, string? Error) DescribeRecorded(string folder)
     {
-        var config = Path.Combine(Resolve(folder), HuggingFaceGpt2.ConfigFile);
-        if (!File.Exists(config)) return ([], 0, $"No {HuggingFaceGpt2.ConfigFile} in {Resolve(folder)}.");
+        var config = Path.Combine(Resolve(folder), HuggingFaceModels.ConfigFile);
+        if (!File.Exists(config)) return ([], 0, $"No {HuggingFaceModels.ConfigFile} in {Resolve(folder)}.");
         try
         {
-            var c = HuggingFaceGpt2.ReadConfig(config);
-            return (Gpt2Model.HookNamesFor(c), c.DModel, null);
+            var info = HuggingFaceModels.Inspect(Resolve(folder));
+            return (info.HookNames, info.DModel, null);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or LanguageModelFolderException or System.Text.Json.JsonException)
         {

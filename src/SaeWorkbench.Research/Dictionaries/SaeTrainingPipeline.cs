@@ -23,7 +23,7 @@ public static class SaeTrainingPipeline
     {
         var config = request.ToConfig();
         status?.Invoke("loading the model");
-        using var loaded = HuggingFaceGpt2.Load(modelFolder, TorchRuntime.BestDevice());
+        using var loaded = HuggingFaceModels.Load(modelFolder, device: TorchRuntime.BestDevice());
         var model = loaded.Model;
         if (!model.HookNames.Contains(request.Hook))
             throw new ArgumentException($"unknown hook '{request.Hook}'; valid hooks: {string.Join(", ", model.HookNames)}");

@@ -68,29 +68,29 @@ public sealed record SaeTrainingRequest
     public IReadOnlyList<string> Validate(Settings.IPathResolver folders, Jobs.JobLimits limits)
     {
         var errors = new List<string>();
-        Gpt2Config? config = null;
+        Ml.Lm.ModelFolderInfo? config = null;
         var model = string.IsNullOrWhiteSpace(Model) ? default : folders.Folder(Model);
         if (string.IsNullOrWhiteSpace(Model)) errors.Add("model: a model folder is required");
         else if (model.Error is { } badModel) errors.Add($"model: {badModel}");
         else
         {
-            var file = Path.Combine(model.FullPath!, HuggingFaceGpt2.ConfigFile);
-            if (!File.Exists(file)) errors.Add($"model: no {HuggingFaceGpt2.ConfigFile} in the model folder '{Model}'");
+            var file = Path.Combine(model.FullPath!, HuggingFaceModels.ConfigFile);
+            if (!File.Exists(file)) errors.Add($"model: no {HuggingFaceModels.ConfigFile} in the model folder '{Model}'");
             else
             {
-                try { config = HuggingFaceGpt2.ReadConfig(file); }
+                try { config = HuggingFaceModels.Inspect(model.FullPath!); }
                 catch (Exception e) when (e is LanguageModelFolderException or IOException or ArgumentException or InvalidDataException
                                               or System.Text.Json.JsonException or FormatException or InvalidOperationException)
                 {
-                    errors.Add($"model: {HuggingFaceGpt2.ConfigFile} cannot be read: {e.Message}");
+                    errors.Add($"model: {HuggingFaceModels.ConfigFile} cannot be read: {e.Message}");
                 }
             }
         }
         if (string.IsNullOrWhiteSpace(Corpus)) errors.Add("corpus: a corpus folder is required");
         else if (folders.Folder(Corpus).Error is { } badCorpus) errors.Add($"corpus: {badCorpus}");
         if (string.IsNullOrWhiteSpace(Hook)) errors.Add("hook: a hook name is required, e.g. blocks.2.hook_resid_post");
-        else if (config is not null && !Gpt2Model.HookNamesFor(config).Contains(Hook))
-            errors.Add($"hook: '{Hook}' is not a hook of the model; valid hooks: {string.Join(", ", Gpt2Model.HookNamesFor(config))}");
+        else if (config is not null && !config.HookNames.Contains(Hook))
+            errors.Add($"hook: '{Hook}' is not a hook of the model; valid hooks: {string.Join(", ", config.HookNames)}");
         if (!Architectures.ContainsKey(Arch)) errors.Add($"arch: '{Arch}' is not one of relu, topk, batchtopk, jumprelu");
         if (Latents is < 2 or > 1 << 20) errors.Add("latents: must be from 2 to 1,048,576");
         if ((Arch is "topk" or "batchtopk" || (Arch == "jumprelu" && InitialThreshold == 0)) && (K < 1 || K >= Latents))
@@ -111,7 +111,7 @@ public sealed record SaeTrainingRequest
             errors.Add($"analyzeTokens: must be from 0 to {Jobs.JobLimits.Count(limits.MaxAnalysisTokens)}");
         // The estimates need a known hook and sizes in range; they run even when other fields are refused, so that a
         // request for a huge run hears every number at once.
-        if (config is not null && Gpt2Model.HookNamesFor(config).Contains(Hook) && Latents is >= 2 and <= 1 << 20
+        if (config is not null && config.HookNames.Contains(Hook) && Latents is >= 2 and <= 1 << 20
             && BatchSize is >= 1 and <= 1 << 20 && BufferTokens >= 2 && Tokens >= 0 && EvalTokens >= 0)
             errors.AddRange(Estimate(config, limits));
         return errors;
@@ -124,9 +124,9 @@ public sealed record SaeTrainingRequest
     /// activations and their gradients (4 × batchSize × latents floats). Work: a forward pass of the model per token
     /// (2 FLOP per weight) plus the SAE's forward and backward pass (12·d_in·latents per token; 4·d_in·latents to evaluate).
     /// </summary>
-    private IEnumerable<string> Estimate(Gpt2Config c, Jobs.JobLimits limits)
+    private IEnumerable<string> Estimate(Ml.Lm.ModelFolderInfo c, Jobs.JobLimits limits)
     {
-        double dIn = Gpt2Model.HookWidthFor(c, Hook), m = Latents;
+        double dIn = c.HookWidths[Hook], m = Latents;
         var (modelBytes, perToken) = Jobs.JobLimits.ModelCost(c);
         var buffer = (double)BufferTokens * dIn * 4;
         var memory = modelBytes + buffer + 4 * (2 * dIn * m + m + dIn) * 4 + 4.0 * BatchSize * m * 4;

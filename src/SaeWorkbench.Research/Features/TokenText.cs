@@ -17,7 +17,7 @@ public sealed class TokenText
         if (string.IsNullOrWhiteSpace(modelFolder)) return null;
         return _tokenizers.GetOrAdd(modelFolder, f => new Lazy<ITokenizer?>(() =>
         {
-            try { return Gpt2Tokenizer.ExistsIn(f) ? Gpt2Tokenizer.Load(f) : null; }
+            try { return TokenizerFolder.ExistsIn(f) ? TokenizerFolder.Load(f) : null; }
             catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or ArgumentException) { return null; }
         })).Value;
     }

@@ -54,7 +54,7 @@ public sealed class HostedModel(string folder, int capacity) : IDisposable
     public InferenceQueue Queue { get; } = new(capacity, "inference " + Path.GetFileName(folder));
 
     /// <summary>The model, loaded on first use.</summary>
-    public LoadedLanguageModel Model => _model ??= HuggingFaceGpt2.Load(Folder, TorchRuntime.BestDevice());
+    public LoadedLanguageModel Model => _model ??= HuggingFaceModels.Load(Folder, device: TorchRuntime.BestDevice());
 
     /// <summary>
     /// The SAE in <paramref name="saeFolder"/>, loaded on first use and checked against the model: a hook the model

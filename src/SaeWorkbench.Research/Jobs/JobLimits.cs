@@ -55,11 +55,11 @@ public sealed class JobLimits
     /// A GPT-2-style model's fp32 weights in bytes and the FLOP of one forward pass per token (2 per weight of its
     /// blocks: 12·d² + 13·d each; embeddings are look-ups), for the estimates of training and analysis.
     /// </summary>
-    public static (double WeightBytes, double FlopPerToken) ModelCost(Ml.Lm.Gpt2Config c)
+    public static (double WeightBytes, double FlopPerToken) ModelCost(Ml.Lm.ModelFolderInfo m)
     {
-        double d = c.DModel;
-        var blocks = c.NLayers * (12 * d * d + 13 * d);
-        return (4 * ((double)c.VocabSize * d + (double)c.ContextLength * d + blocks), 2 * blocks);
+        // Every weight in fp32; 2 FLOP per weight and token, except the token embedding, which is a look-up.
+        var matmulWeights = (double)m.Parameters - (double)m.VocabSize * m.DModel;
+        return (4.0 * m.Parameters, 2 * Math.Max(matmulWeights, 0));
     }
 
     /// <summary>"1.0 TB", "512 MB": decimal units, one decimal.</summary>

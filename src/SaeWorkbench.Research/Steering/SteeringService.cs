@@ -93,7 +93,7 @@ public sealed class SteeringService(
                                         $"valid hooks: {string.Join(", ", hooks)}");
         if (tokenText.TokenizerFor(target.ModelFolder) is { } tokenizer)
         {
-            var context = Ml.Lm.HuggingFaceGpt2.ReadConfig(Path.Combine(target.ModelFolder, Ml.Lm.HuggingFaceGpt2.ConfigFile)).ContextLength;
+            var context = Ml.Lm.HuggingFaceModels.Inspect(target.ModelFolder).ContextLength;
             SteeringGenerator.FitNewTokens(SteeringGenerator.EncodePrompt(tokenizer, prompt).Length, context, 1);
         }
     }

@@ -59,7 +59,7 @@ public class LogitEffectsTests
         var wDec = tensor(new float[] { 1, 2, 3 }).reshape(1, 3);
         var gamma = tensor(new float[] { 2, 1, 0.5f });
         var wU = tensor(new float[] { 1, 0, 0, 1, 0, 1, 0, 1, 0, 0, 1, 1 }).reshape(3, 4);
-        var effects = LogitEffects.Compute(wDec, wU, gamma, top: 4, bins: 4, finalNorm: FinalNormKind.RmsNorm)[0];
+        var effects = LogitEffects.Compute(wDec, wU, gamma, top: 4, bins: 4, finalNorm: SaeWorkbench.Ml.Lm.NormKind.RmsNorm)[0];
         var byToken = effects.Positive.ToDictionary(e => e.TokenId, e => e.Effect);
         Assert.Equal(2f, byToken[0], 6);
         Assert.Equal(2f, byToken[1], 6);

@@ -58,7 +58,8 @@ public sealed class Gpt2ModelTests
         Assert.Contains("blocks.1.attn.hook_z", model.HookNames);
         Assert.Contains("blocks.1.mlp.hook_post", model.HookNames);
         Assert.Equal("ln_final.hook_normalized", model.HookNames[^1]);
-        Assert.Equal(2 + 2 * 9 + 1, model.HookNames.Count);
+        Assert.Contains("blocks.1.ln2.hook_normalized", model.HookNames);
+        Assert.Equal(2 + 2 * 10 + 1, model.HookNames.Count);
     }
 
     [Fact]
@@ -72,7 +73,7 @@ public sealed class Gpt2ModelTests
         handles.ForEach(h => h.Dispose());
         Assert.Equal(model.HookNames.Count, seen.Count);
         foreach (var (name, shape) in seen) Assert.Equal(model.HookWidth(name), (int)shape[^1]);
-        Assert.Equal([2L, 5, 4, 8], seen["blocks.0.attn.hook_z"]);
+        Assert.Equal([2L, 5, 4 * 8], seen["blocks.0.attn.hook_z"]);   // heads · d_head, flattened as SAELens reads it
     }
 
     [Fact]

@@ -26,7 +26,10 @@ internal sealed class TinyHookedModel : IHookedLanguageModel, IDisposable
         _unembed = randn(new long[] { dModel, vocab }, generator: gen).DetachFromDisposeScope();
     }
 
+    public string Family => "tiny";
     public int DModel { get; }
+    public int NLayers => 1;
+    public long ParameterCount => _embed.numel() + _w.numel() + _unembed.numel();
     public int ContextLength { get; }
     public int VocabSize { get; }
     public long BosTokenId => 0;
@@ -44,6 +47,14 @@ internal sealed class TinyHookedModel : IHookedLanguageModel, IDisposable
     }
 
     public Tensor Forward(Tensor tokens) => matmul(Run(tokens, null), _unembed);
+
+    // Its block has no attention, hence no keys or values to cache, and it has no final norm.
+    public Tensor Forward(Tensor tokens, KvCache? cache) =>
+        cache is null ? Forward(tokens) : throw new NotSupportedException("TinyHookedModel has no attention to cache");
+    public KvCache CreateKvCache() => throw new NotSupportedException("TinyHookedModel has no attention to cache");
+    public FinalNorm FinalNorm => throw new NotSupportedException("TinyHookedModel has no final norm");
+    public double? FinalLogitSoftcap => null;
+    public Tensor UnembeddingMatrix() => _unembed.clone();
 
     public Tensor RunToHook(Tensor tokens, string hookName)
     {

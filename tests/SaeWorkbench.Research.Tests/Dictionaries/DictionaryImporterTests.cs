@@ -154,7 +154,7 @@ public sealed class DictionaryImporterTests : IAsyncLifetime
         Assert.Equal(8, report.DModel);
         Assert.Equal(8, report.HookWidths[Hook]);
         Assert.Equal(32, report.HookWidths["blocks.0.mlp.hook_post"]);
-        Assert.Equal(4, report.HookWidths["blocks.0.attn.hook_z"]);
+        Assert.Equal(8, report.HookWidths["blocks.0.attn.hook_z"]);   // 2 heads · d_head 4, flattened
         var e = Assert.Throws<ImportValidationException>(() => Importer().InspectModel(Path.Combine(_root, "missing")));
         Assert.Contains("does not exist", e.Errors.Single());
     }

@@ -8,7 +8,7 @@ namespace SaeWorkbench.Ml.Lm.Generation;
 /// The interactive front of one loaded model: every generation goes through the model's bounded
 /// <see cref="InferenceQueue"/>, and its tokens stream back to the caller while it runs on the queue's thread.
 /// </summary>
-public sealed class QueuedTextGenerator(Gpt2Model model, ITokenizer tokenizer, int capacity = 16) : IDisposable
+public sealed class QueuedTextGenerator(IHookedLanguageModel model, ITokenizer tokenizer, int capacity = 16) : IDisposable
 {
     private readonly TextGenerator _generator = new(model, tokenizer);
 

@@ -8,12 +8,12 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Ml.Lm.Generation;
 
 /// <summary>
-/// Samples continuations from a <see cref="Gpt2Model"/>. Prompts of equal token length run as one batch;
+/// Samples continuations from a <see cref="IHookedLanguageModel"/>. Prompts of equal token length run as one batch;
 /// hooks registered on the model stay active for every step (with the KV cache a hook sees the prompt
 /// positions at the first step and then one new position per step). Not thread-safe (one model, one caller at a
 /// time): interactive callers go through an <see cref="InferenceQueue"/>.
 /// </summary>
-public sealed class TextGenerator(Gpt2Model model, ITokenizer tokenizer)
+public sealed class TextGenerator(IHookedLanguageModel model, ITokenizer tokenizer)
 {
     /// <summary>Streams the tokens of one prompt as they are produced.</summary>
     public IAsyncEnumerable<GeneratedToken> GenerateAsync(string prompt, GenerationOptions options,
@@ -84,9 +84,9 @@ public sealed class TextGenerator(Gpt2Model model, ITokenizer tokenizer)
     private void RunBatch(int[] indices, int[][] prompts, GenerationOptions options, Generator generator,
         Action<GeneratedToken> emit, CancellationToken cancellation)
     {
-        model.eval();
+        (model as nn.Module)?.eval();
         using var noGrad = no_grad();
-        using var cache = options.UseKvCache ? new KvCache(model.Config.NLayers) : null;
+        using var cache = options.UseKvCache ? model.CreateKvCache() : null;
         var batch = indices.Length;
         var promptLength = prompts[indices[0]].Length;
         var streams = indices.Select(i => new TextStream(tokenizer, options.StopSequences)).ToArray();
@@ -102,7 +102,7 @@ public sealed class TextGenerator(Gpt2Model model, ITokenizer tokenizer)
             var logits = options.UseKvCache
                 ? model.Forward(nextInput, cache)                                        // [batch, new_pos, vocab]
                 : model.Forward(context);                                                // [batch, pos, vocab]
-            var last = logits[.., -1, ..];                                               // [batch, vocab]
+            var last = logits[.., -1, ..].to(ScalarType.Float32).cpu();                  // [batch, vocab]
             var next = Sample(last, options, generator);                                 // [batch]
             var nextIds = next.data<long>().ToArray();
             var positionsAfter = promptLength + step + 1;
