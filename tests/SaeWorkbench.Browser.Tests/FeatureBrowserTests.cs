@@ -110,6 +110,8 @@ public sealed class FeatureBrowserTests(BrowserHost host) : IClassFixture<Browse
         }
         await page.Locator("[data-testid=feature-title]", new() { HasText = $"#{second}" }).WaitForAsync();
         await page.WaitForFunctionAsync("() => document.activeElement?.tagName === 'H1'");
+        // Focus is there for screen readers; a heading is no control, so no ring stays on it after the key press.
+        Assert.Equal("none", await page.EvaluateAsync<string>("() => getComputedStyle(document.activeElement).outlineStyle"));
         await page.Keyboard.PressAsync("k");
         await page.Locator("[data-testid=feature-title]", new() { HasText = $"#{first}" }).WaitForAsync();
 

@@ -11,7 +11,7 @@ public sealed class FeatureExamplesHtmlTests
         40, 9, rank, 40);
 
     [Fact]
-    public void A_full_dashboards_example_markup_comes_in_pieces_below_the_large_object_heap_that_join_into_both_sections()
+    public void A_full_dashboards_example_markup_comes_in_pieces_below_the_large_object_heap_each_of_whole_example_rows()
     {
         var rng = new Random(1);
         var view = new FeatureDashboardView(1, 7, 1, 1000, null, 10, 0.01, 9, 1, false, new long[50],
@@ -20,14 +20,22 @@ public sealed class FeatureExamplesHtmlTests
                 Enumerable.Range(0, 5).Select(r => Example(FeatureExampleKind.Interval, b, r, rng)).ToList())).ToList(),
             [], [], new long[50], 0, 1, []);
 
-        var pieces = FeatureDashboardCache.ExamplesHtml(view, tokenizer: null);
+        var examples = FeatureDashboardCache.ExamplesHtml(view, tokenizer: null);
 
-        Assert.True(pieces.Count > 1, "a whole dashboard's markup is longer than one piece");
-        Assert.All(pieces, p => Assert.True(p.Length * sizeof(char) < 85_000, $"a piece of {p.Length} characters would go to the large-object heap"));
-        var document = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(string.Concat(pieces));
-        Assert.Equal(20, document.QuerySelectorAll("[data-testid=top-examples] > .example").Length);
-        Assert.Equal(5, document.QuerySelectorAll("[data-testid=interval]").Length);
-        Assert.All(document.QuerySelectorAll("[data-testid=interval]"), i => Assert.Equal(5, i.QuerySelectorAll(".example").Length));
-        Assert.Equal(45, document.QuerySelectorAll(".tok.peak").Length);
+        Assert.True(examples.Top.Count > 1, "the top contexts' markup is longer than one piece");
+        Assert.All(examples.Pieces, p => Assert.True(p.Value.Length * sizeof(char) < 85_000, $"a piece of {p.Value.Length} characters would go to the large-object heap"));
+        // The interactive renderer parses each piece on its own: every piece must be a run of complete example rows.
+        var parser = new AngleSharp.Html.Parser.HtmlParser();
+        int Rows(IEnumerable<Microsoft.AspNetCore.Components.MarkupString> pieces) => pieces.Sum(p =>
+        {
+            var body = parser.ParseDocument("<body>" + p.Value + "</body>").Body!;
+            Assert.All(body.Children, c => Assert.Equal("example", c.ClassName));
+            return body.Children.Length;
+        });
+        Assert.Equal(20, Rows(examples.Top));
+        Assert.Equal(5, examples.Intervals.Count);
+        Assert.All(examples.Intervals, i => Assert.Equal(5, Rows(i.Examples)));
+        Assert.Equal("(7.2, 9] · 20.0 % of activations", examples.Intervals[0].Heading);
+        Assert.Equal(45, examples.Pieces.Sum(p => parser.ParseDocument(p.Value).QuerySelectorAll(".tok.peak").Length));
     }
 }

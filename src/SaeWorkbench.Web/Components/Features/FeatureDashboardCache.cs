@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Caching.Memory;
 using SaeWorkbench.Research.Analysis;
@@ -15,7 +14,19 @@ namespace SaeWorkbench.Web.Components.Features;
 /// for every latent read, and the full (generation 2) collections that they cause paused the feature page's 50 clients
 /// for 8 % of the time (issue 6).
 /// </summary>
-public sealed record FeatureDashboardMarkup(FeatureDashboardView View, IReadOnlyList<MarkupString> Examples);
+public sealed record FeatureDashboardMarkup(FeatureDashboardView View, FeatureExamplesMarkup Examples);
+
+/// <summary>The example rows of a dashboard: the top contexts and each interval's, as pieces of whole example elements.</summary>
+public sealed record FeatureExamplesMarkup(IReadOnlyList<MarkupString> Top, IReadOnlyList<IntervalExamplesMarkup> Intervals)
+{
+    public static FeatureExamplesMarkup Empty { get; } = new([], []);
+
+    /// <summary>Every piece, top contexts first.</summary>
+    public IEnumerable<MarkupString> Pieces => Top.Concat(Intervals.SelectMany(i => i.Examples));
+}
+
+/// <summary>One interval's heading text (plain text, encoded when rendered) and its example rows.</summary>
+public sealed record IntervalExamplesMarkup(string Heading, IReadOnlyList<MarkupString> Examples);
 
 /// <summary>
 /// Keeps recently viewed dashboards with their example markup in memory (issue 6 performance: a feature page is
@@ -43,7 +54,7 @@ public sealed class FeatureDashboardCache(FeatureDashboardReader reader, TokenTe
         if (_cache.TryGetValue(key, out FeatureDashboardMarkup? hit)) return hit;
         var view = await reader.GetAsync(latentId, ct);
         if (view is null) return null;
-        var markup = new FeatureDashboardMarkup(view, ExamplesHtml(view, tokens.TokenizerFor(modelPath)).Select(p => new MarkupString(p)).ToList());
+        var markup = new FeatureDashboardMarkup(view, ExamplesHtml(view, tokens.TokenizerFor(modelPath)));
         // A new analysis may have become current since the caller looked: cache only what matches the key.
         if (view.AnalysisId == analysisId)
             _cache.Set(key, markup, new MemoryCacheEntryOptions { Size = EstimatedBytes(markup) });
@@ -53,53 +64,42 @@ public sealed class FeatureDashboardCache(FeatureDashboardReader reader, TokenTe
     private static long EstimatedBytes(FeatureDashboardMarkup m)
     {
         var examples = m.View.TopExamples.Concat(m.View.Intervals.SelectMany(i => i.Examples)).Sum(e => e.TokenIds.Length * 8L + 128);
-        return 2L * m.Examples.Sum(p => (long)p.Value.Length) + examples + 4096;
+        return 2L * m.Examples.Pieces.Sum(p => (long)p.Value.Length + 64) + examples + 4096;
     }
 
     /// <summary>Characters after which a piece of example markup is closed (2 bytes each: well below the LOH's 85,000 bytes).</summary>
     public const int PieceChars = 16_000;
 
     /// <summary>
-    /// The "Top activating contexts" and "Interval samples" sections, in the order they are written, cut between
-    /// examples into pieces of about <see cref="PieceChars"/> characters (concatenated, they are the sections' markup).
+    /// The example rows of "Top activating contexts" and of each interval (highest first), each list cut between whole
+    /// examples into pieces of about <see cref="PieceChars"/> characters. A piece holds only complete example elements:
+    /// the interactive renderer parses every <see cref="MarkupString"/> on its own, so a piece that ended inside an open
+    /// container would close it early and spill the following rows out of it (the prerendered HTML, parsed as one
+    /// document, did not show this). The containers themselves are written by <c>FeatureExamples.razor</c>.
     /// </summary>
-    public static IReadOnlyList<string> ExamplesHtml(FeatureDashboardView d, SaeWorkbench.Ml.Lm.Tokenization.ITokenizer? tokenizer)
+    public static FeatureExamplesMarkup ExamplesHtml(FeatureDashboardView d, SaeWorkbench.Ml.Lm.Tokenization.ITokenizer? tokenizer)
     {
-        var pieces = new List<string>();
         var html = new StringBuilder(PieceChars + 4096);
-        void Cut()
+        IReadOnlyList<MarkupString> Pieces(IEnumerable<FeatureExampleView> examples)
         {
-            if (html.Length < PieceChars) return;
-            pieces.Add(html.ToString());
-            html.Clear();
-        }
-        var window = HeatmapWindow.FeaturePage;
-        html.Append("<h2 class=\"mud-typography mud-typography-h6 mt-4\">Top activating contexts</h2>");
-        html.Append("<div class=\"examples\" data-testid=\"top-examples\">");
-        foreach (var e in d.TopExamples)
-        {
-            HeatmapHtml.AppendExample(html, e.TokenIds, e.Activations, e.PeakOffset, e.PeakActivation, d.MaxActivation, tokenizer, window);
-            Cut();
-        }
-        html.Append("</div>");
-        html.Append("<h2 class=\"mud-typography mud-typography-h6 mt-4\">Interval samples</h2>");
-        html.Append("<span class=\"mud-typography mud-typography-caption\">Equal-width intervals of (0, max] — not quantiles — with each interval's ")
-            .Append("share of the activations and up to 5 random examples.</span>");
-        foreach (var bin in d.Intervals.OrderByDescending(b => b.BinMax))
-        {
-            html.Append("<div class=\"interval\" data-testid=\"interval\"><h3 class=\"mud-typography mud-typography-subtitle2\">(")
-                .Append(bin.BinMin.ToString("G3", CultureInfo.InvariantCulture)).Append(", ")
-                .Append(bin.BinMax.ToString("G3", CultureInfo.InvariantCulture)).Append("] · ")
-                .Append(HtmlEncoder.Default.Encode(bin.Share.ToString("P1", CultureInfo.InvariantCulture))).Append(" of activations</h3>");
-            foreach (var e in bin.Examples)
+            var pieces = new List<MarkupString>();
+            foreach (var e in examples)
             {
-                HeatmapHtml.AppendExample(html, e.TokenIds, e.Activations, e.PeakOffset, e.PeakActivation, d.MaxActivation, tokenizer, window);
-                Cut();
+                HeatmapHtml.AppendExample(html, e.TokenIds, e.Activations, e.PeakOffset, e.PeakActivation, d.MaxActivation, tokenizer, HeatmapWindow.FeaturePage);
+                if (html.Length < PieceChars) continue;
+                pieces.Add(new MarkupString(html.ToString()));
+                html.Clear();
             }
-            html.Append("</div>");
+            if (html.Length > 0) pieces.Add(new MarkupString(html.ToString()));
+            html.Clear();
+            return pieces;
         }
-        if (html.Length > 0) pieces.Add(html.ToString());
-        return pieces;
+        var top = Pieces(d.TopExamples);
+        var intervals = d.Intervals.OrderByDescending(b => b.BinMax).Select(bin => new IntervalExamplesMarkup(
+            $"({bin.BinMin.ToString("G3", CultureInfo.InvariantCulture)}, {bin.BinMax.ToString("G3", CultureInfo.InvariantCulture)}] · "
+            + $"{bin.Share.ToString("P1", CultureInfo.InvariantCulture)} of activations",
+            Pieces(bin.Examples))).ToList();
+        return new FeatureExamplesMarkup(top, intervals);
     }
 
     public void Dispose() => _cache.Dispose();

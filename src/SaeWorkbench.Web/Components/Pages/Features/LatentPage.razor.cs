@@ -15,7 +15,7 @@ public partial class LatentPage
 {
     private Latent? _latent;
     private SaeWorkbench.Research.Analysis.FeatureDashboardView? _dashboard;
-    private IReadOnlyList<MarkupString> _examples = [];
+    private SaeWorkbench.Web.Components.Features.FeatureExamplesMarkup _examples = SaeWorkbench.Web.Components.Features.FeatureExamplesMarkup.Empty;
     private SaeWorkbench.Ml.Lm.Tokenization.ITokenizer? _tokenizer;
     private string? _prevHref;
     private string? _nextHref;
@@ -48,7 +48,7 @@ public partial class LatentPage
         _tokenizer = Tokens.TokenizerFor(row?.ModelPath);
         var markup = row is { AnalysisId: { } analysisId } ? await Dashboards.GetAsync(row.Latent.Id, analysisId, row.ModelPath) : null;
         _dashboard = markup?.View;
-        _examples = markup?.Examples ?? [];
+        _examples = markup?.Examples ?? SaeWorkbench.Web.Components.Features.FeatureExamplesMarkup.Empty;
         var uri = Navigation.ToAbsoluteUri(Navigation.Uri);
         var query = FeatureQuery.Parse(QueryHelpers.ParseQuery(uri.Query).ToDictionary(kv => kv.Key, kv => (string?)kv.Value.ToString()));
         _queryString = (query with { Page = 0 }).ToQueryString();
