@@ -11,7 +11,8 @@ public sealed class JobService(
     IDbContextFactory<WorkbenchDbContext> dbFactory,
     IEnumerable<IJobKind> kinds,
     WorkbenchEventBus events,
-    JobSignal signal)
+    JobSignal signal,
+    Limits.UserRateLimiter? rateLimiter = null)
 {
     private readonly Dictionary<string, IJobKind> _kinds = kinds.ToDictionary(k => k.Name, StringComparer.Ordinal);
 
@@ -45,6 +46,8 @@ public sealed class JobService(
         }
         var errors = jobKind.Validate(parameters);
         if (errors.Count > 0) throw new JobValidationException(errors);
+        // A person's jobs count against their per-user budget, however they arrive (API, pages); system jobs do not.
+        if (ownerId is not null) rateLimiter?.Acquire(Limits.WorkKind.Job, ownerId);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var job = new Job

@@ -33,6 +33,9 @@ public sealed class WorkbenchSettings
     public List<string> ImportRoots { get; set; } = [];
     /// <summary>Limits of steering comparisons (issue 9 §6).</summary>
     public Steering.SteeringLimits Steering { get; set; } = new();
+
+    /// <summary>Per-user limits for each kind of work, and the log-in throttle (docs/architecture.md, security model).</summary>
+    public Limits.RateLimits RateLimits { get; set; } = new();
 }
 
 public sealed class JobSettings

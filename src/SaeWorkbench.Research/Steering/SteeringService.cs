@@ -21,7 +21,7 @@ namespace SaeWorkbench.Research.Steering;
 /// </summary>
 public sealed class SteeringService(
     IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions, ModelHost host, WorkbenchPaths paths,
-    SteeringLimits limits, SteeringRateLimiter rateLimiter, ModelFolders modelFolders, TokenText tokenText,
+    SteeringLimits limits, Research.Limits.UserRateLimiter rateLimiter, ModelFolders modelFolders, TokenText tokenText,
     WorkbenchEventBus events, TimeProvider clock) : IDisposable
 {
     public SteeringLimits Limits => limits;
@@ -66,7 +66,7 @@ public sealed class SteeringService(
         var target = await TargetAsync(request.DictionaryId, ct);
         SteeringRules.Validate(request, limits, target.DSae);
         CheckAgainstModelFolder(target, request.Prompt);
-        rateLimiter.Acquire(actor.UserId, limits.RunsPerMinute);
+        if (!rateLimiter.TryAcquire(Research.Limits.WorkKind.ModelPass, actor.UserId, out var retryAfter)) throw new SteeringRateLimitedException(retryAfter);
         var result = await host.RunAsync(target.ModelFolder, (hosted, token) =>
         {
             var model = hosted.Model;
@@ -112,6 +112,7 @@ public sealed class SteeringService(
         if (text.Length > limits.MaxPromptCharacters) throw new ArgumentException($"at most {limits.MaxPromptCharacters} characters");
         var target = await TargetAsync(dictionaryId, ct);
         new InterventionSet { Latents = latents.Select(l => new LatentIntervention(l, InterventionKind.Ablate)).ToList() }.Validate(target.DSae);
+        if (!rateLimiter.TryAcquire(Research.Limits.WorkKind.ModelPass, actor.UserId, out var retryAfter)) throw new SteeringRateLimitedException(retryAfter);
         return await host.RunAsync(target.ModelFolder, (hosted, _) =>
         {
             var model = hosted.Model;

@@ -29,9 +29,10 @@ public static class AuthExtensions
                 o.Password.RequireUppercase = false;
                 o.Password.RequireLowercase = true;
                 o.Password.RequireDigit = true;
+                // Failed log-ins never lock an account (the log-in page signs in with lockoutOnFailure: false and is throttled
+                // per client instead, LoginThrottle): a lockout anyone can trigger locks everyone out. A lockout end set on
+                // an account by other means is still honoured.
                 o.Lockout.AllowedForNewUsers = true;
-                o.Lockout.MaxFailedAccessAttempts = 5;
-                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
                 o.SignIn.RequireConfirmedAccount = false;
             })
             .AddEntityFrameworkStores<WorkbenchDbContext>()

@@ -84,6 +84,7 @@ public static class WorkbenchHostExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseRateLimitAnswers();
         app.UseAntiforgery();
         app.MapStaticAssets().AllowAnonymous();
         app.MapHealthEndpoints();
