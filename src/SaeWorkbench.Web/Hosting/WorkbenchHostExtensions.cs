@@ -78,6 +78,8 @@ public static class WorkbenchHostExtensions
         app.UseWhen(ctx => !ctx.Request.Path.StartsWithSegments("/api") && !ctx.Request.Path.StartsWithSegments("/hubs"),
             branch => branch.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
         app.UseWorkbenchRequestLogging();
+        // Before anything acts on a request: hub connections and cookie-authenticated writes from another origin's page stop here.
+        app.UseSameOriginRequests();
         // The repository's wwwroot is served before routing, so no endpoint (or fallback) shadows it.
         app.UseStaticFiles();
         app.UseRouting();
