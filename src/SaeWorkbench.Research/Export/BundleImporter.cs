@@ -169,7 +169,8 @@ public sealed class BundleImporter(IDbContextFactory<WorkbenchDbContext> dbFacto
                     : throw new BundleException($"latent {r.Index}: review decision '{c.Review.Decision}' is unknown (Accepted, Rejected)");
                 var i = new DataLabelling.Interpretation
                 {
-                    LatentId = latent.Id, AuthorId = userIds[c.Author], Label = c.Label, Description = c.Description ?? "", Tag = c.Tag,
+                    LatentId = latent.Id, AuthorId = userIds[c.Author], Label = c.Label, Description = c.Description ?? "",
+                    DescriptionHtml = MarkdownRenderer.Default.Render(c.Description).Html, Tag = c.Tag,
                     Confidence = c.Confidence, Version = Math.Max(1, c.Versions), CreatedAt = c.CreatedAt, UpdatedAt = c.UpdatedAt,
                     Score = c.Votes.Sum(v => v.Value), UpVotes = c.Votes.Count(v => v.Value > 0), DownVotes = c.Votes.Count(v => v.Value < 0),
                     Review = decision, ReviewerId = c.Review?.Reviewer is { } rv ? userIds[rv] : null, ReviewReason = c.Review?.Reason,
@@ -185,8 +186,8 @@ public sealed class BundleImporter(IDbContextFactory<WorkbenchDbContext> dbFacto
                 var (i, c) = (rows[n], r.Interpretations[n]);
                 db.InterpretationVersions.Add(new DataLabelling.InterpretationVersion
                 {
-                    InterpretationId = i.Id, Version = i.Version, Label = i.Label, Description = i.Description, Tag = i.Tag, Confidence = i.Confidence,
-                    EditedById = i.AuthorId, EditedAt = i.UpdatedAt,
+                    InterpretationId = i.Id, Version = i.Version, Label = i.Label, Description = i.Description, DescriptionHtml = i.DescriptionHtml,
+                    Tag = i.Tag, Confidence = i.Confidence, EditedById = i.AuthorId, EditedAt = i.UpdatedAt,
                 });
                 foreach (var v in c.Votes)
                     db.Votes.Add(new DataLabelling.Vote { InterpretationId = i.Id, UserId = userIds[v.Voter], Value = v.Value, CreatedAt = c.UpdatedAt, UpdatedAt = c.UpdatedAt });

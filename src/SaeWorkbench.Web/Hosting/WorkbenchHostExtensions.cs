@@ -63,6 +63,9 @@ public static class WorkbenchHostExtensions
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WorkbenchDbContext>();
         await db.MigrateWorkbenchDatabaseAsync();
+        // Markdown written before its HTML was stored is rendered once here, not on every read.
+        var backfilled = await SaeWorkbench.Research.Labelling.StoredMarkdown.BackfillAsync(db);
+        if (backfilled > 0) logger.LogInformation("Stored the rendered Markdown of {Rows} older rows", backfilled);
         await scope.ServiceProvider.GetRequiredService<SaeWorkbench.Research.Accounts.AccountService>().EnsureRolesAsync();
         logger.LogInformation("Content root {ContentRoot}; data directory {DataDirectory}", paths.ContentRoot, paths.DataDirectory);
         if (app.Services.GetRequiredService<WorkbenchSettings>().SeedDemo)
