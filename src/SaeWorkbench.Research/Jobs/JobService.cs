@@ -31,6 +31,8 @@ public sealed class JobService(
     {
         if (requiredCapability is not null && !JobWorkerIdentity.KnownCapabilities.Contains(requiredCapability))
             throw new JobValidationException([$"requires: '{requiredCapability}' is not a capability; use one of {string.Join(", ", JobWorkerIdentity.KnownCapabilities)}"]);
+        if (string.IsNullOrWhiteSpace(kind))
+            throw new JobValidationException([$"kind: required; known kinds: {string.Join(", ", _kinds.Keys.Order())}"]);
         if (!_kinds.TryGetValue(kind, out var jobKind))
             throw new JobValidationException([$"kind: unknown job kind '{kind}'; known kinds: {string.Join(", ", _kinds.Keys.Order())}"]);
         JsonElement parameters;
