@@ -23,6 +23,7 @@ internal static class MarkdownComplexity
     public static string? Check(string markdown, int maxDepth)
     {
         var markers = 0;
+        var brackets = 0;
         var fence = "";
         foreach (var rawLine in markdown.AsSpan().EnumerateLines())
         {
@@ -33,20 +34,25 @@ internal static class MarkdownComplexity
             {
                 if (fence.Length == 0) fence = marker;
                 else if (marker[0] == fence[0] && marker.Length >= fence.Length && body[marker.Length..].IsWhiteSpace()) fence = "";
-                markers = 0;
+                markers = brackets = 0;
                 continue;
             }
             if (fence.Length > 0) continue;
             if (line.IsWhiteSpace())
             {
-                markers = 0;
+                markers = brackets = 0;
                 continue;
             }
             if (ContainerDepth(line) > maxDepth) return MarkdownRenderer.TooDeeplyNested;
             foreach (var c in line)
+            {
+                // Unclosed brackets nest links inside links: deeper than the limit is "too deeply nested", whatever the count.
+                if (c == '[' && ++brackets > maxDepth) return MarkdownRenderer.TooDeeplyNested;
+                if (c == ']' && brackets > 0) brackets--;
                 if (Markers.Contains(c) && ++markers > MaxMarkersPerParagraph)
                     return $"One paragraph holds more than {TextRules.Count(MaxMarkersPerParagraph)} Markdown markers ({string.Join(" ", Markers.ToCharArray())}), " +
                            "more than any description needs and costly to display; split it with blank lines or put it in a code block (```).";
+            }
         }
         return null;
     }
