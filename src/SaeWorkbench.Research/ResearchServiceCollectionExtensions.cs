@@ -35,6 +35,10 @@ public static class ResearchServiceCollectionExtensions
         services.TryAddSingleton<DemoWorkspace>();
         services.TryAddSingleton<FeatureCatalog>();
         services.TryAddSingleton(TimeProvider.System);
+        // Per-user budgets for each kind of work and the log-in throttle (Workbench:RateLimits).
+        services.TryAddSingleton(sp => sp.GetService<Settings.WorkbenchSettings>()?.RateLimits ?? new Limits.RateLimits());
+        services.TryAddSingleton<Limits.UserRateLimiter>();
+        services.TryAddSingleton<Limits.LoginThrottle>();
         services.TryAddSingleton<FeatureCountCache>();
         services.TryAddSingleton<TokenText>();
         // Labelling (issue 7): one transaction runner (it holds the SQLite writer gate), the service, audit, API tokens.

@@ -17,8 +17,14 @@ public class Interpretation
     /// <summary>Short label, 1–120 characters.</summary>
     public required string Label { get; set; }
 
-    /// <summary>Markdown source (rendered by Markdig, sanitised, on display).</summary>
+    /// <summary>Markdown source.</summary>
     public string Description { get; set; } = "";
+
+    /// <summary>
+    /// The sanitised HTML of <see cref="Description"/>, rendered once when it is written (rendering on every read let one
+    /// costly text cost every viewer); null only for rows written before it existed, until the start-up backfill.
+    /// </summary>
+    public string? DescriptionHtml { get; set; }
 
     /// <summary>Tag from the workspace taxonomy, or null.</summary>
     public string? Tag { get; set; }
@@ -64,6 +70,9 @@ public class InterpretationVersion
     public int Version { get; set; }
     public required string Label { get; set; }
     public string Description { get; set; } = "";
+
+    /// <summary>The sanitised HTML of <see cref="Description"/>, rendered when written (see <see cref="Interpretation.DescriptionHtml"/>).</summary>
+    public string? DescriptionHtml { get; set; }
     public string? Tag { get; set; }
     public int Confidence { get; set; }
     public required string EditedById { get; set; }
@@ -89,6 +98,10 @@ public class Comment
     public long? InterpretationId { get; set; }
     public required string AuthorId { get; set; }
     public required string Body { get; set; }
+
+    /// <summary>The sanitised HTML of <see cref="Body"/>, rendered when written (see <see cref="Interpretation.DescriptionHtml"/>).</summary>
+    public string? BodyHtml { get; set; }
+
     public bool IsDeleted { get; set; }
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
 }

@@ -76,6 +76,9 @@ public class SteeringReview
 
     public string Comment { get; set; } = "";
 
+    /// <summary>The sanitised HTML of <see cref="Comment"/>, rendered when submitted; null for rows from before, until the start-up backfill.</summary>
+    public string? CommentHtml { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
     public DateTimeOffset? SubmittedAt { get; set; }
 }

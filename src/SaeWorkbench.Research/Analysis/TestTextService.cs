@@ -10,8 +10,20 @@ namespace SaeWorkbench.Research.Analysis;
 /// "Which features fire on this text" (issue 5 §4). Requests run on the model's queue in the <see cref="ModelHost"/> (one
 /// worker thread owns the model), which keeps the model and SAE loaded between requests and shares the queue with steering.
 /// </summary>
-public sealed class TestTextService(IDbContextFactory<WorkbenchDbContext> dbFactory, WorkbenchPaths paths, ModelHost host)
+public sealed class TestTextService(IDbContextFactory<WorkbenchDbContext> dbFactory, WorkbenchPaths paths, ModelHost host, Limits.UserRateLimiter rateLimiter)
 {
+    /// <summary>
+    /// <see cref="RunAsync(long, string, TestTextOptions, CancellationToken)"/> for a person typing: counts against their model-pass
+    /// budget (shared with steering), after the dictionary is found and before the model runs; throws
+    /// <see cref="Limits.RateLimitedException"/> when it is spent (nothing runs).
+    /// </summary>
+    public async Task<TestTextResult> RunAsync(string userId, long dictionaryId, string text, TestTextOptions options, CancellationToken ct = default)
+    {
+        await DictionaryFilesAsync(dictionaryId, ct);
+        rateLimiter.Acquire(Limits.WorkKind.ModelPass, userId);
+        return await RunAsync(dictionaryId, text, options, ct);
+    }
+
     /// <summary>
     /// Activations on <paramref name="text"/> for dictionary <paramref name="dictionaryId"/>. A text longer than the model's
     /// context throws <see cref="ArgumentException"/> with a message for the user.

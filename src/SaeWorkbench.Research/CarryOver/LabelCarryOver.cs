@@ -238,15 +238,15 @@ public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFacto
     {
         var i = new DataLabelling.Interpretation
         {
-            LatentId = s.LatentId, AuthorId = actor.UserId, Label = v.Label, Description = v.Description, Tag = v.Tag, Confidence = v.Confidence,
-            Version = 1, CreatedAt = w.Now, UpdatedAt = w.Now,
+            LatentId = s.LatentId, AuthorId = actor.UserId, Label = v.Label, Description = v.Description, DescriptionHtml = v.DescriptionHtml, Tag = v.Tag,
+            Confidence = v.Confidence, Version = 1, CreatedAt = w.Now, UpdatedAt = w.Now,
         };
         w.Db.Interpretations.Add(i);
         await w.Db.SaveChangesAsync(ct);
         w.Db.InterpretationVersions.Add(new DataLabelling.InterpretationVersion
         {
-            InterpretationId = i.Id, Version = 1, Label = i.Label, Description = i.Description, Tag = i.Tag, Confidence = i.Confidence,
-            EditedById = actor.UserId, EditedAt = w.Now,
+            InterpretationId = i.Id, Version = 1, Label = i.Label, Description = i.Description, DescriptionHtml = i.DescriptionHtml, Tag = i.Tag,
+            Confidence = i.Confidence, EditedById = actor.UserId, EditedAt = w.Now,
         });
         s.Status = SuggestionStatus.Accepted;
         s.DecidedById = actor.UserId;

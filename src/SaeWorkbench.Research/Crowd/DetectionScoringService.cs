@@ -138,11 +138,11 @@ public sealed class DetectionScoringService(
         var x = await (from i in db.Interpretations
                        join l in db.Latents on i.LatentId equals l.Id
                        where i.Id == s.InterpretationId
-                       select new { i.LatentId, l.DictionaryId, l.Index, i.Label, i.Description }).AsNoTracking().FirstAsync(ct);
+                       select new { i.LatentId, l.DictionaryId, l.Index, i.Label, i.Description, i.DescriptionHtml }).AsNoTracking().FirstAsync(ct);
         var contexts = await db.DetectionContexts.AsNoTracking().Where(c => c.SessionId == s.Id).OrderBy(c => c.Position)
             .Select(c => new { c.Position, c.TokenIds, c.MarkedAsMatching }).ToListAsync(ct);
         return new DetectionSessionView(s.Id, s.InterpretationId, x.LatentId, x.DictionaryId, x.Index, x.Label,
-            MarkdownRenderer.Default.Render(x.Description).Html, s.SubmittedAt is not null,
+            StoredMarkdown.Html(x.DescriptionHtml, x.Description), s.SubmittedAt is not null,
             contexts.Select(c => new DetectionContextView(c.Position, PackedArrays.ToInt32(c.TokenIds), c.MarkedAsMatching)).ToList());
     }
 }

@@ -176,7 +176,7 @@ public sealed class BundleExporter(
                 logits, contexts);
             records.Add(record);
             if (ordered.Count > 0)
-                reportLatents.Add(new ReportLatent(record, catalogInterpretations.Select(i => MarkdownRenderer.Default.Render(i.Description).Html).ToList()));
+                reportLatents.Add(new ReportLatent(record, ordered.Select(i => StoredMarkdown.Html(i.DescriptionHtml, i.Description)).ToList()));
             if (n % 64 == 0) progress?.Report((0.05 + 0.75 * n / Math.Max(1, selected.Count), $"catalog: latent {n + 1} of {selected.Count}"));
         }
 

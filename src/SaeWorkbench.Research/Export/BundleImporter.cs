@@ -185,7 +185,8 @@ public sealed class BundleImporter(IDbContextFactory<WorkbenchDbContext> dbFacto
                 var valid = labels[c];
                 var i = new DataLabelling.Interpretation
                 {
-                    LatentId = latent.Id, AuthorId = userIds[c.Author], Label = valid.Label, Description = valid.Description, Tag = valid.Tag,
+                    LatentId = latent.Id, AuthorId = userIds[c.Author], Label = valid.Label, Description = valid.Description,
+                    DescriptionHtml = valid.DescriptionHtml, Tag = valid.Tag,
                     Confidence = valid.Confidence, Version = Math.Max(1, c.Versions), CreatedAt = c.CreatedAt, UpdatedAt = c.UpdatedAt,
                     Score = c.Votes.Sum(v => v.Value), UpVotes = c.Votes.Count(v => v.Value > 0), DownVotes = c.Votes.Count(v => v.Value < 0),
                     Review = decision, ReviewerId = c.Review?.Reviewer is { } rv ? userIds[rv] : null, ReviewReason = c.Review?.Reason,
@@ -201,8 +202,8 @@ public sealed class BundleImporter(IDbContextFactory<WorkbenchDbContext> dbFacto
                 var (i, c) = (rows[n], r.Interpretations[n]);
                 db.InterpretationVersions.Add(new DataLabelling.InterpretationVersion
                 {
-                    InterpretationId = i.Id, Version = i.Version, Label = i.Label, Description = i.Description, Tag = i.Tag, Confidence = i.Confidence,
-                    EditedById = i.AuthorId, EditedAt = i.UpdatedAt,
+                    InterpretationId = i.Id, Version = i.Version, Label = i.Label, Description = i.Description, DescriptionHtml = i.DescriptionHtml,
+                    Tag = i.Tag, Confidence = i.Confidence, EditedById = i.AuthorId, EditedAt = i.UpdatedAt,
                 });
                 foreach (var v in c.Votes)
                     db.Votes.Add(new DataLabelling.Vote { InterpretationId = i.Id, UserId = userIds[v.Voter], Value = v.Value, CreatedAt = c.UpdatedAt, UpdatedAt = c.UpdatedAt });

@@ -12,7 +12,8 @@ public sealed class JobService(
     IEnumerable<IJobKind> kinds,
     WorkbenchEventBus events,
     JobSignal signal,
-    JobLimits limits)
+    JobLimits limits,
+    Limits.UserRateLimiter? rateLimiter = null)
 {
     private readonly Dictionary<string, IJobKind> _kinds = kinds.ToDictionary(k => k.Name, StringComparer.Ordinal);
 
@@ -31,6 +32,8 @@ public sealed class JobService(
     {
         if (requiredCapability is not null && !JobWorkerIdentity.KnownCapabilities.Contains(requiredCapability))
             throw new JobValidationException([$"requires: '{requiredCapability}' is not a capability; use one of {string.Join(", ", JobWorkerIdentity.KnownCapabilities)}"]);
+        if (string.IsNullOrWhiteSpace(kind))
+            throw new JobValidationException([$"kind: required; known kinds: {string.Join(", ", _kinds.Keys.Order())}"]);
         if (!_kinds.TryGetValue(kind, out var jobKind))
             throw new JobValidationException([$"kind: unknown job kind '{kind}'; known kinds: {string.Join(", ", _kinds.Keys.Order())}"]);
         // Checked before parsing: the blob is stored with the job and sent to everyone who lists jobs.
@@ -50,6 +53,8 @@ public sealed class JobService(
         }
         var errors = jobKind.Validate(parameters);
         if (errors.Count > 0) throw new JobValidationException(errors);
+        // A person's jobs count against their per-user budget, however they arrive (API, pages); system jobs do not.
+        if (ownerId is not null) rateLimiter?.Acquire(Limits.WorkKind.Job, ownerId);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var job = new Job

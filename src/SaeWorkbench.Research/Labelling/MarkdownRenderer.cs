@@ -94,8 +94,8 @@ public sealed class MarkdownRenderer
         return new RenderedMarkdown(_sanitizer.Sanitize(html), ValidationResult.Valid);
     }
 
-    /// <summary>The length and character checks of <see cref="Render"/> without rendering (the
-    /// nesting depth is only known after parsing, so only <see cref="Render"/> checks it).</summary>
+    /// <summary>The length, character and cost checks (<see cref="MarkdownComplexity"/>) of <see cref="Render"/> without
+    /// rendering (the exact nesting depth is only known after parsing, so only <see cref="Render"/> checks it fully).</summary>
     public ValidationResult Validate(string? markdown, string field = "description")
     {
         if (string.IsNullOrEmpty(markdown)) return ValidationResult.Valid;
@@ -103,9 +103,8 @@ public sealed class MarkdownRenderer
             return ValidationResult.Fail(field,
                 $"The text is too long: {TextRules.Count(markdown.Length)} characters; the limit is {TextRules.Count(MaxLength)}.");
         var forbidden = TextRules.FirstForbiddenInMultiline(markdown);
-        return forbidden is null
-            ? ValidationResult.Valid
-            : ValidationResult.Fail(field, $"The text contains {forbidden}.");
+        if (forbidden is not null) return ValidationResult.Fail(field, $"The text contains {forbidden}.");
+        return MarkdownComplexity.Check(markdown, MaxNestingDepth) is { } costly ? ValidationResult.Fail(field, costly) : ValidationResult.Valid;
     }
 
     private static void TurnImagesIntoLinks(MarkdownDocument document)

@@ -34,6 +34,16 @@ public sealed class WorkbenchSettings
     public List<string> ImportRoots { get; set; } = [];
     /// <summary>Limits of steering comparisons (issue 9 §6).</summary>
     public Steering.SteeringLimits Steering { get; set; } = new();
+
+    /// <summary>
+    /// Origins (<c>scheme://host[:port]</c>) besides the request's own whose pages may send cookie-authenticated writes and
+    /// open the hubs, e.g. the public address when a reverse proxy rewrites the Host header. Empty means only the
+    /// request's own origin.
+    /// </summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
+    /// <summary>Per-user limits for each kind of work, and the log-in throttle (docs/architecture.md, security model).</summary>
+    public Limits.RateLimits RateLimits { get; set; } = new();
 }
 
 public sealed class JobSettings

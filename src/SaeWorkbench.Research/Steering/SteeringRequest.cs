@@ -63,9 +63,6 @@ public sealed class SteeringLimits
     /// <summary>Most new tokens × samples per request.</summary>
     public int MaxTokensTimesSamples { get; set; } = 1024;
 
-    /// <summary>Runs (and re-runs) one user may start per minute.</summary>
-    public int RunsPerMinute { get; set; } = 12;
-
     public int MaxPromptCharacters { get; set; } = 8000;
 
     public int MaxInterventions { get; set; } = 16;
@@ -74,8 +71,5 @@ public sealed class SteeringLimits
 /// <summary>The refusals of <see cref="SteeringService"/> that are not bad input.</summary>
 public sealed class SteeringForbiddenException(string message) : UnauthorizedAccessException(message);
 
-public sealed class SteeringRateLimitedException(TimeSpan retryAfter)
-    : Exception($"You have started too many runs in the last minute; try again in {Math.Ceiling(retryAfter.TotalSeconds)} s.")
-{
-    public TimeSpan RetryAfter { get; } = retryAfter;
-}
+/// <summary>The user's model-pass budget (<c>Workbench:RateLimits:ModelPassesPerMinute</c>, shared with test text) is spent.</summary>
+public sealed class SteeringRateLimitedException(TimeSpan retryAfter) : Limits.RateLimitedException(Limits.WorkKind.ModelPass, retryAfter);

@@ -21,7 +21,7 @@ namespace SaeWorkbench.Research.Steering;
 /// </summary>
 public sealed class SteeringService(
     IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions, ModelHost host, WorkbenchPaths paths,
-    SteeringLimits limits, SteeringRateLimiter rateLimiter, ModelFolders modelFolders, TokenText tokenText,
+    SteeringLimits limits, Research.Limits.UserRateLimiter rateLimiter, ModelFolders modelFolders, TokenText tokenText,
     WorkbenchEventBus events, TimeProvider clock) : IDisposable
 {
     public SteeringLimits Limits => limits;
@@ -66,7 +66,7 @@ public sealed class SteeringService(
         var target = await TargetAsync(request.DictionaryId, ct);
         SteeringRules.Validate(request, limits, target.DSae);
         CheckAgainstModelFolder(target, request.Prompt);
-        rateLimiter.Acquire(actor.UserId, limits.RunsPerMinute);
+        if (!rateLimiter.TryAcquire(Research.Limits.WorkKind.ModelPass, actor.UserId, out var retryAfter)) throw new SteeringRateLimitedException(retryAfter);
         var result = await host.RunAsync(target.ModelFolder, (hosted, token) =>
         {
             var model = hosted.Model;
@@ -113,6 +113,7 @@ public sealed class SteeringService(
         if (text.Length > limits.MaxPromptCharacters) throw new ArgumentException($"at most {limits.MaxPromptCharacters} characters");
         var target = await TargetAsync(dictionaryId, ct);
         new InterventionSet { Latents = latents.Select(l => new LatentIntervention(l, InterventionKind.Ablate)).ToList() }.Validate(target.DSae);
+        if (!rateLimiter.TryAcquire(Research.Limits.WorkKind.ModelPass, actor.UserId, out var retryAfter)) throw new SteeringRateLimitedException(retryAfter);
         return await host.RunAsync(target.ModelFolder, (hosted, _) =>
         {
             var model = hosted.Model;
@@ -177,7 +178,7 @@ public sealed class SteeringService(
         return new SteeringComparisonView(summary, c.AuthorId, dictionary.Name, dictionary.HookName,
             SteeringJson.Deserialize<SteeringRequest>(c.SettingsJson), SteeringJson.Deserialize<SteeringResult>(c.OutputsJson),
             reviews.Select(r => new SteeringReviewView(r.Id, r.ReviewerName, r.Blind, r.GuessCorrect, r.Effect, r.Coherence,
-                MarkdownRenderer.Default.Render(r.Comment).Html, r.SubmittedAt)).ToList());
+                StoredMarkdown.Html(r.CommentHtml, r.Comment), r.SubmittedAt)).ToList());
     }
 
     /// <summary>Saved comparisons, newest first, whose title, tags or prompt contain <paramref name="search"/>.</summary>
@@ -275,6 +276,8 @@ public sealed class SteeringService(
         if (!Enum.IsDefined(input.Effect)) throw new ArgumentException("say whether the effect is present: yes, no or unclear");
         var comment = (input.Comment ?? "").Trim();
         if (comment.Length > 4000) throw new ArgumentException("a comment has at most 4000 characters");
+        var commentHtml = MarkdownRenderer.Default.Render(comment, "comment") is { IsValid: true } rendered
+            ? rendered.Html : throw new ArgumentException(MarkdownRenderer.Default.Render(comment, "comment").Validation.ToString());
         var saved = await transactions.RunAsync(async (w, ct) =>
         {
             if (!await w.Db.SteeringComparisons.AnyAsync(c => c.Id == comparisonId, ct))
@@ -296,6 +299,7 @@ public sealed class SteeringService(
             r.Effect = input.Effect;
             r.Coherence = input.Coherence;
             r.Comment = comment;
+            r.CommentHtml = commentHtml;
             r.SubmittedAt = w.Now;
             await w.Db.SaveChangesAsync(ct);
             AuditRecorder.Add(w.Db, actor, "steering.review", "SteeringReview", r.Id, null,
@@ -305,7 +309,7 @@ public sealed class SteeringService(
             return r;
         }, ct);
         return new SteeringReviewView(saved.Id, saved.ReviewerName, saved.Blind, saved.GuessCorrect, saved.Effect, saved.Coherence,
-            MarkdownRenderer.Default.Render(saved.Comment).Html, saved.SubmittedAt);
+            saved.CommentHtml ?? "", saved.SubmittedAt);
     }
 
     /// <summary>The caller's own review of a comparison, if any (blind and still open included).</summary>

@@ -6,12 +6,11 @@ namespace SaeWorkbench.Research.Steering;
 
 public static class SteeringServiceCollectionExtensions
 {
-    /// <summary>Steering comparisons (issue 9): limits from <c>Workbench:Steering</c>, the rate limiter and the service.</summary>
+    /// <summary>Steering comparisons (issue 9): limits from <c>Workbench:Steering</c>, and the service (model runs count against <see cref="Limits.UserRateLimiter"/>).</summary>
     public static IServiceCollection AddSteering(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => sp.GetService<WorkbenchSettings>()?.Steering ?? new SteeringLimits());
-        services.TryAddSingleton<SteeringRateLimiter>();
         services.TryAddSingleton<SteeringService>();
         return services;
     }

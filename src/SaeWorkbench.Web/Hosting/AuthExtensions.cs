@@ -29,9 +29,10 @@ public static class AuthExtensions
                 o.Password.RequireUppercase = false;
                 o.Password.RequireLowercase = true;
                 o.Password.RequireDigit = true;
+                // Failed log-ins never lock an account (the log-in page signs in with lockoutOnFailure: false and is throttled
+                // per client instead, LoginThrottle): a lockout anyone can trigger locks everyone out. A lockout end set on
+                // an account by other means is still honoured.
                 o.Lockout.AllowedForNewUsers = true;
-                o.Lockout.MaxFailedAccessAttempts = 5;
-                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
                 o.SignIn.RequireConfirmedAccount = false;
             })
             .AddEntityFrameworkStores<WorkbenchDbContext>()
@@ -45,7 +46,11 @@ public static class AuthExtensions
             o.AccessDeniedPath = "/account/access-denied";
             o.Cookie.Name = "saeworkbench.auth";
             o.Cookie.HttpOnly = true;
-            o.Cookie.SameSite = SameSiteMode.Lax;
+            // Strict: no request started by another site carries the session, top-level navigations included (a link from
+            // elsewhere opens the log-in page, or the page without the session, instead). Nothing here needs Lax: log-in, log-out and
+            // the Blazor circuit are same-origin requests. "Site" ignores the port, so a page on another port of this host
+            // is same-site and still gets the cookie: SameOriginRequests checks the Origin for that case.
+            o.Cookie.SameSite = SameSiteMode.Strict;
             o.SlidingExpiration = true;
             o.ExpireTimeSpan = TimeSpan.FromDays(14);
             // APIs and hubs answer 401/403 instead of redirecting to a page.

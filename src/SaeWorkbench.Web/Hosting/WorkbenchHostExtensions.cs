@@ -63,6 +63,9 @@ public static class WorkbenchHostExtensions
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WorkbenchDbContext>();
         await db.MigrateWorkbenchDatabaseAsync();
+        // Markdown written before its HTML was stored is rendered once here, not on every read.
+        var backfilled = await SaeWorkbench.Research.Labelling.StoredMarkdown.BackfillAsync(db);
+        if (backfilled > 0) logger.LogInformation("Stored the rendered Markdown of {Rows} older rows", backfilled);
         await scope.ServiceProvider.GetRequiredService<SaeWorkbench.Research.Accounts.AccountService>().EnsureRolesAsync();
         logger.LogInformation("Content root {ContentRoot}; data directory {DataDirectory}", paths.ContentRoot, paths.DataDirectory);
         if (app.Services.GetRequiredService<WorkbenchSettings>().SeedDemo)
@@ -78,12 +81,15 @@ public static class WorkbenchHostExtensions
         app.UseWhen(ctx => !ctx.Request.Path.StartsWithSegments("/api") && !ctx.Request.Path.StartsWithSegments("/hubs"),
             branch => branch.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
         app.UseWorkbenchRequestLogging();
+        // Before anything acts on a request: hub connections and cookie-authenticated writes from another origin's page stop here.
+        app.UseSameOriginRequests();
         // The repository's wwwroot is served before routing, so no endpoint (or fallback) shadows it.
         app.UseStaticFiles();
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseRateLimitAnswers();
         app.UseAntiforgery();
         app.MapStaticAssets().AllowAnonymous();
         app.MapHealthEndpoints();

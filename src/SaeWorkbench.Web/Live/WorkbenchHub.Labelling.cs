@@ -67,6 +67,10 @@ public sealed partial class WorkbenchHub
         var actor = await CurrentActorAsync(users);
         if (actor is null)
             return new HubAnswer<T>(nameof(LabellingOutcome.Forbidden), default, new Dictionary<string, string> { ["user"] = "This account no longer exists." }, null);
+        // The same per-user write budget as the REST API: more connections or tokens buy no more writes. A refusal is a hub
+        // error (the client's invocation throws with this message) and writes nothing.
+        if (!rateLimiter.TryAcquire(SaeWorkbench.Research.Limits.WorkKind.Write, actor.UserId, out var retryAfter))
+            throw new HubException(new SaeWorkbench.Research.Limits.RateLimitedException(SaeWorkbench.Research.Limits.WorkKind.Write, retryAfter).Message);
         return HubAnswer<T>.From(await write(actor));
     }
 

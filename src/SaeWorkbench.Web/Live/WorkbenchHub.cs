@@ -8,7 +8,8 @@ namespace SaeWorkbench.Web.Live;
 /// events as <c>event(name, payload)</c>; pages inside the app get the same events through the in-process bus.
 /// </summary>
 [Authorize]
-public sealed partial class WorkbenchHub(PresenceTracker presence, LatentPresence latents, SaeWorkbench.Research.ScaleOut.WorkbenchNode node) : Hub
+public sealed partial class WorkbenchHub(PresenceTracker presence, LatentPresence latents, SaeWorkbench.Research.ScaleOut.WorkbenchNode node,
+    SaeWorkbench.Research.Limits.UserRateLimiter rateLimiter) : Hub
 {
     public const string Path = "/hubs/workbench";
 

@@ -53,7 +53,7 @@ public class SteeringServiceTests
     [Fact]
     public async Task Viewers_cannot_run_and_bad_input_is_refused_with_a_clear_error_before_anything_runs()
     {
-        await using var w = await SteeringWorld.StartAsync(new SteeringLimits { MaxNewTokens = 20, MaxTokensTimesSamples = 30, RunsPerMinute = 1 });
+        await using var w = await SteeringWorld.StartAsync(new SteeringLimits { MaxNewTokens = 20, MaxTokensTimesSamples = 30 }, new Limits.RateLimits { ModelPassesPerMinute = 1 });
         await Assert.ThrowsAsync<SteeringForbiddenException>(() => w.Steering.RunAsync(w.Viewer, w.Request()));
         async Task<string> Refused(SteeringRequest r) => (await Assert.ThrowsAnyAsync<Exception>(() => w.Steering.RunAsync(w.Ann, r))).Message;
 
@@ -75,7 +75,7 @@ public class SteeringServiceTests
     [Fact]
     public async Task Runs_are_rate_limited_per_user_and_the_window_slides()
     {
-        await using var w = await SteeringWorld.StartAsync(new SteeringLimits { RunsPerMinute = 2 });
+        await using var w = await SteeringWorld.StartAsync(new SteeringLimits(), new Limits.RateLimits { ModelPassesPerMinute = 2 });
         await w.Steering.RunAsync(w.Ann, w.Request(maxTokens: 2, samples: 1));
         w.Clock.Now += TimeSpan.FromSeconds(30);
         await w.Steering.RunAsync(w.Ann, w.Request(maxTokens: 2, samples: 1));
@@ -84,6 +84,21 @@ public class SteeringServiceTests
         await w.Steering.RunAsync(w.Ben, w.Request(maxTokens: 2, samples: 1));   // another user is not limited
         w.Clock.Now += TimeSpan.FromSeconds(31);
         await w.Steering.RunAsync(w.Ann, w.Request(maxTokens: 2, samples: 1));   // the first run left the window
+    }
+
+    [Fact]
+    public async Task Test_text_and_steering_draw_on_one_model_pass_budget_per_user()
+    {
+        await using var w = await SteeringWorld.StartAsync(new SteeringLimits(), new Limits.RateLimits { ModelPassesPerMinute = 2 });
+        var options = new SaeWorkbench.Ml.Analysis.TestTextOptions { Latent = 0, Count = 1 };
+        await w.Steering.RunAsync(w.Ann, w.Request(maxTokens: 2, samples: 1));
+        await w.TestText.RunAsync(w.Ann.UserId, w.DictionaryId, "the cat", options);
+        var limited = await Assert.ThrowsAsync<Limits.RateLimitedException>(() => w.TestText.RunAsync(w.Ann.UserId, w.DictionaryId, "the cat", options));
+        Assert.Contains("Too many model runs", limited.Message);
+        await Assert.ThrowsAsync<SteeringRateLimitedException>(() => w.Steering.RunAsync(w.Ann, w.Request(maxTokens: 2, samples: 1)));
+        await w.TestText.RunAsync(w.Ben.UserId, w.DictionaryId, "the cat", options);   // another user has a budget of their own
+        w.Clock.Now += TimeSpan.FromMinutes(1);
+        await w.TestText.RunAsync(w.Ann.UserId, w.DictionaryId, "the cat", options);
     }
 
     [Fact]

@@ -31,7 +31,7 @@ internal sealed class SteeringWorld : IAsyncDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("wb-steering-").FullName;
     private readonly ServiceProvider _services;
 
-    public SteeringWorld(SteeringLimits? limits)
+    public SteeringWorld(SteeringLimits? limits, Limits.RateLimits? rateLimits = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
@@ -39,6 +39,7 @@ internal sealed class SteeringWorld : IAsyncDisposable
         services.AddSingleton(new WorkbenchPaths(_dir, _dir));
         services.AddSingleton<TimeProvider>(Clock);
         services.AddSingleton(limits ?? new SteeringLimits());
+        services.AddSingleton(rateLimits ?? new Limits.RateLimits());
         services.AddResearch();
         _services = services.BuildServiceProvider();
     }
@@ -46,6 +47,7 @@ internal sealed class SteeringWorld : IAsyncDisposable
     public ManualClock Clock { get; } = new();
     public SteeringService Steering => _services.GetRequiredService<SteeringService>();
     public ModelHost Host => _services.GetRequiredService<ModelHost>();
+    public SaeWorkbench.Research.Analysis.TestTextService TestText => _services.GetRequiredService<SaeWorkbench.Research.Analysis.TestTextService>();
     public WorkbenchEventBus Bus => _services.GetRequiredService<WorkbenchEventBus>();
     public WorkbenchDbContext Db() => _services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>().CreateDbContext();
 
@@ -56,9 +58,9 @@ internal sealed class SteeringWorld : IAsyncDisposable
     public long BadHookDictionaryId { get; private set; }
     public string ModelFolder { get; private set; } = "";
 
-    public static async Task<SteeringWorld> StartAsync(SteeringLimits? limits = null)
+    public static async Task<SteeringWorld> StartAsync(SteeringLimits? limits = null, Limits.RateLimits? rateLimits = null)
     {
-        var world = new SteeringWorld(limits);
+        var world = new SteeringWorld(limits, rateLimits);
         await using var db = world.Db();
         await db.MigrateWorkbenchDatabaseAsync();
         foreach (var a in new[] { world.Ann, world.Ben, world.Viewer }) await world.AddUserAsync(db, a);

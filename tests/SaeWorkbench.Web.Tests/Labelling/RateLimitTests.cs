@@ -9,7 +9,7 @@ public sealed class RateLimitTests : IAsyncLifetime
     private readonly LabellingHarness _harness = new(writesPerMinute: 3);
 
     [Fact]
-    public async Task Writes_beyond_the_per_token_limit_get_429_with_Retry_After_while_other_tokens_and_reads_go_on()
+    public async Task Writes_beyond_the_per_user_limit_get_429_with_Retry_After_while_other_users_and_reads_go_on()
     {
         await _harness.UserAsync("admin", WorkbenchRoles.Admin);
         var ann = await _harness.UserAsync("ann", WorkbenchRoles.Labeler);

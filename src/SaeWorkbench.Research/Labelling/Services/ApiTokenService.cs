@@ -22,12 +22,14 @@ public sealed record ApiTokenOwner(long TokenId, string UserId);
 /// Every signed-in user (Viewers included, for reading) may hold tokens; a token acts with its owner's
 /// current roles.
 /// </summary>
-public sealed class ApiTokenService(IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions)
+public sealed class ApiTokenService(IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions,
+    Limits.UserRateLimiter? rateLimiter = null)
 {
     public const string Scheme = "sae_";
     public const int PrefixLength = 12;
     public const int MaxNameLength = 100;
-    public const int MaxTokensPerUser = 20;
+    /// <summary>Unrevoked tokens one user may hold (<c>Workbench:RateLimits:MaxActiveTokensPerUser</c>).</summary>
+    public int MaxTokensPerUser => rateLimiter?.Limits.MaxActiveTokensPerUser ?? new Limits.RateLimits().MaxActiveTokensPerUser;
 
     public async Task<LabellingResult<CreatedApiToken>> CreateAsync(Actor actor, string? name, CancellationToken ct = default)
     {
@@ -36,6 +38,8 @@ public sealed class ApiTokenService(IDbContextFactory<WorkbenchDbContext> factor
             return LabellingResult<CreatedApiToken>.Refused(ValidationResult.Fail("name", $"Name the token (1–{MaxNameLength} characters) so you can tell it apart later."));
         if (TextRules.FirstForbiddenInLine(name) is { } bad)
             return LabellingResult<CreatedApiToken>.Refused(ValidationResult.Fail("name", $"The name contains {bad}."));
+        // Creating and revoking in a loop must not mint tokens without end: creations count against a per-user budget.
+        rateLimiter?.Acquire(Limits.WorkKind.Token, actor.UserId);
         var token = Scheme + Base64Url(RandomNumberGenerator.GetBytes(32));
         return await transactions.RunAsync(async (w, ct) =>
         {

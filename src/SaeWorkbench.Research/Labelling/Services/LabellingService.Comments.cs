@@ -36,7 +36,7 @@ public sealed partial class LabellingService
 
             var row = new DataLabelling.Comment
             {
-                LatentId = latentId, InterpretationId = interpretationId, AuthorId = actor.UserId, Body = comment.Body, CreatedAt = w.Now,
+                LatentId = latentId, InterpretationId = interpretationId, AuthorId = actor.UserId, Body = comment.Body, BodyHtml = comment.BodyHtml, CreatedAt = w.Now,
             };
             w.Db.Comments.Add(row);
             List<string> recipients = mentioned.Count == 0 ? [] : await w.Db.Users.AsNoTracking()

@@ -26,7 +26,7 @@ public sealed partial class LabellingService
             if (!await w.Db.Latents.AnyAsync(l => l.Id == latentId, ct)) return LabellingResult<DataLabelling.Interpretation>.NotFound($"Latent {latentId}");
             var i = new DataLabelling.Interpretation
             {
-                LatentId = latentId, AuthorId = actor.UserId, Label = v.Label, Description = v.Description, Tag = v.Tag,
+                LatentId = latentId, AuthorId = actor.UserId, Label = v.Label, Description = v.Description, DescriptionHtml = v.DescriptionHtml, Tag = v.Tag,
                 Confidence = v.Confidence, Version = 1, CreatedAt = w.Now, UpdatedAt = w.Now, ExplanationModelName = explanationModelName,
             };
             w.Db.Interpretations.Add(i);
@@ -75,7 +75,7 @@ public sealed partial class LabellingService
                     var stored = await w.Db.InterpretationVersions.AsNoTracking()
                         .FirstOrDefaultAsync(x => x.InterpretationId == i.Id && x.Version == i.Version, ct);
                     var currentView = stored is not null ? View(stored)
-                        : new VersionView(i.Version, i.Label, i.Description, MarkdownRenderer.Default.Render(i.Description).Html, i.Tag, i.Confidence, i.AuthorId, i.UpdatedAt);
+                        : new VersionView(i.Version, i.Label, i.Description, StoredMarkdown.Html(i.DescriptionHtml, i.Description), i.Tag, i.Confidence, i.AuthorId, i.UpdatedAt);
                     return LabellingResult<(string, DataLabelling.Interpretation)>.Conflicted(new EditConflict(baseVersion, currentView,
                         new ProposedEdit(proposed.Label, proposed.Description, proposed.DescriptionHtml, proposed.Tag, proposed.Confidence)));
             }
@@ -83,6 +83,7 @@ public sealed partial class LabellingService
             var before = Snapshot(i);
             i.Label = proposed.Label;
             i.Description = proposed.Description;
+            i.DescriptionHtml = proposed.DescriptionHtml;
             i.Tag = proposed.Tag;
             i.Confidence = proposed.Confidence;
             i.Version = decision.NewVersionNumber!.Value;
@@ -123,7 +124,7 @@ public sealed partial class LabellingService
 
     private static DataLabelling.InterpretationVersion NewVersion(DataLabelling.Interpretation i, Actor actor, DateTimeOffset now) => new()
     {
-        InterpretationId = i.Id, Version = i.Version, Label = i.Label, Description = i.Description, Tag = i.Tag,
+        InterpretationId = i.Id, Version = i.Version, Label = i.Label, Description = i.Description, DescriptionHtml = i.DescriptionHtml, Tag = i.Tag,
         Confidence = i.Confidence, EditedById = actor.UserId, EditedAt = now,
     };
 }

@@ -79,15 +79,15 @@ public sealed partial class LabellingService(IDbContextFactory<WorkbenchDbContex
         new(l.LabelStatus.ToString(), l.ConsensusInterpretationId, l.ConsensusLabel, l.ConsensusTag);
 
     internal static InterpretationView View(DataLabelling.Interpretation i, string? authorName, int? myVote) =>
-        new(i.Id, i.LatentId, i.AuthorId, authorName, i.Label, i.Description, MarkdownRenderer.Default.Render(i.Description).Html,
+        new(i.Id, i.LatentId, i.AuthorId, authorName, i.Label, i.Description, StoredMarkdown.Html(i.DescriptionHtml, i.Description),
             i.Tag, i.Confidence, i.Score, i.UpVotes, i.DownVotes, myVote, ToStatus(i.Review).ToString(), i.ReviewReason,
             i.ReviewerId, i.ReviewedAt, i.Version, i.CreatedAt, i.UpdatedAt);
 
     internal static VersionView View(DataLabelling.InterpretationVersion v) =>
-        new(v.Version, v.Label, v.Description, MarkdownRenderer.Default.Render(v.Description).Html, v.Tag, v.Confidence, v.EditedById, v.EditedAt);
+        new(v.Version, v.Label, v.Description, StoredMarkdown.Html(v.DescriptionHtml, v.Description), v.Tag, v.Confidence, v.EditedById, v.EditedAt);
 
     internal static CommentView View(DataLabelling.Comment c, string? authorName) =>
-        new(c.Id, c.LatentId, c.InterpretationId, c.AuthorId, authorName, c.Body, CommentRenderer.Render(c.Body, "body").Html, c.CreatedAt);
+        new(c.Id, c.LatentId, c.InterpretationId, c.AuthorId, authorName, c.Body, StoredMarkdown.Html(c.BodyHtml, c.Body, CommentRenderer), c.CreatedAt);
 
     /// <summary>What the audit log keeps of an interpretation.</summary>
     internal static object Snapshot(DataLabelling.Interpretation i) => new

@@ -73,7 +73,7 @@ public partial class Exports : IDisposable
         {
             Upsert(await JobService.EnqueueAsync(ExportJob.KindName, JsonSerializer.Serialize(request, Json), _actor.UserId));
         }
-        catch (JobValidationException e)
+        catch (Exception e) when (e is JobValidationException or SaeWorkbench.Research.Limits.RateLimitedException)
         {
             _error = e.Message;
         }

@@ -136,6 +136,10 @@ public partial class Dictionaries : IDisposable
         {
             _errors = e.Errors;
         }
+        catch (SaeWorkbench.Research.Limits.RateLimitedException e)
+        {
+            _errors = [e.Message];
+        }
     }
 
     public void Dispose() => _subscription?.Dispose();

@@ -61,7 +61,7 @@ public partial class Jobs : IDisposable
                 throw new JobValidationException(["Your role (Viewer) cannot start jobs."]);
             Upsert(await JobService.EnqueueAsync(SelfCheckJob.KindName, parameters, userId));
         }
-        catch (JobValidationException e)
+        catch (Exception e) when (e is JobValidationException or SaeWorkbench.Research.Limits.RateLimitedException)
         {
             _error = e.Message;
         }

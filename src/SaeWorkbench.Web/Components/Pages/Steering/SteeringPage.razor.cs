@@ -214,7 +214,7 @@ public partial class SteeringPage : IDisposable
             _tokenizer ??= Tokens.TokenizerFor(_dictionaries.FirstOrDefault(d => d.Id == _dictionaryId)?.ModelPath);
             _ablation = await Steering.AblateTextAsync(_actor, _dictionaryId, _ablationText ?? "", latents, _ablationPosition, includeBos: _ablationIncludeBos);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or SteeringForbiddenException or InferenceQueueFullException)
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or SteeringForbiddenException or SteeringRateLimitedException or InferenceQueueFullException)
         {
             _error = e.Message;
             _ablation = null;
