@@ -1240,6 +1240,9 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         .HasMaxLength(100000)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("BodyHtml")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
@@ -1288,6 +1291,9 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                     b.Property<string>("Description")
                         .IsRequired()
                         .HasMaxLength(100000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DescriptionHtml")
                         .HasColumnType("TEXT");
 
                     b.Property<int>("DetectionRatings")
@@ -1366,6 +1372,9 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
 
                     b.Property<string>("Description")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DescriptionHtml")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("EditedAt")
@@ -1597,6 +1606,9 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                     b.Property<string>("Comment")
                         .IsRequired()
                         .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CommentHtml")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("ComparisonId")

@@ -1286,6 +1286,9 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         .HasMaxLength(100000)
                         .HasColumnType("character varying(100000)");
 
+                    b.Property<string>("BodyHtml")
+                        .HasColumnType("text");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -1337,6 +1340,9 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         .IsRequired()
                         .HasMaxLength(100000)
                         .HasColumnType("character varying(100000)");
+
+                    b.Property<string>("DescriptionHtml")
+                        .HasColumnType("text");
 
                     b.Property<int>("DetectionRatings")
                         .HasColumnType("integer");
@@ -1416,6 +1422,9 @@ namespace SaeWorkbench.Data.Postgres.Migrations
 
                     b.Property<string>("Description")
                         .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("DescriptionHtml")
                         .HasColumnType("text");
 
                     b.Property<DateTimeOffset>("EditedAt")
@@ -1658,6 +1667,9 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         .IsRequired()
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)");
+
+                    b.Property<string>("CommentHtml")
+                        .HasColumnType("text");
 
                     b.Property<long>("ComparisonId")
                         .HasColumnType("bigint");
