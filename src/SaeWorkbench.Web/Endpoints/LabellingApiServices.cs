@@ -22,7 +22,7 @@ public static class LabellingApiServices
     {
         builder.Services.AddApiTokenAuthentication();
         builder.Services.Configure<LabellingRateLimits>(builder.Configuration.GetSection("Workbench:RateLimits"));
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityScheme>());
         builder.Services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
