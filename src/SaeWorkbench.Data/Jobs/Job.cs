@@ -1,5 +1,8 @@
 namespace SaeWorkbench.Data.Jobs;
 
+/// <summary>A job's lifecycle state. JSON writes the name ("Running"), never the number, so API clients do not depend on
+/// declaration order; numbers are still read.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<JobState>))]
 public enum JobState
 {
     Queued,

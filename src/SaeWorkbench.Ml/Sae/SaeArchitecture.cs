@@ -1,6 +1,8 @@
 namespace SaeWorkbench.Ml.Sae;
 
-/// <summary>The SAE architectures of SCIENCE.md §2.</summary>
+/// <summary>The SAE architectures of docs/science.md §2. JSON writes the name ("TopK"), never the number, so API
+/// clients do not depend on declaration order; numbers are still read.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<SaeArchitecture>))]
 public enum SaeArchitecture
 {
     /// <summary>ReLU with decoder-norm-weighted L1 (SAELens "standard").</summary>

@@ -187,7 +187,14 @@ public sealed class BundleExporter(
         foreach (var name in new[] { SaeLensFolder.ConfigFile, SaeLensFolder.WeightsFile, SaeLensFolder.SparsityFile })
         {
             var source = Path.Combine(saeFolder, name);
-            if (File.Exists(source)) File.Copy(source, Path.Combine(saeOut, name));
+            if (!File.Exists(source)) continue;
+            if (name == SaeLensFolder.ConfigFile)
+            {
+                // cfg.json carries where the server kept the corpus and checkpoints; a bundle must not leak those paths.
+                var cfg = JsonNode.Parse(await File.ReadAllTextAsync(source, ct));
+                await File.WriteAllTextAsync(Path.Combine(saeOut, name), (BundlePaths.Strip(cfg, PathRoots())?.ToJsonString(BundleFormat.JsonIndented) ?? "null") + "\n", new UTF8Encoding(false), ct);
+            }
+            else File.Copy(source, Path.Combine(saeOut, name));
         }
         var saeSha = Sha256File(Path.Combine(saeOut, SaeLensFolder.WeightsFile));
 
@@ -213,7 +220,7 @@ public sealed class BundleExporter(
         var modelSha = ModelWeightsSha(dictionary.ModelPath) ?? ModelShaFromImport(db, dictionaryId);
         var bundleDictionary = new BundleDictionary(dictionary.Name, dictionary.ModelName, modelSha, dictionary.HookName, dictionary.Architecture,
             dictionary.DIn, dictionary.DSae, dictionary.K, dictionary.TokensTrained, saeSha,
-            ParseJson(dictionary.TrainingConfigJson), ParseJson(dictionary.MetricsJson));
+            BundlePaths.Strip(ParseJson(dictionary.TrainingConfigJson), PathRoots()), BundlePaths.Strip(ParseJson(dictionary.MetricsJson), PathRoots()));
         var exportedBy = exporterUserId is null ? null : Person(exporterUserId);
         var createdAt = DateTimeOffset.UtcNow;
         var optionsRecord = new BundleOptionsRecord(options.Scope.ToString().ToLowerInvariant(), options.IncludeContexts, options.Pseudonymise);
@@ -247,6 +254,8 @@ public sealed class BundleExporter(
         return File.Exists(file) ? Sha256File(file) : null;
     }
 
+    private string[] PathRoots() => paths is null ? [] : [paths.DataDirectory, paths.SharedDirectory, paths.ContentRoot];
+
     private string Resolve(string path) => paths?.Resolve(path) ?? Path.GetFullPath(path);
 
     private static JsonNode? ParseJson(string json)
@@ -257,7 +266,10 @@ public sealed class BundleExporter(
 
     private static double Round(float value) => Math.Round(value, 5);
 
-    private static string Token(ITokenizer? tokenizer, int id) => TokenText.Readable(tokenizer, id);
+    // Files leave the workbench: tokens are written as the tokenizer decodes them (a real leading space), not with
+    // the on-screen "·" marker, so spreadsheets and scripts see the text the model saw (docs/science.md §8).
+    public static string Token(ITokenizer? tokenizer, int id) =>
+        tokenizer is null ? $"[{id}]" : id == tokenizer.EndOfTextId ? "<|endoftext|>" : tokenizer.Decode([id]);
 
     /// <summary>A context as plain decoded text with the peak token marked.</summary>
     internal static CatalogContext ContextOf(ITokenizer? tokenizer, FeatureExampleView e)

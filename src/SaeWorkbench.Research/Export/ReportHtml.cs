@@ -164,10 +164,22 @@ internal static class ReportHtml
         value is JsonValue v && v.TryGetValue<double>(out var x) ? x.ToString("G5", CultureInfo.InvariantCulture) : value.ToJsonString();
 
     private static string Share(int part, int whole) =>
-        whole == 0 ? "0" : $"{part:N0} ({(double)part / whole:P1})";
+        whole == 0 ? "0" : $"{part:N0} ({Percent(part, whole)})";
+
+    /// <summary>A share as a percentage with enough digits that a non-zero count never reads "0.0 %" (2 of 4,096 is
+    /// "0.05 %"); below 0.01 % it says "&lt;0.01 %".</summary>
+    public static string Percent(int part, int whole)
+    {
+        if (part == 0) return "0 %";
+        var pct = 100.0 * part / whole;
+        if (pct < 0.01) return "<0.01 %";
+        var format = pct >= 10 ? "0.#" : pct >= 1 ? "0.0#" : pct >= 0.1 ? "0.0#" : "0.0##";
+        return pct.ToString(format, CultureInfo.InvariantCulture) + " %";
+    }
 
     private static string Alpha(AlphaResult a) =>
-        a.IsDefined ? $"{a.Alpha:F3} over {a.Units} units ({a.PairableValues} values)" : $"undefined: {a.UndefinedReason}";
+        a.IsDefined ? $"{a.Alpha:F3} over {a.Units} units ({a.PairableValues} values)"
+            : string.IsNullOrWhiteSpace(a.UndefinedReason) ? "not defined" : $"not defined ({a.UndefinedReason})";
 
     private static string Num(double? v, string format) => v is { } x ? x.ToString(format, CultureInfo.InvariantCulture) : "—";
 

@@ -236,7 +236,7 @@ public sealed class JobRunner(
 
     private void Execute(Job job, CancellationToken token, CancellationToken stopping)
     {
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.Id, ["JobKind"] = job.Kind });
+        using var scope = logger.BeginScope(new Diagnostics.LogScope(("JobId", job.Id), ("JobKind", job.Kind)));
         logger.LogInformation("Job {JobId} ({JobKind}) started on {Worker}, attempt {Attempt}", job.Id, job.Kind, Me, job.Attempts);
         Publish(job.Id);
         var reporter = new ProgressWriter(this, job.Id);

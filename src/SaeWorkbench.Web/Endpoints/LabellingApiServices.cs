@@ -20,7 +20,7 @@ public static class LabellingApiServices
     public static WebApplicationBuilder AddLabellingApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddApiTokenAuthentication();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityScheme>());
         builder.Services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;

@@ -21,7 +21,7 @@ public static class LoggingExtensions
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SaeWorkbench.Requests");
         var requestId = Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier;
         context.Response.Headers["X-Request-Id"] = requestId;
-        using (logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = requestId }))
+        using (logger.BeginScope(new SaeWorkbench.Research.Diagnostics.LogScope(("RequestId", requestId))))
         {
             await next();
         }

@@ -43,8 +43,20 @@ public static class WorkbenchHostExtensions
         // runs a managed construction: every page protects and unprotects several payloads (the sign-in cookie, the
         // antiforgery token, the prerendered components' descriptors and state), and GCM does each in about half the time
         // and half the allocations (issue 6). Keys made before keep their own algorithm until they expire.
+        // The key ring is protected by the folder's permissions (owner only), not by an XML encryptor: off Windows there is
+        // no machine secret to encrypt it with, and a certificate kept beside the keys would protect nothing. So the
+        // folder is made 0700 and the key manager's "no XML encryptor configured" warning, which says exactly this at
+        // every new key, is not shown as if it were a fault (its errors still are).
+        var keys = new DirectoryInfo(Path.Combine(paths.SharedDirectory, "keys"));
+        try
+        {
+            keys.Create();
+            if (!OperatingSystem.IsWindows()) keys.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // PrepareWorkbenchAsync reports an unwritable data directory
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error);
         builder.Services.AddDataProtection().SetApplicationName("SaeWorkbench")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(paths.SharedDirectory, "keys")))
+            .PersistKeysToFileSystem(keys)
             .UseCryptographicAlgorithms(new AuthenticatedEncryptorConfiguration
             {
                 EncryptionAlgorithm = EncryptionAlgorithm.AES_256_GCM,

@@ -80,11 +80,11 @@ public sealed class ExportWorkspace : IAsyncDisposable
     }
 
     /// <summary>Saves <paramref name="sae"/> as a SAELens folder, registers it and stores a synthetic analysis; returns the dictionary id.</summary>
-    public async Task<long> AddDictionaryAsync(string name, SparseAutoencoder sae, bool analyse = true)
+    public async Task<long> AddDictionaryAsync(string name, SparseAutoencoder sae, bool analyse = true, string datasetPath = "corpus")
     {
         var folder = Path.Combine(Folder, "saes", name);
         var density = Enumerable.Range(0, DSae).Select(i => i == 7 ? -10f : -1f - i * 0.1f).ToArray();
-        SaeLensFolder.Save(folder, sae, new SaeLensMetadata { ModelName = "tiny-gpt2", HookName = HookName, ContextSize = 16, DatasetPath = "corpus" }, density);
+        SaeLensFolder.Save(folder, sae, new SaeLensMetadata { ModelName = "tiny-gpt2", HookName = HookName, ContextSize = 16, DatasetPath = datasetPath }, density);
         var dictionary = await Get<DictionaryRegistry>().RegisterAsync(folder, name, null, "{\"l0\":3.0,\"fvu\":0.25}", "{\"k\":3}", 4096, null, Admin.UserId);
         if (analyse)
             await Get<FeatureAnalysisStore>().SaveAsync(new FeatureAnalysisHeader(dictionary.Id, null, "corpus", 1000, "{}"), DSae, Result);

@@ -156,4 +156,15 @@ public sealed class LabellingSecurityTests(LabellingApiFixture f) : IClassFixtur
         foreach (var path in new[] { "/api/dictionaries/{dictionaryId}/latents", "/api/latents/{latentId}/interpretations", "/api/interpretations/{id}/vote", "/api/interpretations/{id}/review", "/api/latents/{latentId}/comments", "/api/audit/export", "/api/tokens" })
             Assert.True(paths.TryGetProperty(path, out _), $"{path} missing from the OpenAPI document");
     }
+
+    [Fact]
+    public async Task The_openapi_document_declares_the_bearer_token_scheme()
+    {
+        var json = await f.Harness.ClientWith(null).GetStringAsync("/openapi/v1.json");
+        using var doc = JsonDocument.Parse(json);
+        var scheme = doc.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer");
+        Assert.Equal("http", scheme.GetProperty("type").GetString());
+        Assert.Equal("bearer", scheme.GetProperty("scheme").GetString());
+        Assert.True(doc.RootElement.GetProperty("security")[0].TryGetProperty("Bearer", out _));
+    }
 }
