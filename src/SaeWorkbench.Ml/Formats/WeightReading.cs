@@ -21,7 +21,7 @@ internal static class WeightReading
 
     public static Tensor Check(Tensor t, string file, string name, params long[] shape)
     {
-        if (!t.is_floating_point())
+        if (!WeightChecks.IsFloat(t.dtype))
             throw new SaeFormatException(file, name, $"dtype {t.dtype} is not a floating-point type (expected float32, float16, bfloat16 or float64)");
         if (!t.shape.SequenceEqual(shape))
             throw new SaeFormatException(file, name, $"shape [{string.Join(", ", t.shape)}] does not match the expected [{string.Join(", ", shape)}]");
@@ -31,9 +31,7 @@ internal static class WeightReading
 
     public static void RequireFinite(Tensor t, string file, string name)
     {
-        using var scope = NewDisposeScope();
-        var bad = t.isfinite().logical_not().sum().item<long>();
-        if (bad > 0) throw new SaeFormatException(file, name, $"{bad} of {t.NumberOfElements} values are NaN or infinite");
+        if (WeightChecks.Problem(t) is { } problem) throw new SaeFormatException(file, name, problem);
     }
 
     /// <summary>A 2-D tensor's shape as text, for messages.</summary>

@@ -138,7 +138,7 @@ public static class BundleReader
 
     /// <summary>
     /// The manifest's dictionary as the workbench would accept it from a person: names on one line without control
-    /// characters or bidirectional overrides (the rule for labels), sizes and k in range (k from 1 to d_sae − 1).
+    /// characters or bidirectional overrides (the rule for labels), sizes and k in range (k from 1 to d_sae, as the SAE readers allow).
     /// </summary>
     private static void CheckDictionary(BundleDictionary d)
     {
@@ -150,8 +150,8 @@ public static class BundleReader
                 throw new BundleException($"{BundleFormat.Manifest}: dictionary.{field} contains {bad}");
         }
         if (d.DIn < 1 || d.DSae < 1) throw new BundleException($"{BundleFormat.Manifest}: dictionary.dIn and dSae must be at least 1");
-        if (d.K is { } k && (k < 1 || k >= d.DSae))
-            throw new BundleException($"{BundleFormat.Manifest}: dictionary.k is {k}; it must be from 1 to d_sae − 1 ({d.DSae - 1})");
+        if (d.K is { } k && (k < 1 || k > d.DSae))
+            throw new BundleException($"{BundleFormat.Manifest}: dictionary.k is {k}; it must be from 1 to d_sae ({d.DSae})");
         if (d.TokensTrained < 0) throw new BundleException($"{BundleFormat.Manifest}: dictionary.tokensTrained must be ≥ 0");
     }
 
@@ -317,7 +317,7 @@ public static class BundleReader
             if (sae.Metadata.HookName != d.Hook)
                 throw new BundleException($"the SAE's hook is '{sae.Metadata.HookName}' but the manifest says '{d.Hook}'");
         }
-        catch (Exception e) when (e is InvalidDataException or SafetensorsFormatException or FileNotFoundException or JsonException or FormatException
+        catch (Exception e) when (e is InvalidDataException or SafetensorsFormatException or IOException or JsonException or FormatException
                                       or InvalidOperationException or ArgumentException or OverflowException)
         {
             throw new BundleException($"the SAE in sae/ cannot be loaded: {e.Message}", e);
