@@ -41,19 +41,19 @@ public static class ResearchServiceCollectionExtensions
         services.TryAddSingleton<Limits.LoginThrottle>();
         services.TryAddSingleton<FeatureCountCache>();
         services.TryAddSingleton<TokenText>();
-        // Labelling (issue 7): one transaction runner (it holds the SQLite writer gate), the service, audit, API tokens.
+        // Labelling: one transaction runner (it holds the SQLite writer gate), the service, audit, API tokens.
         services.TryAddSingleton<LabellingTransactions>();
         services.TryAddSingleton<LabellingService>();
         services.TryAddSingleton<AuditQueryService>();
         services.TryAddSingleton<ApiTokenService>();
         Collaboration.CollaborationServiceCollectionExtensions.AddCollaboration(services);
-        // Feature analysis (issue 5): the sae-analyze job, its store and reader, test text.
+        // Feature analysis: the sae-analyze job, its store and reader, test text.
         Analysis.AnalysisServiceCollectionExtensions.AddFeatureAnalysis(services);
-        // Crowd labelling (issue 8): queue, agreement, detection scoring.
+        // Crowd labelling: queue, agreement, detection scoring.
         Crowd.CrowdServiceCollectionExtensions.AddCrowdLabelling(services);
-        // Steering comparisons (issue 9).
+        // Steering comparisons.
         Steering.SteeringServiceCollectionExtensions.AddSteering(services);
-        // Export, import and label carry-over (issue 10).
+        // Export, import and label carry-over.
         Export.ExportServiceCollectionExtensions.AddExports(services);
         // Machine explanations and scores: sampler, providers, explain and score jobs.
         Explanations.ExplanationServiceCollectionExtensions.AddExplanations(services);

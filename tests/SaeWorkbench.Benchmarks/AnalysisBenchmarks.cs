@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Benchmarks;
 
 /// <summary>
-/// Issue 5: feature-dashboard analysis wall time against the bare model-forward + SAE-encode pass over the same
+/// Feature-dashboard analysis wall time against the bare model-forward + SAE-encode pass over the same
 /// tokens (goal ≤ 2.5×), peak memory, and test-text latency for 128 tokens. Arguments:
 /// [model folder] [SAE folder or "random"] [tokens] [--threads N] — the trained demo dictionary data/dictionaries/job-1
 /// when present, else (saying so) a random 4,096-latent TopK SAE (k 32) on the middle layer's

@@ -20,7 +20,7 @@ using SaeWorkbench.Web.Hosting;
 namespace SaeWorkbench.Benchmarks;
 
 /// <summary>
-/// Issue 6 performance: the real host on Kestrel (loopback) and a temporary database, seeded with a synthetic
+/// The real host on Kestrel (loopback) and a temporary database, seeded with a synthetic
 /// dictionary of 16,384 latents × 45 examples (20 top + 5 intervals × 5, 41 tokens each) written through
 /// <see cref="FeatureAnalysisStore"/>, and one of 100,000 latents (labels, tags, interpretations) for the list.
 /// 50 HttpClients with one signed-in cookie fetch the prerendered feature page (goal p95 ≤ 50 ms) and feature list pages

@@ -5,7 +5,7 @@ using SaeWorkbench.Ml.Lm.Generation;
 namespace SaeWorkbench.Benchmarks;
 
 /// <summary>
-/// Issue 9: tokens/s of a baseline + steered comparison generated as one batch of 2 (SteeringGenerator) against the same two
+/// Tokens/s of a baseline + steered comparison generated as one batch of 2 (SteeringGenerator) against the same two
 /// continuations generated one after the other (TextGenerator without, then with the intervention hook).
 /// Arguments: [model folder] [SAE folder] (default models/demo-gpt2 and data/dictionaries/job-1).
 /// </summary>

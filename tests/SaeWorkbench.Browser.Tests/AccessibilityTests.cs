@@ -13,7 +13,7 @@ using SaeWorkbench.Research.Analysis;
 namespace SaeWorkbench.Browser.Tests;
 
 /// <summary>
-/// Issue 6 §4: the feature list, the feature page, the dictionaries, jobs, steering, labelling and exports pages and home
+/// The feature list, the feature page, the dictionaries, jobs, steering, labelling and exports pages and home
 /// pass axe-core's WCAG 2 A/AA rules (colour contrast, names, ARIA)
 /// in the light and the dark theme. axe-core comes from its npm package (fetched once with <c>npm pack</c>, like the
 /// demo corpus) and runs inside Chromium on the rendered page.

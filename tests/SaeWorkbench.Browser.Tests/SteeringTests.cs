@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Browser.Tests;
 
-/// <summary>Issue 9 end to end: a comparison on the shipped demo model streams, is saved, and a second user reviews it blind.</summary>
+/// <summary>A comparison on the shipped demo model streams, is saved, and a second user reviews it blind.</summary>
 public sealed class SteeringTests(BrowserHost host) : IClassFixture<BrowserHost>
 {
     private static string RepoRoot()

@@ -13,7 +13,7 @@ public static class TinyWorld
         "we must defend the nation and keep the peace",
         "taxes and trade and the budget of the government",
         "the army and the navy serve the country with honor",
-        // Markup in the corpus must reach pages as text only (issue 6 §6).
+        // Markup in the corpus must reach pages as text only.
         "the clerk wrote <script>alert(1)</script> in the record",
     ];
 

@@ -10,7 +10,7 @@ using SaeWorkbench.Ml.Runtime;
 namespace SaeWorkbench.Cli.Commands;
 
 /// <summary>
-/// <c>sae analyze</c>: every latent's dashboard (SCIENCE.md §6) for an SAE on a model and corpus, headless, as one JSON
+/// <c>sae analyze</c>: every latent's dashboard (docs/science.md §6) for an SAE on a model and corpus, headless, as one JSON
 /// line per latent — the same computation the web app's analysis job stores.
 /// </summary>
 public static class AnalyzeCommand

@@ -10,7 +10,7 @@ using SaeWorkbench.Research.Dictionaries;
 namespace SaeWorkbench.Cli.Commands;
 
 /// <summary>
-/// <c>sae train</c> and <c>sae eval</c>: the web app's training pipeline and SCIENCE.md §4 evaluation, headless.
+/// <c>sae train</c> and <c>sae eval</c>: the web app's training pipeline and docs/science.md §4 evaluation, headless.
 /// Both sit on the root because the executable itself is named <c>sae</c>.
 /// </summary>
 public static class DictionaryCommands
@@ -83,7 +83,7 @@ public static class DictionaryCommands
         var corpus = new Option<string>("--corpus") { Description = "Folder of .txt / .jsonl files (its validation split is used)", Required = true };
         var tokens = new Option<long>("--tokens") { Description = "Held-out tokens for the reconstruction metrics", DefaultValueFactory = _ => 65_536L };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text" };
-        var command = new Command("eval", "Every SCIENCE.md §4 metric of an SAE on held-out tokens: L0, MSE, FVU, explained variance, cosine, L2 ratio, CE loss recovered, ΔLM loss, KL, dead and dense fractions.")
+        var command = new Command("eval", "Every docs/science.md §4 metric of an SAE on held-out tokens: L0, MSE, FVU, explained variance, cosine, L2 ratio, CE loss recovered, ΔLM loss, KL, dead and dense fractions.")
         {
             model, sae, corpus, tokens, json,
         };

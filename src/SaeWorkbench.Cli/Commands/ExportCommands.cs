@@ -14,7 +14,7 @@ using SaeWorkbench.Research.Settings;
 namespace SaeWorkbench.Cli.Commands;
 
 /// <summary>
-/// <c>sae export</c> and <c>sae import</c> (issue 10 §6): the web app's bundle exporter and importer on the same
+/// <c>sae export</c> and <c>sae import</c>: the web app's bundle exporter and importer on the same
 /// database, found through the same settings (appsettings.json at the content root — the folder holding
 /// SaeWorkbench.sln, or WORKBENCH_CONTENT_ROOT — and Workbench__* environment variables).
 /// With <c>--as &lt;user name&gt;</c> the command acts as that account and its role is enforced (Reviewer+ exports,

@@ -18,7 +18,7 @@ public static class SaeCommands
         root.Subcommands.Add(Synthetic());
     }
 
-    /// <summary><c>sae synthetic</c>: trains on toy superposition (SCIENCE.md §5) and prints MMCS and the fraction recovered.</summary>
+    /// <summary><c>sae synthetic</c>: trains on toy superposition (docs/science.md §5) and prints MMCS and the fraction recovered.</summary>
     private static Command Synthetic()
     {
         var arch = new Option<string>("--arch") { Description = "relu | topk | batchtopk | jumprelu", DefaultValueFactory = _ => "topk" };

@@ -10,7 +10,7 @@ using SaeWorkbench.Research.Steering;
 namespace SaeWorkbench.Cli.Commands;
 
 /// <summary>
-/// <c>sae steer</c> (issue 9 §8): baseline and intervened continuations of a prompt, sampled in one batch with the same
+/// <c>sae steer</c>: baseline and intervened continuations of a prompt, sampled in one batch with the same
 /// seed, checked by the same rules as the web app (<see cref="SteeringRules"/>) before anything runs.
 /// </summary>
 public static class SteerCommand

@@ -1,6 +1,6 @@
 namespace SaeWorkbench.Data.Accounts;
 
-/// <summary>The four roles, from most to least privileged (ARCHITECTURE.md, security model).</summary>
+/// <summary>The four roles, from most to least privileged (docs/architecture.md §9).</summary>
 public static class WorkbenchRoles
 {
     public const string Admin = "Admin";

@@ -1,7 +1,7 @@
 namespace SaeWorkbench.Data.Analysis;
 
 /// <summary>
-/// The compact, per-latent part of a feature page (SCIENCE.md §6) for one analysis. Arrays are little-endian blobs
+/// The compact, per-latent part of a feature page (docs/science.md §6) for one analysis. Arrays are little-endian blobs
 /// (<see cref="PackedArrays"/>): counts int64, token ids and latent indices int32, values float32.
 /// </summary>
 public class FeatureDashboard

@@ -1,7 +1,7 @@
 namespace SaeWorkbench.Data.Analysis;
 
 /// <summary>
-/// One feature-dashboard analysis of a dictionary (SCIENCE.md §6). Its dashboards and examples are written while
+/// One feature-dashboard analysis of a dictionary (docs/science.md §6). Its dashboards and examples are written while
 /// <see cref="IsCurrent"/> is false; finishing it flips the flag, copies the statistics to the latents and deletes
 /// the previous analysis in one transaction, so readers see the old analysis or the new one, never a mix.
 /// </summary>

@@ -28,7 +28,7 @@ internal sealed class LatentConfiguration : IEntityTypeConfiguration<Latent>
     {
         b.HasOne<SaeDictionary>().WithMany().HasForeignKey(l => l.DictionaryId).OnDelete(DeleteBehavior.Cascade);
         b.HasIndex(l => new { l.DictionaryId, l.Index }).IsUnique();
-        // The feature list sorts and filters on these within one dictionary (issue 6). Each sort index is the sort key,
+        // The feature list sorts and filters on these within one dictionary. Each sort index is the sort key,
         // then Index (the list's tie-break), so a page, even a deep one, is read in order from the index alone; label
         // status descending (ties by ascending index) has its own descending index. After those come the filter columns
         // (dead, density, status, tag): a filtered page walks its sort index and tests each entry there, without

@@ -12,7 +12,7 @@ public enum ScopeKind
 }
 
 /// <summary>
-/// Issue 8 §1: a set of latents that a team labels through the queue, with its queue settings. Its latents are
+/// A set of latents that a team labels through the queue, with its queue settings. Its latents are
 /// fixed when it is made (<see cref="ScopeLatent"/>), so the queue, progress and agreement count the same set.
 /// </summary>
 public class LabellingScope
@@ -25,7 +25,7 @@ public class LabellingScope
     /// <summary>The FeatureQuery string of a Filter scope, or the indices of a List scope, as entered.</summary>
     public string? Definition { get; set; }
 
-    /// <summary>Issue 8 §3: labellers see no one else's work on a latent of this scope until they submitted their own.</summary>
+    /// <summary>Labellers see no one else's work on a latent of this scope until they submitted their own.</summary>
     public bool IsBlind { get; set; }
 
     /// <summary>N: how many different people label each latent.</summary>
@@ -79,7 +79,7 @@ public class QueueSkip
 }
 
 /// <summary>
-/// Issue 8 §5: one rater's detection rating of one interpretation (unique per rater and interpretation): the
+/// One rater's detection rating of one interpretation (unique per rater and interpretation): the
 /// contexts they were shown, made when they opened it, and their marks once they submitted.
 /// </summary>
 public class DetectionSession

@@ -20,7 +20,7 @@ public class Latent
     /// <summary>Index in the SAE (0 … d_sae−1).</summary>
     public int Index { get; set; }
 
-    /// <summary>Fraction of (non-BOS) tokens with f_i &gt; 0 (SCIENCE.md §6); null before analysis.</summary>
+    /// <summary>Fraction of (non-BOS) tokens with f_i &gt; 0 (docs/science.md §6); null before analysis.</summary>
     public double? Density { get; set; }
 
     public double? MaxActivation { get; set; }

@@ -13,7 +13,7 @@ public class SaeDictionary
     /// <summary>Folder of the model (Hugging Face layout) on the server's disk.</summary>
     public string? ModelPath { get; set; }
 
-    /// <summary>TransformerLens hook name, e.g. "blocks.2.hook_resid_post" (SCIENCE.md §9).</summary>
+    /// <summary>TransformerLens hook name, e.g. "blocks.2.hook_resid_post" (docs/science.md §9).</summary>
     public required string HookName { get; set; }
 
     /// <summary>"standard" (ReLU-L1), "topk", "batchtopk" (saved as jumprelu) or "jumprelu".</summary>
@@ -36,7 +36,7 @@ public class SaeDictionary
     /// <summary>SHA-256 of sae_weights.safetensors, for provenance.</summary>
     public string? WeightsSha256 { get; set; }
 
-    /// <summary>Final metrics of SCIENCE.md §4 as JSON (l0, mse, fvu, explained_variance, ce_loss_recovered …).</summary>
+    /// <summary>Final metrics of docs/science.md §4 as JSON (l0, mse, fvu, explained_variance, ce_loss_recovered …).</summary>
     public string MetricsJson { get; set; } = "{}";
 
     public string TrainingConfigJson { get; set; } = "{}";

@@ -1,7 +1,7 @@
 namespace SaeWorkbench.Data.Exports;
 
 /// <summary>
-/// A bundle imported into this workbench (issue 10 §4). The bundle id is unique, so importing the same bundle
+/// A bundle imported into this workbench. The bundle id is unique, so importing the same bundle
 /// again finds this row and changes nothing.
 /// </summary>
 public class BundleImport
@@ -46,7 +46,7 @@ public enum SuggestionStatus
 }
 
 /// <summary>
-/// Issue 10 §5: an older dictionary's consensus label offered for a matching latent of a newer one
+/// An older dictionary's consensus label offered for a matching latent of a newer one
 /// ("from dictionary X, cosine 0.96"), until a labeller accepts or rejects it.
 /// </summary>
 public class LabelSuggestion

@@ -1,7 +1,7 @@
 namespace SaeWorkbench.Data.Steering;
 
 /// <summary>
-/// A saved baseline-versus-intervened comparison (issue 9 §4): the full settings to re-run it exactly and the outputs,
+/// A saved baseline-versus-intervened comparison: the full settings to re-run it exactly and the outputs,
 /// with a permalink at /steering/{Id}.
 /// </summary>
 public class SteeringComparison
@@ -45,7 +45,7 @@ public enum SteeringEffect
 }
 
 /// <summary>
-/// A reviewer's judgement of a comparison (issue 9 §5). A blind review is created when the reviewer opens it, with the
+/// A reviewer's judgement of a comparison. A blind review is created when the reviewer opens it, with the
 /// order in which the two continuations are shown drawn at random and recorded; the guess and ratings complete it.
 /// </summary>
 public class SteeringReview

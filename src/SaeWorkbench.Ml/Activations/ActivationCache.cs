@@ -15,7 +15,7 @@ public sealed record ActivationCacheManifest(string Model, string Hook, int D, s
 }
 
 /// <summary>
-/// Activations cached on disk (SCIENCE.md §3): shards of raw little-endian float16 or bfloat16 rows [tokens, d] and
+/// Activations cached on disk (docs/science.md §3): shards of raw little-endian float16 or bfloat16 rows [tokens, d] and
 /// a manifest (model, hook, d, dtype, token count, shards with SHA-256). Written to a temporary folder, then moved.
 /// </summary>
 public static class ActivationCache

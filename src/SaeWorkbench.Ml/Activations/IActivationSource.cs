@@ -14,7 +14,7 @@ public interface IActivationSource : IDisposable
     /// <summary>Model the activations come from ("" for synthetic data).</summary>
     string ModelName { get; }
 
-    /// <summary>Hook point (SCIENCE.md §9) the activations come from.</summary>
+    /// <summary>Hook point (docs/science.md §9) the activations come from.</summary>
     string HookName { get; }
 
     /// <summary>Tokens delivered since the start.</summary>

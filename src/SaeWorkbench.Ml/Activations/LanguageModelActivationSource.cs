@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Ml.Activations;
 
 /// <summary>
-/// Activations computed on the fly (SCIENCE.md §3): token windows → <see cref="IHookedLanguageModel.RunToHook"/> →
+/// Activations computed on the fly (docs/science.md §3): token windows → <see cref="IHookedLanguageModel.RunToHook"/> →
 /// a shuffle buffer of <c>bufferTokens</c> activations → batches. BOS and padding positions are skipped. Each
 /// refill shuffles the whole buffer with a generator seeded by (seed, refill number) and hands out half of it, so
 /// the order is a function of the seed and the corpus; the windows are re-read from the start when they run out.

@@ -1,6 +1,6 @@
 namespace SaeWorkbench.Ml.Analysis;
 
-/// <summary>What a feature dashboard keeps per latent (SCIENCE.md §6; defaults are Neuronpedia's).</summary>
+/// <summary>What a feature dashboard keeps per latent (docs/science.md §6; defaults are Neuronpedia's).</summary>
 public sealed record DashboardOptions
 {
     /// <summary>Top activating contexts kept per latent.</summary>
@@ -9,7 +9,7 @@ public sealed record DashboardOptions
     /// <summary>Equal-width bins of the activation histogram over (0, max].</summary>
     public int HistogramBins { get; init; } = 50;
 
-    /// <summary>Equal-width interval bins over (0, max] for the random samples (SCIENCE.md §6: 5–10).</summary>
+    /// <summary>Equal-width interval bins over (0, max] for the random samples (docs/science.md §6: 5–10).</summary>
     public int IntervalBins { get; init; } = 10;
 
     /// <summary>Random examples kept per interval bin (reservoir sampling).</summary>
@@ -28,7 +28,7 @@ public sealed record DashboardOptions
     {
         if (TopExamples < 1) throw new ArgumentException($"top examples must be at least 1, got {TopExamples}");
         if (HistogramBins < 1) throw new ArgumentException($"histogram bins must be at least 1, got {HistogramBins}");
-        if (IntervalBins is < 5 or > 10) throw new ArgumentException($"interval bins must be 5–10 (SCIENCE.md §6), got {IntervalBins}");
+        if (IntervalBins is < 5 or > 10) throw new ArgumentException($"interval bins must be 5–10 (docs/science.md §6), got {IntervalBins}");
         if (ExamplesPerInterval < 1) throw new ArgumentException($"examples per interval must be at least 1, got {ExamplesPerInterval}");
         if (TokensBefore < 0 || TokensAfter < 0) throw new ArgumentException("context sizes cannot be negative");
     }

@@ -7,7 +7,7 @@ namespace SaeWorkbench.Ml.Analysis;
 public readonly record struct DecoderMatch(int NewIndex, int OldIndex, float Cosine);
 
 /// <summary>
-/// Issue 10 §5, label carry-over between two SAEs on the same model and hook: latents are matched by the cosine of
+/// Label carry-over between two SAEs on the same model and hook: latents are matched by the cosine of
 /// their decoder rows, one to one. The method is greedy on sorted cosines over the thresholded set: every pair with
 /// cosine ≥ threshold is collected, pairs are taken from the highest cosine down (ties: lower new index, then lower
 /// old index), and a pair is kept when neither latent is matched yet. Each kept pair is therefore the best remaining

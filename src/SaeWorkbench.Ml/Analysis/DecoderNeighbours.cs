@@ -8,7 +8,7 @@ namespace SaeWorkbench.Ml.Analysis;
 public sealed record LatentNeighbours(int Index, int[] Neighbours, float[] Cosines);
 
 /// <summary>
-/// SCIENCE.md §6 nearest features: cosine similarity of decoder rows <c>W_dec,i</c>, the latent itself excluded.
+/// docs/science.md §6 nearest features: cosine similarity of decoder rows <c>W_dec,i</c>, the latent itself excluded.
 /// A chunk of rows at a time against all rows, so the [m, m] matrix never exists at once.
 /// </summary>
 public static class DecoderNeighbours

@@ -1,7 +1,7 @@
 namespace SaeWorkbench.Ml.Analysis;
 
 /// <summary>
-/// The one rule for equal-width bins over (0, max] (SCIENCE.md §6): bin j holds (j·max/n, (j+1)·max/n], so the
+/// The one rule for equal-width bins over (0, max] (docs/science.md §6): bin j holds (j·max/n, (j+1)·max/n], so the
 /// maximum falls in the last bin. Used by the histogram, the interval samples and every test that checks them.
 /// </summary>
 public static class EqualWidthBins

@@ -17,7 +17,7 @@ public enum DashboardPass
 }
 
 /// <summary>
-/// Exact feature dashboards (SCIENCE.md §6) for every latent, streamed over token windows in two passes over the
+/// Exact feature dashboards (docs/science.md §6) for every latent, streamed over token windows in two passes over the
 /// same windows in the same order. Each batch is reduced to its non-zero activations (row, latent, value) once.
 /// Pass 1 accumulates density, max, mean-when-active and the top contexts (a min-heap of size K per latent; contexts
 /// are cut once per batch, only for entries still in a heap). The histogram and the interval bins are equal-width

@@ -12,7 +12,7 @@ public sealed record DashboardExample(int[] TokenIds, float[] Activations, int P
 /// <summary>An equal-width interval (BinMin, BinMax] with the share of all activations in it and random examples.</summary>
 public sealed record IntervalSample(int Bin, double BinMin, double BinMax, long Count, double Share, IReadOnlyList<DashboardExample> Examples);
 
-/// <summary>SCIENCE.md §6 statistics of one latent over the analysed (non-BOS, non-padding) tokens.</summary>
+/// <summary>docs/science.md §6 statistics of one latent over the analysed (non-BOS, non-padding) tokens.</summary>
 public sealed record LatentStatistics(int Index, long ActiveCount, long Tokens, float MaxActivation, double MeanActivation)
 {
     /// <summary>Fraction of analysed tokens with f &gt; 0.</summary>

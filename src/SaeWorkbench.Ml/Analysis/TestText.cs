@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Analysis;
 
-/// <summary>Options of a "test text" query (issue 5 §4).</summary>
+/// <summary>Options of a "test text" query.</summary>
 public sealed record TestTextOptions
 {
     /// <summary>The latent whose per-token activations are returned, if any.</summary>

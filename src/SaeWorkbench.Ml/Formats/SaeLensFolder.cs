@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Formats;
 
-/// <summary>Where an SAE's activations come from: the <c>metadata</c> of a SAELens cfg.json (SCIENCE.md §8).</summary>
+/// <summary>Where an SAE's activations come from: the <c>metadata</c> of a SAELens cfg.json (docs/science.md §8).</summary>
 public sealed record SaeLensMetadata
 {
     public string ModelName { get; init; } = "";
@@ -45,7 +45,7 @@ public sealed record SaeLensSae(SparseAutoencoder Autoencoder, SaeLensMetadata M
 }
 
 /// <summary>
-/// The SAELens SAE folder (SCIENCE.md §8): cfg.json, sae_weights.safetensors (W_enc, b_enc, W_dec, b_dec, threshold
+/// The SAELens SAE folder (docs/science.md §8): cfg.json, sae_weights.safetensors (W_enc, b_enc, W_dec, b_dec, threshold
 /// for jumprelu), optional sparsity.safetensors (log10 density). Writes a temporary folder and moves it into place;
 /// the same SAE and metadata always give the same bytes.
 /// </summary>

@@ -31,7 +31,7 @@ public sealed record SafetensorsHeader(
 }
 
 /// <summary>
-/// Reader and writer for the safetensors format (SCIENCE.md §8): 8-byte little-endian header length N,
+/// Reader and writer for the safetensors format (docs/science.md §8): 8-byte little-endian header length N,
 /// N bytes of JSON, then raw little-endian data. Every offset and shape is validated against the file
 /// size before anything is read.
 /// </summary>

@@ -2,7 +2,7 @@ using SaeWorkbench.Ml.Sae;
 
 namespace SaeWorkbench.Ml.Interventions;
 
-/// <summary>The interventions of SCIENCE.md §7.</summary>
+/// <summary>The interventions of docs/science.md §7.</summary>
 public enum InterventionKind
 {
     /// <summary>f_i := 0 with the error term kept: only latent i's contribution f_i·W_dec,i is removed.</summary>

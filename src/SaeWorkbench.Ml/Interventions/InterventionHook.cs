@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Ml.Interventions;
 
 /// <summary>
-/// The hook function of an <see cref="InterventionSet"/> on the SAE's hook point (SCIENCE.md §7). The caller tells it
+/// The hook function of an <see cref="InterventionSet"/> on the SAE's hook point (docs/science.md §7). The caller tells it
 /// which absolute token position the activation's first position is (<see cref="StartPosition"/>: 0 for a whole
 /// sequence, then the cache length for each KV-cached step), and which batch rows to touch (<see cref="Rows"/>;
 /// null: all rows). Positions and rows left out are returned bit for bit unchanged.

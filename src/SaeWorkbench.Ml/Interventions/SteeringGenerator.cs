@@ -59,7 +59,7 @@ public sealed record SteeringSample(int Sample, long Seed, SteeringContinuation 
 public sealed record SteeringResult(int[] PromptTokenIds, IReadOnlyList<SteeringSample> Samples);
 
 /// <summary>
-/// Baseline and intervened continuations of one prompt in one batch (issue 9 §2): row 2s is sample s without the
+/// Baseline and intervened continuations of one prompt in one batch: row 2s is sample s without the
 /// intervention, row 2s + 1 the same sample with it. Both rows of a sample draw from their own generator seeded
 /// with the same seed, so the two sides see the same random stream and an intervention that changes nothing
 /// (strength 0, a dead latent ablated) reproduces the baseline token for token. The prompt runs once through the

@@ -19,7 +19,7 @@ public sealed record NextTokenChange(int Position, IReadOnlyList<TokenProbabilit
 public sealed record TextAblationResult(IReadOnlyList<TokenLossChange> Tokens, NextTokenChange? Next);
 
 /// <summary>
-/// Issue 9 §3: which tokens of a fixed text the latents help predict. The text runs twice through the model (BOS first):
+/// Which tokens of a fixed text the latents help predict. The text runs twice through the model (BOS first):
 /// as is, and with the latents ablated (error term kept, docs/science.md §7) at every position after BOS (BOS too when
 /// asked). The caller owns the thread.
 /// </summary>

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Ml.Lm;
 
 /// <summary>
-/// GPT-2 (Radford et al. 2019) with TransformerLens hook points (SCIENCE.md §9). The unembedding is tied
+/// GPT-2 (Radford et al. 2019) with TransformerLens hook points (docs/science.md §9). The unembedding is tied
 /// to the token embedding, as in the Hugging Face checkpoints. Not thread-safe: run it from one thread
 /// at a time (interactive use goes through <see cref="Generation.InferenceQueue"/>).
 /// </summary>

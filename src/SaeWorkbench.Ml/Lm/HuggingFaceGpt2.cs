@@ -14,7 +14,7 @@ public sealed record LoadedLanguageModel(IHookedLanguageModel Model, ITokenizer 
 }
 
 /// <summary>
-/// Reads and writes Hugging Face GPT-2 folders (SCIENCE.md §8): config.json + model.safetensors with HF
+/// Reads and writes Hugging Face GPT-2 folders (docs/science.md §8): config.json + model.safetensors with HF
 /// tensor names, Conv1D weights stored [in, out], an optional "transformer." prefix and lm_head tied to wte.
 /// </summary>
 public static class HuggingFaceGpt2

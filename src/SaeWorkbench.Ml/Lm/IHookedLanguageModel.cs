@@ -4,7 +4,7 @@ namespace SaeWorkbench.Ml.Lm;
 
 /// <summary>
 /// A causal language model whose activations can be read or replaced at named hook points
-/// (TransformerLens names, SCIENCE.md §9). The SAE trainer, analysis and interventions depend only on this.
+/// (TransformerLens names, docs/science.md §9). The SAE trainer, analysis and interventions depend only on this.
 /// </summary>
 public interface IHookedLanguageModel : IDisposable
 {

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Sae;
 
-/// <summary>Statistics of the activations taken before training (SCIENCE.md §3).</summary>
+/// <summary>Statistics of the activations taken before training (docs/science.md §3).</summary>
 public static class ActivationStatistics
 {
     /// <summary>s = √d / E‖x‖ over <paramref name="batches"/> batches read from the source.</summary>

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Ml.Sae;
 
 /// <summary>
-/// Downstream metrics of SCIENCE.md §4: the model's next-token cross-entropy with the hook activation replaced
+/// Downstream metrics of docs/science.md §4: the model's next-token cross-entropy with the hook activation replaced
 /// by the SAE's reconstruction (CE_sae), by zeros (CE_zero), and unmodified (CE_clean).
 /// BOS positions are never spliced and never scored: CE and KL average over positions whose input token is not
 /// BOS and that have a next token.

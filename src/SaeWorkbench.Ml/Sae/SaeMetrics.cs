@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Sae;
 
-/// <summary>Reconstruction and sparsity metrics of SCIENCE.md §4 over a set of evaluated tokens.</summary>
+/// <summary>Reconstruction and sparsity metrics of docs/science.md §4 over a set of evaluated tokens.</summary>
 /// <param name="Tokens">Tokens evaluated.</param>
 /// <param name="L0">Mean number of latents with f_i &gt; 0 per token.</param>
 /// <param name="Mse">Mean over tokens of ‖x − x̂‖².</param>
@@ -74,7 +74,7 @@ public sealed record SaeMetrics(long Tokens, double L0, double Mse, double Fvu, 
     }
 }
 
-/// <summary>Streams batches through an SAE and accumulates the sums of SCIENCE.md §4 in float64.</summary>
+/// <summary>Streams batches through an SAE and accumulates the sums of docs/science.md §4 in float64.</summary>
 public sealed class SaeMetricsAccumulator(SparseAutoencoder sae) : IDisposable
 {
     private readonly Tensor _sumX = zeros(sae.DIn, dtype: float64).DetachFromDisposeScope();

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Ml.Sae;
 
 /// <summary>
-/// The parameter update of SCIENCE.md §3: for TopK/BatchTopK remove the gradient component parallel to each
+/// The parameter update of docs/science.md §3: for TopK/BatchTopK remove the gradient component parallel to each
 /// decoder row, clip the global gradient norm, take an Adam step (bias-corrected, as torch.optim.Adam), then
 /// put TopK/BatchTopK decoder rows back to unit norm. Written out so its state checkpoints exactly.
 /// </summary>

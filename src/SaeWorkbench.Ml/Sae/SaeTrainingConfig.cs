@@ -1,6 +1,6 @@
 namespace SaeWorkbench.Ml.Sae;
 
-/// <summary>Everything that defines a training run (SCIENCE.md §2–§3). Saved in checkpoints and in cfg.json.</summary>
+/// <summary>Everything that defines a training run (docs/science.md §2–§3). Saved in checkpoints and in cfg.json.</summary>
 public sealed record SaeTrainingConfig
 {
     /// <summary>Architecture (§2).</summary>

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Ml.Sae;
 
 /// <summary>The outcome of a training run.</summary>
-/// <param name="Autoencoder">The SAE for raw activations (scale folded in, SCIENCE.md §3). Owned by the caller.</param>
+/// <param name="Autoencoder">The SAE for raw activations (scale folded in, docs/science.md §3). Owned by the caller.</param>
 /// <param name="ActivationScale">s = √d / E‖x‖ used during training.</param>
 /// <param name="Steps">Optimiser steps taken.</param>
 /// <param name="Tokens">Training tokens seen.</param>

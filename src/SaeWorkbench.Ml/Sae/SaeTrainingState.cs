@@ -17,7 +17,7 @@ public sealed class SaeTrainingState : IDisposable
     public Dictionary<string, Tensor> AdamFirstMoment { get; } = new();
     public Dictionary<string, Tensor> AdamSecondMoment { get; } = new();
 
-    /// <summary>Steps since each latent last fired (dead-latent tracking, SCIENCE.md §3).</summary>
+    /// <summary>Steps since each latent last fired (dead-latent tracking, docs/science.md §3).</summary>
     public Tensor StepsSinceFired { get; private set; }
 
     /// <summary>BatchTopK's tracked threshold θ (scalar), else null.</summary>
@@ -41,7 +41,7 @@ public sealed class SaeTrainingState : IDisposable
     }
 
     /// <summary>
-    /// Fresh initialisation (SCIENCE.md §3): W_dec rows random unit directions (×0.1 for ReLU-L1),
+    /// Fresh initialisation (docs/science.md §3): W_dec rows random unit directions (×0.1 for ReLU-L1),
     /// W_enc = W_decᵀ, b_enc = 0, b_dec = <paramref name="bDecInit"/> (the geometric median).
     /// </summary>
     public static SaeTrainingState Initialise(SaeTrainingConfig config, int dIn, Tensor bDecInit, Generator generator)

@@ -13,7 +13,7 @@ public sealed record SaeStepResult(
     Dictionary<string, Tensor> Gradients, Tensor FiredMask, Tensor? SmallestKept);
 
 /// <summary>
-/// Forward and hand-written backward of one training step (SCIENCE.md §2), without autograd. TopK never
+/// Forward and hand-written backward of one training step (docs/science.md §2), without autograd. TopK never
 /// builds a dense [B, m] latent tensor: it decodes from the k active latents and accumulates the W_dec and
 /// W_enc gradients as outer products at those latents only. The other architectures use dense matmuls.
 /// Tests compare every gradient with an autograd reference.
@@ -124,7 +124,7 @@ public static class SaeTrainingStep
         var grads = new Dictionary<string, Tensor>();
         if (cfg.Architecture == SaeArchitecture.Relu)
         {
-            // λ·Σ_i f_i·‖W_dec,i‖ (SCIENCE.md §2), mean over tokens.
+            // λ·Σ_i f_i·‖W_dec,i‖ (docs/science.md §2), mean over tokens.
             var norms = s.WDec.norm(dim: 1);                                         // [m]
             var fSum = f.sum(dim: 0);                                                // [m]
             sparsity = (fSum * norms).sum().Times(lambda / batch);
@@ -136,7 +136,7 @@ public static class SaeTrainingStep
             var eps = cfg.JumpReluBandwidth;
             var u = (pre - theta!).DividedBy(eps);
             var rect = (u.Gt(-0.5) & u.Lt(0.5)).to(float32);                   // rectangle kernel
-            // ∂f/∂θ = −(θ/ε)·rect((pre−θ)/ε);  ∂(λ·ΣH)/∂θ = −(λ/ε)·rect (SCIENCE.md §2), mean over tokens.
+            // ∂f/∂θ = −(θ/ε)·rect((pre−θ)/ε);  ∂(λ·ΣH)/∂θ = −(λ/ε)·rect (docs/science.md §2), mean over tokens.
             var gTheta = (-theta!.DividedBy(eps)) * (df * rect).sum(dim: 0) - rect.sum(dim: 0).Times(lambda / (eps * batch));
             sparsity = gate.sum().to(float32).Times(lambda / batch);
             grads["log_threshold"] = gTheta * theta!;                           // chain rule through θ = exp(log θ)
@@ -159,7 +159,7 @@ public static class SaeTrainingStep
     }
 
     /// <summary>
-    /// AuxK (SCIENCE.md §2, as SAELens computes it): reconstruct the detached residual x − x̂ from the k_aux largest
+    /// AuxK (docs/science.md §2, as SAELens computes it): reconstruct the detached residual x − x̂ from the k_aux largest
     /// pre-activations of dead latents, loss = c·min(dead/k_aux, 1)·mean‖decode(aux) − e‖², decode including b_dec.
     /// Adds its gradients into the accumulators; returns the loss.
     /// </summary>
@@ -196,7 +196,7 @@ public static class SaeTrainingStep
     private static void FinishEncoderBiasGradients(SaeTrainingState s, Tensor gBEnc, Tensor gBDec) =>
         gBDec.sub_(s.WEnc.mv(gBEnc));
 
-    /// <summary>Batch FVU, centred on the batch mean (SCIENCE.md §4), from the sum of squared errors <paramref name="sse"/>.</summary>
+    /// <summary>Batch FVU, centred on the batch mean (docs/science.md §4), from the sum of squared errors <paramref name="sse"/>.</summary>
     private static Tensor Fvu(Tensor x, Tensor sse)
     {
         // Σ‖x − x̄‖² = Σ‖x‖² − B‖x̄‖², without a centred copy of the batch.

@@ -11,7 +11,7 @@ namespace SaeWorkbench.Ml.Sae;
 
 /// <summary>
 /// Kernels over k active latents per token (indices [B, k], values [B, k]) that never touch the m − k zero
-/// latents: the work is O(B·k·d) instead of O(B·m·d) (issue 4, item 7). On the CPU they are SIMD C# loops over
+/// latents: the work is O(B·k·d) instead of O(B·m·d) (item 7). On the CPU they are SIMD C# loops over
 /// the raw tensor memory (Vector256 with FMA where the processor has them, <see cref="Vector{T}"/> otherwise),
 /// parallel over tokens or over disjoint latent ranges, so every sum runs in a fixed order and results are
 /// deterministic whatever the thread count; libtorch's versions would copy B·k decoder rows into a [B, k, d]

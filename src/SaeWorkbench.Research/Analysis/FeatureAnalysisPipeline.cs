@@ -12,7 +12,7 @@ namespace SaeWorkbench.Research.Analysis;
 public sealed record FeatureAnalysisOutcome(long AnalysisId, long TokensAnalysed, int Latents, int Dead);
 
 /// <summary>
-/// Model + SAE + corpus → SCIENCE.md §6 dashboards for every latent (two streaming passes), logit effects through the
+/// Model + SAE + corpus → docs/science.md §6 dashboards for every latent (two streaming passes), logit effects through the
 /// final LayerNorm's scale, decoder neighbours → <see cref="FeatureAnalysisStore"/>. The job and the CLI run this;
 /// the caller owns the thread. Works the same on an imported SAE as on one trained here.
 /// </summary>

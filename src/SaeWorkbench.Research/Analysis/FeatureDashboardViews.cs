@@ -13,7 +13,7 @@ public sealed record FeatureIntervalView(int Bin, double BinMin, double BinMax, 
 /// <summary>A nearby latent by decoder cosine.</summary>
 public readonly record struct FeatureNeighbourView(int LatentIndex, float Cosine);
 
-/// <summary>Everything a feature page shows for one latent (SCIENCE.md §6), from the dictionary's current analysis.</summary>
+/// <summary>Everything a feature page shows for one latent (docs/science.md §6), from the dictionary's current analysis.</summary>
 public sealed record FeatureDashboardView(
     long LatentId,
     int LatentIndex,
@@ -35,7 +35,7 @@ public sealed record FeatureDashboardView(
     double LogitHistogramMax,
     IReadOnlyList<FeatureNeighbourView> Neighbours);
 
-/// <summary>Label-free summary of a dictionary's current analysis (issue 5 §5).</summary>
+/// <summary>Label-free summary of a dictionary's current analysis.</summary>
 public sealed record DictionaryAnalysisSummary(
     long AnalysisId,
     long TokensAnalysed,

@@ -7,7 +7,7 @@ using SaeWorkbench.Research.Settings;
 namespace SaeWorkbench.Research.Analysis;
 
 /// <summary>
-/// "Which features fire on this text" (issue 5 §4). Requests run on the model's queue in the <see cref="ModelHost"/> (one
+/// "Which features fire on this text". Requests run on the model's queue in the <see cref="ModelHost"/> (one
 /// worker thread owns the model), which keeps the model and SAE loaded between requests and shares the queue with steering.
 /// </summary>
 public sealed class TestTextService(IDbContextFactory<WorkbenchDbContext> dbFactory, WorkbenchPaths paths, ModelHost host, Limits.UserRateLimiter rateLimiter)
@@ -41,7 +41,7 @@ public sealed class TestTextService(IDbContextFactory<WorkbenchDbContext> dbFact
     }
 
     /// <summary>
-    /// Issue 8 §5: the highest activation of latent <paramref name="latentIndex"/> over each of <paramref name="contexts"/>
+    /// The highest activation of latent <paramref name="latentIndex"/> over each of <paramref name="contexts"/>
     /// (token ids; BOS is prepended as for any text), in one request on the model's queue. Detection scoring uses it
     /// to verify that a context shown as non-activating really has activation 0.
     /// </summary>

@@ -6,7 +6,7 @@ using SaeWorkbench.Research.Labelling.Services;
 namespace SaeWorkbench.Research.Audit;
 
 /// <summary>
-/// Issue 7 §6: adds the one audit entry of an accepted write to the same context (so it commits in the
+/// Adds the one audit entry of an accepted write to the same context (so it commits in the
 /// same transaction as the change, or not at all).
 /// </summary>
 public static class AuditRecorder

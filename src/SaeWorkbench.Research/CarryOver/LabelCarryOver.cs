@@ -23,7 +23,7 @@ public sealed record SuggestionView(long Id, long LatentId, long SourceDictionar
 public sealed record CarryOverSummary(long TargetDictionaryId, IReadOnlyList<long> SourceDictionaryIds, int Matches, int Suggestions);
 
 /// <summary>
-/// Issue 10 §5: label carry-over. For a dictionary trained on the same model and hook (and width) as older ones,
+/// Label carry-over. For a dictionary trained on the same model and hook (and width) as older ones,
 /// latents are matched by decoder cosine (<see cref="DecoderMatching"/>, ≥ 0.9, one to one) and each older latent's
 /// consensus label becomes a suggestion for its match. Labellers accept a suggestion (it becomes an interpretation
 /// attributed to them) or reject it; an Admin can carry every pending suggestion of a dictionary over at once.

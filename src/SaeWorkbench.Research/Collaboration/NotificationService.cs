@@ -13,7 +13,7 @@ public sealed record NotificationView(long Id, string Text, string? Link, DateTi
 public sealed record NotificationInbox(int Unread, IReadOnlyList<NotificationView> Items);
 
 /// <summary>
-/// Issue 7 §3: a user's in-app notifications (@mentions and reviews create them, in
+/// A user's in-app notifications (@mentions and reviews create them, in
 /// <see cref="LabellingService"/>). Everyone reads and marks read only their own; marking read is a
 /// write, audited ("notification.read") and announced with <see cref="NotificationsRead"/> so every open
 /// bell of that user updates.

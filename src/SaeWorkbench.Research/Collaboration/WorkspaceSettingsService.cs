@@ -13,7 +13,7 @@ namespace SaeWorkbench.Research.Collaboration;
 public sealed record LabellingSettingsView(IReadOnlyList<TaxonomyTag> Tags, int ConsensusThreshold);
 
 /// <summary>
-/// Issue 7 §1, §4, §7: Admins edit the workspace taxonomy and the consensus threshold. The rules are
+/// §4, §7: Admins edit the workspace taxonomy and the consensus threshold. The rules are
 /// <see cref="Taxonomy.Validate"/> and <see cref="Consensus.ValidateThreshold"/>; a tag that interpretations
 /// still carry cannot be removed (their tag would silently lose its meaning). An accepted change commits with
 /// one audit entry ("settings.update", before/after) and, when the threshold moved, every labelled latent's

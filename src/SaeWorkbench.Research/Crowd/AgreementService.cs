@@ -24,7 +24,7 @@ public sealed record ScopeAgreementView(long ScopeId, int LatentsWithTwoOrMore, 
     IReadOnlyList<PairAgreementView> Pairs, IReadOnlyList<LabellerAgreementView> Labellers);
 
 /// <summary>
-/// Issue 8 §4: agreement between labellers of a scope, computed by <see cref="Agreement"/> (the one function).
+/// Agreement between labellers of a scope, computed by <see cref="Agreement"/> (the one function).
 /// Units are the scope's latents; each labeller's value for a latent is their latest live interpretation
 /// (an edit replaces it; a second interpretation by the same person counts once, the newest). Tags are nominal
 /// (interpretations without a tag are missing data), confidence (1–5) is interval.

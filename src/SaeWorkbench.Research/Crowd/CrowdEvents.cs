@@ -2,7 +2,7 @@ using SaeWorkbench.Research.Events;
 
 namespace SaeWorkbench.Research.Crowd;
 
-/// <summary>Issue 8 §1: someone claimed, skipped or labelled in a scope; progress pages refresh (ids only).</summary>
+/// <summary>Someone claimed, skipped or labelled in a scope; progress pages refresh (ids only).</summary>
 public sealed record QueueProgressChanged(long ScopeId, string UserId) : WorkbenchEvent
 {
     public override string Name => "queueProgress";
@@ -14,7 +14,7 @@ public sealed record ScopeCreated(long ScopeId, long DictionaryId) : WorkbenchEv
     public override string Name => "scopeCreated";
 }
 
-/// <summary>Issue 8 §5: an interpretation got a new detection rating; its pooled score afterwards.</summary>
+/// <summary>An interpretation got a new detection rating; its pooled score afterwards.</summary>
 public sealed record DetectionScored(long LatentId, long InterpretationId, int Raters, double? BalancedAccuracy) : WorkbenchEvent
 {
     public override string Name => "detectionScored";

@@ -5,7 +5,7 @@ namespace SaeWorkbench.Research.Crowd;
 
 public static class CrowdServiceCollectionExtensions
 {
-    /// <summary>Issue 8: the labelling queue, agreement and human detection scoring.</summary>
+    /// <summary>The labelling queue, agreement and human detection scoring.</summary>
     public static IServiceCollection AddCrowdLabelling(this IServiceCollection services)
     {
         services.TryAddSingleton<LabellingQueueService>();

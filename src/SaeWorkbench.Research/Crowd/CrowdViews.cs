@@ -23,7 +23,7 @@ public sealed record QueueNext(QueueAssignment? Assignment, QueueProgress Progre
 /// <summary>One person's row of a scope's progress.</summary>
 public sealed record PersonProgress(string UserId, string? UserName, int Labelled, int Skipped, int Remaining);
 
-/// <summary>Issue 8 §1: progress per scope (latents with N labels, some, none) and per person.</summary>
+/// <summary>Progress per scope (latents with N labels, some, none) and per person.</summary>
 public sealed record ScopeProgressView(long ScopeId, int LabelsPerLatent, ScopeProgress Scope, IReadOnlyList<PersonProgress> People);
 
 public sealed record SkipRequest(long LatentId, string? Reason);

@@ -17,11 +17,11 @@ public sealed record DetectionContextView(int Position, int[] TokenIds, bool? Ma
 public sealed record DetectionSessionView(long SessionId, long InterpretationId, long LatentId, long DictionaryId, int LatentIndex,
     string Label, string DescriptionHtml, bool Submitted, IReadOnlyList<DetectionContextView> Contexts);
 
-/// <summary>An interpretation's pooled detection score (issue 8 §5).</summary>
+/// <summary>An interpretation's pooled detection score.</summary>
 public sealed record DetectionScoreView(long InterpretationId, DetectionScore Score);
 
 /// <summary>
-/// Issue 8 §5, human detection scoring. Opening a rating draws the set once, with the seed
+/// Human detection scoring. Opening a rating draws the set once, with the seed
 /// <see cref="DetectionScoring.SeedFor"/>, from <see cref="ScoringContextSampler"/> — the sampler the model scorers
 /// use too, so human and machine scores are comparable — and stores it. Submitting stores the marks, recomputes the interpretation's score
 /// over all its ratings, the latent's consensus (detection breaks score ties) and one audit entry, in one transaction.

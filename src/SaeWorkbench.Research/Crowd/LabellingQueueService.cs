@@ -10,7 +10,7 @@ using SaeWorkbench.Research.Labelling.Services;
 namespace SaeWorkbench.Research.Crowd;
 
 /// <summary>
-/// Issue 8 §1, the labelling queue: scopes, "Label next", skip and progress. Which latent a person gets is
+/// The labelling queue: scopes, "Label next", skip and progress. Which latent a person gets is
 /// decided by <see cref="LabellingQueuePolicy"/> on committed data inside one write transaction; the claim row
 /// takes one of the latent's N slots, and the unique index on (scope, latent, slot) makes two racing writers
 /// (two processes on SQLite, two sessions on PostgreSQL) collide so that the loser retries on fresh data
@@ -145,7 +145,7 @@ public sealed class LabellingQueueService(
 
     /// <summary>
     /// The latent "Label next" would most likely hand the caller after <paramref name="currentLatentId"/>, without
-    /// claiming it: the queue view loads its evidence ahead so that it appears at once (issue 8 §2). Null when none.
+    /// claiming it: the queue view loads its evidence ahead so that it appears at once. Null when none.
     /// </summary>
     public async Task<QueueAssignment?> PeekAsync(Actor actor, long scopeId, long? currentLatentId, CancellationToken ct = default)
     {

@@ -23,7 +23,7 @@ public sealed class ImportValidationException(IReadOnlyList<string> errors) : Ex
 public sealed record ModelFolderReport(string Folder, int DModel, int Layers, int VocabSize, IReadOnlyDictionary<string, int> HookWidths);
 
 /// <summary>
-/// Issue 6 §1: imports an SAELens folder or checks a Hugging Face GPT-2 folder from the server's disk. Paths go
+/// Imports an SAELens folder or checks a Hugging Face GPT-2 folder from the server's disk. Paths go
 /// through <see cref="ServerPathPolicy"/> (inside <see cref="WorkbenchSettings.ImportRoots"/> after following links);
 /// every problem is reported, not only the first. Labelers and up.
 /// </summary>

@@ -76,7 +76,7 @@ public sealed class DictionaryRegistry(IDbContextFactory<WorkbenchDbContext> dbF
     }
 
     /// <summary>
-    /// Labelling coverage of every dictionary (issue 6 §1): latents with a consensus label (proposed or accepted) and
+    /// Labelling coverage of every dictionary: latents with a consensus label (proposed or accepted) and
     /// those a reviewer accepted, in one grouped query. Dictionaries without any are absent.
     /// </summary>
     public async Task<IReadOnlyDictionary<long, LabelCoverage>> CoverageAsync(CancellationToken ct = default)

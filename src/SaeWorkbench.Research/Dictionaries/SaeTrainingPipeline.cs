@@ -13,7 +13,7 @@ public sealed record SaeTrainingOutcome(string SaeFolder, string ModelName, int 
     LanguageModelLossMetrics LanguageModelMetrics, SaeTrainingResult Result, SaeTrainingConfig Config);
 
 /// <summary>
-/// Model → corpus windows → activations at a hook → SAE training (resumable) → held-out evaluation (SCIENCE.md §4)
+/// Model → corpus windows → activations at a hook → SAE training (resumable) → held-out evaluation (docs/science.md §4)
 /// → SAELens folder. The job and the CLI both run this; the caller owns the thread.
 /// </summary>
 public static class SaeTrainingPipeline
@@ -69,7 +69,7 @@ public static class SaeTrainingPipeline
     }
 
     /// <summary>
-    /// SCIENCE.md §4 metrics of <paramref name="sae"/> on held-out tokens (the corpus's validation split; its
+    /// docs/science.md §4 metrics of <paramref name="sae"/> on held-out tokens (the corpus's validation split; its
     /// training split when it has no validation documents): reconstruction metrics over up to
     /// <paramref name="evalTokens"/> tokens, CE loss recovered / ΔLM loss / KL over up to 64 windows.
     /// </summary>

@@ -6,7 +6,7 @@ public sealed record NotificationsRead(string UserId) : WorkbenchEvent
     public override string Name => "notificationsRead";
 }
 
-/// <summary>The people viewing a latent's page changed (issue 7 §5, "who else is viewing").</summary>
+/// <summary>The people viewing a latent's page changed ("who else is viewing").</summary>
 public sealed record LatentViewersChanged(long LatentId, IReadOnlyList<string> UserNames) : WorkbenchEvent
 {
     public override string Name => "latentViewers";

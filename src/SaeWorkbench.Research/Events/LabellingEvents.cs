@@ -1,6 +1,6 @@
 namespace SaeWorkbench.Research.Events;
 
-// Issue 7 §5: every labelling change reaches open pages and hub clients. Each event names the latent so
+// Every labelling change reaches open pages and hub clients. Each event names the latent so
 // a page showing that latent can refresh its panel; ids only, so nothing hidden leaks to other viewers.
 
 /// <summary>An interpretation was written on a latent.</summary>

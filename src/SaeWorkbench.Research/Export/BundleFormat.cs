@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 
 namespace SaeWorkbench.Research.Export;
 
-/// <summary>Which latents a bundle carries (issue 10 §3).</summary>
+/// <summary>Which latents a bundle carries.</summary>
 public enum ExportScope
 {
     /// <summary>Every latent of the dictionary.</summary>
@@ -51,7 +51,7 @@ public enum ExportFormat
     Neuronpedia,
 }
 
-/// <summary>File names and the format version of a bundle (issue 10 §1).</summary>
+/// <summary>File names and the format version of a bundle.</summary>
 public static class BundleFormat
 {
     public const int Version = 1;

@@ -45,7 +45,7 @@ public static class ImportedAccounts
         userName.StartsWith(Prefix, StringComparison.Ordinal) ? userName[Prefix.Length..] : userName;
 }
 
-/// <summary>Who may export and import (issue 10 §6): Reviewers and Admins export and download bundles; only Admins import.</summary>
+/// <summary>Who may export and import: Reviewers and Admins export and download bundles; only Admins import.</summary>
 public static class BundleAccess
 {
     public static bool CanExport(Role role) => role >= Role.Reviewer;
@@ -59,7 +59,7 @@ public static class BundleAccess
 public sealed record ImportResult(long DictionaryId, bool Created, string BundleId, int Latents, int Interpretations, int Votes, int PlaceholderAccounts);
 
 /// <summary>
-/// Issue 10 §4: imports a verified bundle (<see cref="BundleReader"/>) in one transaction: the dictionary and its
+/// Imports a verified bundle (<see cref="BundleReader"/>) in one transaction: the dictionary and its
 /// latents with their statistics, the catalog's analysis excerpts, interpretations (with their version count), votes,
 /// reviews, and placeholder accounts for the people (<see cref="ImportedAccounts"/>); consensus is recomputed with
 /// the one consensus rule. The bundle id makes it idempotent: importing the same bundle again changes nothing.

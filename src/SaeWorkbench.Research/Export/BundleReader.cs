@@ -22,7 +22,7 @@ public sealed class VerifiedBundle(string folder, BundleManifest manifest, IRead
 }
 
 /// <summary>
-/// Issue 10 §4: reads and verifies a bundle (a folder or a .zip) before anything is imported. Every name in a bundle is
+/// Reads and verifies a bundle (a folder or a .zip) before anything is imported. Every name in a bundle is
 /// untrusted. A zip is checked before anything is written: its entry count, then its manifest (read from the zip with a
 /// size cap, format version 1, every listed file a known bundle file with a plain relative path and a declared size
 /// within the caps), then every entry (no <c>../</c> or absolute paths (zip-slip), none unlisted, its size in the zip

@@ -48,7 +48,7 @@ public static class CatalogCsv
 }
 
 /// <summary>
-/// neuronpedia/explanations.jsonl (SCIENCE.md §8): one line per interpretation, with the Neuronpedia explanation
+/// neuronpedia/explanations.jsonl (docs/science.md §8): one line per interpretation, with the Neuronpedia explanation
 /// fields {modelId, layer, index, description, typeName, explanationModelName, authorId, votes, scores}.
 /// </summary>
 public static partial class NeuronpediaExplanations

@@ -41,7 +41,7 @@ public sealed record ExportRequest
 }
 
 /// <summary>
-/// Issue 10 §6: the "export" job writes a dictionary's bundle as bundle.zip into the job's folder, with progress.
+/// The "export" job writes a dictionary's bundle as bundle.zip into the job's folder, with progress.
 /// Only a Reviewer or Admin may export: the job checks its owner's role when it runs, whoever queued it.
 /// </summary>
 public sealed class ExportJob : IJobKind
@@ -112,7 +112,7 @@ public sealed class ExportJob : IJobKind
 
 public static class ExportServiceCollectionExtensions
 {
-    /// <summary>Issue 10: bundle export (job "export") and import, detection scores for the catalog, label carry-over.</summary>
+    /// <summary>Bundle export (job "export") and import, detection scores for the catalog, label carry-over.</summary>
     public static IServiceCollection AddExports(this IServiceCollection services)
     {
         services.AddSingleton<IDetectionScoreSource, InterpretationColumnsDetectionScores>();

@@ -7,7 +7,7 @@ using SaeWorkbench.Data.Exports;
 namespace SaeWorkbench.Research.Export;
 
 /// <summary>
-/// Issue 10 §3: stable pseudonyms for external sharing. A person's pseudonym is "Labeller-" and the first six hex
+/// Stable pseudonyms for external sharing. A person's pseudonym is "Labeller-" and the first six hex
 /// digits of HMAC-SHA256(workspace key, user id): the same person gets the same pseudonym in every export of this
 /// workspace, and without the key (which never leaves the database) the pseudonym cannot be traced back.
 /// </summary>

@@ -17,7 +17,7 @@ internal sealed record ReportInput(
     IReadOnlyList<ReportLatent> Latents);
 
 /// <summary>
-/// Issue 10 §2: report.html, a standalone governance catalog — inline CSS and script only, and a Content-Security-Policy
+/// Report.html, a standalone governance catalog — inline CSS and script only, and a Content-Security-Policy
 /// that forbids every request, so opening it fetches nothing. Summary, then every labelled latent grouped by tag with
 /// its consensus, descriptions (Markdown through <see cref="MarkdownRenderer"/>), status, votes and top contexts;
 /// a table of contents, a search box, and print CSS for PDF.

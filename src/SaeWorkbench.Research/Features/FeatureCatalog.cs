@@ -31,7 +31,7 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         // The LINQ form of the list, built only where it is run (PostgreSQL, or no count cache): SQLite reads pages with
         // its own statement. Density bounds steer SQLite's planner to the density index even when another sort or filter
         // is far more selective (a page of "dense, by max activation" sorted 14k rows); unless the list is sorted by
-        // density, they are written so that the sort's index drives the page instead (issue 6).
+        // density, they are written so that the sort's index drives the page instead.
         IQueryable<Latent> Latents() => Matching(db, dictionaryId, query, blindUserId, densityIndexed: query.Sort == FeatureSort.Density);
         int total;
         List<(long Id, FeatureRow Row)> page;

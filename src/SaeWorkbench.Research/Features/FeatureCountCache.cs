@@ -3,7 +3,7 @@ using SaeWorkbench.Research.Events;
 namespace SaeWorkbench.Research.Features;
 
 /// <summary>
-/// The feature list's "N latents match" for a dictionary and a filter, kept for a few seconds (issue 6: a count over
+/// The feature list's "N latents match" for a dictionary and a filter, kept for a few seconds (A count over
 /// 100k latents, or a text search over all of them, costs more than the rest of the page). Any event that can change a
 /// latent's label, tag, status, interpretations, statistics or blind scope — labelling, reviews, consensus, settings,
 /// jobs (analysis writes densities), scopes — clears every entry at once, on this node and, through the event relay,

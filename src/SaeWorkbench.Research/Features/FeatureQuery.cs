@@ -30,7 +30,7 @@ public sealed record FeatureQuery
     /// <summary>true: only latents firing on more than <see cref="DenseThreshold"/> of tokens.</summary>
     public bool? Dense { get; init; }
 
-    /// <summary>Density above which a latent counts as dense (SCIENCE.md §3: 10%, also 1%).</summary>
+    /// <summary>Density above which a latent counts as dense (docs/science.md §3: 10%, also 1%).</summary>
     public double DenseThreshold { get; init; } = 0.1;
 
     public double? MinDensity { get; init; }

@@ -11,7 +11,7 @@ namespace SaeWorkbench.Research.Features;
 /// One page of the feature list on SQLite (the embedded default) as one hand-written, parameterised statement read with
 /// ADO.NET: the same filters, order, deferred join and index hints as <see cref="FeatureCatalog"/>'s LINQ query (which
 /// PostgreSQL keeps), without building a LINQ expression tree, looking it up in EF's query cache and extracting its
-/// parameters on every request: 0.3 ms instead of 0.7–0.9 ms per page at 100k latents (issue 6). A differential test
+/// parameters on every request: 0.3 ms instead of 0.7–0.9 ms per page at 100k latents. A differential test
 /// holds the two to the same rows for every sort, direction and filter.
 /// </summary>
 internal static class SqliteFeaturePage

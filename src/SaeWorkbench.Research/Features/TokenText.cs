@@ -4,7 +4,7 @@ using SaeWorkbench.Ml.Lm.Tokenization;
 namespace SaeWorkbench.Research.Features;
 
 /// <summary>
-/// Turns token ids into readable text for heatmaps (issue 6 §6): GPT-2 byte-level tokens decoded to Unicode, a
+/// Turns token ids into readable text for heatmaps: GPT-2 byte-level tokens decoded to Unicode, a
 /// leading space shown as "·", newlines as "↵" and tabs as "→". The result is plain text: pages HTML-escape it.
 /// Tokenizers are loaded once per model folder.
 /// </summary>

@@ -31,7 +31,7 @@ public sealed record CoderAgreement(string CoderId, int Partners, int SharedUnit
 }
 
 /// <summary>
-/// Issue 8 §4: agreement between labellers, Krippendorff's alpha (nominal on tags, interval on
+/// Agreement between labellers, Krippendorff's alpha (nominal on tags, interval on
 /// confidence) by the coincidence-matrix method of Krippendorff, K. (2011), "Computing Krippendorff's
 /// Alpha-Reliability", Annenberg School for Communication, University of Pennsylvania,
 /// https://repository.upenn.edu/asc_papers/43, section C (any number of coders, missing data):

@@ -1,7 +1,7 @@
 namespace SaeWorkbench.Research.Labelling;
 
 /// <summary>
-/// Issue 7 §3: a comment is Markdown (rendered by <see cref="MarkdownRenderer"/>), not blank, at most
+/// A comment is Markdown (rendered by <see cref="MarkdownRenderer"/>), not blank, at most
 /// 10,000 characters (a comment is a remark; long write-ups belong in a description).
 /// </summary>
 public static class CommentRules

@@ -38,7 +38,7 @@ public sealed record ConsensusResult(ConsensusStatus Status, InterpretationStand
 }
 
 /// <summary>
-/// Issue 7 §4 and issue 8 §5: the one consensus rule, used by the list, the feature page, the API
+/// The one consensus rule, used by the list, the feature page, the API
 /// and the export. Deleted interpretations never count.
 /// 1. An accepted interpretation wins. If several are accepted, the most recently reviewed wins
 ///    (the latest review decision is the reviewers' current view), then the higher score, then the
@@ -74,7 +74,7 @@ public static class Consensus
     }
 
     /// <summary>
-    /// Issue 7 §9, the labelling panel: status first (accepted, pending, rejected), then score with
+    /// The labelling panel: status first (accepted, pending, rejected), then score with
     /// the same tie-breaks as consensus; deleted interpretations are left out.
     /// </summary>
     public static IReadOnlyList<InterpretationStanding> DisplayOrder(IEnumerable<InterpretationStanding> interpretations) =>

@@ -34,7 +34,7 @@ public sealed record DetectionScore(
 public sealed record DetectionTarget(string AuthorId, bool IsDeleted);
 
 /// <summary>
-/// Issue 8 §5, human detection scoring. A rater sees 20 contexts without activations — 10 activating,
+/// Human detection scoring. A rater sees 20 contexts without activations — 10 activating,
 /// drawn round-robin over the non-empty activation-interval bins so that weak activations are
 /// represented as well as the top ones, and 10 non-activating — shuffled, and marks those that match
 /// the interpretation. The interpretation's score is balanced accuracy (mean of recall and

@@ -1,6 +1,6 @@
 namespace SaeWorkbench.Research.Labelling;
 
-/// <summary>One saved version of an interpretation (issue 7 §1: every edit is a new version).</summary>
+/// <summary>One saved version of an interpretation (Every edit is a new version).</summary>
 public sealed record InterpretationVersion(
     int Number,
     string Label,
@@ -25,7 +25,7 @@ public enum EditOutcome
 public sealed record EditDecision(EditOutcome Outcome, InterpretationVersion Current, ValidInterpretation Proposed, int? NewVersionNumber);
 
 /// <summary>
-/// Issue 7 §1, optimistic concurrency: an edit names the version it was based on. If that is still
+/// Optimistic concurrency: an edit names the version it was based on. If that is still
 /// the current version the edit becomes the next version; if the text is identical to the current
 /// one nothing is written (even from a stale base: nothing would be lost); otherwise it is a
 /// conflict and the caller shows both versions. The database layer still guards the write with a

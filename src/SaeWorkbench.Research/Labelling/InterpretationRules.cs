@@ -4,14 +4,14 @@ namespace SaeWorkbench.Research.Labelling;
 /// <param name="Label">The short label; stored trimmed.</param>
 /// <param name="Description">Markdown; optional.</param>
 /// <param name="Confidence">1 (a guess) to 5 (certain).</param>
-/// <param name="Tag">A taxonomy key; optional (issue 7 §1).</param>
+/// <param name="Tag">A taxonomy key; optional.</param>
 public sealed record InterpretationDraft(string? Label, string? Description, int Confidence, string? Tag);
 
 /// <summary>A draft that passed <see cref="InterpretationRules.Validate"/>, normalised for storage.</summary>
 /// <param name="Tag">The taxonomy's own spelling of the key, or null.</param>
 public sealed record ValidInterpretation(string Label, string Description, string DescriptionHtml, int Confidence, string? Tag);
 
-/// <summary>Issue 7 §1: the one rule for what an interpretation may hold.</summary>
+/// <summary>The one rule for what an interpretation may hold.</summary>
 public static class InterpretationRules
 {
     public const int MaxLabelLength = 120;

@@ -27,7 +27,7 @@ public enum QueuePriority
 }
 
 /// <summary>A workspace's queue settings.</summary>
-/// <param name="LabelsPerLatent">N: how many different people label each latent (issue 8 §1).</param>
+/// <param name="LabelsPerLatent">N: how many different people label each latent.</param>
 /// <param name="ClaimDuration">How long a handed-out latent is held; null means 15 minutes.</param>
 public sealed record QueueSettings(
     int LabelsPerLatent = 1,
@@ -49,7 +49,7 @@ public sealed record ScopeProgress(int Complete, int Partial, int Untouched)
 }
 
 /// <summary>
-/// Issue 8 §1, the pure part of "Label next": which latent a user is handed. The database layer
+/// The pure part of "Label next": which latent a user is handed. The database layer
 /// claims the first latent of <see cref="Eligible"/> atomically and re-checks <see cref="IsEligible"/>
 /// inside that transaction. A latent is eligible for a user when it is alive (unless the workspace
 /// includes dead latents), the user has neither labelled nor skipped it, and fewer than N distinct
@@ -152,7 +152,7 @@ public static class LabellingQueuePolicy
         return result;
     }
 
-    /// <summary>Issue 8 §1, "skip with a reason": required, 1–500 characters.</summary>
+    /// <summary>"skip with a reason": required, 1–500 characters.</summary>
     public static ValidationResult ValidateSkipReason(string? reason)
     {
         var trimmed = reason?.Trim() ?? "";

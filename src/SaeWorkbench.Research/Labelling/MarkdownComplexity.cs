@@ -1,7 +1,7 @@
 namespace SaeWorkbench.Research.Labelling;
 
 /// <summary>
-/// A linear pre-check that bounds what Markdig may be asked to do (docs/architecture.md, security model). Markdig's inline
+/// A linear pre-check that bounds what Markdig may be asked to do (docs/architecture.md §9). Markdig's inline
 /// parsing is quadratic in the number of unresolved openers within one paragraph: 25,000 unclosed links (<c>[a](</c>
 /// repeated, 100 KB) took 24 s, and runs of emphasis delimiters, <c>~</c>, <c>=</c>, <c>+</c> or autolinks ending in
 /// <c>(</c> behave alike; a line of 50,000 quote or list markers costs over a second before Markdig refuses it as too deep.

@@ -13,8 +13,8 @@ public sealed record RenderedMarkdown(string Html, ValidationResult Validation)
 }
 
 /// <summary>
-/// The one way user Markdown (descriptions, comments, review reasons) becomes HTML (ARCHITECTURE.md,
-/// Security model). Two layers, so that a gap in one is caught by the other:
+/// The one way user Markdown (descriptions, comments, review reasons) becomes HTML (docs/architecture.md
+/// §9). Two layers, so that a gap in one is caught by the other:
 /// 1. Markdig with raw HTML disabled: any <c>&lt;tag&gt;</c> the user types is rendered as text.
 /// 2. HtmlSanitizer on Markdig's output, starting from an empty allow list: only the tags Markdown
 ///    produces, no event handlers, no classes or ids, CSS limited to table-cell <c>text-align</c>.

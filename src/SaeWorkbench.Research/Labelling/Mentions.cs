@@ -6,7 +6,7 @@ using Markdig.Syntax.Inlines;
 namespace SaeWorkbench.Research.Labelling;
 
 /// <summary>
-/// Issue 7 §3: the @mentions in a comment, for notifications. A mention is '@' followed by a user
+/// The @mentions in a comment, for notifications. A mention is '@' followed by a user
 /// name of letters, digits, '.', '_' and '-' (trailing dots are sentence punctuation, not part of the
 /// name). Not mentions: anything inside a code span or code block, inside a link's URL or title or a
 /// link reference definition (https://mastodon.social/@alice), or an '@' that follows a letter,

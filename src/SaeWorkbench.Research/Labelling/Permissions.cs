@@ -1,6 +1,6 @@
 namespace SaeWorkbench.Research.Labelling;
 
-/// <summary>Workspace roles, least to most trusted (ARCHITECTURE.md, Security model).</summary>
+/// <summary>Workspace roles, least to most trusted (docs/architecture.md §9).</summary>
 public enum Role
 {
     Viewer = 0,
@@ -32,9 +32,9 @@ public enum LabellingAction
 }
 
 /// <summary>
-/// Issue 7 §7: the one table of who may do what. Viewer reads; Labeler writes interpretations,
+/// The one table of who may do what. Viewer reads; Labeler writes interpretations,
 /// comments, votes, labels in the queue and rates detection; Reviewer also reviews and sees blinded
-/// work (issue 8 §3); Admin also deletes and manages users, taxonomy and thresholds, and browses the
+/// work; Admin also deletes and manages users, taxonomy and thresholds, and browses the
 /// audit. Nobody edits someone else's interpretation, Admins included: an edit is attributed to its
 /// author, so changing another's words would misattribute them (Admins may delete instead).
 /// </summary>
@@ -58,7 +58,7 @@ public static class Permissions
         Can(role, LabellingAction.EditOwnInterpretation) && string.Equals(userId, authorId, StringComparison.Ordinal);
 
     /// <summary>
-    /// Issue 8 §3, blind mode: in a blind scope a person sees others' interpretations, votes and
+    /// Blind mode: in a blind scope a person sees others' interpretations, votes and
     /// consensus for a latent only after submitting their own; Reviewers and Admins always see them.
     /// </summary>
     public static bool CanSeeOthersWork(Role role, bool scopeIsBlind, bool hasSubmittedOwn) =>

@@ -6,7 +6,7 @@ namespace SaeWorkbench.Research.Labelling;
 
 /// <summary>
 /// User Markdown is rendered once, when it is written, and its sanitised HTML stored beside the source; reads use the stored
-/// HTML (docs/architecture.md, security model). Rows written before the HTML was stored get it from <see cref="BackfillAsync"/>
+/// HTML (docs/architecture.md §9). Rows written before the HTML was stored get it from <see cref="BackfillAsync"/>
 /// at start-up; until then (or for any row it missed) a read renders it.
 /// </summary>
 public static class StoredMarkdown

@@ -23,7 +23,7 @@ public sealed partial class Taxonomy
         Tags = tags.ToArray();
     }
 
-    /// <summary>Issue 7 §1: the default taxonomy of a new workspace.</summary>
+    /// <summary>The default taxonomy of a new workspace.</summary>
     public static Taxonomy Default { get; } = new(
     [
         new("lexical-token", "lexical/token", "Fires on a specific token or a small set of surface forms."),

@@ -21,7 +21,7 @@ public sealed record VoteChange(VoteChangeKind Kind, int? NewValue, int ScoreDel
 public sealed record VoteTarget(string AuthorId, bool IsDeleted);
 
 /// <summary>
-/// Issue 7 §2: one vote of +1 or −1 per user per interpretation, changeable and retractable; the
+/// One vote of +1 or −1 per user per interpretation, changeable and retractable; the
 /// score is the sum of the vote rows. Decisions: a vote on a deleted interpretation is refused; a
 /// vote on a rejected one is allowed (votes are opinions, the review is another). Authors may not
 /// vote on their own interpretation (unlike Neuronpedia): the score decides the consensus label once

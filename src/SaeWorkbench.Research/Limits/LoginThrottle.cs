@@ -1,7 +1,7 @@
 namespace SaeWorkbench.Research.Limits;
 
 /// <summary>
-/// Slows password guessing without letting anyone lock a user out (docs/architecture.md, security model). Failures are
+/// Slows password guessing without letting anyone lock a user out (docs/architecture.md §9). Failures are
 /// counted per (client, account) — after <see cref="LoginThrottleSettings.FreeFailures"/> the client waits
 /// <see cref="LoginThrottleSettings.FirstDelaySeconds"/>, doubling per further failure up to
 /// <see cref="LoginThrottleSettings.MaxDelaySeconds"/> — and per client over all accounts (a sliding window). There is

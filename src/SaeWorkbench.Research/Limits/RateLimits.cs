@@ -19,7 +19,7 @@ public enum WorkKind
 /// <summary>
 /// <c>Workbench:RateLimits</c>: the one place that defines how much work one user may ask for per minute. Every budget is
 /// per user, whatever the user signs in with (cookie or any number of API tokens) and wherever the work arrives (REST,
-/// hub, pages), so more tokens or connections never buy more work (docs/architecture.md, security model).
+/// hub, pages), so more tokens or connections never buy more work (docs/architecture.md §9).
 /// </summary>
 public sealed class RateLimits
 {

@@ -2,8 +2,8 @@ namespace SaeWorkbench.Research.Limits;
 
 /// <summary>
 /// One sliding window of one minute per (kind of work, user), shared by every way in: REST (through the endpoint rate-limit
-/// policies), the hub and the pages. Keyed by the user's id, never by token or connection (docs/architecture.md,
-/// security model). In memory per node: with several web nodes each node grants the budget once.
+/// policies), the hub and the pages. Keyed by the user's id, never by token or connection (docs/architecture.md
+/// §9). In memory per node: with several web nodes each node grants the budget once.
 /// </summary>
 public sealed class UserRateLimiter(RateLimits limits, TimeProvider clock)
 {

@@ -32,7 +32,7 @@ public sealed class WorkbenchSettings
     /// and the data directory. See <see cref="ServerPathPolicy"/>.
     /// </summary>
     public List<string> ImportRoots { get; set; } = [];
-    /// <summary>Limits of steering comparisons (issue 9 §6).</summary>
+    /// <summary>Limits of steering comparisons.</summary>
     public Steering.SteeringLimits Steering { get; set; } = new();
 
     /// <summary>
@@ -42,7 +42,7 @@ public sealed class WorkbenchSettings
     /// </summary>
     public List<string> AllowedOrigins { get; set; } = [];
 
-    /// <summary>Per-user limits for each kind of work, and the log-in throttle (docs/architecture.md, security model).</summary>
+    /// <summary>Per-user limits for each kind of work, and the log-in throttle (docs/architecture.md §9).</summary>
     public Limits.RateLimits RateLimits { get; set; } = new();
 }
 

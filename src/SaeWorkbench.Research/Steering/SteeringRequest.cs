@@ -5,7 +5,7 @@ using SaeWorkbench.Ml.Interventions;
 namespace SaeWorkbench.Research.Steering;
 
 /// <summary>
-/// Everything a comparison run depends on (issue 9 §2), saved with a comparison so it re-runs exactly. Defaults follow
+/// Everything a comparison run depends on, saved with a comparison so it re-runs exactly. Defaults follow
 /// Neuronpedia's steering page: 256 new tokens, temperature 0.5.
 /// </summary>
 public sealed record SteeringRequest
@@ -51,7 +51,7 @@ public static class SteeringJson
         JsonSerializer.Deserialize<T>(json, Options) ?? throw new InvalidDataException("empty steering JSON");
 }
 
-/// <summary>The request's limits (issue 9 §6), under <c>Workbench:Steering</c> in appsettings.json.</summary>
+/// <summary>The request's limits, under <c>Workbench:Steering</c> in appsettings.json.</summary>
 public sealed class SteeringLimits
 {
     /// <summary>Most new tokens one continuation may ask for (the model's context bounds it further).</summary>

@@ -15,7 +15,7 @@ using SaeWorkbench.Research.Settings;
 namespace SaeWorkbench.Research.Steering;
 
 /// <summary>
-/// Issue 9, the application layer of steering: runs comparisons on the model's inference queue (role, limits and rate
+/// The application layer of steering: runs comparisons on the model's inference queue (role, limits and rate
 /// checked first; nothing runs on bad input), ablation on fixed text, saved comparisons and their (blind) reviews. Every
 /// write is role-checked here, audited in its transaction and published after the commit. Pages, the API and the CLI call this.
 /// </summary>
@@ -103,7 +103,7 @@ public sealed class SteeringService(
         public void Report(int value) => report?.Invoke(new SteeringProgress(value, null));
     }
 
-    /// <summary>Issue 9 §3: per-token loss change when <paramref name="latents"/> are ablated, and the next-token change at a position.</summary>
+    /// <summary>Per-token loss change when <paramref name="latents"/> are ablated, and the next-token change at a position.</summary>
     /// <param name="includeBos">Also ablate at the BOS position, which is left alone by default (the SAE never saw it).</param>
     public async Task<TextAblationResult> AblateTextAsync(Actor actor, long dictionaryId, string text, IReadOnlyList<int> latents, int? position,
         CancellationToken ct = default, bool includeBos = false)
@@ -123,7 +123,7 @@ public sealed class SteeringService(
         }, cancellation: ct);
     }
 
-    /// <summary>3 × the latent's max activation (issue 9 §7), or null before the dictionary is analysed.</summary>
+    /// <summary>3 × the latent's max activation, or null before the dictionary is analysed.</summary>
     public async Task<double?> DefaultStrengthAsync(long dictionaryId, int latent, CancellationToken ct = default)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
@@ -213,7 +213,7 @@ public sealed class SteeringService(
             new BlindScore(reviews[r.Id].Count(x => x.GuessCorrect is not null), reviews[r.Id].Count(x => x.GuessCorrect == true)))).ToList();
     }
 
-    /// <summary>Share of right blind guesses over every saved comparison that intervenes on the latent (issue 9 §5).</summary>
+    /// <summary>Share of right blind guesses over every saved comparison that intervenes on the latent.</summary>
     public async Task<BlindScore> BlindScoreForLatentAsync(long dictionaryId, int latent, CancellationToken ct = default)
     {
         if (!(await SteeredLatentsAsync(dictionaryId, ct)).Contains(latent)) return new BlindScore(0, 0);

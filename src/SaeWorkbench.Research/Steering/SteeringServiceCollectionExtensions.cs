@@ -6,7 +6,7 @@ namespace SaeWorkbench.Research.Steering;
 
 public static class SteeringServiceCollectionExtensions
 {
-    /// <summary>Steering comparisons (issue 9): limits from <c>Workbench:Steering</c>, and the service (model runs count against <see cref="Limits.UserRateLimiter"/>).</summary>
+    /// <summary>Steering comparisons: limits from <c>Workbench:Steering</c>, and the service (model runs count against <see cref="Limits.UserRateLimiter"/>).</summary>
     public static IServiceCollection AddSteering(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);

@@ -3,7 +3,7 @@ using SaeWorkbench.Ml.Interventions;
 
 namespace SaeWorkbench.Research.Steering;
 
-/// <summary>Share of right guesses among submitted blind reviews (issue 9 §5).</summary>
+/// <summary>Share of right guesses among submitted blind reviews.</summary>
 public sealed record BlindScore(int Guesses, int Correct)
 {
     public double? Share => Guesses == 0 ? null : (double)Correct / Guesses;

@@ -5,7 +5,7 @@ using SaeWorkbench.Web.Hosting;
 
 namespace SaeWorkbench.Web.Endpoints;
 
-/// <summary>Issue 7 §8: a signed-in user's personal API tokens.</summary>
+/// <summary>A signed-in user's personal API tokens.</summary>
 public static class ApiTokenEndpoints
 {
     public static IEndpointRouteBuilder MapApiTokenEndpoints(this IEndpointRouteBuilder app)

@@ -8,7 +8,7 @@ using SaeWorkbench.Web.Live;
 
 namespace SaeWorkbench.Web.Endpoints;
 
-/// <summary>Issue 7: workspace labelling settings (Admin), the caller's notifications, and who views a latent.</summary>
+/// <summary>Workspace labelling settings (Admin), the caller's notifications, and who views a latent.</summary>
 public static class CollaborationEndpoints
 {
     public static IEndpointRouteBuilder MapCollaborationEndpoints(this IEndpointRouteBuilder app)

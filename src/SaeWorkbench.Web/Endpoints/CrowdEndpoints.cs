@@ -9,7 +9,7 @@ using static SaeWorkbench.Web.Endpoints.LabellingEndpoints;
 namespace SaeWorkbench.Web.Endpoints;
 
 /// <summary>
-/// Issue 8: the crowd-labelling REST API — scopes, "next", skip, progress, agreement and detection ratings. The
+/// The crowd-labelling REST API — scopes, "next", skip, progress, agreement and detection ratings. The
 /// policy on each route answers 401/403 early; the services authorise again from the caller's role and audit.
 /// </summary>
 public static class CrowdEndpoints

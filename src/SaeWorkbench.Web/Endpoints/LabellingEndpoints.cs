@@ -8,7 +8,7 @@ using SaeWorkbench.Web.Hosting;
 namespace SaeWorkbench.Web.Endpoints;
 
 /// <summary>
-/// Issue 7 §8: the labelling REST API. Handlers are thin: the policy on each write answers 401/403 early,
+/// The labelling REST API. Handlers are thin: the policy on each write answers 401/403 early,
 /// and <see cref="LabellingService"/> authorises again from the caller's role and applies the rules.
 /// </summary>
 public static partial class LabellingEndpoints

@@ -3,7 +3,7 @@ using SaeWorkbench.Research.Settings;
 namespace SaeWorkbench.Web.Hosting;
 
 /// <summary>
-/// Refuses requests that another page made in the user's name (docs/architecture.md, security model). The browser
+/// Refuses requests that another page made in the user's name (docs/architecture.md §9). The browser
 /// attaches the session cookie to requests from any page of the same site — and a site ignores the port, so a page served
 /// on another port of this host counts — which SameSite cannot stop. Checked here: every request to the hubs (the
 /// workbench hub and Blazor's circuit hub, WebSocket upgrades included) and every unsafe request (POST, PUT, PATCH,

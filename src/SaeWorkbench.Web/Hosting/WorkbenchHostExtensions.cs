@@ -42,7 +42,7 @@ public static class WorkbenchHostExtensions
         // New keys use AES-256-GCM (AesGcm, on every OS) instead of the default AES-256-CBC + HMACSHA256, which off Windows
         // runs a managed construction: every page protects and unprotects several payloads (the sign-in cookie, the
         // antiforgery token, the prerendered components' descriptors and state), and GCM does each in about half the time
-        // and half the allocations (issue 6). Keys made before keep their own algorithm until they expire.
+        // and half the allocations. Keys made before keep their own algorithm until they expire.
         // The key ring is protected by the folder's permissions (owner only), not by an XML encryptor: off Windows there is
         // no machine secret to encrypt it with, and a certificate kept beside the keys would protect nothing. So the
         // folder is made 0700 and the key manager's "no XML encryptor configured" warning, which says exactly this at

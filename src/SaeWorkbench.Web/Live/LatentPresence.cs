@@ -3,7 +3,7 @@ using SaeWorkbench.Research.Events;
 namespace SaeWorkbench.Web.Live;
 
 /// <summary>
-/// Issue 7 §5, "who else is viewing": which users have a latent's page open. A page (a Blazor component
+/// "who else is viewing": which users have a latent's page open. A page (a Blazor component
 /// instance) or a hub client joins with its own connection key and leaves when it closes; a user with two tabs
 /// counts once. Publishes <see cref="LatentViewersChanged"/> when a latent's set of names changes.
 /// </summary>

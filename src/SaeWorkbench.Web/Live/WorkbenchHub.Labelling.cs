@@ -17,7 +17,7 @@ public sealed record HubAnswer<T>(string Outcome, T? Value, IReadOnlyDictionary<
 public sealed record HubInterpretation(string? Label, string? Description, string? Tag, int Confidence);
 
 /// <summary>
-/// Issue 7 §5, §7: the hub's labelling writes and per-latent presence. Every write calls the same
+/// §7: the hub's labelling writes and per-latent presence. Every write calls the same
 /// <see cref="LabellingService"/> as the UI and the API, with the caller's roles read afresh from the
 /// account store on each call (a long-lived connection does not keep a role an Admin has since taken away).
 /// </summary>

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.SignalR;
 namespace SaeWorkbench.Web.Live;
 
 /// <summary>
-/// The one hub for cross-user events (ARCHITECTURE.md, live updates). Authenticated users only. Clients receive
+/// The one hub for cross-user events (docs/architecture.md §7). Authenticated users only. Clients receive
 /// events as <c>event(name, payload)</c>; pages inside the app get the same events through the in-process bus.
 /// </summary>
 [Authorize]

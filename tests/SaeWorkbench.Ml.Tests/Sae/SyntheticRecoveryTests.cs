@@ -7,7 +7,7 @@ namespace SaeWorkbench.Ml.Tests.Sae;
 [Collection(TorchThreadsCollection.Name)]
 public class SyntheticRecoveryTests(ITestOutputHelper output)
 {
-    /// <summary>d = 32, n = 64 true directions, m = 128 latents (SCIENCE.md §5 at small scale).</summary>
+    /// <summary>d = 32, n = 64 true directions, m = 128 latents (docs/science.md §5 at small scale).</summary>
     private DictionaryRecovery Train(SaeTrainingConfig config)
     {
         using var data = new ToySuperposition(d: 32, n: 64, firingProbability: 0.05, FeatureMagnitude.Uniform01, seed: 1);

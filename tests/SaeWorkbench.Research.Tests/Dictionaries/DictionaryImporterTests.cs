@@ -13,7 +13,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Research.Tests.Dictionaries;
 
-/// <summary>Issue 6 §1: importing SAELens and model folders from the server's disk, with clear refusals.</summary>
+/// <summary>Importing SAELens and model folders from the server's disk, with clear refusals.</summary>
 public sealed class DictionaryImporterTests : IAsyncLifetime
 {
     private const string Hook = "blocks.0.hook_resid_post";

@@ -121,7 +121,7 @@ public class BundleTests
         Assert.Equal(new BundleCounts(ExportWorkspace.DSae, 3, 2, 1, 4, 4, 3), manifest.Counts);
         Assert.Equal("qrita-vexmoor", manifest.ExportedBy);
 
-        // Neuronpedia explanations: one line per interpretation with the SCIENCE.md §8 fields.
+        // Neuronpedia explanations: one line per interpretation with the docs/science.md §8 fields.
         var explanations = File.ReadAllLines(Path.Combine(folder, "neuronpedia", "explanations.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
         Assert.Equal(4, explanations.Count);
         Assert.All(explanations, e =>

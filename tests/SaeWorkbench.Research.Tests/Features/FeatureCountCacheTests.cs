@@ -10,7 +10,7 @@ using SaeWorkbench.Research.Tests.Crowd;
 
 namespace SaeWorkbench.Research.Tests.Features;
 
-/// <summary>Issue 6: the feature list's totals are cached per dictionary and filter, and labelling clears them.</summary>
+/// <summary>The feature list's totals are cached per dictionary and filter, and labelling clears them.</summary>
 public sealed class FeatureCountCacheTests
 {
     private static readonly FeatureQuery Accepted = new() { Status = LabelStatus.Accepted, Sort = FeatureSort.MaxActivation, Descending = true };

@@ -13,7 +13,7 @@ using SaeWorkbench.Tests.Shared;
 namespace SaeWorkbench.Research.Tests.Jobs;
 
 /// <summary>
-/// Job runners as workers over one shared database (issue 11 §3): each a separate service container, exactly as
+/// Job runners as workers over one shared database: each a separate service container, exactly as
 /// separate processes would be, claiming from the same SQLite file or PostgreSQL database.
 /// </summary>
 public sealed class JobWorkerTests

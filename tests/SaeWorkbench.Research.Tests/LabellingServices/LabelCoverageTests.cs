@@ -3,7 +3,7 @@ using SaeWorkbench.Research.Dictionaries;
 
 namespace SaeWorkbench.Research.Tests.LabellingServices;
 
-/// <summary>Issue 6 §1: a dictionary's labelled and reviewed coverage, for the Dictionaries page.</summary>
+/// <summary>A dictionary's labelled and reviewed coverage, for the Dictionaries page.</summary>
 public sealed class LabelCoverageTests
 {
     [Fact]

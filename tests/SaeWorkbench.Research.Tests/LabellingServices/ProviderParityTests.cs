@@ -7,7 +7,7 @@ using SaeWorkbench.Tests.Shared;
 
 namespace SaeWorkbench.Research.Tests.LabellingServices;
 
-/// <summary>Behaviour that differs between SQLite and PostgreSQL unless the code takes care (issue 11 §1).</summary>
+/// <summary>Behaviour that differs between SQLite and PostgreSQL unless the code takes care.</summary>
 public sealed class ProviderParityTests
 {
     [Theory]

@@ -6,7 +6,7 @@ using SaeWorkbench.Web.Components.Shared;
 
 namespace SaeWorkbench.Web.Tests.Components;
 
-/// <summary>Issue 6 §3: a feature page's example rows, with the context around the peak and "expand for more context".</summary>
+/// <summary>A feature page's example rows, with the context around the peak and "expand for more context".</summary>
 public sealed class HeatmapHtmlTests
 {
     private static readonly Gpt2Tokenizer Tokenizer =

@@ -124,7 +124,7 @@ public sealed class FeatureCatalogTests : IClassFixture<FeatureCatalogTests.Fixt
     }
 
     /// <summary>
-    /// Issue 6: every sort and direction, with density bounds (written for the planner differently unless sorted by
+    /// Every sort and direction, with density bounds (written for the planner differently unless sorted by
     /// density) and without, page by page through the deferred join, equals LINQ over the seeded rows, totals included.
     /// </summary>
     [Theory]

@@ -9,7 +9,7 @@ using SaeWorkbench.Research.Analysis;
 namespace SaeWorkbench.Web.Tests.Features;
 
 /// <summary>
-/// Issue 6 performance: the feature page's example markup is cached per latent and analysis, so a new analysis shows at
+/// The feature page's example markup is cached per latent and analysis, so a new analysis shows at
 /// once (never a stale cached one), and each context shows the window around its peak with the rest one click away.
 /// </summary>
 public sealed class FeaturePageCacheTests

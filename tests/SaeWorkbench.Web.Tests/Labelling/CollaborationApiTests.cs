@@ -12,7 +12,7 @@ using SaeWorkbench.Research.Labelling.Services;
 
 namespace SaeWorkbench.Web.Tests.Labelling;
 
-/// <summary>Issue 7: audited role changes, the Admin's labelling settings, notifications, and soft deletes in the audit.</summary>
+/// <summary>Audited role changes, the Admin's labelling settings, notifications, and soft deletes in the audit.</summary>
 public sealed class CollaborationApiTests(LabellingApiFixture f) : IClassFixture<LabellingApiFixture>
 {
     [Fact]

@@ -7,7 +7,7 @@ using SaeWorkbench.Research.Accounts;
 
 namespace SaeWorkbench.Web.Tests.Labelling;
 
-/// <summary>Issue 7 §7: every hub write is enforced by role on the server, like the API, and a refusal changes nothing.</summary>
+/// <summary>Every hub write is enforced by role on the server, like the API, and a refusal changes nothing.</summary>
 public sealed class HubRoleTests(LabellingApiFixture f) : IClassFixture<LabellingApiFixture>
 {
     /// <summary>Every hub write method and the least role that may call it.</summary>
@@ -128,7 +128,7 @@ public sealed class HubRoleTests(LabellingApiFixture f) : IClassFixture<Labellin
     }
 }
 
-/// <summary>Issue 7 §3, §5: hub clients get labelling events live; a notification reaches only its user's connections.</summary>
+/// <summary>§5: hub clients get labelling events live; a notification reaches only its user's connections.</summary>
 public sealed class HubEventTests(LabellingApiFixture f) : IClassFixture<LabellingApiFixture>
 {
     [Fact]

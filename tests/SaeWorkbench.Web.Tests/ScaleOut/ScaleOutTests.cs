@@ -25,7 +25,7 @@ using SaeWorkbench.Web.Live;
 namespace SaeWorkbench.Web.Tests.ScaleOut;
 
 /// <summary>
-/// Issue 11 end to end: web nodes and worker processes over one PostgreSQL database and one Redis, all started on
+/// Web nodes and worker processes over one PostgreSQL database and one Redis, all started on
 /// loopback by the test.
 /// </summary>
 public sealed class ScaleOutTests

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Sae.Synthetic;
 
-/// <summary>How well an SAE's decoder recovers known directions (SCIENCE.md §5).</summary>
+/// <summary>How well an SAE's decoder recovers known directions (docs/science.md §5).</summary>
 /// <param name="Mmcs">Mean over ground-truth directions of the max cosine similarity to any decoder row.</param>
 /// <param name="FractionRecovered">Share of ground-truth directions with max cosine &gt; 0.9.</param>
 public sealed record DictionaryRecovery(double Mmcs, double FractionRecovered)

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Sae.Synthetic;
 
-/// <summary>How a firing ground-truth feature's magnitude is drawn (SCIENCE.md §5).</summary>
+/// <summary>How a firing ground-truth feature's magnitude is drawn (docs/science.md §5).</summary>
 public enum FeatureMagnitude
 {
     Uniform01,
@@ -12,7 +12,7 @@ public enum FeatureMagnitude
 }
 
 /// <summary>
-/// Toy superposition (SCIENCE.md §5): n ground-truth unit directions in R^d (n &gt; d allowed), each firing
+/// Toy superposition (docs/science.md §5): n ground-truth unit directions in R^d (n &gt; d allowed), each firing
 /// independently with probability p and magnitude U(0,1) or Exp(1); each sample is the sum of the firing
 /// directions. The batch starting at token position P is a function of (seed, P) only, so the stream is
 /// reproducible and seekable.

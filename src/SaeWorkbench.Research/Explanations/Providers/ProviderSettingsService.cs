@@ -22,7 +22,7 @@ public sealed record ProviderSettingsInput(string? BaseUrl, string? Model, strin
     int MaxConcurrency = 4, bool Streaming = false, bool Logprobs = false, long TokenBudgetPerJob = 2_000_000);
 
 /// <summary>
-/// The OpenAI-compatible endpoint an Admin configures (docs/architecture.md, security model): the key is encrypted
+/// The OpenAI-compatible endpoint an Admin configures (docs/architecture.md §9): the key is encrypted
 /// with ASP.NET Data Protection before it is stored, decrypted only to build a client on the server, and never
 /// returned, logged, audited or exported.
 /// </summary>

@@ -17,7 +17,7 @@ public sealed record CreatedApiToken(ApiTokenInfo Info, string Token);
 public sealed record ApiTokenOwner(long TokenId, string UserId);
 
 /// <summary>
-/// Issue 7 §8: personal API tokens. A token is "sae_" + 32 random bytes (base64url); the database keeps
+/// Personal API tokens. A token is "sae_" + 32 random bytes (base64url); the database keeps
 /// its SHA-256 (hex) and its first 12 characters, so a leaked database cannot be used to call the API.
 /// Every signed-in user (Viewers included, for reading) may hold tokens; a token acts with its owner's
 /// current roles.

@@ -37,7 +37,7 @@ public sealed record LabellingResult<T>(LabellingOutcome Outcome, T? Value, Vali
             $"Someone saved version {conflict.Current.Version} since you started from version {conflict.BaseVersion}; compare both and save again."), conflict);
 }
 
-/// <summary>Issue 7 §1: the version now stored and what the editor tried to save; nothing was overwritten.</summary>
+/// <summary>The version now stored and what the editor tried to save; nothing was overwritten.</summary>
 public sealed record EditConflict(int BaseVersion, VersionView Current, ProposedEdit Proposed);
 
 public sealed record ProposedEdit(string Label, string Description, string DescriptionHtml, string? Tag, int Confidence);

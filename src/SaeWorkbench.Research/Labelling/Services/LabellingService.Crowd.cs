@@ -2,7 +2,7 @@ namespace SaeWorkbench.Research.Labelling.Services;
 
 public sealed partial class LabellingService
 {
-    /// <summary>Issue 8 §5: a detection rating moved an interpretation's score; consensus uses it as a tie-break.</summary>
+    /// <summary>A detection rating moved an interpretation's score; consensus uses it as a tie-break.</summary>
     internal static Task RecomputeConsensusForCrowdAsync(LabellingWrite w, long latentId, CancellationToken ct) =>
         RecomputeConsensusAsync(w, latentId, ct);
 }

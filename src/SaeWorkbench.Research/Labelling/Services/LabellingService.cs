@@ -7,7 +7,7 @@ using DataLabelling = SaeWorkbench.Data.Labelling;
 namespace SaeWorkbench.Research.Labelling.Services;
 
 /// <summary>
-/// Issue 7, the application layer of collaborative labelling: interpretations, versions, votes, review,
+/// The application layer of collaborative labelling: interpretations, versions, votes, review,
 /// comments with mentions, consensus and audit. Every write is authorised here from the caller's
 /// <see cref="Actor"/> with the pure rules of <c>Labelling/</c>; an accepted write commits its change,
 /// the latent's recomputed consensus and exactly one audit entry in one transaction, then publishes its

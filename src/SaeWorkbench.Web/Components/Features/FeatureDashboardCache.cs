@@ -12,7 +12,7 @@ namespace SaeWorkbench.Web.Components.Features;
 /// A latent's dashboard and the ready markup of its example contexts (top activations and interval samples), in pieces
 /// that each stay below the large-object heap's 85,000 bytes: one string of the whole ~100 KB would be allocated there
 /// for every latent read, and the full (generation 2) collections that they cause paused the feature page's 50 clients
-/// for 8 % of the time (issue 6).
+/// for 8 % of the time.
 /// </summary>
 public sealed record FeatureDashboardMarkup(FeatureDashboardView View, FeatureExamplesMarkup Examples);
 
@@ -29,7 +29,7 @@ public sealed record FeatureExamplesMarkup(IReadOnlyList<MarkupString> Top, IRea
 public sealed record IntervalExamplesMarkup(string Heading, IReadOnlyList<MarkupString> Examples);
 
 /// <summary>
-/// Keeps recently viewed dashboards with their example markup in memory (issue 6 performance: a feature page is
+/// Keeps recently viewed dashboards with their example markup in memory (A feature page is
 /// prerendered from this instead of two queries and ~1,900 token spans per request). An analysis never changes once
 /// written (a new run gets a new id and becomes current), so entries are keyed by latent and analysis and never go
 /// stale: the page looks up the current analysis id in the same query that loads the latent. Bounded by size (LRU-ish

@@ -7,7 +7,7 @@ using SaeWorkbench.Research.Features;
 namespace SaeWorkbench.Web.Components.Features;
 
 /// <summary>
-/// The feature list's table rows as one markup string (issue 6): the renderer writes every element, attribute and
+/// The feature list's table rows as one markup string: the renderer writes every element, attribute and
 /// text of a component as separate pieces of its output buffer — ~2,000 for 50 rows, a third of what a list page
 /// allocated — while a markup string is one. Every value from the database (labels, tags) is HTML-encoded; nothing
 /// in a row is interactive (the link is an ordinary link).

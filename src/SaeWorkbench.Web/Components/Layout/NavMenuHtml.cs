@@ -9,7 +9,7 @@ namespace SaeWorkbench.Web.Components.Layout;
 /// <summary>
 /// The main navigation's links, rendered as MudBlazor's nav menu renders them (<c>mud-nav-item</c>, <c>mud-nav-link</c>,
 /// its icon classes), once per active link and role: a page's layout writes one cached string instead of building ten
-/// link components (issue 6).
+/// link components.
 /// </summary>
 public static class NavMenuHtml
 {

@@ -9,7 +9,7 @@ using SaeWorkbench.Research.Labelling.Services;
 
 namespace SaeWorkbench.Web.Components.Pages.Crowd;
 
-/// <summary>Issue 8: the scopes, their live progress, "Label next", and (Reviewers, Admins) a form to make a scope.</summary>
+/// <summary>The scopes, their live progress, "Label next", and (Reviewers, Admins) a form to make a scope.</summary>
 public partial class LabellingHome : IDisposable
 {
     private sealed class ScopeForm

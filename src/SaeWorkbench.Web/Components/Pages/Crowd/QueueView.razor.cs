@@ -13,7 +13,7 @@ using SaeWorkbench.Research.Labelling.Services;
 namespace SaeWorkbench.Web.Components.Pages.Crowd;
 
 /// <summary>
-/// Issue 8 §2, the queue view: the claimed latent's evidence and the labelling form on one screen, driven by the
+/// The queue view: the claimed latent's evidence and the labelling form on one screen, driven by the
 /// keyboard (wwwroot/queue.js). While one latent is shown, the evidence of the latent the queue will most likely hand
 /// out next is loaded in the background, so that it appears at once after a submit or skip.
 /// </summary>

@@ -21,7 +21,7 @@ public partial class FeatureList : IDisposable
     [Inject] private SaeWorkbench.Research.Events.WorkbenchEventBus Events { get; set; } = default!;
     [CascadingParameter] private Task<Microsoft.AspNetCore.Components.Authorization.AuthenticationState>? AuthState { get; set; }
 
-    /// <summary>Who is looking: blind mode hides consensus labels in the list from labellers (issue 8 §3).</summary>
+    /// <summary>Who is looking: blind mode hides consensus labels in the list from labellers.</summary>
     private async Task<SaeWorkbench.Research.Labelling.Services.Actor?> ViewerAsync() =>
         AuthState is null ? null : SaeWorkbench.Research.Labelling.Services.Actor.From((await AuthState).User);
 

@@ -9,7 +9,7 @@ using SaeWorkbench.Research.Steering;
 namespace SaeWorkbench.Web.Components.Pages.Steering;
 
 /// <summary>
-/// A saved comparison's permalink (issue 9 §4, §5): settings, outputs, reviews, re-run and the blind review. A Labeler who
+/// A saved comparison's permalink (§5): settings, outputs, reviews, re-run and the blind review. A Labeler who
 /// has not reviewed it sees the labelled outputs only after choosing to (then the review is not blind). Reviews by others
 /// appear live.
 /// </summary>

@@ -13,7 +13,7 @@ using SaeWorkbench.Research.Steering;
 namespace SaeWorkbench.Web.Components.Pages.Steering;
 
 /// <summary>
-/// Issue 9: runs a comparison through <see cref="SteeringService"/> (which checks role, limits and rate, and queues it on the
+/// Runs a comparison through <see cref="SteeringService"/> (which checks role, limits and rate, and queues it on the
 /// model's inference queue), streams both columns as tokens arrive, saves it; ablation on a fixed text; the saved list.
 /// Opened from a feature page with <c>?dictionary=&amp;latent=&amp;strength=</c> it is prefilled with that latent.
 /// </summary>
