@@ -30,7 +30,7 @@ public sealed record RopeSpec(
 /// <summary>
 /// Hyper-parameters of a pre-norm decoder-only transformer of the Llama, Mistral, Qwen 2/3, Gemma 2/3 or GPT-NeoX
 /// family, read from a Hugging Face <c>config.json</c> by <see cref="HuggingFaceConfig"/>. GPT-2 has its own
-/// <see cref="Gpt2Config"/>. docs/models.md lists how each family sets these fields.
+/// <see cref="Gpt2Config"/>. docs/science.md §10.2 lists how each family sets these fields.
 /// </summary>
 public sealed record DecoderConfig(
     // Hugging Face model_type: llama, mistral, qwen2, qwen3, gemma2, gemma3_text or gpt_neox.
@@ -96,7 +96,7 @@ public sealed record DecoderConfig(
     // The dtype the weights are stored in (HF: torch_dtype / dtype), e.g. "bfloat16".
     string StoredDtype)
 {
-    /// <summary>Hook names of this model, in forward order (TransformerLens names; docs/models.md).</summary>
+    /// <summary>Hook names of this model, in forward order (TransformerLens names; docs/science.md §10.2).</summary>
     public string[] HookNames() =>
     [
         "hook_embed",

@@ -9,7 +9,7 @@ namespace SaeWorkbench.Ml.Lm;
 /// One pre-norm decoder for Llama (2, 3, 3.1, 3.2), Mistral, Qwen 2, Qwen 3, Gemma 2, Gemma 3 and GPT-NeoX (Pythia),
 /// computing every step as the Hugging Face <c>modeling_*.py</c> of the family does; the small per-family parts are
 /// switches of <see cref="DecoderConfig"/>. Weights are held by their Hugging Face names in the compute dtype.
-/// TransformerLens hook points (docs/models.md) read and replace activations. Inference only; not thread-safe.
+/// TransformerLens hook points (docs/science.md §10.2) read and replace activations. Inference only; not thread-safe.
 /// </summary>
 public sealed class DecoderModel : IHookedLanguageModel, IDisposable
 {

@@ -7,7 +7,7 @@ namespace SaeWorkbench.Ml.Lm;
 /// Reads a Hugging Face <c>config.json</c> of a decoder family into a <see cref="DecoderConfig"/>, with the
 /// defaults of that family's <c>configuration_*.py</c> for absent keys. Both the legacy keys (<c>rope_theta</c>,
 /// <c>rope_scaling</c>, <c>torch_dtype</c>, <c>rotary_pct</c>) and the newer <c>rope_parameters</c> / <c>dtype</c>
-/// are accepted. Any option whose computation we do not implement is refused, naming the key (docs/models.md).
+/// are accepted. Any option whose computation we do not implement is refused, naming the key (docs/science.md §10.2).
 /// </summary>
 public static class HuggingFaceConfig
 {

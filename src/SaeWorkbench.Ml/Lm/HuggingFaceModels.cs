@@ -42,7 +42,7 @@ public sealed record MemoryEstimate(string ComputeDtype, long WeightBytes, long 
 }
 
 /// <summary>
-/// The one entry point that opens a Hugging Face model folder of any supported family (docs/models.md): reads
+/// The one entry point that opens a Hugging Face model folder of any supported family (docs/science.md §10.2): reads
 /// config.json, dispatches on model_type, checks the memory estimate, and reads model.safetensors or the shards
 /// listed in model.safetensors.index.json straight into the model's own buffers.
 /// </summary>
