@@ -10,7 +10,8 @@ public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<Brows
     [Fact]
     public async Task Training_a_dictionary_from_the_form_shows_live_charts_and_lists_the_result()
     {
-        var (model, corpus) = TinyWorld.Create(Directory.CreateTempSubdirectory("wb-tiny-").FullName);
+        // A world under the host's data directory: the form reads only folders inside the import roots.
+        var (model, corpus) = TinyWorld.Create(Path.Combine(host.Services.GetRequiredService<SaeWorkbench.Research.Settings.WorkbenchPaths>().DataDirectory, "tiny"));
         var page = await host.NewPageAsync();
         await page.GotoAsync("account/register");
         await page.FillAsync("#username", "marie");

@@ -104,14 +104,14 @@ public sealed class MalformedDictionaryTests : IDisposable
     {
         var folder = Copy("saelens-standard");
         EditWeights(folder, t => t["b_enc"] = t["b_enc"].clone().index_put_(float.NaN, 3));
-        Refused<SaeFormatException>(folder, "sae_weights.safetensors", "b_enc", "NaN or infinite");
+        Refused<SaeFormatException>(folder, "sae_weights.safetensors", "b_enc", "non-finite values (1 NaN, 0 infinite)");
         var npz = Copy("gemma-scope-1");
         // Gemma Scope's params.npz: rewrite the threshold with an infinity.
         var path = Path.Combine(npz, "params.npz");
         var arrays = NumpyArchive.Load(path);
         arrays["threshold"][0] = float.PositiveInfinity;
         WriteNpz(path, arrays);
-        Refused<SaeFormatException>(npz, "params.npz", "threshold", "NaN or infinite");
+        Refused<SaeFormatException>(npz, "params.npz", "threshold", "non-finite values (0 NaN, 1 infinite)");
     }
 
     [Fact]
