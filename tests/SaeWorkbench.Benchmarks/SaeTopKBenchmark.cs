@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Benchmarks;
 
 /// <summary>
-/// Issue 4's speed goals at d = 256, m = 4,096, k = 32, B = 4,096: (a) a dense autograd TopK step as the Python
+/// The TopK trainer's speed goals at d = 256, m = 4,096, k = 32, B = 4,096: (a) a dense autograd TopK step as the Python
 /// libraries write it, (b) our sparse hand-written step, (c) one dense encoder matmul; and the ReLU-L1 step's achieved
 /// GFLOP/s against a dense fp32 matmul of the same shape. Args: --threads N, --iters N, --d, --latents, --k, --batch.
 /// </summary>

@@ -11,7 +11,7 @@ using SaeWorkbench.Research.Labelling.Services;
 namespace SaeWorkbench.Browser.Tests;
 
 /// <summary>
-/// Issue 7 in the browser, two contexts as two people: consensus on the list page follows a review live, the conflict
+/// Collaboration in the browser, two contexts as two people: consensus on the list page follows a review live, the conflict
 /// dialog, edit history, the keyboard (u/d/e/Ctrl+Enter), who else is viewing, the notification bell and the audit page.
 /// </summary>
 public sealed class CollaborationTests(BrowserHost host) : IClassFixture<BrowserHost>

@@ -14,7 +14,7 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Browser.Tests;
 
 /// <summary>
-/// Issue 6 in Chromium: import an SAELens folder from the server's disk and analyse it from the Dictionaries page, filter
+/// Import an SAELens folder from the server's disk and analyse it from the Dictionaries page, filter
 /// the list with its controls, open a feature, move with j/k (focus lands on the heading), run test text, open a page
 /// whose example holds <c>&lt;script&gt;alert(1)&lt;/script&gt;</c> (nothing runs), and screenshot the pages in both themes.
 /// </summary>

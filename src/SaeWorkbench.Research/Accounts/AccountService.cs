@@ -51,7 +51,7 @@ public sealed class AccountService(UserManager<WorkbenchUser> users, RoleManager
     }
 
     /// <summary>
-    /// Issue 7 §6–7: an Admin gives a user exactly one role. Refuses non-Admins and the removal of the last
+    /// An Admin gives a user exactly one role. Refuses non-Admins and the removal of the last
     /// Admin; an accepted change commits with one audit entry ("user.role", before/after roles).
     /// </summary>
     public async Task<IReadOnlyList<string>> SetRoleAsync(Actor actor, string userId, string role)

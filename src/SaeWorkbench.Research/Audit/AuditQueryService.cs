@@ -28,7 +28,7 @@ public enum AuditExportFormat
     Jsonl,
 }
 
-/// <summary>Issue 7 §6: Admins browse, filter and export the audit log (newest first).</summary>
+/// <summary>Admins browse, filter and export the audit log (newest first).</summary>
 public sealed class AuditQueryService(IDbContextFactory<WorkbenchDbContext> factory)
 {
     public const int MaxPageSize = 500;

@@ -5,7 +5,7 @@ namespace SaeWorkbench.Research.Collaboration;
 
 public static class CollaborationServiceCollectionExtensions
 {
-    /// <summary>Issue 7's settings and notifications services (the labelling services themselves are in AddResearch).</summary>
+    /// <summary>The workspace settings and notifications services (the labelling services themselves are in AddResearch).</summary>
     public static IServiceCollection AddCollaboration(this IServiceCollection services)
     {
         services.TryAddSingleton<WorkspaceSettingsService>();

@@ -25,7 +25,7 @@ public sealed class NotificationService(IDbContextFactory<WorkbenchDbContext> fa
     /// <summary>How long an unread count is kept when no notification event arrives (one made without an event shows within this).</summary>
     public static readonly TimeSpan UnreadLifetime = TimeSpan.FromSeconds(30);
 
-    // The bell's count is on every page of every user; it changes only with these two events (issue 6's page budget).
+    // The bell's count is on every page of every user; it changes only with these two events (the page budget, docs/performance.md).
     private readonly EventInvalidatedCache<int> _unread = new(events, clock, UnreadLifetime, e => e is NotificationCreated or NotificationsRead);
 
     /// <summary>How many of the caller's notifications are unread: what the bell shows before it is opened.</summary>

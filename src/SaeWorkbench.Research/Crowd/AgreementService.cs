@@ -19,7 +19,7 @@ public sealed record PairAgreementView(string UserA, string? NameA, string UserB
 public sealed record LabellerAgreementView(string UserId, string? UserName, int Labels, int Partners, int SharedLatents,
     double? TagAgreementWithOthers, int Accepted, double? AcceptedRate);
 
-/// <summary>Issue 8 §4 for one scope.</summary>
+/// <summary>Agreement among the labellers of one scope.</summary>
 public sealed record ScopeAgreementView(long ScopeId, int LatentsWithTwoOrMore, AlphaFigure TagAlpha, AlphaFigure ConfidenceAlpha,
     IReadOnlyList<PairAgreementView> Pairs, IReadOnlyList<LabellerAgreementView> Labellers);
 

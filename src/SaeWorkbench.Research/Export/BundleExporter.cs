@@ -24,7 +24,7 @@ public sealed record ExportResult(string Path, BundleManifest Manifest);
 internal sealed record ReportLatent(CatalogRecord Record, IReadOnlyList<string> DescriptionsHtml);
 
 /// <summary>
-/// Issue 10 §1–3: writes a dictionary as a bundle — manifest.json, sae/ (SAELens), catalog.jsonl, catalog.csv,
+/// Writes a dictionary as a bundle — manifest.json, sae/ (SAELens), catalog.jsonl, catalog.csv,
 /// neuronpedia/explanations.jsonl, report.html — into a folder or one .zip. The bundle is assembled in a temporary
 /// folder next to the destination and moved into place, so a failed export leaves nothing half-written.
 /// </summary>

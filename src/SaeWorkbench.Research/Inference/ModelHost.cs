@@ -7,7 +7,7 @@ using SaeWorkbench.Ml.Runtime;
 namespace SaeWorkbench.Research.Inference;
 
 /// <summary>
-/// The interactive side of every loaded model (docs/architecture.md §3; issue 5 §4): per model folder one
+/// The interactive side of every loaded model (docs/architecture.md §3): per model folder one
 /// bounded <see cref="InferenceQueue"/>, whose single worker thread loads the model once and keeps it, with the SAEs
 /// used on it, between requests. Test text and steering both run here, so one model's requests share one queue.
 /// </summary>

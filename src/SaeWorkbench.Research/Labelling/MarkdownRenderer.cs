@@ -27,7 +27,7 @@ public sealed record RenderedMarkdown(string Html, ValidationResult Validation)
 /// </summary>
 public sealed class MarkdownRenderer
 {
-    /// <summary>Issue 7: "1 MB of text" must be refused; descriptions are capped here.</summary>
+    /// <summary>Descriptions are capped here, so a megabyte of text is refused before it is rendered.</summary>
     public const int DefaultMaxLength = 100_000;
 
     public const string LinkRel = "nofollow noopener noreferrer";

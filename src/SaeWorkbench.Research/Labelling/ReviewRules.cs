@@ -4,11 +4,11 @@ namespace SaeWorkbench.Research.Labelling;
 public sealed record ReviewTarget(string AuthorId, bool IsDeleted, ReviewStatus CurrentStatus);
 
 /// <summary>
-/// Issue 7 §4: Reviewers accept or reject an interpretation with a reason. Decisions: a rejection
+/// Reviewers accept or reject an interpretation with a reason. Decisions: a rejection
 /// needs a reason (1–2,000 characters), an acceptance may have one; setting the status it already
 /// has is refused (it would write a duplicate audit entry); a reviewer may send an interpretation
 /// back to Pending; nobody reviews their own interpretation, Admins included (the same
-/// conflict-of-interest rule as detection rating, issue 8 §5); deleted ones cannot be reviewed.
+/// conflict-of-interest rule as detection rating); deleted ones cannot be reviewed.
 /// </summary>
 public static class ReviewRules
 {

@@ -7,8 +7,8 @@ namespace SaeWorkbench.Research.Labelling;
 public sealed record TaxonomyTag(string Key, string Name, string Description);
 
 /// <summary>
-/// The tags an interpretation may carry, in display order (the queue's keys 1–9 pick the first nine,
-/// issue 8 §2). Admins edit it; <see cref="Validate"/> is the rule for an edited taxonomy.
+/// The tags an interpretation may carry, in display order (the queue's keys 1–9 pick the first nine).
+/// Admins edit it; <see cref="Validate"/> is the rule for an edited taxonomy.
 /// </summary>
 public sealed partial class Taxonomy
 {

@@ -14,7 +14,7 @@ using SaeWorkbench.Web.Hosting;
 namespace SaeWorkbench.Web.Endpoints;
 
 /// <summary>
-/// Issue 10 §5–6: bundles and carry-over over HTTP. Reviewers and Admins export and download bundles (a bundle can
+/// Bundles and carry-over over HTTP. Reviewers and Admins export and download bundles (a bundle can
 /// name every contributor); only Admins import (an import creates accounts and a dictionary). Carry-over suggestions
 /// are computed by Reviewers, accepted or rejected by Labelers, carried over wholesale by Admins.
 /// </summary>

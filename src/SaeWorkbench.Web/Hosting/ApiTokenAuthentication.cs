@@ -9,7 +9,7 @@ using SaeWorkbench.Research.Labelling.Services;
 namespace SaeWorkbench.Web.Hosting;
 
 /// <summary>
-/// Issue 7 §8: <c>Authorization: Bearer sae_…</c> signs the request in as the token's owner with the
+/// <c>Authorization: Bearer sae_…</c> signs the request in as the token's owner with the
 /// roles the owner has now (read on every request, so a role change or a revocation takes effect at
 /// once). Requests without a bearer header keep using the Identity cookie.
 /// </summary>

@@ -5,7 +5,7 @@ using SaeWorkbench.Web.Components.Features;
 
 namespace SaeWorkbench.Web.Tests.Components;
 
-/// <summary>Issue 6 §2 and §6: the feature list's rows are markup written by hand, so every value is checked encoded.</summary>
+/// <summary>The feature list's rows are markup written by hand, so every value is checked encoded.</summary>
 public sealed class FeatureRowsHtmlTests
 {
     [Fact]

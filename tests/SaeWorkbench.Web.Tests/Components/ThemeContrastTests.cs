@@ -5,7 +5,7 @@ using SaeWorkbench.Web.Components.Layout;
 namespace SaeWorkbench.Web.Tests.Components;
 
 /// <summary>
-/// Issue 6 §4: WCAG 2.x AA contrast of the colour pairs the pages use, in both themes, computed from the theme itself
+/// WCAG 2.x AA contrast of the colour pairs the pages use, in both themes, computed from the theme itself
 /// (relative luminance of sRGB, ratio (L1 + 0.05) / (L2 + 0.05); 4.5:1 for text, 3:1 for the peak outline).
 /// Translucent colours are blended over what they sit on first.
 /// </summary>

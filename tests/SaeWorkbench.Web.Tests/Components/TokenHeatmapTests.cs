@@ -8,7 +8,7 @@ using SaeWorkbench.Web.Components.Shared;
 
 namespace SaeWorkbench.Web.Tests.Components;
 
-/// <summary>Issue 6 §3 and §6: the token heatmap (bUnit, no browser).</summary>
+/// <summary>The token heatmap (bUnit, no browser).</summary>
 public sealed partial class TokenHeatmapTests : MudComponentTest
 {
     private static readonly Gpt2Tokenizer Tokenizer =

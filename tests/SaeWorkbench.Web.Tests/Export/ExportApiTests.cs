@@ -14,7 +14,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Web.Tests.Export;
 
-/// <summary>Issue 10 §6 over HTTP: who may export, download and import, and the export job end to end.</summary>
+/// <summary>Bundles over HTTP: who may export, download and import, and the export job end to end.</summary>
 public sealed class ExportApiTests : IAsyncLifetime
 {
     private readonly LabellingHarness _h = new();

@@ -15,7 +15,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Web.Tests.Features;
 
-/// <summary>Issue 6 §1 end to end on the real host: import a SAELens folder from disk, analyse it, read its feature page.</summary>
+/// <summary>Import and analysis end to end on the real host: import a SAELens folder from disk, analyse it, read its feature page.</summary>
 public sealed class DictionaryImportTests
 {
     private const string Password = "correct horse battery 42";

@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 
 namespace SaeWorkbench.Web.Tests.Labelling;
 
-/// <summary>Issue 7's load test: 50 concurrent clients (40 over the API, 10 over the hub) on a handful of latents, in memory, bounded in time.</summary>
+/// <summary>The labelling load test: 50 concurrent clients (40 over the API, 10 over the hub) on a handful of latents, in memory, bounded in time.</summary>
 public sealed class LabellingConcurrencyTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Clients = 50;

@@ -13,7 +13,7 @@ namespace SaeWorkbench.Web.Components.Layout;
 /// properties and the scrollbar — rendered once per process for dark and once for light, by MudThemeProvider itself in
 /// a private <see cref="HtmlRenderer"/> at start-up, and then written by the layout as one markup string.
 /// <para>
-/// Why not the component on every page (issue 6's page budget): each instance builds a default <see cref="MudTheme"/>
+/// Why not the component on every page (the page budget, docs/performance.md): each instance builds a default <see cref="MudTheme"/>
 /// (parsing ~100 colour strings), writes the CSS through three string copies, and on disposal after a prerender calls
 /// into JavaScript that is not there and catches the exception: ~15 % of the bytes a list page allocated and ~4 % of
 /// a feature page's CPU. The layout has no use for the rest of the component: the theme is the user's saved choice

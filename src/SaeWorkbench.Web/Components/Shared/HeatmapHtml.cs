@@ -10,7 +10,7 @@ using SaeWorkbench.Web.Components.Layout;
 namespace SaeWorkbench.Web.Components.Shared;
 
 /// <summary>
-/// The markup of a token heatmap (issue 6 §3 and §6), written straight into a string: a context of 41 tokens is one
+/// The markup of a token heatmap, written straight into a string: a context of 41 tokens is one
 /// markup frame instead of ~250 render-tree frames, which is most of what a feature page with 45 contexts costs to
 /// prerender. Every piece of corpus text goes through <see cref="HtmlEncoder"/>; nothing from the corpus becomes markup.
 /// Tokens colour by activation / max (0 = no colour; the opacity is the token's <c>--a</c>), show their value on hover

@@ -25,7 +25,7 @@ public partial class FeatureList : IDisposable
     private async Task<SaeWorkbench.Research.Labelling.Services.Actor?> ViewerAsync() =>
         AuthState is null ? null : SaeWorkbench.Research.Labelling.Services.Actor.From((await AuthState).User);
 
-    /// <summary>Issue 7 §4–5: consensus labels change live on the list (a review or vote anywhere re-queries this page, coalesced).</summary>
+    /// <summary>Consensus labels change live on the list (a review or vote anywhere re-queries this page, coalesced).</summary>
     protected override void OnAfterRender(bool firstRender)
     {
         if (!firstRender) return;
