@@ -169,21 +169,27 @@ public sealed class OpenAiChatClientTests
     public async Task No_more_requests_than_the_concurrency_limit_are_in_flight()
     {
         await using var server = await ChatCompletionsServer.StartAsync();
+        const int requests = 8;
         var inFlight = 0;
+        var done = 0;
         var most = 0;
         server.Fallback = _ =>
         {
             var now = Interlocked.Increment(ref inFlight);
             lock (server) most = Math.Max(most, now);
-            Thread.Sleep(50);
+            // Hold each request until the limit is full (or no other request is left to come), so a client that
+            // ignored the limit would be seen with a third request in flight.
+            SpinWait.SpinUntil(() => Volatile.Read(ref inFlight) >= 2 || Volatile.Read(ref done) + Volatile.Read(ref inFlight) == requests,
+                TimeSpan.FromSeconds(10));
             Interlocked.Decrement(ref inFlight);
+            Interlocked.Increment(ref done);
             return new ScriptedReply(Text: "ok");
         };
         using var client = new OpenAiChatClient(new OpenAiChatOptions { BaseUrl = server.BaseUrl, Model = "m", MaxConcurrency = 2 }, new CapturingLogger());
 
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => client.CompleteAsync(Request)));
+        await Task.WhenAll(Enumerable.Range(0, requests).Select(_ => client.CompleteAsync(Request)));
 
-        Assert.Equal(8, server.Received.Count);
-        Assert.True(most <= 2, $"{most} requests were in flight at once");
+        Assert.Equal(requests, server.Received.Count);
+        Assert.Equal(2, most);
     }
 }
