@@ -75,6 +75,12 @@ public sealed class DictionaryRegistry(IDbContextFactory<WorkbenchDbContext> dbF
         return await db.Dictionaries.AsNoTracking().OrderByDescending(d => d.Id).ToListAsync(ct);
     }
 
+    public async Task<SaeDictionary?> GetAsync(long id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Dictionaries.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, ct);
+    }
+
     /// <summary>
     /// Labelling coverage of every dictionary: latents with a consensus label (proposed or accepted) and
     /// those a reviewer accepted, in one grouped query. Dictionaries without any are absent.
