@@ -103,7 +103,10 @@ public partial class SteeringRunPanel : IDisposable
         var sweep = new SteeringSweepRequest { Request = BuildRequest(), Strengths = ParseNumbers(_sweep, "sweep strengths", double.Parse) };
         Start(sweep.Request.Samples, sweep.Strengths.Select(a => FormattableString.Invariant($"α = {a:G4}")).ToList(), sweep.Request);
         _sweepRun = await Steering.SweepAsync(Actor!, sweep, p => OnProgress(p.QueuePosition, p.Step is { } s ? () => _live!.Apply(s) : null), ct);
-        _saveColumn = Math.Min(_saveColumn, sweep.Strengths.Count - 1);
+        // Offer the column at the form's own strength (else the strongest) for saving: α = 0 is only the reference.
+        var own = sweep.Request.Interventions.FirstOrDefault(i => i.Kind != InterventionKind.Ablate)?.Value;
+        var match = sweep.Strengths.ToList().FindIndex(a => own is { } v && a == v);
+        _saveColumn = match >= 0 ? match : sweep.Strengths.Count - 1;
         _title ??= $"{string.Join(", ", sweep.Request.Interventions.Select(i => $"{i.Kind} #{i.Latent}"))} on \u201C{Shorten(sweep.Request.Prompt)}\u201D";
     });
 
