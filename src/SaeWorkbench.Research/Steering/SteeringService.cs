@@ -144,15 +144,6 @@ public sealed class SteeringService(
         }, cancellation: ct);
     }
 
-    /// <summary>The prefilled strength of a latent (<see cref="SteeringDefaults.Strength"/>).</summary>
-    public async Task<double> DefaultStrengthAsync(long dictionaryId, int latent, CancellationToken ct = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(ct);
-        var max = await db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId && l.Index == latent)
-            .Select(l => l.MaxActivation).FirstOrDefaultAsync(ct);
-        return SteeringDefaults.Strength(max);
-    }
-
     /// <summary>Saves a run with a title and tags; returns its id (the permalink is /steering/{id}).</summary>
     public async Task<long> SaveAsync(Actor actor, SteeringRun run, string title, string? tags, CancellationToken ct = default)
     {
