@@ -1,16 +1,13 @@
 namespace SaeWorkbench.Research.Steering;
 
 /// <summary>
-/// The one source of the strength a steering form starts with (the feature page's link, the steering page, the API's
-/// latent search): α = <see cref="MaxActivationMultiple"/> × the latent's max activation over the analysed tokens
-/// (docs/science.md §7, where the measurement that chose the multiple is written down).
+/// The one source of the strength a steering form starts with (the feature page's link, the steering page's latent
+/// search): α = <see cref="MaxActivationMultiple"/> × the latent's max activation over the analysed tokens
+/// (docs/science.md §7; the benchmark <c>steer-strength</c> measures how often a multiple changes a continuation).
 /// </summary>
 public static class SteeringDefaults
 {
-    /// <summary>
-    /// Multiple of the latent's max activation. Measured on the demo dictionary with greedy continuations: the smallest
-    /// multiple that changes the continuation of most latents (docs/science.md §7).
-    /// </summary>
+    /// <summary>Multiple of the latent's max activation: Neuronpedia's seeding (docs/science.md §7).</summary>
     public const double MaxActivationMultiple = 3;
 
     /// <summary>The strength for a latent whose dictionary has not been analysed yet (no max activation known).</summary>
