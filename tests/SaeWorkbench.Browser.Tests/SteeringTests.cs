@@ -126,4 +126,67 @@ public sealed class SteeringTests(BrowserHost host) : IClassFixture<BrowserHost>
         Assert.Equal(review.InterventionShownFirst, review.GuessCorrect);
         Assert.StartsWith(review.GuessCorrect == true ? "1/1" : "0/1", (await a.Locator("[data-testid=blind-share]").InnerTextAsync()).Trim());
     }
+
+    [Fact]
+    public async Task A_strength_sweep_found_by_label_shows_each_strength_beside_the_baseline_with_differences_marked()
+    {
+        long dictionaryId;
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var accounts = scope.ServiceProvider.GetRequiredService<AccountService>();
+            await accounts.RegisterAsync("sweep-owner", "administer1");   // whichever test runs first, sweeper is not the first (Admin) account
+            var (sweeper, _) = await accounts.RegisterAsync("sweeper", "sweeping123");
+            Assert.Empty(await accounts.SetRoleAsync(sweeper!.Id, WorkbenchRoles.Labeler));
+            var saeFolder = Directory.CreateTempSubdirectory("wb-sweep-sae-").FullName;
+            using (var s = NewDisposeScope())
+            {
+                using var g = new Generator().manual_seed(9);
+                using var sae = new SparseAutoencoder(SaeArchitecture.Relu, 0, randn(new long[] { 128, 32 }, generator: g) * 0.1,
+                    zeros(32), randn(new long[] { 32, 128 }, generator: g), zeros(128));
+                SaeLensFolder.Save(saeFolder, sae, new SaeLensMetadata { ModelName = "demo-gpt2", HookName = "blocks.2.hook_resid_post", ContextSize = 128 });
+            }
+            var factory = scope.ServiceProvider.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>();
+            dictionaryId = (await new DictionaryRegistry(factory).RegisterAsync(saeFolder, "sweep-demo", Path.Combine(RepoRoot(), "models", "demo-gpt2"),
+                "{}", "{}", 0, null, null)).Id;
+            await using var db = await factory.CreateDbContextAsync();
+            var latent = await db.Latents.SingleAsync(l => l.DictionaryId == dictionaryId && l.Index == 3);
+            (latent.ConsensusLabel, latent.LabelStatus, latent.MaxActivation) = ("union and nation", SaeWorkbench.Data.Dictionaries.LabelStatus.Accepted, 4);
+            await db.SaveChangesAsync();
+        }
+        var page = await host.NewPageAsync();
+        await LoginAsync(page, "sweeper", "sweeping123");
+        await page.GotoAsync($"steering?dictionary={dictionaryId}");
+        await BrowserHost.WaitInteractiveAsync(page);
+
+        // Choose the latent by its label: the strength and the sweep start from its default.
+        await Field(page, "latent-search").FillAsync("union");
+        await page.Locator("[data-testid=latent-option]", new() { HasText = "union and nation" }).ClickAsync();
+        var alpha = SaeWorkbench.Research.Steering.SteeringDefaults.Strength(4);
+        await Assertions.Expect(Field(page, "intervention-value")).ToHaveValueAsync(alpha.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Assertions.Expect(Field(page, "sweep-strengths")).ToHaveValueAsync(string.Join(", ",
+            new[] { 0, alpha / 2, alpha, 2 * alpha }.Select(a => Math.Round(a, 3).ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        await Field(page, "steering-max-tokens").FillAsync("24");
+        await Field(page, "steering-max-tokens").PressAsync("Tab");
+        await page.ClickAsync("[data-testid=sweep-run]");
+        await page.Locator("[data-testid=save-comparison], [data-testid=steering-error]").First.WaitForAsync(new() { Timeout = 90_000 });
+        Assert.Equal(0, await page.Locator("[data-testid=steering-error]").CountAsync());
+
+        var columns = page.Locator("[data-testid=sweep-output] [data-testid=variant-column]");
+        Assert.Equal(4, await columns.CountAsync());
+        Assert.Equal(1, await page.Locator("[data-testid=sweep-output] [data-testid=baseline-column]").CountAsync());
+        // α = 0 is the baseline token for token; the strongest push differs somewhere, and those tokens are marked.
+        Assert.Equal("0", await columns.Nth(0).GetAttributeAsync("data-changed-tokens"));
+        Assert.True(int.Parse(await columns.Nth(3).GetAttributeAsync("data-changed-tokens") ?? "0") > 0);
+        Assert.Equal(int.Parse(await columns.Nth(3).GetAttributeAsync("data-changed-tokens") ?? "0"),
+            await columns.Nth(3).Locator(".gen-tok.changed").CountAsync());
+        // One KL scale per sample, its maximum written out.
+        Assert.Equal(4, await page.Locator("[data-testid=kl-scale]").CountAsync());
+        Assert.EndsWith("nats", (await page.Locator("[data-testid=kl-scale-max]").First.InnerTextAsync()).Trim());
+        // The form's own strength (the third column: 0, α/2, α, 2α) is offered for saving, not the α = 0 reference.
+        Assert.Equal("2", await page.Locator("[data-testid=save-comparison]").GetAttributeAsync("data-column"));
+        await BrowserHost.ScreenshotAsync(page, "33-steering-sweep-light");
+        await BrowserHost.ToggleThemeAsync(page);
+        await BrowserHost.ScreenshotAsync(page, "33-steering-sweep-dark");
+        await BrowserHost.ToggleThemeAsync(page);
+    }
 }

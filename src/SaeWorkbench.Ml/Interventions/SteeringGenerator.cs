@@ -59,6 +59,27 @@ public sealed record SteeringSample(int Sample, long Seed, SteeringContinuation 
 public sealed record SteeringResult(int[] PromptTokenIds, IReadOnlyList<SteeringSample> Samples);
 
 /// <summary>
+/// One generated position of one sample of a sweep: the baseline's token and each variant's (null once that side has
+/// finished), and KL(baseline ‖ variant j) per variant (null when either side has finished).
+/// </summary>
+public sealed record SweepStep(int Sample, int Step, SideToken? Baseline, IReadOnlyList<SideToken?> Variants, IReadOnlyList<double?> Kl)
+{
+    /// <summary>This step as a baseline/variant comparison, or null when both of those sides have finished.</summary>
+    public SteeringStep? Comparison(int variant) =>
+        Baseline is null && Variants[variant] is null ? null : new SteeringStep(Sample, Step, Baseline, Variants[variant], Kl[variant]);
+}
+
+public sealed record SweepSample(int Sample, long Seed, SteeringContinuation Baseline, IReadOnlyList<SteeringContinuation> Variants, IReadOnlyList<SweepStep> Steps);
+
+/// <summary>A baseline and several intervened continuations per sample, all from one batch with one seed per sample.</summary>
+public sealed record SweepResult(int[] PromptTokenIds, IReadOnlyList<SweepSample> Samples)
+{
+    /// <summary>The baseline against variant <paramref name="variant"/>, as a two-sided comparison.</summary>
+    public SteeringResult Comparison(int variant) => new(PromptTokenIds, Samples.Select(s => new SteeringSample(s.Sample, s.Seed, s.Baseline,
+        s.Variants[variant], s.Steps.Select(step => step.Comparison(variant)).OfType<SteeringStep>().ToList())).ToList());
+}
+
+/// <summary>
 /// Baseline and intervened continuations of one prompt in one batch: row 2s is sample s without the
 /// intervention, row 2s + 1 the same sample with it. Both rows of a sample draw from their own generator seeded
 /// with the same seed, so the two sides see the same random stream and an intervention that changes nothing
@@ -80,10 +101,22 @@ public static class SteeringGenerator
     }
 
     public static SteeringResult Run(IHookedLanguageModel model, ITokenizer tokenizer, SparseAutoencoder sae, string hookName, string prompt,
-        InterventionSet interventions, SteeringOptions options, Action<SteeringStep>? onStep = null, CancellationToken cancellation = default)
+        InterventionSet interventions, SteeringOptions options, Action<SteeringStep>? onStep = null, CancellationToken cancellation = default) =>
+        RunSweep(model, tokenizer, sae, hookName, prompt, [interventions], options,
+            onStep is null ? null : step => { if (step.Comparison(0) is { } e) onStep(e); }, cancellation).Comparison(0);
+
+    /// <summary>
+    /// The baseline and one continuation per intervention set (a strength sweep: the same latents at several α) in one
+    /// batch: per sample s, row s·(V+1) is the baseline and row s·(V+1)+1+j carries <paramref name="variants"/>[j]. Every
+    /// row of a sample draws from its own generator seeded with seed + s, so each variant is compared with the baseline
+    /// under the same random stream (docs/science.md §7). One variant is exactly <see cref="Run"/>.
+    /// </summary>
+    public static SweepResult RunSweep(IHookedLanguageModel model, ITokenizer tokenizer, SparseAutoencoder sae, string hookName, string prompt,
+        IReadOnlyList<InterventionSet> variants, SteeringOptions options, Action<SweepStep>? onStep = null, CancellationToken cancellation = default)
     {
         options.Validate();
-        interventions.Validate(sae);
+        if (variants.Count == 0) throw new ArgumentException("give at least one intervention set to compare with the baseline");
+        foreach (var v in variants) v.Validate(sae);
         if (!model.HookNames.Contains(hookName))
             throw new ArgumentException($"hook '{hookName}' is not a hook of this model; valid hooks: {string.Join(", ", model.HookNames)}");
         if (model.HookWidth(hookName) != sae.DIn)
@@ -92,24 +125,26 @@ public static class SteeringGenerator
         var maxNew = FitNewTokens(promptIds.Length, model.ContextLength, options.MaxNewTokens);
 
         var samples = options.Samples;
-        var rows = 2 * samples;
+        var width = variants.Count + 1;                   // rows per sample: the baseline, then one per variant
+        var rows = width * samples;
         var sampling = new GenerationOptions { Temperature = options.Temperature, TopP = options.TopP };
-        var generators = Enumerable.Range(0, rows).Select(r => new Generator((ulong)(options.Seed + r / 2), CPU)).ToArray();
+        var generators = Enumerable.Range(0, rows).Select(r => new Generator((ulong)(options.Seed + r / width), CPU)).ToArray();
         var ids = Enumerable.Range(0, rows).Select(_ => new List<int>()).ToArray();
         var texts = Enumerable.Range(0, rows).Select(_ => new TextDeltas(tokenizer)).ToArray();
         var finish = new FinishReason[rows];
-        var steps = Enumerable.Range(0, samples).Select(_ => new List<SteeringStep>()).ToArray();
+        var steps = Enumerable.Range(0, samples).Select(_ => new List<SweepStep>()).ToArray();
         var tokenTexts = new Dictionary<int, string>();   // the top tokens repeat from step to step: decode each once
         string TokenText(int id) => tokenTexts.TryGetValue(id, out var t) ? t : tokenTexts[id] = tokenizer.Decode([id]);
-        var hook = new InterventionHook(sae, interventions, promptIds.Length)
+        var hooks = variants.Select((set, j) => new InterventionHook(sae, set, promptIds.Length)
         {
-            Rows = Enumerable.Range(0, samples).Select(s => (long)(2 * s + 1)).ToArray(),
-        };
+            Rows = Enumerable.Range(0, samples).Select(s => (long)(width * s + 1 + j)).ToArray(),
+        }).ToArray();
+        var registrations = new List<IDisposable>();
         try
         {
             (model as nn.Module)?.eval();
             using var noGrad = no_grad();
-            using var registration = model.AddHook(hookName, hook.Apply);
+            foreach (var hook in hooks) registrations.Add(model.AddHook(hookName, hook.Apply));
             using var cache = model.CreateKvCache();
             using var outer = NewDisposeScope();
             var nextInput = tensor(Enumerable.Range(0, rows).SelectMany(_ => promptIds.Select(t => (long)t)).ToArray(),
@@ -118,15 +153,18 @@ public static class SteeringGenerator
             {
                 cancellation.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                hook.StartPosition = cache.Length;
+                foreach (var hook in hooks) hook.StartPosition = cache.Length;
                 var logits = model.Forward(nextInput, cache)[.., -1, ..].to(ScalarType.Float32).cpu();  // [rows, vocab]
                 var logProbs = logits.log_softmax(-1);                                                    // [rows, vocab]
                 var (topP, topI) = logProbs.exp().topk(Math.Min(options.TopTokens, (int)logits.shape[1]), -1); // [rows, k]
                 var topProbs = topP.data<float>().ToArray();
                 var topIds = topI.data<long>().ToArray();
                 var k = (int)topP.shape[1];
-                // KL(P_base ‖ P_steer) = Σ p_base (log p_base − log p_steer), per sample.
-                var klRows = (logProbs.exp() * (logProbs - logProbs.roll(-1, 0))).sum(-1).data<float>().ToArray(); // row 2s holds sample s
+                // KL(P_base ‖ P_variant) = Σ p_base (log p_base − log p_variant), per sample and variant.
+                var grouped = logProbs.view(samples, width, -1);                                          // [samples, width, vocab]
+                var baseLog = grouped.narrow(1, 0, 1);                                                    // [samples, 1, vocab]
+                var klRows = (baseLog.exp() * (baseLog - grouped.narrow(1, 1, width - 1))).sum(-1)
+                    .data<float>().ToArray();                                                             // [samples, V] flattened
                 var next = new long[rows];
                 for (var r = 0; r < rows; r++)
                     next[r] = finish[r] == FinishReason.None
@@ -156,9 +194,11 @@ public static class SteeringGenerator
                 }
                 for (var s = 0; s < samples; s++)
                 {
-                    var (b, st) = (sides[2 * s], sides[2 * s + 1]);
-                    if (b is null && st is null) continue;
-                    var e = new SteeringStep(s, step, b, st, b is not null && st is not null ? Math.Max(0, klRows[2 * s]) : null);
+                    var b = sides[width * s];
+                    var others = Enumerable.Range(1, width - 1).Select(j => sides[width * s + j]).ToArray();
+                    if (b is null && others.All(o => o is null)) continue;
+                    var kl = others.Select((o, j) => b is not null && o is not null ? Math.Max(0, klRows[s * (width - 1) + j]) : (double?)null).ToArray();
+                    var e = new SweepStep(s, step, b, others, kl);
                     steps[s].Add(e);
                     onStep?.Invoke(e);
                 }
@@ -168,12 +208,12 @@ public static class SteeringGenerator
         }
         finally
         {
+            foreach (var r in registrations) r.Dispose();
             foreach (var g in generators) g.Dispose();
         }
-        return new SteeringResult(promptIds, Enumerable.Range(0, samples).Select(s => new SteeringSample(s, options.Seed + s,
-            new SteeringContinuation([.. ids[2 * s]], texts[2 * s].Text, finish[2 * s]),
-            new SteeringContinuation([.. ids[2 * s + 1]], texts[2 * s + 1].Text, finish[2 * s + 1]),
-            steps[s])).ToList());
+        SteeringContinuation Continuation(int r) => new([.. ids[r]], texts[r].Text, finish[r]);
+        return new SweepResult(promptIds, Enumerable.Range(0, samples).Select(s => new SweepSample(s, options.Seed + s,
+            Continuation(width * s), Enumerable.Range(1, width - 1).Select(j => Continuation(width * s + j)).ToList(), steps[s])).ToList());
     }
 
     /// <summary>Text deltas of a growing id sequence, holding back an incomplete UTF-8 character.</summary>

@@ -239,6 +239,8 @@ public static class InterpretationVisibility
             "SaeWorkbench.Web.Components.Pages.Features.LatentPage",
             "SaeWorkbench.Web.Components.Pages.Features.LatentRedirect",
             "SaeWorkbench.Web.Components.Pages.Steering.SteeringPage",
+            "SaeWorkbench.Web.Components.Steering.LatentPicker",
+            "SaeWorkbench.Web.Components.Steering.TextAblationPanel",
         };
 
         /// <summary>Hub methods of the workbench hub.</summary>

@@ -66,6 +66,9 @@ public sealed class SteeringLimits
     public int MaxPromptCharacters { get; set; } = 8000;
 
     public int MaxInterventions { get; set; } = 16;
+
+    /// <summary>Most strengths one sweep runs side by side (each adds a row per sample to the batch).</summary>
+    public int MaxSweepStrengths { get; set; } = 6;
 }
 
 /// <summary>The refusals of <see cref="SteeringService"/> that are not bad input.</summary>

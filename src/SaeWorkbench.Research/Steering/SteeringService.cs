@@ -62,21 +62,42 @@ public sealed class SteeringService(
     /// </summary>
     public async Task<SteeringRun> RunAsync(Actor actor, SteeringRequest request, Action<SteeringProgress>? progress = null, CancellationToken ct = default)
     {
+        var (target, result) = await RunSweepAsync(actor, request, [request.InterventionSet],
+            dSae => SteeringRules.Validate(request, limits, dSae),
+            progress is null ? null : p => progress(new SteeringProgress(p.QueuePosition, p.Step?.Comparison(0))), ct);
+        return new SteeringRun(request, target.Name, target.HookName, result.Comparison(0));
+    }
+
+    /// <summary>
+    /// Runs a strength sweep: the baseline and one column per strength, in one batch with the same seed per sample. The
+    /// same checks and refusals as <see cref="RunAsync"/>; the whole sweep counts as one model pass.
+    /// </summary>
+    public async Task<SteeringSweepRun> SweepAsync(Actor actor, SteeringSweepRequest sweep, Action<SweepProgress>? progress = null, CancellationToken ct = default)
+    {
+        var (target, result) = await RunSweepAsync(actor, sweep.Request,
+            Enumerable.Range(0, sweep.Strengths.Count).Select(j => sweep.At(j).InterventionSet).ToList(),
+            dSae => sweep.Validate(limits, dSae), progress, ct);
+        return new SteeringSweepRun(sweep, target.Name, target.HookName, result);
+    }
+
+    private async Task<(Target Target, SweepResult Result)> RunSweepAsync(Actor actor, SteeringRequest request, IReadOnlyList<InterventionSet> variants,
+        Action<int> validate, Action<SweepProgress>? progress, CancellationToken ct)
+    {
         SteeringRules.Require(actor.Role, SteeringAction.Run);
         var target = await TargetAsync(request.DictionaryId, ct);
-        SteeringRules.Validate(request, limits, target.DSae);
+        validate(target.DSae);
         CheckAgainstModelFolder(target, request.Prompt);
         if (!rateLimiter.TryAcquire(Research.Limits.WorkKind.ModelPass, actor.UserId, out var retryAfter)) throw new SteeringRateLimitedException(retryAfter);
         var result = await host.RunAsync(target.ModelFolder, (hosted, token) =>
         {
             var model = hosted.Model;
             var sae = hosted.Sae(target.SaeFolder);   // checks the SAE's hook exists in this model
-            var promptTokens = Ml.Interventions.SteeringGenerator.EncodePrompt(model.Tokenizer, request.Prompt).Length;
+            var promptTokens = SteeringGenerator.EncodePrompt(model.Tokenizer, request.Prompt).Length;
             var maxNew = SteeringGenerator.FitNewTokens(promptTokens, model.Model.ContextLength, request.MaxNewTokens);
-            return SteeringGenerator.Run(model.Model, model.Tokenizer, sae.Autoencoder, sae.Metadata.HookName, request.Prompt,
-                request.InterventionSet, request.Options(maxNew), s => progress?.Invoke(new SteeringProgress(null, s)), token);
+            return SteeringGenerator.RunSweep(model.Model, model.Tokenizer, sae.Autoencoder, sae.Metadata.HookName, request.Prompt,
+                variants, request.Options(maxNew), s => progress?.Invoke(new SweepProgress(null, s)), token);
         }, new Progress(progress), ct);
-        return new SteeringRun(request, target.Name, target.HookName, result);
+        return (target, result);
     }
 
     /// <summary>
@@ -98,9 +119,9 @@ public sealed class SteeringService(
         }
     }
 
-    private sealed class Progress(Action<SteeringProgress>? report) : IProgress<int>
+    private sealed class Progress(Action<SweepProgress>? report) : IProgress<int>
     {
-        public void Report(int value) => report?.Invoke(new SteeringProgress(value, null));
+        public void Report(int value) => report?.Invoke(new SweepProgress(value, null));
     }
 
     /// <summary>Per-token loss change when <paramref name="latents"/> are ablated, and the next-token change at a position.</summary>
@@ -121,15 +142,6 @@ public sealed class SteeringService(
             return TextAblation.Run(model.Model, sae.Autoencoder, sae.Metadata.HookName, model.Tokenizer.Encode(text), latents,
                 id => model.Tokenizer.Decode([id]), position, includeBos: includeBos);
         }, cancellation: ct);
-    }
-
-    /// <summary>3 × the latent's max activation, or null before the dictionary is analysed.</summary>
-    public async Task<double?> DefaultStrengthAsync(long dictionaryId, int latent, CancellationToken ct = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(ct);
-        var max = await db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId && l.Index == latent)
-            .Select(l => l.MaxActivation).FirstOrDefaultAsync(ct);
-        return max is > 0 ? 3 * max.Value : null;
     }
 
     /// <summary>Saves a run with a title and tags; returns its id (the permalink is /steering/{id}).</summary>

@@ -12,6 +12,7 @@ public static class SteeringServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => sp.GetService<WorkbenchSettings>()?.Steering ?? new SteeringLimits());
         services.TryAddSingleton<SteeringService>();
+        services.TryAddSingleton<SteeringCatalog>();
         return services;
     }
 }

@@ -115,6 +115,7 @@ public static class WorkbenchHostExtensions
         app.MapExportEndpoints();
         app.MapExplanationEndpoints();
         app.MapDictionaryEndpoints();
+        app.MapSteeringEndpoints();
         app.MapOpenApi().AllowAnonymous();
         app.MapHub<WorkbenchHub>(WorkbenchHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -89,6 +89,41 @@ public sealed class SteeringGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void A_sweep_runs_every_strength_beside_one_baseline_with_the_same_seed()
+    {
+        var options = Sampled with { Samples = 2 };
+        var steps = new List<SweepStep>();
+        var sweep = SteeringGenerator.RunSweep(_w.Model, TinySteering.Tokenizer, _w.Sae, TinySteering.Hook, "the state of",
+            [Add(3, 0), Add(3, 20), Add(3, 40)], options, steps.Add);
+        var single = Run(Add(3, 40), options);
+        Assert.Equal(2, sweep.Samples.Count);
+        Assert.Equal(40, steps.Count);
+        foreach (var s in sweep.Samples)
+        {
+            Assert.Equal(3, s.Variants.Count);
+            // α = 0 is the baseline token for token: each variant samples from the baseline's random stream.
+            Assert.Equal(s.Baseline.TokenIds, s.Variants[0].TokenIds);
+            Assert.All(s.Steps, step => Assert.Equal(0, step.Kl[0]!.Value, 6));
+            // The baseline and the α = 40 column are those of a two-sided comparison with the same seed.
+            Assert.Equal(single.Samples[s.Sample].Baseline.TokenIds, s.Baseline.TokenIds);
+            Assert.Equal(single.Samples[s.Sample].Steered.TokenIds, s.Variants[2].TokenIds);
+        }
+        Assert.Contains(sweep.Samples, s => !s.Baseline.TokenIds.SequenceEqual(s.Variants[2].TokenIds));
+        // A stronger push moves the next-token distribution further at the first generated position.
+        Assert.True(sweep.Samples[0].Steps[0].Kl[2] > sweep.Samples[0].Steps[0].Kl[1]);
+        var asComparison = sweep.Comparison(2);
+        Assert.Equal(single.Samples[0].Steered.Text, asComparison.Samples[0].Steered.Text);
+        Assert.Equal(sweep.Samples[0].Steps.Count, asComparison.Samples[0].Steps.Count);
+    }
+
+    [Fact]
+    public void A_sweep_without_variants_is_refused()
+    {
+        Assert.Contains("at least one", Assert.Throws<ArgumentException>(() => SteeringGenerator.RunSweep(_w.Model, TinySteering.Tokenizer, _w.Sae,
+            TinySteering.Hook, "the", [], Sampled)).Message);
+    }
+
+    [Fact]
     public void A_prompt_longer_than_the_context_or_a_missing_hook_is_refused_before_anything_runs()
     {
         var longPrompt = string.Join(" ", Enumerable.Repeat("the state of the union", 20));

@@ -46,6 +46,7 @@ internal sealed class SteeringWorld : IAsyncDisposable
 
     public ManualClock Clock { get; } = new();
     public SteeringService Steering => _services.GetRequiredService<SteeringService>();
+    public SteeringCatalog Catalog => _services.GetRequiredService<SteeringCatalog>();
     public ModelHost Host => _services.GetRequiredService<ModelHost>();
     public SaeWorkbench.Research.Analysis.TestTextService TestText => _services.GetRequiredService<SaeWorkbench.Research.Analysis.TestTextService>();
     public WorkbenchEventBus Bus => _services.GetRequiredService<WorkbenchEventBus>();
@@ -85,6 +86,22 @@ internal sealed class SteeringWorld : IAsyncDisposable
         world.DictionaryId = (await registry.RegisterAsync(saeFolder, "tiny", world.ModelFolder, "{}", "{}", 0, null, null)).Id;
         world.BadHookDictionaryId = (await registry.RegisterAsync(badFolder, "bad", world.ModelFolder, "{}", "{}", 0, null, null)).Id;
         return world;
+    }
+
+    /// <summary>A second dictionary over another tiny model with a different vocabulary.</summary>
+    public async Task<long> RegisterOtherModelAsync()
+    {
+        var tokenizer = BpeTrainer.Train(["war and peace", "peace and war"], 270);
+        var folder = Path.Combine(_dir, "other-model");
+        manual_seed(5);
+        using (var model = new Gpt2Model(new Gpt2Config(tokenizer.VocabSize, 24, 8, 1, 2, BosTokenId: tokenizer.EndOfTextId)))
+            HuggingFaceGpt2.Save(model, folder, tokenizer);
+        using var scope = NewDisposeScope();
+        using var sae = new SparseAutoencoder(SaeArchitecture.Relu, 0, randn(new long[] { 8, 6 }), randn(new long[] { 6 }), randn(new long[] { 6, 8 }), zeros(8));
+        var saeFolder = Path.Combine(_dir, "other-sae");
+        SaeLensFolder.Save(saeFolder, sae, new SaeLensMetadata { ModelName = "other", HookName = Hook, ContextSize = 24 });
+        var registry = new DictionaryRegistry(_services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>());
+        return (await registry.RegisterAsync(saeFolder, "other", folder, "{}", "{}", 0, null, null)).Id;
     }
 
     public async Task AddUserAsync(WorkbenchDbContext db, Actor a) =>

@@ -351,6 +351,7 @@ public sealed class BlindVisibilityTests(LabellingApiFixture f) : IClassFixture<
     [
         typeof(LabellingService), typeof(DetectionScoringService), typeof(SaeWorkbench.Research.Features.FeatureCatalog),
         typeof(SaeWorkbench.Research.CarryOver.LabelCarryOver), typeof(LabellingQueueService), typeof(AgreementService),
+        typeof(SaeWorkbench.Research.Steering.SteeringCatalog),
         typeof(Microsoft.EntityFrameworkCore.IDbContextFactory<SaeWorkbench.Data.WorkbenchDbContext>),
     ];
 

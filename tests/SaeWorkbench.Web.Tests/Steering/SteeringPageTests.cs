@@ -28,7 +28,7 @@ public class SteeringPageTests
     }
 
     [Fact]
-    public async Task The_feature_page_offers_steering_at_three_times_max_activation_and_lists_saved_comparisons_of_the_latent()
+    public async Task The_feature_page_offers_steering_at_the_default_multiple_of_max_activation_and_lists_saved_comparisons_of_the_latent()
     {
         using var factory = new WorkbenchFactory();
         await factory.RegisterAsync("admin", "administer1");
@@ -50,11 +50,12 @@ public class SteeringPageTests
         var id = await steering.SaveAsync(new Actor(adminId, "admin", Role.Admin), Run(dictionaryId, 4), "war not peace", "demo");
 
         var page = await client.GetStringAsync($"/dictionaries/{dictionaryId}/features/4");
-        Assert.Contains($"steering?dictionary={dictionaryId}&amp;latent=4&amp;strength=7.5", page);
+        string Strength(double max) => SteeringDefaults.Strength(max).ToString("G6", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains($"steering?dictionary={dictionaryId}&amp;latent=4&amp;strength={Strength(2.5)}\"", page);
         Assert.Contains("war not peace", page);
         Assert.Contains($"href=\"steering/{id}\"", page);
         var other = await client.GetStringAsync($"/dictionaries/{dictionaryId}/features/5");
-        Assert.Contains("strength=3\"", other);
+        Assert.Contains($"strength={Strength(1)}\"", other);
         Assert.DoesNotContain("war not peace", other);
 
         var list = await client.GetStringAsync("/steering?dictionary=" + dictionaryId + "&latent=4&strength=7.5");

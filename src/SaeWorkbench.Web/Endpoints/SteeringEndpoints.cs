@@ -1,0 +1,71 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using SaeWorkbench.Ml.Lm.Generation;
+using SaeWorkbench.Research.Labelling.Services;
+using SaeWorkbench.Research.Steering;
+using SaeWorkbench.Web.Hosting;
+
+namespace SaeWorkbench.Web.Endpoints;
+
+/// <summary>
+/// Steering over REST (docs/science.md §7): a comparison, a strength sweep, the saved comparisons. Runs are checked and
+/// queued by <see cref="SteeringService"/> exactly as from the page; a spent model-pass budget answers 429 with
+/// Retry-After (the rate-limit middleware), a full model queue 503.
+/// </summary>
+public static class SteeringEndpoints
+{
+    public static IEndpointRouteBuilder MapSteeringEndpoints(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/steering").WithTags("Steering");
+        api.MapPost("/runs", Run).RequireAuthorization(Policies.Labeler)
+            .WithSummary("Baseline and intervened continuations of a prompt, sampled in one batch with the same seed.");
+        api.MapPost("/sweeps", Sweep).RequireAuthorization(Policies.Labeler)
+            .WithSummary("A strength sweep: the baseline and one continuation per strength, in one batch with the same seed.");
+        api.MapGet("/comparisons", List).RequireAuthorization()
+            .WithSummary("Saved comparisons, newest first; search matches titles, tags and prompts, or filter by dictionary and latent.");
+        api.MapGet("/comparisons/{id:long}", Get).RequireAuthorization().WithSummary("A saved comparison with its settings, outputs and reviews.");
+        return app;
+    }
+
+    public static Task<Results<Ok<SteeringRun>, ValidationProblem, ForbidHttpResult, UnauthorizedHttpResult, ProblemHttpResult>> Run(
+        SteeringRequest request, SteeringService steering, ClaimsPrincipal user, CancellationToken ct) =>
+        Refusals(user, actor => steering.RunAsync(actor, request, ct: ct));
+
+    public static Task<Results<Ok<SteeringSweepRun>, ValidationProblem, ForbidHttpResult, UnauthorizedHttpResult, ProblemHttpResult>> Sweep(
+        SteeringSweepRequest request, SteeringService steering, ClaimsPrincipal user, CancellationToken ct) =>
+        Refusals(user, actor => steering.SweepAsync(actor, request, ct: ct));
+
+    public static async Task<Ok<IReadOnlyList<SteeringComparisonSummary>>> List(SteeringService steering, string? search = null,
+        long? dictionaryId = null, int? latent = null, int take = 50, CancellationToken ct = default) =>
+        TypedResults.Ok(await steering.ListAsync(search, dictionaryId, latent, take, ct));
+
+    public static async Task<Results<Ok<SteeringComparisonView>, NotFound>> Get(long id, SteeringService steering, CancellationToken ct) =>
+        await steering.GetAsync(id, ct) is { } view ? TypedResults.Ok(view) : TypedResults.NotFound();
+
+    /// <summary>The one translation of a run's refusals into HTTP answers.</summary>
+    private static async Task<Results<Ok<T>, ValidationProblem, ForbidHttpResult, UnauthorizedHttpResult, ProblemHttpResult>> Refusals<T>(
+        ClaimsPrincipal user, Func<Actor, Task<T>> run)
+    {
+        if (Actor.From(user) is not { } actor) return TypedResults.Unauthorized();
+        try
+        {
+            return TypedResults.Ok(await run(actor));
+        }
+        catch (SteeringForbiddenException)
+        {
+            return TypedResults.Forbid();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [Field(e.Message)] = [e.Message] });
+        }
+        catch (InferenceQueueFullException e)
+        {
+            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+
+    /// <summary>The field a refusal names ("strengths: …"), else the request as a whole.</summary>
+    private static string Field(string message) =>
+        message.IndexOf(':') is > 0 and var colon && message[..colon].All(c => char.IsLetter(c) || c == ' ') ? message[..colon] : "request";
+}
