@@ -39,7 +39,6 @@ public static class ResearchServiceCollectionExtensions
         services.TryAddSingleton(sp => sp.GetService<Settings.WorkbenchSettings>()?.RateLimits ?? new Limits.RateLimits());
         services.TryAddSingleton<Limits.UserRateLimiter>();
         services.TryAddSingleton<Limits.LoginThrottle>();
-        services.TryAddSingleton<FeatureCountCache>();
         services.TryAddSingleton<TokenText>();
         // Labelling: one transaction runner (it holds the SQLite writer gate), the service, audit, API tokens.
         services.TryAddSingleton<LabellingTransactions>();

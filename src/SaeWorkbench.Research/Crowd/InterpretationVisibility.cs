@@ -226,6 +226,7 @@ public static class InterpretationVisibility
         {
             "SaeWorkbench.Web.Components.Crowd.DetectionBadge",
             "SaeWorkbench.Web.Components.Crowd.ScopeProgressCard",
+            "SaeWorkbench.Web.Components.Features.ListPosition",
             "SaeWorkbench.Web.Components.Labelling.InterpretationEditor",
             "SaeWorkbench.Web.Components.Labelling.InterpretationHistory",
             "SaeWorkbench.Web.Components.Labelling.LabelSuggestions",
