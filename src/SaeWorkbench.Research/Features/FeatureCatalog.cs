@@ -20,7 +20,7 @@ namespace SaeWorkbench.Research.Features;
 /// rows nor their order reveal others' work.
 /// </para>
 /// </summary>
-public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFactory)
+public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFactory, SearchTotals searchTotals)
 {
     /// <summary>One page of the list and the number of latents that match, as <paramref name="viewer"/> may see them.</summary>
     public async Task<FeaturePage> QueryAsync(long dictionaryId, FeatureQuery query, Actor? viewer = null, CancellationToken ct = default)
@@ -33,12 +33,22 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         // not rows), then only those rows are read. The total rides along as an uncorrelated subquery, which SQLite and
         // PostgreSQL both evaluate once per statement.
         var pageIds = Ordered(db, matching, query, user).Skip(query.Page * query.PageSize).Take(query.PageSize).Select(l => l.Id);
+        // A text search's total tests every latent's text: it comes from SearchTotals, not from every page.
+        var searchTotal = query.Search is null ? null : (int?)await searchTotals.GetAsync(TotalKey(dictionaryId, query, user), async token =>
+        {
+            await using var own = await dbFactory.CreateDbContextAsync(token);
+            return await Matching(own, dictionaryId, query, user).CountAsync(token);
+        }, ct);
         var rows = await Ordered(db, db.Latents.AsNoTracking().Where(l => pageIds.Contains(l.Id)), query, user)
-            .Select(Projection(db, user, matching)).ToListAsync(ct);
+            .Select(Projection(db, user, searchTotal is null ? matching : null)).ToListAsync(ct);
         // Past the last page no row carries the total: only then is it counted on its own.
-        var total = rows.Count > 0 ? rows[0].Total : query.Page == 0 ? 0 : await matching.CountAsync(ct);
+        var total = searchTotal ?? (rows.Count > 0 ? rows[0].Total : query.Page == 0 ? 0 : await matching.CountAsync(ct));
         return new FeaturePage(rows.Select(r => r.ToRow()).ToList(), total, query);
     }
+
+    /// <summary>The filters of a view (not its sort or page) and the viewer when blind mode filters for them.</summary>
+    private static string TotalKey(long dictionaryId, FeatureQuery q, string? user) =>
+        $"{dictionaryId}|{user ?? "*"}|{(q with { Sort = FeatureSort.Index, Descending = false, Page = 0, PageSize = 50 }).ToQueryString()}|{q.DenseThreshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}";
 
     /// <summary>
     /// The user whose view blind mode takes (<see cref="InterpretationVisibility.ListViewer"/>), or null when nothing can
@@ -85,14 +95,21 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     }
 
     /// <summary>A row with its hidden flag, its visible best score and the list's total.</summary>
-    private static Expression<Func<Latent, RowData>> Projection(WorkbenchDbContext db, string? user, IQueryable<Latent> matching)
+    private static Expression<Func<Latent, RowData>> Projection(WorkbenchDbContext db, string? user, IQueryable<Latent>? matching)
     {
-        Expression<Func<Latent, bool, double?, RowData>> template = (l, hidden, score) => new RowData
-        {
-            Index = l.Index, Density = l.Density, MaxActivation = l.MaxActivation, MeanActivation = l.MeanActivation, IsDead = l.IsDead,
-            LabelStatus = l.LabelStatus, ConsensusLabel = l.ConsensusLabel, ConsensusTag = l.ConsensusTag,
-            TopTokens = l.TopTokens, TopContext = l.TopContext, Hidden = hidden, BestScore = score, Total = matching.Count(),
-        };
+        Expression<Func<Latent, bool, double?, RowData>> template = matching is null
+            ? (l, hidden, score) => new RowData
+            {
+                Index = l.Index, Density = l.Density, MaxActivation = l.MaxActivation, MeanActivation = l.MeanActivation, IsDead = l.IsDead,
+                LabelStatus = l.LabelStatus, ConsensusLabel = l.ConsensusLabel, ConsensusTag = l.ConsensusTag,
+                TopTokens = l.TopTokens, TopContext = l.TopContext, Hidden = hidden, BestScore = score,
+            }
+            : (l, hidden, score) => new RowData
+            {
+                Index = l.Index, Density = l.Density, MaxActivation = l.MaxActivation, MeanActivation = l.MeanActivation, IsDead = l.IsDead,
+                LabelStatus = l.LabelStatus, ConsensusLabel = l.ConsensusLabel, ConsensusTag = l.ConsensusTag,
+                TopTokens = l.TopTokens, TopContext = l.TopContext, Hidden = hidden, BestScore = score, Total = matching.Count(),
+            };
         var latent = template.Parameters[0];
         Expression hiddenBody = user is null ? Expression.Constant(false) : Inline(Hidden(db, user), latent);
         return Expression.Lambda<Func<Latent, RowData>>(
@@ -157,6 +174,15 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         if (q.MaxDensity is { } max) latents = latents.Where(l => l.Density <= max);
         if (q.Tag is { } tag) latents = latents.Where(l => l.ConsensusTag == tag);
         if (q.Status is { } status) latents = latents.Where(l => l.LabelStatus == status);
+        if (q.MinScore is not null || q.Sort == FeatureSort.BestScore)
+        {
+            // Only latents with a score: the set starts from the (few) scored interpretations, so the database reads
+            // those latents by id instead of computing a score for every latent of the dictionary.
+            var scored = db.Interpretations.Where(i => !i.IsDeleted && (i.DetectionRatings > 0
+                    || db.ExplanationScores.Any(s => s.InterpretationId == i.Id && s.InterpretationVersion == i.Version && s.BalancedAccuracy != null)))
+                .Select(i => i.LatentId);
+            latents = latents.Where(l => scored.Contains(l.Id));
+        }
         if (q.MinScore is { } score)
         {
             var best = BestScore(db);
@@ -174,25 +200,28 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
 
     /// <summary>
     /// Text search: the consensus label, what the latent fires on (its top tokens and strongest context), and the label
-    /// or description of any live interpretation. SQLite's LIKE ignores ASCII case; PostgreSQL's does not, so it gets
+    /// or description of any live interpretation (one pass over the interpretations, not one lookup per latent).
+    /// SQLite's LIKE ignores ASCII case; PostgreSQL's does not, so it gets
     /// ILIKE (the same search on both).
     /// </summary>
     private static Expression<Func<Latent, bool>> Search(WorkbenchDbContext db, string pattern) => db.Database.IsNpgsql()
         ? l => (l.ConsensusLabel != null && EF.Functions.ILike(l.ConsensusLabel, pattern, "\\"))
                || (l.TopTokens != null && EF.Functions.ILike(l.TopTokens, pattern, "\\"))
                || (l.TopContext != null && EF.Functions.ILike(l.TopContext, pattern, "\\"))
-               || db.Interpretations.Any(i => i.LatentId == l.Id && !i.IsDeleted
-                                              && (EF.Functions.ILike(i.Label, pattern, "\\") || EF.Functions.ILike(i.Description, pattern, "\\")))
+               || db.Interpretations.Where(i => !i.IsDeleted && (EF.Functions.ILike(i.Label, pattern, "\\") || EF.Functions.ILike(i.Description, pattern, "\\")))
+                   .Select(i => i.LatentId).Contains(l.Id)
         : l => (l.ConsensusLabel != null && EF.Functions.Like(l.ConsensusLabel, pattern, "\\"))
                || (l.TopTokens != null && EF.Functions.Like(l.TopTokens, pattern, "\\"))
                || (l.TopContext != null && EF.Functions.Like(l.TopContext, pattern, "\\"))
-               || db.Interpretations.Any(i => i.LatentId == l.Id && !i.IsDeleted
-                                              && (EF.Functions.Like(i.Label, pattern, "\\") || EF.Functions.Like(i.Description, pattern, "\\")));
+               || db.Interpretations.Where(i => !i.IsDeleted && (EF.Functions.Like(i.Label, pattern, "\\") || EF.Functions.Like(i.Description, pattern, "\\")))
+                   .Select(i => i.LatentId).Contains(l.Id);
 
     /// <summary>A LIKE pattern that finds <paramref name="text"/> anywhere, its own <c>%</c>, <c>_</c> and <c>\</c> escaped with <c>\</c>.</summary>
     internal static string LikePattern(string text) => "%" + text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
 
-    private static bool HasLabelFilter(FeatureQuery q) => q.Tag is not null || q.Status is not null || q.Search is not null || q.MinScore is not null;
+    /// <summary>Filters on others' work (the score sort is one: it lists scored latents only).</summary>
+    private static bool HasLabelFilter(FeatureQuery q) => q.Tag is not null || q.Status is not null || q.Search is not null || q.MinScore is not null
+                                                          || q.Sort == FeatureSort.BestScore;
 
     /// <summary>Whether blind mode can change the list for a viewer who may not see everything: a label filter, or a sort by status or score.</summary>
     internal static bool DependsOnLabels(FeatureQuery q) => HasLabelFilter(q) || q.Sort is FeatureSort.LabelStatus or FeatureSort.BestScore;
@@ -200,7 +229,8 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     /// <summary>
     /// The list's order: the sort key, then the index ascending (by index alone for the index sort). SQLite sorts a
     /// missing density or maximum (not analysed yet) first. By label status for a blind viewer a hidden latent sorts
-    /// as Unlabelled; by score, latents without a (visible) score come last in both directions.
+    /// as Unlabelled. The score sort lists only scored latents (<see cref="Matching"/>); one whose score is hidden
+    /// from a blind viewer sorts last.
     /// </summary>
     private static IOrderedQueryable<Latent> Ordered(WorkbenchDbContext db, IQueryable<Latent> latents, FeatureQuery query, string? user)
     {

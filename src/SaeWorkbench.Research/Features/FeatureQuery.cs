@@ -152,6 +152,7 @@ public static class FeatureFilterText
         if (q.Dense is { } dense) on.Add(dense ? $"dense only (> {q.DenseThreshold:P0})" : $"not dense (≤ {q.DenseThreshold:P0})");
         if (q.MinDensity is { } min) on.Add($"density ≥ {Percent(min)}");
         if (q.MaxDensity is { } max) on.Add($"density ≤ {Percent(max)}");
+        if (q.Sort == FeatureSort.BestScore) on.Add("a score (the score sort lists scored latents only: score some, or sort by another column)");
         if (q.MinScore is { } score) on.Add($"best score ≥ {score.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)}");
         if (q.Status is { } status) on.Add($"status {status}");
         if (q.Tag is { } tag) on.Add($"tag \"{tag}\"");
