@@ -46,9 +46,12 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         return new FeaturePage(rows.Select(r => r.ToRow()).ToList(), total, query);
     }
 
-    /// <summary>The filters of a view (not its sort or page) and the viewer when blind mode filters for them.</summary>
+    /// <summary>
+    /// The filters of a view and the viewer when blind mode filters for them; not its page, nor its sort unless the
+    /// sort is by score (which keeps scored latents only).
+    /// </summary>
     private static string TotalKey(long dictionaryId, FeatureQuery q, string? user) =>
-        $"{dictionaryId}|{user ?? "*"}|{(q with { Sort = FeatureSort.Index, Descending = false, Page = 0, PageSize = 50 }).ToQueryString()}|{q.DenseThreshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}";
+        $"{dictionaryId}|{user ?? "*"}|{(q with { Sort = q.Sort == FeatureSort.BestScore ? FeatureSort.BestScore : FeatureSort.Index, Descending = false, Page = 0, PageSize = 50 }).ToQueryString()}|{q.DenseThreshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}";
 
     /// <summary>
     /// The user whose view blind mode takes (<see cref="InterpretationVisibility.ListViewer"/>), or null when nothing can
