@@ -34,12 +34,12 @@ public static class ResearchServiceCollectionExtensions
         services.AddJobKind<DictionaryImportJob>();
         services.TryAddSingleton<DemoWorkspace>();
         services.TryAddSingleton<FeatureCatalog>();
+        services.TryAddSingleton<SearchTotals>();
         services.TryAddSingleton(TimeProvider.System);
         // Per-user budgets for each kind of work and the log-in throttle (Workbench:RateLimits).
         services.TryAddSingleton(sp => sp.GetService<Settings.WorkbenchSettings>()?.RateLimits ?? new Limits.RateLimits());
         services.TryAddSingleton<Limits.UserRateLimiter>();
         services.TryAddSingleton<Limits.LoginThrottle>();
-        services.TryAddSingleton<FeatureCountCache>();
         services.TryAddSingleton<TokenText>();
         // Labelling: one transaction runner (it holds the SQLite writer gate), the service, audit, API tokens.
         services.TryAddSingleton<LabellingTransactions>();

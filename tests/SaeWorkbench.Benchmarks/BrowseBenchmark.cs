@@ -11,10 +11,12 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SaeWorkbench.Data;
 using SaeWorkbench.Data.Dictionaries;
+using SaeWorkbench.Data.Explanations;
 using SaeWorkbench.Data.Labelling;
 using SaeWorkbench.Ml.Analysis;
 using SaeWorkbench.Research.Accounts;
 using SaeWorkbench.Research.Analysis;
+using SaeWorkbench.Research.Features;
 using SaeWorkbench.Web.Hosting;
 
 namespace SaeWorkbench.Benchmarks;
@@ -22,19 +24,22 @@ namespace SaeWorkbench.Benchmarks;
 /// <summary>
 /// The real host on Kestrel (loopback) and a temporary database, seeded with a synthetic
 /// dictionary of 16,384 latents × 45 examples (20 top + 5 intervals × 5, 41 tokens each) written through
-/// <see cref="FeatureAnalysisStore"/>, and one of 100,000 latents (labels, tags, interpretations) for the list.
-/// 50 HttpClients with one signed-in cookie fetch the prerendered feature page (goal p95 ≤ 50 ms) and feature list pages
-/// with every sort and several filters (goal p95 ≤ 100 ms). Latency is to the last byte of the HTML.
+/// <see cref="FeatureAnalysisStore"/>, and one of 100,000 latents (labels, tags, previews, interpretations, scores) for the
+/// list. HttpClients with one signed-in cookie fetch the prerendered feature page and feature list pages with every sort
+/// and several filters. Goals (docs/performance.md): with 50 clients pausing 0.5–1.5 s between pages, as people do, p95
+/// ≤ 50 ms for the feature page and every list view; with 50 clients that never pause, list p95 ≤ 150 ms. Also printed:
+/// CPU ms per page beside the empty layout's, and how many pacing clients the feature page serves within 50 ms.
+/// Latency is to the last byte of the HTML.
 /// Arguments: [clients=50] [feature requests=3000] [requests per list scenario=600] [feature latents=16384] [list latents=100000]
-/// [phases=feature,list,floor] (a subset runs only those measurements, e.g. "list" or "floor" while profiling one of them)
-/// [list scenario filter] (only the list URLs containing this text).
+/// [phases=feature,capacity,list,floor] (a subset runs only those measurements) [list scenario filter] (only the list
+/// URLs containing this text).
 /// </summary>
 public sealed partial class BrowseBenchmark : IBenchmark
 {
     private const string Password = "benchmark password 42";
 
     public string Name => "browse";
-    public string Description => "feature page and feature list over HTTP, 50 clients (goals p95 <= 50 ms and <= 100 ms)";
+    public string Description => "feature page and feature list over HTTP: 50 pacing clients p95 <= 50 ms, 50 closed-loop clients list p95 <= 150 ms";
 
     public void Run(TextWriter output, IReadOnlyList<string> args) => RunAsync(output, args).GetAwaiter().GetResult();
 
@@ -48,7 +53,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
         var listRequests = Arg(args, 2, 600);
         var featureLatents = Arg(args, 3, 16_384);
         var listLatents = Arg(args, 4, 100_000);
-        var phases = (args.Count > 5 ? args[5] : "feature,list,floor").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var phases = (args.Count > 5 ? args[5] : "feature,capacity,list,floor").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var dir = Directory.CreateTempSubdirectory("wb-browse-bench-").FullName;
         try
         {
@@ -84,7 +89,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
             }
             var dbFactory = app.Services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>();
             long featureDictionary = 0, listDictionary = 0;
-            if (phases.Contains("feature"))
+            if (phases.Contains("feature") || phases.Contains("capacity"))
             {
                 featureDictionary = await SeedLatentsAsync(dbFactory, "synthetic features", featureLatents, labelled: false);
                 await app.Services.GetRequiredService<FeatureAnalysisStore>().SaveAsync(
@@ -99,31 +104,46 @@ public sealed partial class BrowseBenchmark : IBenchmark
             }
 
             var cookies = new CookieContainer();
-            var http = Enumerable.Range(0, clients).Select(_ => new HttpClient(new SocketsHttpHandler
-            {
-                CookieContainer = cookies, UseCookies = true, AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(10),
-            }) { BaseAddress = new Uri(address) }).ToArray();
+            var http = Enumerable.Range(0, clients).Select(_ => NewClient(address, cookies)).ToArray();
             await LoginAsync(http[0]);
 
+            static bool IsFeaturePage(ReadOnlySpan<byte> body) => body.IndexOf("data-testid=\"feature-title\""u8) >= 0
+                                                       && (body.IndexOf("data-testid=\"top-examples\""u8) >= 0 || body.IndexOf("data-testid=\"dead-latent\""u8) >= 0);
+            string RandomFeature(int _) => $"/dictionaries/{featureDictionary}/features/{Random.Shared.Next(featureLatents)}";
+            double featureCpu = 0;
             if (phases.Contains("feature"))
             {
-                var rng = new Random(11);
-                var indices = Enumerable.Range(0, featureRequests).Select(_ => rng.Next(featureLatents)).ToArray();
-                string Feature(int n) => $"/dictionaries/{featureDictionary}/features/{indices[n]}";
-                static bool IsFeaturePage(ReadOnlySpan<byte> body) => body.IndexOf("data-testid=\"feature-title\""u8) >= 0
-                                                           && (body.IndexOf("data-testid=\"top-examples\""u8) >= 0 || body.IndexOf("data-testid=\"dead-latent\""u8) >= 0);
                 output.WriteLine($"load average before the feature page: {LoadAverage()}");
-                await MeasureAsync(http, Math.Min(200, featureRequests), Feature, IsFeaturePage); // warm-up: JIT, caches, connections
+                await MeasureAsync(http, Math.Min(200, featureRequests), RandomFeature, IsFeaturePage); // warm-up: JIT, caches, connections
                 // One client alone: the cost of a page without queueing behind 49 others.
-                var single = await MeasureAsync(http[..1], Math.Min(200, featureRequests), Feature, IsFeaturePage);
+                var single = await MeasureAsync(http[..1], Math.Min(200, featureRequests), RandomFeature, IsFeaturePage);
                 output.WriteLine($"feature page, 1 client: {single}");
-                var feature = await MeasureAsync(http, featureRequests, Feature, IsFeaturePage);
-                output.WriteLine($"feature page ({featureLatents:N0} latents, random index): {feature} " + Goal(feature, 50));
-                // The same 50 clients as people: each reads a page for about a second before opening the next latent.
-                var pacedRng = new Random(12); // latents of its own, not those just cached by the run above
-                var pacedIndices = Enumerable.Range(0, featureRequests).Select(_ => pacedRng.Next(featureLatents)).ToArray();
-                var paced = await MeasureAsync(http, featureRequests, n => $"/dictionaries/{featureDictionary}/features/{pacedIndices[n]}", IsFeaturePage, thinkMs: 1000);
-                output.WriteLine($"feature page, 50 clients each pausing ~1 s between pages: {paced} " + Goal(paced, 50));
+                // 50 clients as people: each reads a page for 0.5–1.5 s before opening the next latent (the goal).
+                var paced = await MeasureAsync(http, featureRequests, RandomFeature, IsFeaturePage, thinkMs: 1000);
+                output.WriteLine($"feature page ({featureLatents:N0} latents, random index), {clients} clients pausing 0.5-1.5 s: {paced} " + Goal(paced, 50));
+                // The same clients never pausing: the machine's saturation (no goal; CPU per page is the cost that bounds it).
+                var closed = await MeasureAsync(http, featureRequests, RandomFeature, IsFeaturePage);
+                output.WriteLine($"feature page, {clients} clients closed loop: {closed}");
+                featureCpu = closed.CpuMsPerRequest;
+            }
+            if (phases.Contains("capacity"))
+            {
+                // How many people this machine serves: more and more pacing clients until the feature page's p95 passes 50 ms.
+                var more = http.ToList();
+                int? capacity = null;
+                var lastMet = 0;
+                foreach (var count in new[] { 50, 100, 150, 200, 300, 400, 600 })
+                {
+                    while (more.Count < count) more.Add(NewClient(address, cookies));
+                    var r = await MeasureAsync([.. more.Take(count)], count * 5, RandomFeature, IsFeaturePage, thinkMs: 1000);
+                    output.WriteLine($"feature page, {count} pacing clients: {r}");
+                    if (r.P95 > 50) { capacity = count; break; }
+                    lastMet = count;
+                }
+                output.WriteLine(capacity is { } c
+                    ? $"feature page capacity: p95 passes 50 ms at {c} pacing clients (met at {lastMet})"
+                    : $"feature page capacity: p95 within 50 ms up to {lastMet} pacing clients (the most tried)");
+                foreach (var h in more.Skip(http.Length)) h.Dispose();
             }
 
             if (phases.Contains("list"))
@@ -135,36 +155,40 @@ public sealed partial class BrowseBenchmark : IBenchmark
                     "?sort=labelstatus&desc=true", "?sort=labelstatus",
                     "?dead=true", "?dead=false&sort=density&desc=true", "?dense=true&sort=maxactivation&desc=true",
                     "?minDensity=0.001&maxDensity=0.01&sort=density", "?status=accepted&sort=maxactivation&desc=true",
-                    "?tag=syntax", "?q=numbers", "?q=dates&sort=density&desc=true",
+                    "?tag=syntax", "?q=numbers", "?q=dates&sort=density&desc=true", "?q=war",
                     "?dead=false&minDensity=0.0001&status=proposed&tag=entity&sort=maxactivation&desc=true&page=3",
+                    "?sort=bestscore&desc=true", "?minScore=0.7&sort=bestscore&desc=true",
                 ];
                 static bool IsListPage(ReadOnlySpan<byte> body) => body.IndexOf("data-testid=\"feature-table\""u8) >= 0;
-                var worst = 0.0;
-                var worstCpu = 0.0;
+                double worstPaced = 0, worstClosed = 0, worstCpu = 0, bestCpu = double.MaxValue;
+                int pacedMet = 0, closedMet = 0, measured = 0;
                 output.WriteLine($"load average before the list: {LoadAverage()}");
-                // Warm-up with all the clients, as for the feature page: the list's code is still unoptimised (tier-0) JIT
-                // code here, which the first scenario measured otherwise. Each scenario then warms its own caches with 1 client.
+                // Warm-up with all the clients, as for the feature page: the list's code is still unoptimised (tier-0) JIT code here.
                 await MeasureAsync(http, Math.Min(600, listRequests), _ => $"/dictionaries/{listDictionary}/features?sort=index", IsListPage);
                 foreach (var s in scenarios.Where(s => args.Count <= 6 || s.Contains(args[6], StringComparison.Ordinal)))
                 {
                     string List(int _) => $"/dictionaries/{listDictionary}/features{s}";
                     var alone = await MeasureAsync(http[..1], Math.Min(50, listRequests), List, IsListPage); // also the warm-up
-                    // r.CpuMsPerRequest: CPU of the whole process (host and the 50 clients) per request. On a shared machine it moves
-                    // far less with the load than the latencies do, and it is what bounds the throughput on 2 cores.
-                    var r = await MeasureAsync(http, listRequests, List, IsListPage);
-                    worst = Math.Max(worst, r.P95);
-                    worstCpu = Math.Max(worstCpu, r.CpuMsPerRequest);
-                    output.WriteLine($"list {(s.Length == 0 ? "(default)" : s),-90} {r} " + Goal(r, 100) +
-                                     FormattableString.Invariant($"; 1 client p50={alone.P50:F1} ms"));
+                    var paced = await MeasureAsync(http, Math.Max(clients, listRequests / 2), List, IsListPage, thinkMs: 1000);
+                    // r.CpuMsPerRequest: CPU of the whole process (host and clients) per request. On a shared machine it moves far
+                    // less with the load than the latencies do, and it is what bounds the throughput on 2 cores.
+                    var closed = await MeasureAsync(http, listRequests, List, IsListPage);
+                    measured++;
+                    if (paced.P95 <= 50) pacedMet++;
+                    if (closed.P95 <= 150) closedMet++;
+                    worstPaced = Math.Max(worstPaced, paced.P95);
+                    worstClosed = Math.Max(worstClosed, closed.P95);
+                    worstCpu = Math.Max(worstCpu, closed.CpuMsPerRequest);
+                    bestCpu = Math.Min(bestCpu, closed.CpuMsPerRequest);
+                    output.WriteLine($"list {(s.Length == 0 ? "(default)" : s),-70} paced: {paced} {Goal(paced, 50)}");
+                    output.WriteLine($"list {"",-70} closed: {closed} {Goal(closed, 150)}" + FormattableString.Invariant($"; 1 client p50={alone.P50:F1} ms"));
                 }
-                output.WriteLine(FormattableString.Invariant($"feature list, most CPU per request (host + clients): {worstCpu:F1} ms; load average {LoadAverage()}"));
-                output.WriteLine($"feature list, worst p95 over {scenarios.Length} sorts/filters at {listLatents:N0} latents: {worst:F1} ms " +
-                                 (worst <= 100 ? "(goal <= 100 ms met)" : "(goal <= 100 ms MISSED)"));
-                // Searches, deep pages and selective filters are slices of a cached ordered list, so the scenarios above
-                // measure them mostly from the cache. A search nobody has run yet pays one scan of the dictionary's text:
-                // one client, a new word (found nowhere: the whole scan) on every request.
-                var cold = await MeasureAsync(http[..1], 20, n => $"/dictionaries/{listDictionary}/features?q=unseen{n}word&sort=density&desc=true", IsListPage);
-                output.WriteLine($"list, a search not run before (new word each request, sorted by density), 1 client: {cold}");
+                output.WriteLine(FormattableString.Invariant($"feature list, CPU per request (host + clients): {bestCpu:F1}-{worstCpu:F1} ms; load average {LoadAverage()}"));
+                output.WriteLine(FormattableString.Invariant($"feature list at {listLatents:N0} latents, {clients} pacing clients: worst p95 {worstPaced:F1} ms, goal <= 50 ms met for {pacedMet} of {measured}"));
+                output.WriteLine(FormattableString.Invariant($"feature list at {listLatents:N0} latents, {clients} closed-loop clients: worst p95 {worstClosed:F1} ms, goal <= 150 ms met for {closedMet} of {measured}"));
+                static bool IsEmptyList(ReadOnlySpan<byte> body) => body.IndexOf("data-testid=\"feature-empty\""u8) >= 0;
+                var cold = await MeasureAsync(http[..1], 20, n => $"/dictionaries/{listDictionary}/features?q=unseen{n}word&sort=density&desc=true", IsEmptyList);
+                output.WriteLine($"list, a search for a word found nowhere (the whole scan), 1 client: {cold}");
             }
             // The floor under every page, measured last (JIT-warm): the signed-in layout around an almost empty page.
             if (phases.Contains("floor"))
@@ -172,7 +196,9 @@ public sealed partial class BrowseBenchmark : IBenchmark
                 static bool IsNotFoundPage(ReadOnlySpan<byte> body) => body.IndexOf("There is nothing at this address"u8) >= 0;
                 if (phases.Length == 1) await MeasureAsync(http, Math.Min(500, featureRequests), _ => "/not-found", IsNotFoundPage); // warm-up
                 var floor = await MeasureAsync(http, featureRequests, _ => "/not-found", IsNotFoundPage);
-                output.WriteLine($"layout floor (/not-found: the layout around a near-empty page), 50 clients: {floor}");
+                output.WriteLine($"layout floor (/not-found: the layout around a near-empty page), {clients} clients closed loop: {floor}");
+                if (featureCpu > 0)
+                    output.WriteLine(FormattableString.Invariant($"CPU per page (host + clients): feature page {featureCpu:F1} ms, empty layout {floor.CpuMsPerRequest:F1} ms"));
             }
             foreach (var h in http) h.Dispose();
             await app.StopAsync();
@@ -183,6 +209,11 @@ public sealed partial class BrowseBenchmark : IBenchmark
             try { Directory.Delete(dir, true); } catch (IOException) { }
         }
     }
+
+    private static HttpClient NewClient(string address, CookieContainer cookies) => new(new SocketsHttpHandler
+    {
+        CookieContainer = cookies, UseCookies = true, AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+    }) { BaseAddress = new Uri(address) };
 
     /// <summary>The machine's 1/5/15-minute load averages where the OS tells them (Linux), to judge how shared the CPU was.</summary>
     private static string LoadAverage()
@@ -298,6 +329,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
         var rng = new Random(3);
         string[] tags = ["syntax", "entity", "topic/semantic", "position", "format"];
         string[] words = ["numbers", "names", "places", "dates", "verbs", "punctuation", "code", "money"];
+        string[] firing = ["the", "of", "river", "king", "1865", "said", "(", "north", "letter", "ship", "gold", "church"];
         for (var first = 0; first < count; first += 10_000)
         {
             for (var i = first; i < Math.Min(count, first + 10_000); i++)
@@ -313,6 +345,9 @@ public sealed partial class BrowseBenchmark : IBenchmark
                     LabelStatus = status,
                     ConsensusLabel = status == LabelStatus.Unlabelled ? null : $"{words[i % words.Length]} near {words[(i / 7) % words.Length]}",
                     ConsensusTag = status == LabelStatus.Unlabelled ? null : tags[i % tags.Length],
+                    // What each latent fires on, as the analysis writes it: one latent in 40 on " war".
+                    TopTokens = labelled && !dead ? LatentPreview.EncodeTokens([new(i % 40 == 7 ? " war" : " " + firing[i % firing.Length], 1 + i % 17), new(" " + firing[(i / 3) % firing.Length], 2)]) : null,
+                    TopContext = labelled && !dead ? LatentPreview.EncodeContext(new ContextSnippet($"in the year of the long {firing[(i / 5) % firing.Length]} and", " " + firing[i % firing.Length], " that followed")) : null,
                 });
             }
             await db.SaveChangesAsync();
@@ -324,6 +359,12 @@ public sealed partial class BrowseBenchmark : IBenchmark
             var ids = await db.Latents.Where(l => l.DictionaryId == dictionary.Id && l.Index % 25 == 3).Select(l => new { l.Id, l.Index }).ToListAsync();
             foreach (var l in ids)
                 db.Interpretations.Add(new Interpretation { LatentId = l.Id, AuthorId = authorId, Label = $"{words[l.Index % words.Length]} in lists", Description = "fires on **dates** and times" });
+            await db.SaveChangesAsync();
+            // Machine scores of those interpretations (every 25th latent): detection and fuzzing, balanced accuracy 0.5–1.
+            var interpretations = await db.Interpretations.Where(i => ids.Select(l => l.Id).Contains(i.LatentId)).Select(i => i.Id).ToListAsync();
+            foreach (var id in interpretations)
+                foreach (var scorer in new[] { "detection", "fuzzing" })
+                    db.ExplanationScores.Add(new ExplanationScore { InterpretationId = id, InterpretationVersion = 1, Scorer = scorer, ModelName = "bench-rater", PromptVersion = "v1", BalancedAccuracy = 0.5 + 0.5 * rng.NextDouble() });
             await db.SaveChangesAsync();
         }
         await tx.CommitAsync();

@@ -89,7 +89,11 @@ public sealed class FeatureBrowserTests(BrowserHost host) : IClassFixture<Browse
         var rows = page.Locator("[data-testid=feature-table] tbody tr");
         // The URL changes at once; the rows follow when the filtered page arrives (their links carry the filter).
         await page.Locator("[data-testid=feature-table] tbody tr a[href*='dead=false']").First.WaitForAsync();
-        Assert.Equal(0, await page.Locator("[data-testid=feature-table] td", new() { HasText = "dead" }).CountAsync());
+        Assert.Equal(0, await page.Locator("[data-testid=feature-table] td", new() { HasText = "never fired" }).CountAsync());
+        // Before any label, each row shows what its latent fires on: the peak tokens with counts and the strongest
+        // context with its peak marked, written by the analysis that just ran.
+        Assert.True(await page.Locator("[data-testid=feature-table] tbody tr .token-chip").CountAsync() >= await rows.CountAsync());
+        Assert.True(await page.Locator("[data-testid=feature-table] tbody tr .context-snippet mark").CountAsync() >= 1);
         await BrowserHost.ScreenshotAsync(page, "22-feature-list-light");
         await BrowserHost.ToggleThemeAsync(page);
         await BrowserHost.ScreenshotAsync(page, "22-feature-list-dark");
@@ -101,6 +105,9 @@ public sealed class FeatureBrowserTests(BrowserHost host) : IClassFixture<Browse
         await rows.First.Locator("a").ClickAsync();
         await page.Locator("[data-testid=feature-title]", new() { HasText = $"#{first}" }).WaitForAsync();
         await BrowserHost.WaitInteractiveAsync(page);
+        // Where it stands in the list it was opened from.
+        var alive = await page.Locator("[data-testid=list-position]").InnerTextAsync();
+        Assert.Matches(new Regex("^1 of \\d+ in the list$"), alive);
         await page.Keyboard.PressAsync("j");
         try { await BrowserHost.WaitForAddressAsync(page, new Regex($"/features/{second}\\?.*dead=false")); }
         catch (PlaywrightException)
@@ -109,6 +116,7 @@ public sealed class FeatureBrowserTests(BrowserHost host) : IClassFixture<Browse
             throw new TimeoutException($"j from #{first} (next #{second}) left the page at {page.Url}; focus on {await page.EvaluateAsync<string>("() => document.activeElement?.outerHTML?.slice(0, 200)")}; nav {await page.EvaluateAsync<string>("() => document.querySelector('[data-nav-next]')?.outerHTML?.slice(0, 400)")}");
         }
         await page.Locator("[data-testid=feature-title]", new() { HasText = $"#{second}" }).WaitForAsync();
+        await page.Locator("[data-testid=list-position]", new() { HasText = "2 of " }).WaitForAsync();
         await page.WaitForFunctionAsync("() => document.activeElement?.tagName === 'H1'");
         // Focus is there for screen readers; a heading is no control, so no ring stays on it after the key press.
         Assert.Equal("none", await page.EvaluateAsync<string>("() => getComputedStyle(document.activeElement).outlineStyle"));

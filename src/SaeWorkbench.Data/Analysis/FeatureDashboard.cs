@@ -38,4 +38,13 @@ public class FeatureDashboard
     /// <summary>int32 latent indices / float32 decoder cosines of the nearest latents, nearest first.</summary>
     public byte[] NeighbourIndices { get; set; } = [];
     public byte[] NeighbourCosines { get; set; } = [];
+
+    /// <summary>
+    /// The tokens the latent peaks on in its top contexts with how many of them peak there, as decoded text (a
+    /// LatentPreview encoding); null when the analysis had no tokenizer or the latent never fired.
+    /// </summary>
+    public string? TopTokens { get; set; }
+
+    /// <summary>A short window of the strongest context around its peak, as decoded text (a LatentPreview encoding).</summary>
+    public string? TopContext { get; set; }
 }

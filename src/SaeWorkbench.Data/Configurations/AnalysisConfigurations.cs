@@ -28,6 +28,8 @@ internal sealed class FeatureDashboardConfiguration : IEntityTypeConfiguration<F
         b.HasOne<LatentAnalysis>().WithMany().HasForeignKey(d => d.AnalysisId).OnDelete(DeleteBehavior.Cascade);
         b.HasOne<Latent>().WithMany().HasForeignKey(d => d.LatentId).OnDelete(DeleteBehavior.Cascade);
         b.HasIndex(d => d.LatentId);
+        b.Property(d => d.TopTokens).HasMaxLength(PreviewLengths.TopTokens);
+        b.Property(d => d.TopContext).HasMaxLength(PreviewLengths.TopContext);
     }
 }
 

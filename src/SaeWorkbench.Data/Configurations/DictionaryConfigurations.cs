@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using SaeWorkbench.Data.Analysis;
 using SaeWorkbench.Data.Accounts;
 using SaeWorkbench.Data.Dictionaries;
 using SaeWorkbench.Data.Jobs;
@@ -46,5 +47,7 @@ internal sealed class LatentConfiguration : IEntityTypeConfiguration<Latent>
         b.Property(l => l.LabelStatus).HasConversion<string>().HasMaxLength(16);
         b.Property(l => l.ConsensusLabel).HasMaxLength(120);
         b.Property(l => l.ConsensusTag).HasMaxLength(64);
+        b.Property(l => l.TopTokens).HasMaxLength(PreviewLengths.TopTokens);
+        b.Property(l => l.TopContext).HasMaxLength(PreviewLengths.TopContext);
     }
 }

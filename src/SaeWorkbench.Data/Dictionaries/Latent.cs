@@ -39,4 +39,13 @@ public class Latent
     public string? ConsensusLabel { get; set; }
 
     public string? ConsensusTag { get; set; }
+
+    /// <summary>
+    /// Copy of the current analysis's <see cref="Analysis.FeatureDashboard.TopTokens"/>: what the latent fires on, for
+    /// the list's previews and its text search (docs/science.md §6).
+    /// </summary>
+    public string? TopTokens { get; set; }
+
+    /// <summary>Copy of the current analysis's <see cref="Analysis.FeatureDashboard.TopContext"/>.</summary>
+    public string? TopContext { get; set; }
 }

@@ -64,7 +64,12 @@ public static class FeatureAnalysisPipeline
         var header = new FeatureAnalysisHeader(request.DictionaryId, jobId, corpusFolder, builder.Tokens, settings);
         var latents = builder.Latents;
         var analysisId = store.SaveAsync(header, latents,
-                i => new LatentAnalysisResult(builder.Dashboard(i), logits[i], neighbours[i]),
+                i =>
+                {
+                    var dashboard = builder.Dashboard(i);
+                    var (topTokens, topContext) = Features.LatentPreview.From(dashboard, loaded.Tokenizer);
+                    return new LatentAnalysisResult(dashboard, logits[i], neighbours[i], topTokens, topContext);
+                },
                 progress: new ActionProgress(p => report(0.9 + 0.1 * p, "storing the dashboards")), ct: ct)
             .GetAwaiter().GetResult();
         var dead = Enumerable.Range(0, latents).Count(i => builder.Dashboard(i).Statistics.IsDead);

@@ -108,6 +108,7 @@ public sealed class FeatureAnalysisStore(IDbContextFactory<WorkbenchDbContext> d
             LogitHistogramMax = r.Logits?.HistogramMax ?? 0,
             NeighbourIndices = PackedArrays.FromInt32(r.Neighbours?.Neighbours ?? []),
             NeighbourCosines = PackedArrays.FromFloat32(r.Neighbours?.Cosines ?? []),
+            TopTokens = r.TopTokens, TopContext = r.TopContext,
         };
     }
 
@@ -125,7 +126,8 @@ public sealed class FeatureAnalysisStore(IDbContextFactory<WorkbenchDbContext> d
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await db.Database.ExecuteSqlInterpolatedAsync($"""
             UPDATE "Latents" SET "Density" = d."Density", "MaxActivation" = d."MaxActivation",
-                                 "MeanActivation" = d."MeanActivation", "IsDead" = d."IsDead"
+                                 "MeanActivation" = d."MeanActivation", "IsDead" = d."IsDead",
+                                 "TopTokens" = d."TopTokens", "TopContext" = d."TopContext"
             FROM "FeatureDashboards" AS d
             WHERE d."AnalysisId" = {analysisId} AND d."LatentId" = "Latents"."Id"
             """, ct);

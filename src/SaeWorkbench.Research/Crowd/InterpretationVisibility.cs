@@ -131,7 +131,7 @@ public static class InterpretationVisibility
 
     /// <summary>
     /// The list form of the rule, as LINQ: whether others' work on the latent is hidden from <paramref name="userId"/>
-    /// (see <see cref="ListViewer"/>). <see cref="HiddenSql"/> is the same condition for hand-written SQL.
+    /// (see <see cref="ListViewer"/>).
     /// </summary>
     public static Expression<Func<Latent, bool>> HiddenFrom(WorkbenchDbContext db, string userId) => l =>
         db.ScopeLatents.Any(m => m.LatentId == l.Id && db.LabellingScopes.Any(s => s.Id == m.ScopeId && s.IsBlind && !s.IsArchived)) &&
@@ -152,11 +152,6 @@ public static class InterpretationVisibility
         return Expression.Lambda<Func<Latent, LabelStatus>>(
             Expression.Condition(hidden.Body, Expression.Constant(LabelStatus.Unlabelled), Expression.Property(l, nameof(Latent.LabelStatus))), l);
     }
-
-    /// <summary><see cref="HiddenFrom"/> in SQL (SQLite), for the latent row <paramref name="alias"/> and the user id parameter <paramref name="userParameter"/>.</summary>
-    public static string HiddenSql(string alias, string userParameter) =>
-        $"(EXISTS (SELECT 1 FROM \"ScopeLatents\" AS hs WHERE hs.\"LatentId\" = {alias}.\"Id\" AND EXISTS (SELECT 1 FROM \"LabellingScopes\" AS hb WHERE hb.\"Id\" = hs.\"ScopeId\" AND hb.\"IsBlind\" AND NOT hb.\"IsArchived\"))" +
-        $" AND NOT EXISTS (SELECT 1 FROM \"Interpretations\" AS ho WHERE ho.\"LatentId\" = {alias}.\"Id\" AND ho.\"AuthorId\" = {userParameter} AND NOT ho.\"IsDeleted\"))";
 
     /// <summary>The latent a labelling event is about: such events go only to those who may see the latent's work.</summary>
     public static long? LatentOf(WorkbenchEvent e) => e switch
@@ -226,6 +221,7 @@ public static class InterpretationVisibility
         {
             "SaeWorkbench.Web.Components.Crowd.DetectionBadge",
             "SaeWorkbench.Web.Components.Crowd.ScopeProgressCard",
+            "SaeWorkbench.Web.Components.Features.ListPosition",
             "SaeWorkbench.Web.Components.Labelling.InterpretationEditor",
             "SaeWorkbench.Web.Components.Labelling.InterpretationHistory",
             "SaeWorkbench.Web.Components.Labelling.LabelSuggestions",

@@ -1,227 +1,287 @@
+using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using SaeWorkbench.Data;
 using SaeWorkbench.Data.Dictionaries;
 using SaeWorkbench.Research.Crowd;
-using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Research.Labelling.Services;
 
 namespace SaeWorkbench.Research.Features;
 
 /// <summary>
-/// Finds latents fast: one indexed query per page (no N+1), whatever the filters and the sort, and a count per filter
-/// that <see cref="FeatureCountCache"/> keeps for a few seconds.
+/// The read model of a dictionary's latents (docs/architecture.md §5): the feature list's pages, and a latent's
+/// neighbours and position in a list for its page. Each read is one LINQ query, the same on SQLite and PostgreSQL;
+/// this class is the one place that knows the filters (<see cref="Matching"/>) and the sorts (<see cref="Ordered"/>).
+/// The sorts and filters run on the latent rows' own columns and their covering indexes (LatentConfiguration), except
+/// the explanation score, which is read from the interpretations and their scores.
+/// <para>
+/// Blind mode (<see cref="InterpretationVisibility"/>): for a viewer below Reviewer, latents of a blind scope where the
+/// viewer has no interpretation of their own show no consensus and no score, the label filters (tag, status, text,
+/// score) leave them out, and a sort by status or score places them among the unlabelled or unscored, so neither the
+/// rows nor their order reveal others' work.
+/// </para>
 /// </summary>
-public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFactory, FeatureCountCache? counts)
+public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFactory, SearchTotals searchTotals)
 {
-    /// <summary>Without a count cache: every page counts its filter again.</summary>
-    public FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFactory) : this(dbFactory, null) { }
-
-    /// <summary>
-    /// One page of the list. With a <paramref name="viewer"/> below Reviewer, blind mode applies
-    /// (<see cref="InterpretationVisibility"/>): latents of a blind scope where the viewer has no interpretation of their
-    /// own show no consensus, the label filters (tag, status, text search) leave them out, and a sort by label status
-    /// places them among the unlabelled, so neither the rows nor their order reveal others' work.
-    /// </summary>
+    /// <summary>One page of the list and the number of latents that match, as <paramref name="viewer"/> may see them.</summary>
     public async Task<FeaturePage> QueryAsync(long dictionaryId, FeatureQuery query, Actor? viewer = null, CancellationToken ct = default)
     {
         query = query.Normalised();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var blindUserId = InterpretationVisibility.ListViewer(viewer) is { } v && await AnyBlindScopeAsync(ct) ? v : null;
-        var blindApplies = blindUserId is not null;
-        // The LINQ form of the list, built only where it is run (PostgreSQL, or no count cache): SQLite reads pages with
-        // its own statement. Density bounds steer SQLite's planner to the density index even when another sort or filter
-        // is far more selective (a page of "dense, by max activation" sorted 14k rows); unless the list is sorted by
-        // density, they are written so that the sort's index drives the page instead.
-        IQueryable<Latent> Latents() => Matching(db, dictionaryId, query, blindUserId, densityIndexed: query.Sort == FeatureSort.Density);
-        int total;
-        List<(long Id, FeatureRow Row)> page;
-        var sqlite = db.Database.IsSqlite() && !PortableQueriesOnly;
-        var offset = (long)query.Page * query.PageSize;
-        var wholeByIndex = query.Sort == FeatureSort.Index && !HasFilters(query);
-        // The page query walks the sort's index from the start, testing each entry against the filters, until it has
-        // skipped the offset and filled the page: about (offset + page) × dictionary / matches entries (page 500 by max
-        // activation: 25,000, 1.1 ms). A text search tests the rows' text in that order: 2 ms a page for a common word,
-        // the whole index (260 ms) for a rare one. Where the walk is long, and for every search (which must test every
-        // latent's text anyway to count its matches), the page is a slice of the whole ordered list instead: one scan
-        // (~45 ms at 100k latents for a search) gives the total and every page, kept with the counts.
-        // A sort by label status for a viewer from whom blind mode hides latents orders by an expression (no index serves
-        // it), so it too is sorted once and kept, rather than sorted again for every page.
-        var sliced = counts is not null && !wholeByIndex
-            && (query.Search is not null || offset >= DeepOffset || (blindUserId is not null && query.Sort == FeatureSort.LabelStatus));
-        int? counted = null;
-        if (counts is not null && !sliced && !wholeByIndex)
+        var user = await BlindViewerAsync(db, query, viewer, ct);
+        var matching = Matching(db, dictionaryId, query, user);
+        // Deferred join: the page's ids come from the sort's covering index alone (a deep OFFSET skips index entries,
+        // not rows), then only those rows are read. The total rides along as an uncorrelated subquery, which SQLite and
+        // PostgreSQL both evaluate once per statement.
+        var pageIds = Ordered(db, matching, query, user).Skip(query.Page * query.PageSize).Take(query.PageSize).Select(l => l.Id);
+        // A text search's total tests every latent's text: it comes from SearchTotals, not from every page.
+        var searchTotal = query.Search is null ? null : (int?)await searchTotals.GetAsync(TotalKey(dictionaryId, query, user), async token =>
         {
-            counted = await CountAsync(dictionaryId, query, blindUserId, Latents, ct);
-            var size = await CountAsync(dictionaryId, new FeatureQuery(), null, () => db.Latents.Where(l => l.DictionaryId == dictionaryId), ct);
-            sliced = (offset + query.PageSize) * (double)size / Math.Max(1, counted.Value) > DeepOffset;
-        }
-        if (sliced)
-        {
-            var order = await OrderAsync(dictionaryId, query, blindUserId, sqlite, ct);
-            total = order.Length;
-            var from = (int)Math.Min(order.Length, offset);
-            var ids = order.AsSpan(from, Math.Min(query.PageSize, order.Length - from)).ToArray();
-            page = sqlite ? await SqliteFeaturePage.ReadByIdsAsync(db, ids, ct) : await PortableByIdsAsync(db, ids, ct);
-        }
-        else
-        {
-            total = counted ?? await CountAsync(dictionaryId, query, blindUserId, Latents, ct);
-            var range = await IndexRangeAsync(db, dictionaryId, query, total, ct);
-            page = sqlite
-                ? await SqliteFeaturePage.ReadAsync(db, dictionaryId, query, range, blindUserId, ct)
-                : await PortablePageAsync(db, dictionaryId, Latents(), query, range, blindUserId, ct);
-        }
-        var hidden = blindApplies ? await InterpretationVisibility.HiddenConsensusAsync(db, viewer, page.Select(p => p.Id).ToList(), ct) : [];
-        var rows = page.Select(p => hidden.Contains(p.Id)
-            ? p.Row with { LabelStatus = LabelStatus.Unlabelled, ConsensusLabel = null, ConsensusTag = null, ConsensusHidden = true }
-            : p.Row).ToList();
-        return new FeaturePage(rows, total, query);
-    }
-
-    /// <summary>
-    /// Pages that start this deep into a sorted or filtered list, or whose filters would make the page query walk about
-    /// this many index entries, are slices of the list's cached order (lower in tests).
-    /// </summary>
-    internal int DeepOffset { get; init; } = 2_500;
-
-    /// <summary>
-    /// Whether any open blind scope exists, from the count cache (a new scope's event clears it): without one, blind mode
-    /// hides nothing and filters nothing, so a labeller's list and feature page skip its subqueries and the query for
-    /// hidden consensus. Without a count cache the answer is always yes (the queries run).
-    /// </summary>
-    public async Task<bool> AnyBlindScopeAsync(CancellationToken ct = default) => counts is null || await counts.GetOrCountAsync("blind-scopes", async token =>
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(token);
-        return await db.LabellingScopes.CountAsync(s => s.IsBlind && !s.IsArchived, token);
-    }, ct) > 0;
-
-    private static bool HasFilters(FeatureQuery q) => q.Search is not null || q.Dead is not null || q.Dense is not null
-        || q.MinDensity is not null || q.MaxDensity is not null || q.Tag is not null || q.Status is not null;
-
-    /// <summary>Every latent id of the list in its order (the sort and filters; not the page), from the cache.</summary>
-    private Task<long[]> OrderAsync(long dictionaryId, FeatureQuery query, string? blindUserId, bool sqlite, CancellationToken ct) =>
-        counts!.GetOrOrderAsync(ListKey(dictionaryId, query with { Page = 0, PageSize = 50 }, blindUserId), async token =>
-        {
-            await using var db = await dbFactory.CreateDbContextAsync(token);
-            if (sqlite) return await SqliteFeaturePage.OrderAsync(db, dictionaryId, query, blindUserId, token);
-            var latents = Matching(db, dictionaryId, query, blindUserId, densityIndexed: query.Sort == FeatureSort.Density);
-            return await Ordered(db, latents, query, blindUserId).Select(l => l.Id).ToArrayAsync(token);
+            await using var own = await dbFactory.CreateDbContextAsync(token);
+            return await Matching(own, dictionaryId, query, user).CountAsync(token);
         }, ct);
-
-    /// <summary>
-    /// The latents of a dictionary that pass the query's filters, as LINQ, with blind mode's rule for the label filters
-    /// when <paramref name="blindUserId"/> is not null (see <see cref="QueryAsync"/>).
-    /// </summary>
-    private static IQueryable<Latent> Matching(WorkbenchDbContext db, long dictionaryId, FeatureQuery query, string? blindUserId, bool densityIndexed)
-    {
-        var latents = Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query, densityIndexed);
-        return blindUserId is not null && HasLabelFilter(query) ? InterpretationVisibility.WithoutHidden(db, latents, blindUserId) : latents;
-    }
-
-    private static bool HasLabelFilter(FeatureQuery q) => q.Tag is not null || q.Status is not null || q.Search is not null;
-
-    /// <summary>Whether blind mode changes the list for a viewer who may not see everything: a label filter, or a sort by label status.</summary>
-    internal static bool DependsOnLabels(FeatureQuery q) => HasLabelFilter(q) || q.Sort == FeatureSort.LabelStatus;
-
-    /// <summary>
-    /// A cache key for a view of the list (sort and page as given): the viewer is in it only when blind mode filters for
-    /// them (<paramref name="blindUserId"/> not null and a label filter or a sort by label status).
-    /// </summary>
-    private static string ListKey(long dictionaryId, FeatureQuery view, string? blindUserId) =>
-        $"{dictionaryId}|{(blindUserId is not null && DependsOnLabels(view) ? "blind:" + blindUserId : "all")}|{view.ToQueryString()}|{view.DenseThreshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}";
-
-    /// <summary>The rows of <paramref name="ids"/>, in that order.</summary>
-    private static async Task<List<(long Id, FeatureRow Row)>> PortableByIdsAsync(WorkbenchDbContext db, long[] ids, CancellationToken ct)
-    {
-        var rows = await db.Latents.AsNoTracking().Where(l => ids.Contains(l.Id))
-            .Select(l => new { l.Id, Row = new FeatureRow(l.Index, l.Density, l.MaxActivation, l.MeanActivation, l.IsDead, l.LabelStatus, l.ConsensusLabel, l.ConsensusTag, false) })
-            .ToDictionaryAsync(r => r.Id, r => r.Row, ct);
-        return ids.Where(rows.ContainsKey).Select(id => (id, rows[id])).ToList();
+        var rows = await Ordered(db, db.Latents.AsNoTracking().Where(l => pageIds.Contains(l.Id)), query, user)
+            .Select(Projection(db, user, searchTotal is null ? matching : null)).ToListAsync(ct);
+        // Past the last page no row carries the total: only then is it counted on its own.
+        var total = searchTotal ?? (rows.Count > 0 ? rows[0].Total : query.Page == 0 ? 0 : await matching.CountAsync(ct));
+        return new FeaturePage(rows.Select(r => r.ToRow()).ToList(), total, query);
     }
 
     /// <summary>
-    /// Only the LINQ query, also on SQLite (which otherwise reads pages through <see cref="SqliteFeaturePage"/>): for the
-    /// test that holds the two to the same rows.
+    /// The filters of a view and the viewer when blind mode filters for them; not its page, nor its sort unless the
+    /// sort is by score (which keeps scored latents only).
     /// </summary>
-    internal bool PortableQueriesOnly { get; init; }
+    private static string TotalKey(long dictionaryId, FeatureQuery q, string? user) =>
+        $"{dictionaryId}|{user ?? "*"}|{(q with { Sort = q.Sort == FeatureSort.BestScore ? FeatureSort.BestScore : FeatureSort.Index, Descending = false, Page = 0, PageSize = 50 }).ToQueryString()}|{q.DenseThreshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}";
 
-    /// <summary>The page as a LINQ query (PostgreSQL, and the reference for SQLite's statement).</summary>
-    private static async Task<List<(long Id, FeatureRow Row)>> PortablePageAsync(WorkbenchDbContext db, long dictionaryId, IQueryable<Latent> latents,
-        FeatureQuery query, (int From, int To)? range, string? blindUserId, CancellationToken ct)
+    /// <summary>
+    /// The user whose view blind mode takes (<see cref="InterpretationVisibility.ListViewer"/>), or null when nothing can
+    /// be hidden. A sort by label status for such a viewer orders by an expression that no index serves, so that one
+    /// case first asks (a one-row read) whether any blind scope is open: without one, the status index serves the sort.
+    /// </summary>
+    private static async Task<string?> BlindViewerAsync(WorkbenchDbContext db, FeatureQuery query, Actor? viewer, CancellationToken ct)
     {
-        // Deferred join: the page's ids come from the sort index alone (a deep OFFSET skips index entries, not rows),
-        // then only those rows are read, in the same order.
-        var pageIds = range is var (from, to)
-            ? db.Latents.Where(l => l.DictionaryId == dictionaryId && l.Index >= from && l.Index < to).Select(l => l.Id)
-            : Ordered(db, latents, query, blindUserId).Skip(query.Page * query.PageSize).Take(query.PageSize).Select(l => l.Id);
-        var page = await Ordered(db, db.Latents.AsNoTracking().Where(l => pageIds.Contains(l.Id)), query, blindUserId)
-            .Select(l => new { l.Id, Row = new FeatureRow(l.Index, l.Density, l.MaxActivation, l.MeanActivation, l.IsDead, l.LabelStatus, l.ConsensusLabel, l.ConsensusTag, false) })
-            .ToListAsync(ct);
-        return page.Select(p => (p.Id, p.Row)).ToList();
+        if (InterpretationVisibility.ListViewer(viewer) is not { } user) return null;
+        if (query.Sort == FeatureSort.LabelStatus && !await AnyBlindScopeAsync(db, ct)) return null;
+        return user;
     }
+
+    private static Task<bool> AnyBlindScopeAsync(WorkbenchDbContext db, CancellationToken ct) =>
+        db.LabellingScopes.AnyAsync(s => s.IsBlind && !s.IsArchived, ct);
+
+    /// <summary>Whether any open blind scope exists: without one, blind mode hides nothing (a latent page skips its checks).</summary>
+    public async Task<bool> AnyBlindScopeAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await AnyBlindScopeAsync(db, ct);
+    }
+
+    /// <summary>What the page query reads per row.</summary>
+    private sealed class RowData
+    {
+        public int Index { get; init; }
+        public double? Density { get; init; }
+        public double? MaxActivation { get; init; }
+        public double? MeanActivation { get; init; }
+        public bool IsDead { get; init; }
+        public LabelStatus LabelStatus { get; init; }
+        public string? ConsensusLabel { get; init; }
+        public string? ConsensusTag { get; init; }
+        public string? TopTokens { get; init; }
+        public string? TopContext { get; init; }
+        public bool Hidden { get; init; }
+        public double? BestScore { get; init; }
+        public int Total { get; init; }
+
+        public FeatureRow ToRow() => Hidden
+            ? new FeatureRow(Index, Density, MaxActivation, MeanActivation, IsDead, LabelStatus.Unlabelled, null, null, true, TopTokens, TopContext, null)
+            : new FeatureRow(Index, Density, MaxActivation, MeanActivation, IsDead, LabelStatus, ConsensusLabel, ConsensusTag, false, TopTokens, TopContext, BestScore);
+    }
+
+    /// <summary>A row with its hidden flag, its visible best score and the list's total.</summary>
+    private static Expression<Func<Latent, RowData>> Projection(WorkbenchDbContext db, string? user, IQueryable<Latent>? matching)
+    {
+        Expression<Func<Latent, bool, double?, RowData>> template = matching is null
+            ? (l, hidden, score) => new RowData
+            {
+                Index = l.Index, Density = l.Density, MaxActivation = l.MaxActivation, MeanActivation = l.MeanActivation, IsDead = l.IsDead,
+                LabelStatus = l.LabelStatus, ConsensusLabel = l.ConsensusLabel, ConsensusTag = l.ConsensusTag,
+                TopTokens = l.TopTokens, TopContext = l.TopContext, Hidden = hidden, BestScore = score,
+            }
+            : (l, hidden, score) => new RowData
+            {
+                Index = l.Index, Density = l.Density, MaxActivation = l.MaxActivation, MeanActivation = l.MeanActivation, IsDead = l.IsDead,
+                LabelStatus = l.LabelStatus, ConsensusLabel = l.ConsensusLabel, ConsensusTag = l.ConsensusTag,
+                TopTokens = l.TopTokens, TopContext = l.TopContext, Hidden = hidden, BestScore = score, Total = matching.Count(),
+            };
+        var latent = template.Parameters[0];
+        Expression hiddenBody = user is null ? Expression.Constant(false) : Inline(Hidden(db, user), latent);
+        return Expression.Lambda<Func<Latent, RowData>>(
+            Inline(template, latent, hiddenBody, Inline(VisibleScore(db, user), latent)), latent);
+    }
+
+    /// <summary>
+    /// Whether others' work on the latent is hidden from <paramref name="user"/>: first whether any blind scope is open
+    /// at all (an uncorrelated subquery, evaluated once), so that without one no latent pays for the per-row test.
+    /// </summary>
+    private static Expression<Func<Latent, bool>> Hidden(WorkbenchDbContext db, string user)
+    {
+        var hidden = InterpretationVisibility.HiddenFrom(db, user);
+        Expression<Func<bool>> anyBlind = () => db.LabellingScopes.Any(s => s.IsBlind && !s.IsArchived);
+        return Expression.Lambda<Func<Latent, bool>>(Expression.AndAlso(anyBlind.Body, hidden.Body), hidden.Parameters);
+    }
+
+    /// <summary>
+    /// The best current score of any live interpretation of the latent (docs/science.md §13): its model scores by any
+    /// scorer on the interpretation's current version, and the human detection score pooled from the blind test.
+    /// Null when nothing is scored.
+    /// </summary>
+    private static Expression<Func<Latent, double?>> BestScore(WorkbenchDbContext db) => l =>
+        db.Interpretations.Where(i => i.LatentId == l.Id && !i.IsDeleted)
+            .Select(i => new
+            {
+                Human = i.DetectionRatings > 0 ? i.DetectionScore : null,
+                Machine = db.ExplanationScores.Where(s => s.InterpretationId == i.Id && s.InterpretationVersion == i.Version).Max(s => s.BalancedAccuracy),
+            })
+            .Max(x => x.Machine > x.Human ? x.Machine : x.Human ?? x.Machine);
+
+    /// <summary>The best score as <paramref name="user"/> may see it: none on a latent whose work is hidden from them.</summary>
+    private static Expression<Func<Latent, double?>> VisibleScore(WorkbenchDbContext db, string? user)
+    {
+        var best = BestScore(db);
+        if (user is null) return best;
+        var l = best.Parameters[0];
+        return Expression.Lambda<Func<Latent, double?>>(
+            Expression.Condition(Inline(Hidden(db, user), l), Expression.Constant(null, typeof(double?)), best.Body), l);
+    }
+
+    /// <summary>The body of <paramref name="lambda"/> with its parameters replaced by <paramref name="arguments"/>.</summary>
+    private static Expression Inline(LambdaExpression lambda, params Expression[] arguments) =>
+        new Substitution(lambda.Parameters.Zip(arguments).ToDictionary(p => (Expression)p.First, p => p.Second)).Visit(lambda.Body);
+
+    private sealed class Substitution(Dictionary<Expression, Expression> map) : ExpressionVisitor
+    {
+        protected override Expression VisitParameter(ParameterExpression node) => map.TryGetValue(node, out var e) ? e : node;
+    }
+
+    /// <summary>
+    /// The latents of a dictionary that pass the query's filters; for a blind viewer (<paramref name="user"/> not null)
+    /// the label filters leave out latents whose work is hidden from them.
+    /// </summary>
+    private static IQueryable<Latent> Matching(WorkbenchDbContext db, long dictionaryId, FeatureQuery q, string? user)
+    {
+        var latents = db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId);
+        if (q.Dead is { } dead) latents = latents.Where(l => l.IsDead == dead);
+        if (q.Dense is { } dense)
+            latents = dense ? latents.Where(l => l.Density > q.DenseThreshold) : latents.Where(l => l.Density == null || l.Density <= q.DenseThreshold);
+        if (q.MinDensity is { } min) latents = latents.Where(l => l.Density >= min);
+        if (q.MaxDensity is { } max) latents = latents.Where(l => l.Density <= max);
+        if (q.Tag is { } tag) latents = latents.Where(l => l.ConsensusTag == tag);
+        if (q.Status is { } status) latents = latents.Where(l => l.LabelStatus == status);
+        if (q.MinScore is not null || q.Sort == FeatureSort.BestScore)
+        {
+            // Only latents with a score: the set starts from the (few) scored interpretations, so the database reads
+            // those latents by id instead of computing a score for every latent of the dictionary.
+            var scored = db.Interpretations.Where(i => !i.IsDeleted && (i.DetectionRatings > 0
+                    || db.ExplanationScores.Any(s => s.InterpretationId == i.Id && s.InterpretationVersion == i.Version && s.BalancedAccuracy != null)))
+                .Select(i => i.LatentId);
+            latents = latents.Where(l => scored.Contains(l.Id));
+        }
+        if (q.MinScore is { } score)
+        {
+            var best = BestScore(db);
+            latents = latents.Where(Expression.Lambda<Func<Latent, bool>>(
+                Expression.GreaterThanOrEqual(best.Body, Expression.Constant(score, typeof(double?))), best.Parameters));
+        }
+        if (q.Search is { } text) latents = latents.Where(Search(db, LikePattern(text)));
+        if (user is not null && HasLabelFilter(q))
+        {
+            var hidden = Hidden(db, user);
+            latents = latents.Where(Expression.Lambda<Func<Latent, bool>>(Expression.Not(hidden.Body), hidden.Parameters));
+        }
+        return latents;
+    }
+
+    /// <summary>
+    /// Text search: the consensus label, what the latent fires on (its top tokens and strongest context), and the label
+    /// or description of any live interpretation (one pass over the interpretations, not one lookup per latent).
+    /// SQLite's LIKE ignores ASCII case; PostgreSQL's does not, so it gets
+    /// ILIKE (the same search on both).
+    /// </summary>
+    private static Expression<Func<Latent, bool>> Search(WorkbenchDbContext db, string pattern) => db.Database.IsNpgsql()
+        ? l => (l.ConsensusLabel != null && EF.Functions.ILike(l.ConsensusLabel, pattern, "\\"))
+               || (l.TopTokens != null && EF.Functions.ILike(l.TopTokens, pattern, "\\"))
+               || (l.TopContext != null && EF.Functions.ILike(l.TopContext, pattern, "\\"))
+               || db.Interpretations.Where(i => !i.IsDeleted && (EF.Functions.ILike(i.Label, pattern, "\\") || EF.Functions.ILike(i.Description, pattern, "\\")))
+                   .Select(i => i.LatentId).Contains(l.Id)
+        : l => (l.ConsensusLabel != null && EF.Functions.Like(l.ConsensusLabel, pattern, "\\"))
+               || (l.TopTokens != null && EF.Functions.Like(l.TopTokens, pattern, "\\"))
+               || (l.TopContext != null && EF.Functions.Like(l.TopContext, pattern, "\\"))
+               || db.Interpretations.Where(i => !i.IsDeleted && (EF.Functions.Like(i.Label, pattern, "\\") || EF.Functions.Like(i.Description, pattern, "\\")))
+                   .Select(i => i.LatentId).Contains(l.Id);
 
     /// <summary>A LIKE pattern that finds <paramref name="text"/> anywhere, its own <c>%</c>, <c>_</c> and <c>\</c> escaped with <c>\</c>.</summary>
     internal static string LikePattern(string text) => "%" + text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
 
+    /// <summary>Filters on others' work (the score sort is one: it lists scored latents only).</summary>
+    private static bool HasLabelFilter(FeatureQuery q) => q.Tag is not null || q.Status is not null || q.Search is not null || q.MinScore is not null
+                                                          || q.Sort == FeatureSort.BestScore;
+
+    /// <summary>Whether blind mode can change the list for a viewer who may not see everything: a label filter, or a sort by status or score.</summary>
+    internal static bool DependsOnLabels(FeatureQuery q) => HasLabelFilter(q) || q.Sort is FeatureSort.LabelStatus or FeatureSort.BestScore;
+
     /// <summary>
-    /// The whole dictionary by index, past the first page: a dictionary's latents are normally exactly 0 … n − 1, and
-    /// then page p is the index range [p·size, (p+1)·size) (mirrored when descending), a seek instead of an OFFSET that
-    /// walks p·size index entries (page 1,000 of 100k latents: 50,000). Null (use OFFSET) when the indices have gaps.
+    /// The list's order: the sort key, then the index ascending (by index alone for the index sort). SQLite sorts a
+    /// missing density or maximum (not analysed yet) first. By label status for a blind viewer a hidden latent sorts
+    /// as Unlabelled. The score sort lists only scored latents (<see cref="Matching"/>); one whose score is hidden
+    /// from a blind viewer sorts last.
     /// </summary>
-    private async Task<(int From, int To)?> IndexRangeAsync(WorkbenchDbContext db, long dictionaryId, FeatureQuery q, int total, CancellationToken ct)
+    private static IOrderedQueryable<Latent> Ordered(WorkbenchDbContext db, IQueryable<Latent> latents, FeatureQuery query, string? user)
     {
-        if (q.Sort != FeatureSort.Index || q.Page == 0 || q.Search is not null || q.Dead is not null || q.Dense is not null
-            || q.MinDensity is not null || q.MaxDensity is not null || q.Tag is not null || q.Status is not null) return null;
-        async Task<int> Contiguous(WorkbenchDbContext c, CancellationToken t)
+        if (query.Sort == FeatureSort.BestScore)
         {
-            var all = c.Latents.Where(l => l.DictionaryId == dictionaryId);
-            var count = await all.CountAsync(t);
-            return count > 0 && await all.MinAsync(l => l.Index, t) == 0 && await all.MaxAsync(l => l.Index, t) == count - 1 ? count : -1;
+            var score = VisibleScore(db, user);
+            // An unscored latent sorts past every score (scores are balanced accuracies in [0, 1]).
+            var key = Expression.Lambda<Func<Latent, double>>(
+                Expression.Coalesce(score.Body, Expression.Constant(query.Descending ? -1.0 : 2.0)), score.Parameters);
+            return (query.Descending ? latents.OrderByDescending(key) : latents.OrderBy(key)).ThenBy(l => l.Index);
         }
-        // Kept with the totals (same lifetime, cleared by the same events); the count it checked must be this page's total.
-        var contiguousCount = counts is null ? await Contiguous(db, ct) : await counts.GetOrCountAsync($"{dictionaryId}|contiguous", async t =>
+        return (query.Sort, query.Descending, user) switch
         {
-            await using var own = await dbFactory.CreateDbContextAsync(t);
-            return await Contiguous(own, t);
-        }, ct);
-        if (contiguousCount != total) return null;
-        var from = q.Descending ? total - (q.Page + 1) * q.PageSize : q.Page * q.PageSize;
-        return (from, from + q.PageSize);
+            (FeatureSort.LabelStatus, false, { } u) => latents.OrderBy(InterpretationVisibility.VisibleStatus(db, u)).ThenBy(l => l.Index),
+            (FeatureSort.LabelStatus, true, { } u) => latents.OrderByDescending(InterpretationVisibility.VisibleStatus(db, u)).ThenBy(l => l.Index),
+            (FeatureSort.Density, false, _) => latents.OrderBy(l => l.Density).ThenBy(l => l.Index),
+            (FeatureSort.Density, true, _) => latents.OrderByDescending(l => l.Density).ThenBy(l => l.Index),
+            (FeatureSort.MaxActivation, false, _) => latents.OrderBy(l => l.MaxActivation).ThenBy(l => l.Index),
+            (FeatureSort.MaxActivation, true, _) => latents.OrderByDescending(l => l.MaxActivation).ThenBy(l => l.Index),
+            (FeatureSort.LabelStatus, false, _) => latents.OrderBy(l => l.LabelStatus).ThenBy(l => l.Index),
+            (FeatureSort.LabelStatus, true, _) => latents.OrderByDescending(l => l.LabelStatus).ThenBy(l => l.Index),
+            (_, true, _) => latents.OrderByDescending(l => l.Index),
+            _ => latents.OrderBy(l => l.Index),
+        };
     }
 
     /// <summary>
-    /// The number of latents matching the filters (sort and page do not matter), from the cache when there is one, else
-    /// by running <paramref name="latents"/>.
-    /// </summary>
-    private Task<int> CountAsync(long dictionaryId, FeatureQuery query, string? blindUserId, Func<IQueryable<Latent>> latents, CancellationToken ct)
-    {
-        if (counts is null) return latents().CountAsync(ct);
-        // The cached query outlives this request's context, so it counts on a context of its own.
-        return counts.GetOrCountAsync(ListKey(dictionaryId, query with { Sort = FeatureSort.Index, Descending = false, Page = 0, PageSize = 50 }, blindUserId), async token =>
-        {
-            await using var db = await dbFactory.CreateDbContextAsync(token);
-            return await Matching(db, dictionaryId, query, blindUserId, densityIndexed: true).CountAsync(token);
-        }, ct);
-    }
-
-    /// <summary>
-    /// The latents just before and after <paramref name="index"/> in the list's order (j/k on a latent page): two keyset
-    /// queries on the sort key, so the cost does not grow with the dictionary. Null when at an end or not in the list.
+    /// The latents just before and after <paramref name="index"/> in the list's order (j/k on a latent page): one query
+    /// with keyset subqueries on the sort key, so the cost does not grow with the dictionary. Where blind mode changes
+    /// the list for the viewer, or for the score sort (no index), it walks the list's ids instead. Null at an end or
+    /// when the latent is not in the list.
     /// </summary>
     public async Task<(int? Previous, int? Next)> NeighboursAsync(long dictionaryId, int index, FeatureQuery query, Actor? viewer = null, CancellationToken ct = default)
     {
         query = query.Normalised();
-        // Blind mode changes which latents a label filter keeps and where a sort by status puts them: walk the viewer's
-        // own list (InterpretationVisibility), never the unfiltered one, or j/k would step onto hidden latents.
-        if (InterpretationVisibility.ListViewer(viewer) is { } user && DependsOnLabels(query) && await AnyBlindScopeAsync(ct))
-            return await ViewerNeighboursAsync(dictionaryId, index, query, user, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var set = Filter(db, db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId), query);
+        var user = await ListViewerAsync(db, query, viewer, ct);
+        if (user is not null || query.Sort == FeatureSort.BestScore)
+        {
+            var order = await OrderedIndicesAsync(db, dictionaryId, query, user, ct);
+            var at = Array.IndexOf(order, index);
+            return at < 0 ? (null, null) : (at > 0 ? order[at - 1] : null, at < order.Length - 1 ? order[at + 1] : null);
+        }
+        var set = Matching(db, dictionaryId, query, null);
         var current = set.Where(c => c.Index == index);
-        // One round trip: the current latent's row with its next and previous as correlated subqueries. Every subquery
-        // compares the sort column itself (never an expression of it such as a cast or COALESCE, which no index serves),
-        // and is written as a range "key ≥ mine and (key > mine or index > mine)" that the sort's index seeks into, so
-        // the cost does not grow with the dictionary. Ties go by index, as in the list.
+        // Every subquery compares the sort column itself (never an expression of it such as a cast or COALESCE, which
+        // no index serves), written as a range "key ≥ mine and (key > mine or index > mine)" that the sort's index seeks
+        // into. Ties go by index, as in the list.
         var row = query.Sort switch
         {
             FeatureSort.Density => await ByNullableKey(set, current, nameof(Latent.Density), query.Descending).FirstOrDefaultAsync(ct),
@@ -232,21 +292,91 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         return row is null ? (null, null) : (row.Previous, row.Next);
     }
 
-    /// <summary>The neighbours of <paramref name="index"/> in the list as <paramref name="user"/> sees it (from the list's cached order).</summary>
-    private async Task<(int? Previous, int? Next)> ViewerNeighboursAsync(long dictionaryId, int index, FeatureQuery query, string user, CancellationToken ct)
+    /// <summary>
+    /// Where <paramref name="index"/> stands in the list: its 1-based position and the list's length ("n of N" on a
+    /// latent page); null when the latent is not in the list. One query: the latents that sort before it, counted
+    /// with the same keyset conditions as <see cref="NeighboursAsync"/>, and the list's total. Where blind mode changes
+    /// the list for the viewer, or for the score sort, from the list's ids.
+    /// </summary>
+    public async Task<(int Position, int Total)?> PositionAsync(long dictionaryId, int index, FeatureQuery query, Actor? viewer = null, CancellationToken ct = default)
     {
+        query = query.Normalised();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var sqlite = db.Database.IsSqlite() && !PortableQueriesOnly;
-        var order = counts is not null ? await OrderAsync(dictionaryId, query, user, sqlite, ct)
-            : sqlite ? await SqliteFeaturePage.OrderAsync(db, dictionaryId, query, user, ct)
-            : await Ordered(db, Matching(db, dictionaryId, query, user, densityIndexed: true), query, user).Select(l => l.Id).ToArrayAsync(ct);
-        var id = await db.Latents.Where(l => l.DictionaryId == dictionaryId && l.Index == index).Select(l => (long?)l.Id).FirstOrDefaultAsync(ct);
-        var at = id is { } found ? Array.IndexOf(order, found) : -1;
-        if (at < 0) return (null, null);
-        long? previous = at > 0 ? order[at - 1] : null, next = at < order.Length - 1 ? order[at + 1] : null;
-        var indices = await db.Latents.Where(l => l.Id == previous || l.Id == next).ToDictionaryAsync(l => l.Id, l => l.Index, ct);
-        return (previous is { } p ? indices[p] : null, next is { } n ? indices[n] : null);
+        var user = await ListViewerAsync(db, query, viewer, ct);
+        if (user is not null || query.Sort == FeatureSort.BestScore)
+        {
+            var order = await OrderedIndicesAsync(db, dictionaryId, query, user, ct);
+            var at = Array.IndexOf(order, index);
+            return at < 0 ? null : (at + 1, order.Length);
+        }
+        var set = Matching(db, dictionaryId, query, null);
+        var current = set.Where(c => c.Index == index);
+        var row = await (query.Sort switch
+        {
+            FeatureSort.Density => CountBefore(set, current, nameof(Latent.Density), query.Descending),
+            FeatureSort.MaxActivation => CountBefore(set, current, nameof(Latent.MaxActivation), query.Descending),
+            FeatureSort.LabelStatus => CountBeforeByStatus(set, current, query.Descending),
+            _ => query.Descending
+                ? current.Select(c => new PositionRow { Before = set.Count(k => k.Index > c.Index), Total = set.Count() })
+                : current.Select(c => new PositionRow { Before = set.Count(k => k.Index < c.Index), Total = set.Count() }),
+        }).FirstOrDefaultAsync(ct);
+        return row is null ? null : (row.Before + 1, row.Total);
     }
+
+    private sealed class PositionRow
+    {
+        public int Before { get; init; }
+        public int Total { get; init; }
+    }
+
+    /// <summary>Latents before the current one by a nullable key: NULLs first ascending, last descending (as SQLite orders them), ties by index.</summary>
+    private static IQueryable<PositionRow> CountBefore(IQueryable<Latent> set, IQueryable<Latent> current, string column, bool descending) => descending
+        ? current.Select(c => new PositionRow
+        {
+            Before = EF.Property<double?>(c, column) == null
+                ? set.Count(k => EF.Property<double?>(k, column) != null || k.Index < c.Index)
+                : set.Count(k => EF.Property<double?>(k, column) > EF.Property<double?>(c, column)
+                                 || (EF.Property<double?>(k, column) == EF.Property<double?>(c, column) && k.Index < c.Index)),
+            Total = set.Count(),
+        })
+        : current.Select(c => new PositionRow
+        {
+            Before = EF.Property<double?>(c, column) == null
+                ? set.Count(k => EF.Property<double?>(k, column) == null && k.Index < c.Index)
+                : set.Count(k => EF.Property<double?>(k, column) == null || EF.Property<double?>(k, column) < EF.Property<double?>(c, column)
+                                 || (EF.Property<double?>(k, column) == EF.Property<double?>(c, column) && k.Index < c.Index)),
+            Total = set.Count(),
+        });
+
+    /// <summary>By label status as stored (text: Accepted &lt; Proposed &lt; Unlabelled), ties by index.</summary>
+    private static IQueryable<PositionRow> CountBeforeByStatus(IQueryable<Latent> set, IQueryable<Latent> current, bool descending)
+    {
+        const LabelStatus a = LabelStatus.Accepted, p = LabelStatus.Proposed, u = LabelStatus.Unlabelled;
+        return descending
+            ? current.Select(c => new PositionRow
+            {
+                Before = set.Count(k => (k.LabelStatus == c.LabelStatus && k.Index < c.Index)
+                                        || (c.LabelStatus == p && k.LabelStatus == u) || (c.LabelStatus == a && k.LabelStatus != a)),
+                Total = set.Count(),
+            })
+            : current.Select(c => new PositionRow
+            {
+                Before = set.Count(k => (k.LabelStatus == c.LabelStatus && k.Index < c.Index)
+                                        || (c.LabelStatus == p && k.LabelStatus == a) || (c.LabelStatus == u && k.LabelStatus != u)),
+                Total = set.Count(),
+            });
+    }
+
+    /// <summary>
+    /// The viewer whose list blind mode changes for this query (a label filter or a sort by status or score, and any
+    /// blind scope open), else null: then every viewer's list is the same and the keyset queries serve it.
+    /// </summary>
+    private static async Task<string?> ListViewerAsync(WorkbenchDbContext db, FeatureQuery query, Actor? viewer, CancellationToken ct) =>
+        InterpretationVisibility.ListViewer(viewer) is { } user && DependsOnLabels(query) && await AnyBlindScopeAsync(db, ct) ? user : null;
+
+    /// <summary>Every index of the list in its order (no page).</summary>
+    private static Task<int[]> OrderedIndicesAsync(WorkbenchDbContext db, long dictionaryId, FeatureQuery query, string? user, CancellationToken ct) =>
+        Ordered(db, Matching(db, dictionaryId, query, user), query, user).Select(l => l.Index).ToArrayAsync(ct);
 
     private sealed class NeighbourRow
     {
@@ -341,61 +471,4 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         });
     }
 
-    /// <summary>
-    /// The list's order. Sorted by label status for a viewer from whom blind mode hides some latents
-    /// (<paramref name="blindUserId"/> not null), a hidden latent sorts as Unlabelled, as its row shows no status.
-    /// </summary>
-    private static IQueryable<Latent> Ordered(WorkbenchDbContext db, IQueryable<Latent> latents, FeatureQuery query, string? blindUserId) =>
-        (query.Sort, query.Descending, blindUserId) switch
-        {
-            (FeatureSort.LabelStatus, false, { } user) => latents.OrderBy(InterpretationVisibility.VisibleStatus(db, user)).ThenBy(l => l.Index),
-            (FeatureSort.LabelStatus, true, { } user) => latents.OrderByDescending(InterpretationVisibility.VisibleStatus(db, user)).ThenBy(l => l.Index),
-
-            (FeatureSort.Density, false, _) => latents.OrderBy(l => l.Density).ThenBy(l => l.Index),
-            (FeatureSort.Density, true, _) => latents.OrderByDescending(l => l.Density).ThenBy(l => l.Index),
-            (FeatureSort.MaxActivation, false, _) => latents.OrderBy(l => l.MaxActivation).ThenBy(l => l.Index),
-            (FeatureSort.MaxActivation, true, _) => latents.OrderByDescending(l => l.MaxActivation).ThenBy(l => l.Index),
-            (FeatureSort.LabelStatus, false, _) => latents.OrderBy(l => l.LabelStatus).ThenBy(l => l.Index),
-            (FeatureSort.LabelStatus, true, _) => latents.OrderByDescending(l => l.LabelStatus).ThenBy(l => l.Index),
-            (_, true, _) => latents.OrderByDescending(l => l.Index),
-            _ => latents.OrderBy(l => l.Index),
-        };
-
-
-    private static IQueryable<Latent> Filter(WorkbenchDbContext db, IQueryable<Latent> latents, FeatureQuery q, bool densityIndexed = true)
-    {
-        if (q.Dead is { } dead) latents = latents.Where(l => l.IsDead == dead);
-        if (densityIndexed)
-        {
-            if (q.Dense is { } dense)
-                latents = dense ? latents.Where(l => l.Density > q.DenseThreshold) : latents.Where(l => l.Density == null || l.Density <= q.DenseThreshold);
-            if (q.MinDensity is { } min) latents = latents.Where(l => l.Density >= min);
-            if (q.MaxDensity is { } max) latents = latents.Where(l => l.Density <= max);
-        }
-        else
-        {
-            // The same conditions on an expression of the column, which no index serves.
-            if (q.Dense is { } dense)
-                latents = dense ? latents.Where(l => l.Density + 0.0 > q.DenseThreshold) : latents.Where(l => l.Density == null || l.Density + 0.0 <= q.DenseThreshold);
-            if (q.MinDensity is { } min) latents = latents.Where(l => l.Density + 0.0 >= min);
-            if (q.MaxDensity is { } max) latents = latents.Where(l => l.Density + 0.0 <= max);
-        }
-        if (q.Tag is { } tag) latents = latents.Where(l => l.ConsensusTag == tag);
-        if (q.Status is { } status) latents = latents.Where(l => l.LabelStatus == status);
-        if (q.Search is { } text)
-        {
-            var pattern = LikePattern(text);
-            // SQLite's LIKE ignores ASCII case; PostgreSQL's does not, so it gets ILIKE (the same search on both).
-            latents = db.Database.IsNpgsql()
-                ? latents.Where(l =>
-                    (l.ConsensusLabel != null && EF.Functions.ILike(l.ConsensusLabel, pattern, "\\")) ||
-                    db.Interpretations.Any(i => i.LatentId == l.Id && !i.IsDeleted &&
-                                                (EF.Functions.ILike(i.Label, pattern, "\\") || EF.Functions.ILike(i.Description, pattern, "\\"))))
-                : latents.Where(l =>
-                    (l.ConsensusLabel != null && EF.Functions.Like(l.ConsensusLabel, pattern, "\\")) ||
-                    db.Interpretations.Any(i => i.LatentId == l.Id && !i.IsDeleted &&
-                                                (EF.Functions.Like(i.Label, pattern, "\\") || EF.Functions.Like(i.Description, pattern, "\\"))));
-        }
-        return latents;
-    }
 }

@@ -8,6 +8,9 @@ public enum FeatureSort
     Density,
     MaxActivation,
     LabelStatus,
+
+    /// <summary>The best detection or fuzzing score of any live interpretation of the latent (docs/science.md §13).</summary>
+    BestScore,
 }
 
 /// <summary>
@@ -18,7 +21,10 @@ public sealed record FeatureQuery
 {
     public const int MaxPageSize = 200;
 
-    /// <summary>Text searched in consensus labels and in every (non-deleted) interpretation's label and description.</summary>
+    /// <summary>
+    /// Text searched in consensus labels, every live interpretation's label and description, and what the latent fires
+    /// on: its top tokens and its strongest context (<see cref="LatentPreview"/>).
+    /// </summary>
     public string? Search { get; init; }
 
     public FeatureSort Sort { get; init; } = FeatureSort.Index;
@@ -33,8 +39,12 @@ public sealed record FeatureQuery
     /// <summary>Density above which a latent counts as dense (docs/science.md §3: 10%, also 1%).</summary>
     public double DenseThreshold { get; init; } = 0.1;
 
+    /// <summary>Density bounds as fractions (0.001 = 0.1 %): the URL and saved scope filters keep fractions; the page shows percent.</summary>
     public double? MinDensity { get; init; }
     public double? MaxDensity { get; init; }
+
+    /// <summary>Only latents whose best explanation score (balanced accuracy, 0–1) is at least this.</summary>
+    public double? MinScore { get; init; }
 
     /// <summary>Tag of the consensus interpretation.</summary>
     public string? Tag { get; init; }
@@ -49,9 +59,10 @@ public sealed record FeatureQuery
     public FeatureQuery Normalised() => this with
     {
         Search = string.IsNullOrWhiteSpace(Search) ? null : Search.Trim()[..Math.Min(Search.Trim().Length, 200)],
-        Page = Math.Max(0, Page),
+        Page = Math.Clamp(Page, 0, int.MaxValue / MaxPageSize - 1), // page × size stays an int
         PageSize = Math.Clamp(PageSize, 1, MaxPageSize),
         Tag = string.IsNullOrWhiteSpace(Tag) ? null : Tag.Trim(),
+        MinScore = MinScore is { } score ? Math.Clamp(score, 0, 1) : null,
     };
 
     public string ToQueryString()
@@ -75,6 +86,7 @@ public sealed record FeatureQuery
         Add("dense", Dense);
         Add("minDensity", MinDensity);
         Add("maxDensity", MaxDensity);
+        Add("minScore", MinScore);
         Add("tag", Tag);
         Add("status", Status?.ToString().ToLowerInvariant());
         Add("page", Page, 0);
@@ -98,6 +110,7 @@ public sealed record FeatureQuery
             Dense = Bool("dense"),
             MinDensity = Double("minDensity"),
             MaxDensity = Double("maxDensity"),
+            MinScore = Double("minScore"),
             Tag = Get("tag"),
             Status = Get("status") is { } st && Enum.TryParse<LabelStatus>(st, true, out var status) ? status : null,
             Page = Int("page", 0),
@@ -106,8 +119,48 @@ public sealed record FeatureQuery
     }
 }
 
-/// <summary>One row of the feature list.</summary>
+/// <summary>
+/// One row of the feature list. <paramref name="TopTokens"/> and <paramref name="TopContext"/> are the stored preview
+/// texts (<see cref="LatentPreview"/>); <paramref name="BestScore"/> the best explanation score the viewer may see.
+/// </summary>
 public sealed record FeatureRow(int Index, double? Density, double? MaxActivation, double? MeanActivation, bool IsDead,
-    LabelStatus LabelStatus, string? ConsensusLabel, string? ConsensusTag, bool ConsensusHidden = false);
+    LabelStatus LabelStatus, string? ConsensusLabel, string? ConsensusTag, bool ConsensusHidden = false,
+    string? TopTokens = null, string? TopContext = null, double? BestScore = null)
+{
+    public IReadOnlyList<TokenCount> Tokens => LatentPreview.ParseTokens(TopTokens);
+    public ContextSnippet? Context => LatentPreview.ParseContext(TopContext);
+}
 
-public sealed record FeaturePage(IReadOnlyList<FeatureRow> Rows, int Total, FeatureQuery Query);
+/// <summary>One page of the list, the number of latents that match, and the query as normalised.</summary>
+public sealed record FeaturePage(IReadOnlyList<FeatureRow> Rows, int Total, FeatureQuery Query)
+{
+    /// <summary>
+    /// Why the list is empty and how to widen it, or null when it is not: names the filters that are on, since any of
+    /// them may be what leaves nothing.
+    /// </summary>
+    public string? EmptyReason => Total > 0 ? null : FeatureFilterText.WhyEmpty(Query);
+}
+
+/// <summary>The filters of a query in words, for the list's empty state.</summary>
+public static class FeatureFilterText
+{
+    public static string WhyEmpty(FeatureQuery q)
+    {
+        var on = new List<string>();
+        if (q.Search is { } s) on.Add($"the search \"{s}\" (it matches labels, interpretations, top tokens and top contexts)");
+        if (q.Dead is { } dead) on.Add(dead ? "dead only" : "alive only");
+        if (q.Dense is { } dense) on.Add(dense ? $"dense only (> {q.DenseThreshold:P0})" : $"not dense (≤ {q.DenseThreshold:P0})");
+        if (q.MinDensity is { } min) on.Add($"density ≥ {Percent(min)}");
+        if (q.MaxDensity is { } max) on.Add($"density ≤ {Percent(max)}");
+        if (q.Sort == FeatureSort.BestScore) on.Add("a score (the score sort lists scored latents only: score some, or sort by another column)");
+        if (q.MinScore is { } score) on.Add($"best score ≥ {score.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)}");
+        if (q.Status is { } status) on.Add($"status {status}");
+        if (q.Tag is { } tag) on.Add($"tag \"{tag}\"");
+        if (on.Count == 0) return "This dictionary has no latents yet: register or train one, then analyse it.";
+        return $"No latent matches {string.Join(", ", on)}. Remove a filter or widen a bound to see more"
+               + (q.Search is not null ? "; a shorter search word matches more." : ".");
+    }
+
+    /// <summary>A density fraction as the list's column writes it, in percent.</summary>
+    public static string Percent(double fraction) => (fraction * 100).ToString("0.####", System.Globalization.CultureInfo.InvariantCulture) + " %";
+}

@@ -28,9 +28,18 @@ public sealed class TokenText
         if (tokenizer is null) return $"[{id}]";
         if (id == tokenizer.EndOfTextId) return "⟨bos⟩";
         var text = tokenizer.Decode([id]);
-        if (text.Length == 0) return $"[{id}]";
+        return text.Length == 0 ? $"[{id}]" : Visible(text);
+    }
+
+    /// <summary>Decoded token text with its whitespace made visible: a leading space as "·", newlines "↵", tabs "→".</summary>
+    public static string Visible(string text)
+    {
+        if (text.Length == 0) return text;
         var leadingSpace = text[0] == ' ';
         text = text.Replace("\r\n", "↵").Replace('\n', '↵').Replace('\r', '↵').Replace('\t', '→');
         return leadingSpace ? "·" + text[1..] : text;
     }
+
+    /// <summary>Running text (a context snippet) on one line: newlines "↵", tabs "→", spaces kept.</summary>
+    public static string OneLine(string text) => text.Replace("\r\n", "↵").Replace('\n', '↵').Replace('\r', '↵').Replace('\t', '→');
 }

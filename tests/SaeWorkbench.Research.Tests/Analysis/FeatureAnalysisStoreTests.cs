@@ -46,6 +46,21 @@ public class FeatureAnalysisStoreTests
     }
 
     [Fact]
+    public async Task Completing_an_analysis_copies_each_latents_list_preview_onto_it()
+    {
+        await using var db = await new AnalysisDatabase().InitializeAsync();
+        var store = new FeatureAnalysisStore(db);
+        await store.SaveAsync(Header(db, 1), AnalysisDatabase.Latents, i => Result(1, i) with { TopTokens = $"first {i}", TopContext = "old" });
+        await store.SaveAsync(Header(db, 2), AnalysisDatabase.Latents, i => Result(2, i) with { TopTokens = i == 4 ? null : $"second {i}", TopContext = $"context {i}" });
+
+        await using var ctx = db.CreateDbContext();
+        var latents = await ctx.Latents.OrderBy(l => l.Index).ToListAsync();
+        Assert.Equal(["second 0", "second 1", "second 2", "second 3", null], latents.Select(l => l.TopTokens));
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"context {i}"), latents.Select(l => l.TopContext));
+        Assert.Equal("second 1", (await ctx.FeatureDashboards.SingleAsync(d => d.LatentIndex == 1)).TopTokens);
+    }
+
+    [Fact]
     public async Task The_reader_returns_what_was_stored()
     {
         await using var db = await new AnalysisDatabase().InitializeAsync();

@@ -66,7 +66,7 @@ public sealed class BlindModeTests
     {
         await using var s = await CrowdDatabase.StartAsync();
         await s.ScopeAsync(blind: true, kind: "List", definition: "2");
-        var catalog = new SaeWorkbench.Research.Features.FeatureCatalog(s.Factory);
+        var catalog = s.Get<SaeWorkbench.Research.Features.FeatureCatalog>();
         var (ann, ben) = (s.Labellers[0], s.Labellers[1]);
         var years = (await s.Labelling.CreateInterpretationAsync(ann, s.Latents[2], Draft("calendar years"))).Value!;
         var days = (await s.Labelling.CreateInterpretationAsync(ann, s.Latents[3], Draft("calendar days"))).Value!;

@@ -49,4 +49,50 @@ public sealed class ProviderParityTests
         // LIKE wildcards in the text are literal characters.
         Assert.Equal(0, (await catalog.QueryAsync(dictionaryId, new FeatureQuery { Search = "fr%ch" })).Total);
     }
+
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task The_feature_list_reads_the_same_views_on_both_providers(string provider)
+    {
+        await using var s = await ServiceDatabase.StartAsync(provider);
+        long dictionaryId;
+        await using (var db = s.Db())
+        {
+            var first = await db.Latents.SingleAsync(l => l.Id == s.LatentId);
+            dictionaryId = first.DictionaryId;
+            var taken = await db.Latents.Where(l => l.DictionaryId == dictionaryId).Select(l => l.Index).ToListAsync();
+            for (var i = 0; i < 30; i++)
+                if (!taken.Contains(100 + i))
+                    db.Latents.Add(new SaeWorkbench.Data.Dictionaries.Latent
+                    {
+                        DictionaryId = dictionaryId, Index = 100 + i, Density = 0.001 * (i + 1), MaxActivation = 30 - i,
+                        TopTokens = i % 3 == 0 ? LatentPreview.EncodeTokens([new(" War", 4)]) : LatentPreview.EncodeTokens([new(" the", 9)]),
+                    });
+            await db.SaveChangesAsync();
+        }
+        var interpretation = (await s.Labelling.CreateInterpretationAsync(s.Ann, s.LatentId, new InterpretationDraft("French nouns", "", 4, "entity"))).Value!;
+        await using (var db = s.Db())
+        {
+            db.ExplanationScores.Add(new SaeWorkbench.Data.Explanations.ExplanationScore
+            {
+                InterpretationId = interpretation.Id, InterpretationVersion = 1, Scorer = "detection", ModelName = "rater", PromptVersion = "v1", BalancedAccuracy = 0.9,
+            });
+            await db.SaveChangesAsync();
+        }
+        var catalog = s.Get<FeatureCatalog>();
+
+        // Case-insensitive search in what latents fire on; the score sort and its filter; a density range in order.
+        var war = await catalog.QueryAsync(dictionaryId, new FeatureQuery { Search = "war" });
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => 100 + 3 * i), war.Rows.Select(r => r.Index));
+        Assert.Equal(10, war.Total);
+        var scored = await catalog.QueryAsync(dictionaryId, new FeatureQuery { Sort = FeatureSort.BestScore, Descending = true });
+        Assert.Equal(0.9, Assert.Single(scored.Rows).BestScore);
+        Assert.Equal(1, (await catalog.QueryAsync(dictionaryId, new FeatureQuery { MinScore = 0.85 })).Total);
+        var dense = new FeatureQuery { MinDensity = 0.0105, MaxDensity = 0.0195, Sort = FeatureSort.MaxActivation, Descending = true, PageSize = 3, Page = 1 };
+        var page = await catalog.QueryAsync(dictionaryId, dense);
+        Assert.Equal(9, page.Total);   // densities 0.011 … 0.019 (indices 110 … 118)
+        Assert.Equal([113, 114, 115], page.Rows.Select(r => r.Index));
+        Assert.Equal((4, 9), await catalog.PositionAsync(dictionaryId, 113, dense));
+        Assert.Equal((112, 114), await catalog.NeighboursAsync(dictionaryId, 113, dense));
+    }
 }

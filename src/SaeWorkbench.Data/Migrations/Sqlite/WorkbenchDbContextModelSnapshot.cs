@@ -284,6 +284,14 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("BLOB");
 
+                    b.Property<string>("TopContext")
+                        .HasMaxLength(600)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TopTokens")
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("AnalysisId", "LatentId");
 
                     b.HasIndex("LatentId");
@@ -710,6 +718,14 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
 
                     b.Property<double?>("MeanActivation")
                         .HasColumnType("REAL");
+
+                    b.Property<string>("TopContext")
+                        .HasMaxLength(600)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TopTokens")
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
 
                     b.HasKey("Id");
 

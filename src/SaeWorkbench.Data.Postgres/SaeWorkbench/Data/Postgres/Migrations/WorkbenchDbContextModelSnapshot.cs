@@ -294,6 +294,14 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         .IsRequired()
                         .HasColumnType("bytea");
 
+                    b.Property<string>("TopContext")
+                        .HasMaxLength(600)
+                        .HasColumnType("character varying(600)");
+
+                    b.Property<string>("TopTokens")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)");
+
                     b.HasKey("AnalysisId", "LatentId");
 
                     b.HasIndex("LatentId");
@@ -738,6 +746,14 @@ namespace SaeWorkbench.Data.Postgres.Migrations
 
                     b.Property<double?>("MeanActivation")
                         .HasColumnType("double precision");
+
+                    b.Property<string>("TopContext")
+                        .HasMaxLength(600)
+                        .HasColumnType("character varying(600)");
+
+                    b.Property<string>("TopTokens")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)");
 
                     b.HasKey("Id");
 
