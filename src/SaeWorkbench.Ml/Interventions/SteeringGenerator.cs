@@ -79,15 +79,13 @@ public static class SteeringGenerator
         return Math.Min(requested, contextLength - promptTokens);
     }
 
+    /// <param name="outputHookName">A transcoder's output hook, where its latents are edited (docs/science.md §12); null for an SAE.</param>
     public static SteeringResult Run(IHookedLanguageModel model, ITokenizer tokenizer, SparseAutoencoder sae, string hookName, string prompt,
-        InterventionSet interventions, SteeringOptions options, Action<SteeringStep>? onStep = null, CancellationToken cancellation = default)
+        InterventionSet interventions, SteeringOptions options, Action<SteeringStep>? onStep = null, CancellationToken cancellation = default,
+        string? outputHookName = null)
     {
         options.Validate();
         interventions.Validate(sae);
-        if (!model.HookNames.Contains(hookName))
-            throw new ArgumentException($"hook '{hookName}' is not a hook of this model; valid hooks: {string.Join(", ", model.HookNames)}");
-        if (model.HookWidth(hookName) != sae.DIn)
-            throw new ArgumentException($"the SAE's d_in is {sae.DIn} but hook '{hookName}' has width {model.HookWidth(hookName)}");
         var promptIds = EncodePrompt(tokenizer, prompt);
         var maxNew = FitNewTokens(promptIds.Length, model.ContextLength, options.MaxNewTokens);
 
@@ -105,11 +103,11 @@ public static class SteeringGenerator
         {
             Rows = Enumerable.Range(0, samples).Select(s => (long)(2 * s + 1)).ToArray(),
         };
+        using var registration = hook.Attach(model, hookName, outputHookName);
         try
         {
             (model as nn.Module)?.eval();
             using var noGrad = no_grad();
-            using var registration = model.AddHook(hookName, hook.Apply);
             using var cache = model.CreateKvCache();
             using var outer = NewDisposeScope();
             var nextInput = tensor(Enumerable.Range(0, rows).SelectMany(_ => promptIds.Select(t => (long)t)).ToArray(),
