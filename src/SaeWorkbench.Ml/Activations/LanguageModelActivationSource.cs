@@ -128,11 +128,19 @@ public sealed class LanguageModelActivationSource : IActivationPairSource
         if (OutputHookName is null) acts = _model.RunToHook(tokens, HookName).to(float32).cpu();          // [b, T, d]
         else
         {
+            // RunToHook disposes what its pass creates: the input leaves the pass as a copy this method owns.
             Tensor? input = null;
-            using (_model.AddHook(HookName, a => { input = a.detach().to(float32).cpu(); return a; }))
+            try
             {
-                var output = _model.RunToHook(tokens, OutputHookName).to(float32).cpu();                  // [b, T, d_out]
-                acts = cat([input ?? throw new InvalidOperationException($"hook '{HookName}' was not reached before '{OutputHookName}'"), output], -1); // [b, T, d_in + d_out]
+                using (_model.AddHook(HookName, a => { input = a.detach().to(float32).cpu().clone().DetachFromDisposeScope(); return a; }))
+                {
+                    var output = _model.RunToHook(tokens, OutputHookName).to(float32).cpu();              // [b, T, d_out]
+                    acts = cat([input ?? throw new InvalidOperationException($"hook '{HookName}' was not reached before '{OutputHookName}'"), output], -1); // [b, T, d_in + d_out]
+                }
+            }
+            finally
+            {
+                input?.Dispose();
             }
         }
         var rows = acts[keep.cpu()];                                                        // [n, d]
