@@ -22,6 +22,18 @@ public static class TranscoderHooks
                                         $"Hooks after '{inputHook}': {string.Join(", ", hookNames.Skip(input + 1).Take(12))}{(hookNames.Count - input - 1 > 12 ? ", …" : "")}");
     }
 
+    /// <summary>
+    /// Whether what a transcoder writes at <paramref name="outputHook"/> is (part of) the residual stream, so that a
+    /// decoder row is a residual direction whose logit effect W_dec,i·W_U means something (docs/science.md §6, §12): the
+    /// sublayer outputs added to it (hook_attn_out, hook_mlp_out, after any post-norm) and the stream itself
+    /// (hook_resid_pre/mid/post). An MLP's hidden activations or a normalised input are not.
+    /// </summary>
+    public static bool WritesResidualStream(string outputHook) =>
+        outputHook.StartsWith("blocks.", StringComparison.Ordinal)
+        && (outputHook.EndsWith(".hook_mlp_out", StringComparison.Ordinal) || outputHook.EndsWith(".hook_attn_out", StringComparison.Ordinal)
+            || outputHook.EndsWith(".hook_resid_pre", StringComparison.Ordinal) || outputHook.EndsWith(".hook_resid_mid", StringComparison.Ordinal)
+            || outputHook.EndsWith(".hook_resid_post", StringComparison.Ordinal));
+
     private static int IndexOf(IReadOnlyList<string> names, string name)
     {
         for (var i = 0; i < names.Count; i++)

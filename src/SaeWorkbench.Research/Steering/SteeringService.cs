@@ -74,7 +74,8 @@ public sealed class SteeringService(
             var promptTokens = Ml.Interventions.SteeringGenerator.EncodePrompt(model.Tokenizer, request.Prompt).Length;
             var maxNew = SteeringGenerator.FitNewTokens(promptTokens, model.Model.ContextLength, request.MaxNewTokens);
             return SteeringGenerator.Run(model.Model, model.Tokenizer, sae.Autoencoder, sae.Metadata.HookName, request.Prompt,
-                request.InterventionSet, request.Options(maxNew), s => progress?.Invoke(new SteeringProgress(null, s)), token);
+                request.InterventionSet, request.Options(maxNew), s => progress?.Invoke(new SteeringProgress(null, s)), token,
+                OutputHook(sae));
         }, new Progress(progress), ct);
         return new SteeringRun(request, target.Name, target.HookName, result);
     }
@@ -119,9 +120,12 @@ public sealed class SteeringService(
             var model = hosted.Model;
             var sae = hosted.Sae(target.SaeFolder);
             return TextAblation.Run(model.Model, sae.Autoencoder, sae.Metadata.HookName, model.Tokenizer.Encode(text), latents,
-                id => model.Tokenizer.Decode([id]), position, includeBos: includeBos);
+                id => model.Tokenizer.Decode([id]), position, includeBos: includeBos, outputHookName: OutputHook(sae));
         }, cancellation: ct);
     }
+
+    /// <summary>A transcoder's latents are steered and ablated where they write: its output hook (docs/science.md §12).</summary>
+    private static string? OutputHook(Ml.Formats.SaeLensSae sae) => sae.Autoencoder.IsTranscoder ? sae.Metadata.HookNameOut : null;
 
     /// <summary>3 × the latent's max activation, or null before the dictionary is analysed.</summary>
     public async Task<double?> DefaultStrengthAsync(long dictionaryId, int latent, CancellationToken ct = default)
