@@ -92,7 +92,6 @@ public static class SteeringGenerator
         var samples = options.Samples;
         var rows = 2 * samples;
         var sampling = new GenerationOptions { Temperature = options.Temperature, TopP = options.TopP };
-        var generators = Enumerable.Range(0, rows).Select(r => new Generator((ulong)(options.Seed + r / 2), CPU)).ToArray();
         var ids = Enumerable.Range(0, rows).Select(_ => new List<int>()).ToArray();
         var texts = Enumerable.Range(0, rows).Select(_ => new TextDeltas(tokenizer)).ToArray();
         var finish = new FinishReason[rows];
@@ -104,6 +103,7 @@ public static class SteeringGenerator
             Rows = Enumerable.Range(0, samples).Select(s => (long)(2 * s + 1)).ToArray(),
         };
         using var registration = hook.Attach(model, hookName, outputHookName);
+        var generators = Enumerable.Range(0, rows).Select(r => new Generator((ulong)(options.Seed + r / 2), CPU)).ToArray();
         try
         {
             (model as nn.Module)?.eval();

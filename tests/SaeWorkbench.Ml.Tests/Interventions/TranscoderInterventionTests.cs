@@ -69,6 +69,19 @@ public sealed class TranscoderInterventionTests : IDisposable
     }
 
     [Fact]
+    public void Steering_generation_with_a_transcoder_edits_its_output_hook_and_strength_zero_reproduces_the_baseline()
+    {
+        using var w = new TinySteering();
+        var options = new SteeringOptions { MaxNewTokens = 8, Temperature = 1.0, Seed = 3, Samples = 2, StopAtEndOfText = false };
+        SteeringResult Run(double alpha) => SteeringGenerator.Run(w.Model, TinySteering.Tokenizer, _tc, TinyTranscoderModel.In, "the union",
+            new InterventionSet { Latents = [new LatentIntervention(2, InterventionKind.Add, alpha)] }, options, outputHookName: TinyTranscoderModel.Out);
+        Assert.All(Run(0).Samples, s => Assert.Equal(s.Baseline.TokenIds, s.Steered.TokenIds));
+        var steered = Run(200);
+        Assert.Contains(steered.Samples, s => !s.Baseline.TokenIds.SequenceEqual(s.Steered.TokenIds));
+        Assert.All(steered.Samples, s => Assert.True(s.Steps[0].Kl > 0));
+    }
+
+    [Fact]
     public void Text_ablation_of_a_transcoder_latent_changes_the_losses_after_the_output_hook()
     {
         var ids = TinyTranscoderModel.Windows(1, 8, seed: 6)[0].Skip(1).Select(t => (int)t).ToList();
