@@ -28,8 +28,13 @@ public static class DictionaryCommands
         var model = new Option<string>("--model") { Description = "Hugging Face GPT-2 folder", Required = true };
         var hook = new Option<string>("--hook") { Description = "Hook name, e.g. blocks.2.hook_resid_post", Required = true };
         var corpus = new Option<string>("--corpus") { Description = "Folder of .txt / .jsonl files", Required = true };
-        var arch = new Option<string>("--arch") { Description = "relu | topk | batchtopk | jumprelu", DefaultValueFactory = _ => "topk" };
-        arch.AcceptOnlyFromAmong("relu", "topk", "batchtopk", "jumprelu");
+        // Any spelling is passed on: the request names the valid ones, and says why a TopK transcoder is refused.
+        var arch = new Option<string>("--arch")
+        {
+            Description = "relu | topk | batchtopk | jumprelu (SAE); transcoder | skip-transcoder | {relu,jumprelu,batchtopk}-[skip-]transcoder (with --hook-out)",
+            DefaultValueFactory = _ => "topk",
+        };
+        var hookOut = new Option<string>("--hook-out") { Description = "A transcoder's output hook, after --hook (e.g. blocks.2.hook_mlp_out for blocks.2.ln2.hook_normalized)", DefaultValueFactory = _ => "" };
         var latents = new Option<int>("--latents") { Description = "Number of latents", DefaultValueFactory = _ => 4096 };
         var k = new Option<int>("--k") { Description = "Latents per token (TopK, BatchTopK; JumpReLU's starting L0 when θ₀ is 0)", DefaultValueFactory = _ => 32 };
         var l1 = new Option<double>("--l1") { Description = "λ of the decoder-norm-weighted L1 (ReLU)", DefaultValueFactory = _ => 5.0 };
@@ -44,15 +49,15 @@ public static class DictionaryCommands
         var seed = new Option<int>("--seed") { Description = "Seed", DefaultValueFactory = _ => 42 };
         var output = new Option<string>("--out") { Description = "Output SAELens folder (checkpoints go to <out>.checkpoints; re-running resumes)", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text" };
-        var command = new Command("train", "Train an SAE on a model's activations at a hook point and save it as a SAELens folder.")
+        var command = new Command("train", "Train an SAE on a model's activations at a hook point (or a transcoder from --hook to --hook-out) and save it as a SAELens folder.")
         {
-            model, hook, corpus, arch, latents, k, l1, l0, bandwidth, threshold, tokens, batch, lr, buffer, seed, output, json,
+            model, hook, hookOut, corpus, arch, latents, k, l1, l0, bandwidth, threshold, tokens, batch, lr, buffer, seed, output, json,
         };
         command.SetAction((parse, ct) => Guarded(parse.GetValue(json), () =>
         {
             var request = new SaeTrainingRequest
             {
-                Model = parse.GetValue(model)!, Hook = parse.GetValue(hook)!, Corpus = parse.GetValue(corpus)!, Arch = parse.GetValue(arch)!,
+                Model = parse.GetValue(model)!, Hook = parse.GetValue(hook)!, Corpus = parse.GetValue(corpus)!, Arch = parse.GetValue(arch)!, HookOut = parse.GetValue(hookOut)!,
                 Latents = parse.GetValue(latents), K = parse.GetValue(k), L1 = parse.GetValue(l1), L0 = parse.GetValue(l0),
                 Bandwidth = parse.GetValue(bandwidth), InitialThreshold = parse.GetValue(threshold), Tokens = parse.GetValue(tokens),
                 BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr), BufferTokens = parse.GetValue(buffer), Seed = parse.GetValue(seed),
@@ -94,9 +99,10 @@ public static class DictionaryCommands
             var hook = saeFolder.Metadata.HookName;
             var context = saeFolder.Metadata.ContextSize > 0 ? Math.Min(saeFolder.Metadata.ContextSize, loaded.Model.ContextLength) : loaded.Model.ContextLength;
             var (metrics, lm) = SaeTrainingPipeline.Evaluate(loaded.Model, loaded.Tokenizer, new TextCorpus(Path.GetFullPath(parse.GetValue(corpus)!)),
-                hook, saeFolder.Autoencoder, context, parse.GetValue(tokens), 1 << 16, 0);
+                hook, saeFolder.Autoencoder, context, parse.GetValue(tokens), 1 << 16, 0, saeFolder.Autoencoder.IsTranscoder ? saeFolder.Metadata.HookNameOut : null);
             var result = SaeTrainingPipeline.MetricsJson(metrics, lm);
             result["hook"] = hook;
+            if (saeFolder.Autoencoder.IsTranscoder) result["hook_out"] = saeFolder.Metadata.HookNameOut;
             Console.WriteLine(result.ToJsonString(Json));
         }));
         return command;

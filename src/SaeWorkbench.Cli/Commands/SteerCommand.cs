@@ -67,7 +67,8 @@ public static class SteerCommand
                 var promptTokens = SteeringGenerator.EncodePrompt(loaded.Tokenizer, request.Prompt).Length;
                 var maxNew = SteeringGenerator.FitNewTokens(promptTokens, loaded.Model.ContextLength, request.MaxNewTokens);
                 var result = SteeringGenerator.Run(loaded.Model, loaded.Tokenizer, folder.Autoencoder, folder.Metadata.HookName, request.Prompt,
-                    request.InterventionSet, request.Options(maxNew), cancellation: ct);
+                    request.InterventionSet, request.Options(maxNew), cancellation: ct,
+                    outputHookName: folder.Autoencoder.IsTranscoder ? folder.Metadata.HookNameOut : null);   // a transcoder acts where it writes
                 if (parse.GetValue(json))
                     Console.WriteLine(JsonSerializer.Serialize(new
                     {

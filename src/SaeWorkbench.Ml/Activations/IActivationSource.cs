@@ -29,3 +29,19 @@ public interface IActivationSource : IDisposable
     /// </summary>
     void Seek(long position);
 }
+
+/// <summary>
+/// A stream of (input, output) activation pairs for a transcoder (docs/science.md §12): each row is the activation at
+/// the input hook (<see cref="InputWidth"/> columns) followed by the same token's activation at the output hook
+/// (<see cref="OutputWidth"/> columns), both read in one forward pass, so <see cref="IActivationSource.Width"/> is their
+/// sum and a shuffle moves the pair together. <see cref="OutputWidth"/> is 0 when the source reads one hook only.
+/// </summary>
+public interface IActivationPairSource : IActivationSource
+{
+    int InputWidth { get; }
+
+    int OutputWidth { get; }
+
+    /// <summary>The output hook, or null when the source reads one hook only.</summary>
+    string? OutputHookName { get; }
+}

@@ -10,8 +10,10 @@ namespace SaeWorkbench.Ml.Activations;
 /// a shuffle buffer of <c>bufferTokens</c> activations → batches. BOS and padding positions are skipped. Each
 /// refill shuffles the whole buffer with a generator seeded by (seed, refill number) and hands out half of it, so
 /// the order is a function of the seed and the corpus; the windows are re-read from the start when they run out.
+/// With an output hook (a transcoder's, docs/science.md §12) each row is [x | y]: the input hook's activation read by a
+/// hook during the same forward pass that runs on to the output hook.
 /// </summary>
-public sealed class LanguageModelActivationSource : IActivationSource
+public sealed class LanguageModelActivationSource : IActivationPairSource
 {
     private readonly IHookedLanguageModel _model;
     private readonly IEnumerable<long[]> _windows;
@@ -28,15 +30,21 @@ public sealed class LanguageModelActivationSource : IActivationSource
     private bool _firstFillDone;
 
     public int Width { get; }
+    public int InputWidth { get; }
+    public int OutputWidth { get; }
     public string ModelName { get; }
     public string HookName { get; }
+    public string? OutputHookName { get; }
     public long Position { get; private set; }
 
+    /// <param name="outputHookName">A transcoder's output hook, after <paramref name="hookName"/> in the forward pass; null reads one hook.</param>
     public LanguageModelActivationSource(IHookedLanguageModel model, string hookName, IEnumerable<long[]> windows,
-        string modelName, int bufferTokens = 1 << 17, int windowsPerForward = 8, long seed = 0, long? padTokenId = null)
+        string modelName, int bufferTokens = 1 << 17, int windowsPerForward = 8, long seed = 0, long? padTokenId = null,
+        string? outputHookName = null)
     {
         if (!model.HookNames.Contains(hookName))
             throw new ArgumentException($"unknown hook '{hookName}'; valid hooks: {string.Join(", ", model.HookNames)}");
+        if (outputHookName is not null) TranscoderHooks.Check(model.HookNames, hookName, outputHookName);
         if (bufferTokens < 2) throw new ArgumentException($"the shuffle buffer needs at least 2 tokens, got {bufferTokens}");
         _model = model;
         _windows = windows;
@@ -45,8 +53,11 @@ public sealed class LanguageModelActivationSource : IActivationSource
         _seed = seed;
         _padTokenId = padTokenId;
         HookName = hookName;
+        OutputHookName = outputHookName;
         ModelName = modelName;
-        Width = model.HookWidth(hookName);
+        InputWidth = model.HookWidth(hookName);
+        OutputWidth = outputHookName is null ? 0 : model.HookWidth(outputHookName);
+        Width = InputWidth + OutputWidth;
         _buffer = zeros(bufferTokens, Width).DetachFromDisposeScope();
     }
 
@@ -113,7 +124,25 @@ public sealed class LanguageModelActivationSource : IActivationSource
         var tokens = tensor(windows.SelectMany(w => w).ToArray(), new long[] { windows.Count, length }).to(_model.Device);
         var keep = tokens.Ne(_model.BosTokenId);
         if (_padTokenId is { } pad) keep &= tokens.Ne(pad);
-        var acts = _model.RunToHook(tokens, HookName).to(float32).cpu();                  // [b, T, d]
+        Tensor acts;
+        if (OutputHookName is null) acts = _model.RunToHook(tokens, HookName).to(float32).cpu();          // [b, T, d]
+        else
+        {
+            // RunToHook disposes what its pass creates: the input leaves the pass as a copy this method owns.
+            Tensor? input = null;
+            try
+            {
+                using (_model.AddHook(HookName, a => { input = a.detach().to(float32).cpu().clone().DetachFromDisposeScope(); return a; }))
+                {
+                    var output = _model.RunToHook(tokens, OutputHookName).to(float32).cpu();              // [b, T, d_out]
+                    acts = cat([input ?? throw new InvalidOperationException($"hook '{HookName}' was not reached before '{OutputHookName}'"), output], -1); // [b, T, d_in + d_out]
+                }
+            }
+            finally
+            {
+                input?.Dispose();
+            }
+        }
         var rows = acts[keep.cpu()];                                                        // [n, d]
         var n = (int)Math.Min(rows.shape[0], _bufferTokens - _buffered);
         // Rows beyond the buffer's free space are dropped; at most one forward's worth per refill.

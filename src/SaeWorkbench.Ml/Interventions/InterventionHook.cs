@@ -1,3 +1,4 @@
+using SaeWorkbench.Ml.Lm;
 using SaeWorkbench.Ml.Runtime;
 using SaeWorkbench.Ml.Sae;
 using TorchSharp;
@@ -17,6 +18,12 @@ namespace SaeWorkbench.Ml.Interventions;
 /// rather than x̂ + (x − x̂) with rounding. Order: ablate/clamp (all from one encoding of x), then additive,
 /// then orthogonal decompositions one after another.
 /// </para>
+/// <para>
+/// A transcoder (docs/science.md §12) reads one hook and writes another: its latents' contributions live at the output
+/// hook. <see cref="Attach"/> then puts <see cref="Capture"/> on the input hook and <see cref="Apply"/> on the output
+/// hook of the same forward pass: ablate/clamp change the output by (f′ − f)·W_dec with f encoded from the captured
+/// input, and additive and orthogonal steering use W_dec's rows (output-space directions) on the output activation.
+/// </para>
 /// </summary>
 public sealed class InterventionHook
 {
@@ -29,8 +36,6 @@ public sealed class InterventionHook
     public InterventionHook(SparseAutoencoder sae, InterventionSet set, int promptLength = int.MaxValue, bool bosAtStart = true)
     {
         set.Validate(sae);
-        if (sae.IsTranscoder)
-            throw new ArgumentException("this dictionary is a transcoder: its latents write to its output hook, so ablating or steering them at its input hook would be wrong; interventions on transcoders are not supported yet");
         _sae = sae;
         _set = set;
         _listed = [.. set.Positions];
@@ -48,6 +53,58 @@ public sealed class InterventionHook
 
     /// <summary>Batch rows to intervene on; null: every row.</summary>
     public IReadOnlyList<long>? Rows { get; set; }
+
+    private Tensor? _input;
+
+    /// <summary>
+    /// Registers the hook on <paramref name="model"/>: at <paramref name="hookName"/> for an SAE; for a transcoder the
+    /// capture at <paramref name="hookName"/> (its input) and the edit at <paramref name="outputHookName"/>. Checks the
+    /// hooks exist, come in that order and have the dictionary's widths. Dispose the result to remove both.
+    /// </summary>
+    public IDisposable Attach(IHookedLanguageModel model, string hookName, string? outputHookName)
+    {
+        if (!model.HookNames.Contains(hookName))
+            throw new ArgumentException($"hook '{hookName}' is not a hook of this model; valid hooks: {string.Join(", ", model.HookNames)}");
+        if (model.HookWidth(hookName) != _sae.DIn)
+            throw new ArgumentException($"the SAE's d_in is {_sae.DIn} but hook '{hookName}' has width {model.HookWidth(hookName)}");
+        if (!_sae.IsTranscoder)
+        {
+            if (outputHookName is not null && outputHookName != hookName)
+                throw new ArgumentException($"an SAE writes the hook it reads ('{hookName}'), not '{outputHookName}'");
+            return model.AddHook(hookName, Apply);
+        }
+        if (outputHookName is null)
+            throw new ArgumentException("this dictionary is a transcoder: its latents write to its output hook, which must be named to intervene");
+        Activations.TranscoderHooks.Check(model.HookNames, hookName, outputHookName);
+        if (model.HookWidth(outputHookName) != _sae.DOut)
+            throw new ArgumentException($"the transcoder's d_out is {_sae.DOut} but hook '{outputHookName}' has width {model.HookWidth(outputHookName)}");
+        var capture = model.AddHook(hookName, Capture);
+        try
+        {
+            return new Registrations(capture, model.AddHook(outputHookName, Apply));
+        }
+        catch
+        {
+            capture.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A transcoder's input hook: keeps this pass's input activation for <see cref="Apply"/> at the output hook; returns it unchanged.</summary>
+    public Tensor Capture(Tensor x)
+    {
+        _input = x;
+        return x;
+    }
+
+    private sealed class Registrations(IDisposable first, IDisposable second) : IDisposable
+    {
+        public void Dispose()
+        {
+            second.Dispose();
+            first.Dispose();
+        }
+    }
 
     public bool Touches(int position) => !(_skipBos && position == 0) && _set.Scope switch
     {
@@ -74,20 +131,31 @@ public sealed class InterventionHook
             rowMask = tensor(chosen, device: x.device);
         }
         var mask = rowMask.view(batch, 1, 1) & tensor(touchedPositions, device: x.device).view(1, positions, 1); // [batch, pos, 1]
-        var changed = Intervene(x);
+        Tensor? encoderInput = null;
+        if (_sae.IsTranscoder)
+        {
+            if (_input is null || _input.shape[0] != batch || _input.shape[1] != positions)
+                throw new InvalidOperationException("a transcoder's intervention runs at its output hook after Capture saw the same pass's input hook; attach it with Attach");
+            encoderInput = _input.reshape(-1, _input.shape[^1]);                        // [N, d_in]
+        }
+        var changed = Intervene(x, encoderInput);
         return where(mask, changed, x).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The intervention applied at every position of x ([..., d]).</summary>
-    private Tensor Intervene(Tensor x)
+    /// <summary>
+    /// The intervention applied at every position of x ([..., d]); a transcoder's x is its output activation and
+    /// <paramref name="encoderInput"/> [N, d_in] the input its latents are encoded from.
+    /// </summary>
+    private Tensor Intervene(Tensor x, Tensor? encoderInput)
     {
         var shape = x.shape;
         var flat = x.reshape(-1, shape[^1]);                                               // [N, d]
+        var encoded = encoderInput ?? flat;
         var wDec = _sae.WDec.to(x.device).to(x.dtype);                                     // [m, d]
         var saeEdits = _set.Latents.Where(l => l.Kind is InterventionKind.Ablate or InterventionKind.Clamp).ToList();
         if (saeEdits.Count > 0)
         {
-            var f = _sae.Encode(flat.to(_sae.WEnc.dtype).to(_sae.WEnc.device)).to(x.device).to(x.dtype); // [N, m]
+            var f = _sae.Encode(encoded.to(_sae.WEnc.dtype).to(_sae.WEnc.device)).to(x.device).to(x.dtype); // [N, m]
             var index = tensor(saeEdits.Select(l => (long)l.Latent).ToArray(), device: x.device);
             var current = f.index_select(1, index);                                        // [N, e]
             var target = tensor(saeEdits.Select(l => l.Kind == InterventionKind.Clamp ? (float)l.Value : 0f).ToArray(), device: x.device)

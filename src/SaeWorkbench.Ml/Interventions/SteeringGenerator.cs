@@ -100,10 +100,12 @@ public static class SteeringGenerator
         return Math.Min(requested, contextLength - promptTokens);
     }
 
+    /// <param name="outputHookName">A transcoder's output hook, where its latents are edited (docs/science.md §12); null for an SAE.</param>
     public static SteeringResult Run(IHookedLanguageModel model, ITokenizer tokenizer, SparseAutoencoder sae, string hookName, string prompt,
-        InterventionSet interventions, SteeringOptions options, Action<SteeringStep>? onStep = null, CancellationToken cancellation = default) =>
+        InterventionSet interventions, SteeringOptions options, Action<SteeringStep>? onStep = null, CancellationToken cancellation = default,
+        string? outputHookName = null) =>
         RunSweep(model, tokenizer, sae, hookName, prompt, [interventions], options,
-            onStep is null ? null : step => { if (step.Comparison(0) is { } e) onStep(e); }, cancellation).Comparison(0);
+            onStep is null ? null : step => { if (step.Comparison(0) is { } e) onStep(e); }, cancellation, outputHookName).Comparison(0);
 
     /// <summary>
     /// The baseline and one continuation per intervention set (a strength sweep: the same latents at several α) in one
@@ -112,15 +114,12 @@ public static class SteeringGenerator
     /// under the same random stream (docs/science.md §7). One variant is exactly <see cref="Run"/>.
     /// </summary>
     public static SweepResult RunSweep(IHookedLanguageModel model, ITokenizer tokenizer, SparseAutoencoder sae, string hookName, string prompt,
-        IReadOnlyList<InterventionSet> variants, SteeringOptions options, Action<SweepStep>? onStep = null, CancellationToken cancellation = default)
+        IReadOnlyList<InterventionSet> variants, SteeringOptions options, Action<SweepStep>? onStep = null, CancellationToken cancellation = default,
+        string? outputHookName = null)
     {
         options.Validate();
         if (variants.Count == 0) throw new ArgumentException("give at least one intervention set to compare with the baseline");
         foreach (var v in variants) v.Validate(sae);
-        if (!model.HookNames.Contains(hookName))
-            throw new ArgumentException($"hook '{hookName}' is not a hook of this model; valid hooks: {string.Join(", ", model.HookNames)}");
-        if (model.HookWidth(hookName) != sae.DIn)
-            throw new ArgumentException($"the SAE's d_in is {sae.DIn} but hook '{hookName}' has width {model.HookWidth(hookName)}");
         var promptIds = EncodePrompt(tokenizer, prompt);
         var maxNew = FitNewTokens(promptIds.Length, model.ContextLength, options.MaxNewTokens);
 
@@ -128,7 +127,6 @@ public static class SteeringGenerator
         var width = variants.Count + 1;                   // rows per sample: the baseline, then one per variant
         var rows = width * samples;
         var sampling = new GenerationOptions { Temperature = options.Temperature, TopP = options.TopP };
-        var generators = Enumerable.Range(0, rows).Select(r => new Generator((ulong)(options.Seed + r / width), CPU)).ToArray();
         var ids = Enumerable.Range(0, rows).Select(_ => new List<int>()).ToArray();
         var texts = Enumerable.Range(0, rows).Select(_ => new TextDeltas(tokenizer)).ToArray();
         var finish = new FinishReason[rows];
@@ -142,9 +140,11 @@ public static class SteeringGenerator
         var registrations = new List<IDisposable>();
         try
         {
+            // Attach (which checks the hooks) before any generator or cache is made, so a refusal allocates nothing.
+            foreach (var hook in hooks) registrations.Add(hook.Attach(model, hookName, outputHookName));
+            var generators = Enumerable.Range(0, rows).Select(r => new Generator((ulong)(options.Seed + r / width), CPU)).ToArray();
             (model as nn.Module)?.eval();
             using var noGrad = no_grad();
-            foreach (var hook in hooks) registrations.Add(model.AddHook(hookName, hook.Apply));
             using var cache = model.CreateKvCache();
             using var outer = NewDisposeScope();
             var nextInput = tensor(Enumerable.Range(0, rows).SelectMany(_ => promptIds.Select(t => (long)t)).ToArray(),

@@ -27,8 +27,10 @@ public static class TextAblation
 {
     /// <param name="nextTokenPosition">Position (0 = BOS) whose next-token distribution is compared; null: none.</param>
     /// <param name="includeBos">Also ablate at the BOS position (left alone by default, see <see cref="InterventionSet.IncludeBos"/>).</param>
+    /// <param name="outputHookName">A transcoder's output hook, where its latents are ablated (docs/science.md §12); null for an SAE.</param>
     public static TextAblationResult Run(IHookedLanguageModel model, SparseAutoencoder sae, string hookName, IReadOnlyList<int> tokenIds,
-        IReadOnlyList<int> latents, Func<int, string> tokenText, int? nextTokenPosition = null, int top = 5, bool includeBos = false)
+        IReadOnlyList<int> latents, Func<int, string> tokenText, int? nextTokenPosition = null, int top = 5, bool includeBos = false,
+        string? outputHookName = null)
     {
         if (latents.Count == 0) throw new ArgumentException("choose at least one latent to ablate");
         var set = new InterventionSet
@@ -50,7 +52,7 @@ public static class TextAblation
         var tokens = tensor(ids, [1, ids.Length], device: model.Device);                     // [1, T]
         var baseline = model.Forward(tokens)[0].to(ScalarType.Float32).cpu().log_softmax(-1); // [T, vocab]
         Tensor ablated;
-        using (model.AddHook(hookName, new InterventionHook(sae, set).Apply))
+        using (new InterventionHook(sae, set).Attach(model, hookName, outputHookName))
             ablated = model.Forward(tokens)[0].to(ScalarType.Float32).cpu().log_softmax(-1);  // [T, vocab]
         var targets = tensor(ids[1..]).unsqueeze(1);                                           // [T−1, 1]
         var baseLoss = (-baseline[..^1].gather(1, targets)).squeeze(1).data<float>().ToArray();

@@ -18,16 +18,42 @@ public sealed record LanguageModelLossMetrics(double CeClean, double CeSae, doub
     public double CeLossRecovered => (CeZero - CeSae) / (CeZero - CeClean);
     public double DeltaLmLoss => CeSae - CeClean;
 
-    /// <summary>Splices <paramref name="sae"/>'s reconstruction at <paramref name="hookName"/>.</summary>
+    /// <summary>
+    /// Splices <paramref name="sae"/>'s reconstruction at <paramref name="hookName"/>. A transcoder (docs/science.md §12)
+    /// reads <paramref name="hookName"/> and its prediction ŷ replaces the activation at <paramref name="outputHookName"/>
+    /// in the same forward pass (CE_zero splices zeros there too).
+    /// </summary>
     public static LanguageModelLossMetrics Evaluate(IHookedLanguageModel model, string hookName, SparseAutoencoder sae,
-        IEnumerable<long[]> windows, int windowsPerBatch = 8)
+        IEnumerable<long[]> windows, int windowsPerBatch = 8, string? outputHookName = null)
     {
-        if (sae.IsTranscoder)
-            throw new ArgumentException("a transcoder's reconstruction belongs at its output hook, not the hook it reads; splicing transcoders is not supported here yet");
+        if (!model.HookNames.Contains(hookName))
+            throw new ArgumentException($"unknown hook '{hookName}'; valid hooks: {string.Join(", ", model.HookNames)}");
         var width = model.HookWidth(hookName);
         if (width != sae.DIn)
             throw new ArgumentException($"the SAE takes width {sae.DIn} but hook '{hookName}' has width {width}");
-        return Evaluate(model, hookName, sae.Reconstruct, windows, windowsPerBatch);
+        if (!sae.IsTranscoder)
+        {
+            if (outputHookName is not null && outputHookName != hookName)
+                throw new ArgumentException($"an SAE writes the hook it reads ('{hookName}'), not '{outputHookName}'");
+            return Evaluate(model, hookName, sae.Reconstruct, windows, windowsPerBatch);
+        }
+        if (outputHookName is null) throw new ArgumentException("a transcoder's prediction is spliced at its output hook: name it");
+        Activations.TranscoderHooks.Check(model.HookNames, hookName, outputHookName);
+        if (model.HookWidth(outputHookName) != sae.DOut)
+            throw new ArgumentException($"the transcoder writes width {sae.DOut} but hook '{outputHookName}' has width {model.HookWidth(outputHookName)}");
+        // The input hook runs before the output hook in every pass (clean, spliced, zero), so the output hook's
+        // replacement always sees this pass's input.
+        Tensor? input = null;
+        using var capture = model.AddHook(hookName, a => { input = a; return a; });
+        return Evaluate(model, outputHookName, _ => Predict(sae, input!), windows, windowsPerBatch);
+    }
+
+    /// <summary>A transcoder's ŷ for input activations <paramref name="x"/> [.., d_in], in x's device and dtype.</summary>
+    internal static Tensor Predict(SparseAutoencoder sae, Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var y = sae.Reconstruct(x.to(sae.WEnc.dtype).to(sae.WEnc.device));
+        return y.to(x.dtype).to(x.device).MoveToOuterDisposeScope();
     }
 
     /// <summary>Splices any reconstruction function (e.g. identity, for tests and baselines).</summary>

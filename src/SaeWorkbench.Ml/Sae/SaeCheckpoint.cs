@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Sae;
 
-/// <summary>What a checkpoint holds besides tensors.</summary>
-public sealed record SaeCheckpointInfo(long Step, long SourcePosition, double ActivationScale, int DIn, SaeTrainingConfig Config);
+/// <summary>What a checkpoint holds besides tensors; <paramref name="OutputActivationScale"/> is a transcoder's s_out (null for an SAE).</summary>
+public sealed record SaeCheckpointInfo(long Step, long SourcePosition, double ActivationScale, int DIn, SaeTrainingConfig Config,
+    double? OutputActivationScale = null);
 
 /// <summary>
 /// Training checkpoints: <c>&lt;dir&gt;/checkpoint/{state.safetensors, state.json}</c> with the parameters, Adam

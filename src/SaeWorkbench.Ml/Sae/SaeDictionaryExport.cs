@@ -48,6 +48,8 @@ public static class SaeDictionaryExport
     public static void Save(string folder, SaeTrainingResult result, SaeTrainingConfig config, SaeLensMetadata metadata,
         SaeMetrics finalMetrics, LanguageModelLossMetrics? languageModelMetrics = null)
     {
+        if (result.Autoencoder.IsTranscoder && string.IsNullOrEmpty(metadata.HookNameOut))
+            throw new ArgumentException("a transcoder's export must name its output hook (hook_name_out)");
         var extras = metadata.Extras.DeepClone().AsObject();
         // SAELens's training runner records the version that trained the SAE beside the one that wrote it.
         if (!extras.ContainsKey("sae_lens_training_version")) extras["sae_lens_training_version"] = metadata.SaeLensVersion;
@@ -59,6 +61,8 @@ public static class SaeDictionaryExport
             ["training_tokens"] = result.Tokens,
             [MetricsKey] = MetricsJson(finalMetrics, languageModelMetrics),
         };
+        // A transcoder's output has its own scale (docs/science.md §12), folded into W_dec, b_dec and W_skip.
+        if (result.OutputActivationScale is { } sOut) extras[ExtrasKey]!["output_activation_scale_folded"] = sOut;
         SaeLensFolder.Save(folder, result.Autoencoder, metadata with { Extras = extras }, finalMetrics.Log10Density);
     }
 }

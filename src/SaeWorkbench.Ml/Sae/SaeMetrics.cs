@@ -60,35 +60,63 @@ public sealed record SaeMetrics(long Tokens, double L0, double Mse, double Fvu, 
     }
 
     /// <summary>Evaluates <paramref name="sae"/> on <paramref name="tokens"/> tokens read from <paramref name="source"/>.</summary>
+    /// <remarks>
+    /// A transcoder is measured on the output it predicts (docs/science.md §12): the source must be an
+    /// <see cref="IActivationPairSource"/> of its input and output hooks, and every metric compares ŷ with y.
+    /// </remarks>
     public static SaeMetrics Evaluate(SparseAutoencoder sae, IActivationSource source, long tokens, int batchSize = 4096)
     {
-        if (source.Width != sae.DIn)
+        var pairs = source as IActivationPairSource;
+        var outputWidth = pairs?.OutputWidth ?? 0;
+        if (sae.IsTranscoder)
+        {
+            if (outputWidth == 0)
+                throw new ArgumentException("a transcoder is evaluated on (input, output) pairs: give a source that reads its input and output hooks");
+            if (pairs!.InputWidth != sae.DIn || outputWidth != sae.DOut)
+                throw new ArgumentException($"the transcoder maps width {sae.DIn} → {sae.DOut} but the activations at '{source.HookName}' → " +
+                                            $"'{pairs.OutputHookName}' have widths {pairs.InputWidth} → {outputWidth}");
+        }
+        else if (outputWidth > 0)
+            throw new ArgumentException($"an SAE reads one hook, but this source also reads '{pairs!.OutputHookName}'");
+        else if (source.Width != sae.DIn)
             throw new ArgumentException($"the SAE takes width {sae.DIn} but the activations at '{source.HookName}' have width {source.Width}");
-        var acc = new SaeMetricsAccumulator(sae);
+        using var acc = new SaeMetricsAccumulator(sae);
         for (long done = 0; done < tokens; done += batchSize)
         {
             using var scope = NewDisposeScope();
-            acc.Add(source.NextBatch((int)Math.Min(batchSize, tokens - done)));
+            var rows = source.NextBatch((int)Math.Min(batchSize, tokens - done));
+            if (sae.IsTranscoder) acc.Add(rows.narrow(1, 0, sae.DIn), rows.narrow(1, sae.DIn, sae.DOut));
+            else acc.Add(rows);
         }
         return acc.Result();
     }
 }
 
-/// <summary>Streams batches through an SAE and accumulates the sums of docs/science.md §4 in float64.</summary>
+/// <summary>
+/// Streams batches through an SAE and accumulates the sums of docs/science.md §4 in float64; for a transcoder the
+/// reconstruction target is the output activation y (§12).
+/// </summary>
 public sealed class SaeMetricsAccumulator(SparseAutoencoder sae) : IDisposable
 {
-    private readonly Tensor _sumX = zeros(sae.DIn, dtype: float64).DetachFromDisposeScope();
+    private readonly Tensor _sumX = zeros(sae.DOut, dtype: float64).DetachFromDisposeScope();
     private readonly Tensor _firings = zeros(sae.DSae, dtype: float64).DetachFromDisposeScope();
     private double _sumSquaredNorm, _sumSquaredError, _sumCosine, _sumL2Ratio, _sumL0;
     private long _tokens;
 
-    /// <summary>Adds a batch of activations [B, d].</summary>
+    /// <summary>Adds a batch of activations [B, d] of an SAE.</summary>
     public void Add(Tensor x)
+    {
+        if (sae.IsTranscoder) throw new ArgumentException("a transcoder's metrics need its output activations too: call Add(x, y)");
+        Add(x, x);
+    }
+
+    /// <summary>Adds a batch of inputs x [B, d_in] and the activations <paramref name="target"/> [B, d_out] the dictionary must reproduce.</summary>
+    public void Add(Tensor x, Tensor target)
     {
         using var scope = NewDisposeScope();
         var f = sae.Encode(x);
         var xHat = sae.Decode(f, x);
-        var x64 = x.to(float64);
+        var x64 = target.to(float64);
         var err = xHat.to(float64) - x64;
         var xNorm = x64.norm(dim: 1);
         var hatNorm = xHat.to(float64).norm(dim: 1);

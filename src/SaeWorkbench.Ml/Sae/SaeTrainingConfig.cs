@@ -1,10 +1,29 @@
 namespace SaeWorkbench.Ml.Sae;
 
+/// <summary>
+/// What a training run trains (docs/science.md §12): an SAE (reconstruct the hook it reads), a transcoder (predict the
+/// activation at a second, later hook from the first), or a skip transcoder (a transcoder plus a linear skip x·W_skipᵀ).
+/// JSON writes the name.
+/// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<DictionaryKind>))]
+public enum DictionaryKind
+{
+    Sae,
+    Transcoder,
+    SkipTranscoder,
+}
+
 /// <summary>Everything that defines a training run (docs/science.md §2–§3). Saved in checkpoints and in cfg.json.</summary>
 public sealed record SaeTrainingConfig
 {
     /// <summary>Architecture (§2).</summary>
     public SaeArchitecture Architecture { get; init; } = SaeArchitecture.TopK;
+
+    /// <summary>SAE, transcoder or skip transcoder (§12); a transcoder trains on (input, output) activation pairs.</summary>
+    public DictionaryKind Kind { get; init; } = DictionaryKind.Sae;
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsTranscoder => Kind != DictionaryKind.Sae;
 
     /// <summary>Number of latents m.</summary>
     public int Latents { get; init; } = 4096;
@@ -95,6 +114,12 @@ public sealed record SaeTrainingConfig
     /// <summary>Throws <see cref="ArgumentException"/> for a config that cannot train on width <paramref name="dIn"/>.</summary>
     public void Validate(int dIn)
     {
+        if (!Enum.IsDefined(Kind)) throw new ArgumentException($"unknown dictionary kind {(int)Kind}");
+        if (IsTranscoder && Architecture == SaeArchitecture.TopK)
+            throw new ArgumentException("a topk transcoder is not implemented: SAELens v6, the format every trained dictionary is saved in, " +
+                                        "has no TopK transcoder architecture; train a batchtopk transcoder (saved as a JumpReLU transcoder) instead");
+        if (Architecture == SaeArchitecture.Gated)
+            throw new ArgumentException("gated dictionaries are read from published folders only, not trained");
         if (Latents < 1) throw new ArgumentException($"latents must be ≥ 1, got {Latents}");
         if ((Architecture is SaeArchitecture.TopK or SaeArchitecture.BatchTopK
              || (Architecture == SaeArchitecture.JumpRelu && JumpReluInitialThreshold == 0)) && (K < 1 || K >= Latents))

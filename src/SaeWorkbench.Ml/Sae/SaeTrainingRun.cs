@@ -13,7 +13,11 @@ namespace SaeWorkbench.Ml.Sae;
 /// <param name="Tokens">Training tokens seen.</param>
 /// <param name="LastProgress">The values of the final step.</param>
 public sealed record SaeTrainingResult(
-    SparseAutoencoder Autoencoder, double ActivationScale, long Steps, long Tokens, SaeTrainingProgress LastProgress);
+    SparseAutoencoder Autoencoder, double ActivationScale, long Steps, long Tokens, SaeTrainingProgress LastProgress)
+{
+    /// <summary>A transcoder's output scale s_out = √d_out / E‖y‖ (folded in like <see cref="ActivationScale"/>); null for an SAE.</summary>
+    public double? OutputActivationScale { get; init; }
+}
 
 /// <summary>
 /// Trains an SAE from an activation source: estimate the scale and the b_dec init, then steps of
@@ -23,48 +27,71 @@ public sealed record SaeTrainingResult(
 /// </summary>
 public static class SaeTrainingRun
 {
+    /// <summary>
+    /// Trains <paramref name="config"/> on <paramref name="source"/>. A transcoder (docs/science.md §12) needs an
+    /// <see cref="IActivationPairSource"/> with an output hook; an SAE needs a source of one hook.
+    /// </summary>
     public static SaeTrainingResult Train(IActivationSource source, SaeTrainingConfig config, string? checkpointDirectory,
         IProgress<SaeTrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        config.Validate(source.Width);
+        var pairs = source as IActivationPairSource;
+        var outputWidth = pairs?.OutputWidth ?? 0;
+        if (config.IsTranscoder && outputWidth == 0)
+            throw new ArgumentException("a transcoder trains on (input, output) activation pairs: give it a source that reads an input and an output hook");
+        if (!config.IsTranscoder && outputWidth > 0)
+            throw new ArgumentException($"an SAE reads one hook, but this source also reads the output hook '{pairs!.OutputHookName}'");
+        var dIn = config.IsTranscoder ? pairs!.InputWidth : source.Width;
+        config.Validate(dIn);
         if (config.Threads > 0) torch.set_num_threads(config.Threads);
 
         SaeTrainingState state;
         double scale;
+        double? outputScale = null;
         long? lastCheckpoint = null;
         var resumed = checkpointDirectory is null ? null : SaeCheckpoint.TryLoad(checkpointDirectory);
         if (resumed is { } r)
         {
             if (r.Info.Config != config)
                 throw new InvalidOperationException($"the checkpoint in {checkpointDirectory} was written by a different training config; use a new folder or the same config");
-            if (r.Info.DIn != source.Width)
-                throw new InvalidOperationException($"the checkpoint is for width {r.Info.DIn}, the activation source has width {source.Width}");
-            (state, scale, lastCheckpoint) = (r.State, r.Info.ActivationScale, r.Info.Step);
+            if (r.Info.DIn != dIn || (config.IsTranscoder && r.State.DOut != outputWidth))
+                throw new InvalidOperationException($"the checkpoint is for width {r.Info.DIn} → {r.State.DOut}, the activation source has width {dIn}" +
+                                                    (config.IsTranscoder ? $" → {outputWidth}" : ""));
+            (state, scale, outputScale, lastCheckpoint) = (r.State, r.Info.ActivationScale, r.Info.OutputActivationScale, r.Info.Step);
+            if (config.IsTranscoder && outputScale is null)
+                throw new InvalidDataException($"the checkpoint in {checkpointDirectory} is a transcoder's but holds no output activation scale");
             source.Seek(r.Info.SourcePosition);
         }
         else
         {
             source.Seek(0);
-            scale = ActivationStatistics.ScalingFactor(source, (int)Math.Min(config.ScalingBatches, config.TotalSteps), config.BatchSize);
+            var batches = (int)Math.Min(config.ScalingBatches, config.TotalSteps);
+            if (config.IsTranscoder)
+            {
+                var (sIn, sOut) = ActivationStatistics.PairScalingFactors(source, dIn, batches, config.BatchSize);
+                (scale, outputScale) = (sIn, sOut);
+            }
+            else scale = ActivationStatistics.ScalingFactor(source, batches, config.BatchSize);
             source.Seek(0);
             using (var scope = NewDisposeScope())
             {
-                var sample = SampleRows(source, config.GeometricMedianSamples, config.BatchSize).Times(scale);
-                var median = ActivationStatistics.GeometricMedian(sample);
+                var rows = SampleRows(source, config.GeometricMedianSamples, config.BatchSize);
+                var (x, y) = Split(rows, dIn, scale, outputScale);
+                // b_dec starts at the median of what the dictionary writes: the output for a transcoder (§3, §12).
+                var median = ActivationStatistics.GeometricMedian(y ?? x);
                 using var gen = new Generator().manual_seed(config.Seed);
-                state = SaeTrainingState.Initialise(config, source.Width, median, gen);
-                state.InitialiseThresholdFromSample(sample.narrow(0, 0, Math.Min(sample.shape[0], 4096)));
+                state = SaeTrainingState.Initialise(config, dIn, median, gen);
+                state.InitialiseThresholdFromSample(x.narrow(0, 0, Math.Min(x.shape[0], 4096)));
             }
             source.Seek(0);
         }
 
         try
         {
-            var last = Loop(source, config, state, scale, checkpointDirectory, ref lastCheckpoint, progress, cancellationToken);
+            var last = Loop(source, config, state, scale, outputScale, checkpointDirectory, ref lastCheckpoint, progress, cancellationToken);
             var trained = state.ToAutoencoder();
-            var folded = trained.FoldActivationScale(scale);
+            var folded = outputScale is { } sOut ? trained.FoldTranscoderScales(scale, sOut) : trained.FoldActivationScale(scale);
             trained.Dispose();
-            return new SaeTrainingResult(folded, scale, state.Step, state.Step * config.BatchSize, last);
+            return new SaeTrainingResult(folded, scale, state.Step, state.Step * config.BatchSize, last) { OutputActivationScale = outputScale };
         }
         finally
         {
@@ -80,8 +107,15 @@ public static class SaeTrainingRun
         return cat(parts, 0).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Scaled inputs x [n, d_in] and, for a transcoder (<paramref name="outputScale"/> set), scaled outputs y [n, d_out] of pair rows.</summary>
+    private static (Tensor X, Tensor? Y) Split(Tensor rows, int dIn, double scale, double? outputScale)
+    {
+        if (outputScale is not { } sOut) return (rows.Times(scale), null);
+        return (rows.narrow(1, 0, dIn).Times(scale), rows.narrow(1, dIn, rows.shape[1] - dIn).Times(sOut));
+    }
+
     private static SaeTrainingProgress Loop(IActivationSource source, SaeTrainingConfig cfg, SaeTrainingState state,
-        double scale, string? checkpointDirectory, ref long? lastCheckpoint, IProgress<SaeTrainingProgress>? progress,
+        double scale, double? outputScale, string? checkpointDirectory, ref long? lastCheckpoint, IProgress<SaeTrainingProgress>? progress,
         CancellationToken cancellationToken)
     {
         var total = cfg.TotalSteps;
@@ -94,9 +128,9 @@ public static class SaeTrainingRun
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var step = state.Step;
-            var x = source.NextBatch(cfg.BatchSize).Times(scale);
+            var (x, y) = Split(source.NextBatch(cfg.BatchSize), state.DIn, scale, outputScale);
             var lambda = SaeOptimizer.SparsityCoefficient(cfg, step);
-            var result = SaeTrainingStep.Compute(state, x, lambda);
+            var result = SaeTrainingStep.Compute(state, x, y, lambda);
             var parts = stack(new[] { result.Loss, result.Mse, result.SparsityLoss, result.AuxLoss, result.L0, result.Fvu })
                 .to(float64).data<double>().ToArray();
             if (!double.IsFinite(parts[0]))
@@ -122,7 +156,7 @@ public static class SaeTrainingRun
             if (checkpointDirectory is not null && (done || (cfg.CheckpointEvery > 0 && state.Step % cfg.CheckpointEvery == 0)))
             {
                 SaeCheckpoint.Save(checkpointDirectory,
-                    state, new SaeCheckpointInfo(state.Step, source.Position, scale, state.DIn, cfg));
+                    state, new SaeCheckpointInfo(state.Step, source.Position, scale, state.DIn, cfg, outputScale));
                 lastCheckpoint = state.Step;
             }
         }

@@ -5,14 +5,18 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Ml.Sae;
 
 /// <summary>
-/// The trainable tensors of an SAE in training (on the scaled activations s·x), its buffers and its Adam
-/// moments. Parameters: W_enc, b_enc, W_dec, b_dec, and log_threshold for JumpReLU. Buffers:
-/// steps_since_fired [m] and, for BatchTopK, the tracked threshold θ (scalar). Owns its tensors.
+/// The trainable tensors of an SAE or transcoder in training (on the scaled activations s·x, and s_out·y for a
+/// transcoder), its buffers and its Adam moments. Parameters: W_enc [d_in, m], b_enc, W_dec [m, d_out], b_dec [d_out],
+/// log_threshold for JumpReLU, W_skip [d_out, d_in] for a skip transcoder. Buffers: steps_since_fired [m] and, for
+/// BatchTopK, the tracked threshold θ (scalar). Owns its tensors.
 /// </summary>
 public sealed class SaeTrainingState : IDisposable
 {
     public SaeTrainingConfig Config { get; }
     public int DIn { get; }
+
+    /// <summary>Output width d_out (= d_in for an SAE).</summary>
+    public int DOut => (int)WDec.shape[1];
     public Dictionary<string, Tensor> Parameters { get; } = new();
     public Dictionary<string, Tensor> AdamFirstMoment { get; } = new();
     public Dictionary<string, Tensor> AdamSecondMoment { get; } = new();
@@ -32,6 +36,9 @@ public sealed class SaeTrainingState : IDisposable
     public Tensor BDec => Parameters["b_dec"];
     public Tensor? LogThreshold => Parameters.GetValueOrDefault("log_threshold");
 
+    /// <summary>The skip matrix of a skip transcoder, else null.</summary>
+    public Tensor? WSkip => Parameters.GetValueOrDefault("W_skip");
+
     private SaeTrainingState(SaeTrainingConfig config, int dIn, Tensor stepsSinceFired, Tensor? batchTopKThreshold)
     {
         Config = config;
@@ -42,21 +49,34 @@ public sealed class SaeTrainingState : IDisposable
 
     /// <summary>
     /// Fresh initialisation (docs/science.md §3): W_dec rows random unit directions (×0.1 for ReLU-L1),
-    /// W_enc = W_decᵀ, b_enc = 0, b_dec = <paramref name="bDecInit"/> (the geometric median).
+    /// W_enc = W_decᵀ, b_enc = 0, b_dec = <paramref name="bDecInit"/> (the geometric median of the activations the
+    /// dictionary writes). A transcoder's b_dec [d_out] is the output's median, and its W_enc columns are random unit
+    /// directions of their own (docs/science.md §12: input and output are different spaces, so W_decᵀ means nothing
+    /// there); a skip transcoder's W_skip starts at 0, as SAELens's does.
     /// </summary>
     public static SaeTrainingState Initialise(SaeTrainingConfig config, int dIn, Tensor bDecInit, Generator generator)
     {
         using var scope = NewDisposeScope();
         var m = config.Latents;
-        var wDec = randn(new long[] { m, dIn }, generator: generator);
+        var dOut = (int)bDecInit.shape[0];
+        if (!config.IsTranscoder && dOut != dIn)
+            throw new ArgumentException($"an SAE's b_dec init must have width d_in = {dIn}, got {dOut}");
+        var wDec = randn(new long[] { m, dOut }, generator: generator);
         wDec = wDec / wDec.norm(1, keepdim: true);
         if (config.Architecture == SaeArchitecture.Relu) wDec = wDec.Times(0.1);
+        var wEnc = wDec.t();
+        if (config.IsTranscoder)
+        {
+            var directions = randn(new long[] { m, dIn }, generator: generator);
+            wEnc = (directions / directions.norm(1, keepdim: true)).t();                       // [d_in, m]
+        }
         var state = new SaeTrainingState(config, dIn, zeros(m, dtype: int64),
             config.Architecture == SaeArchitecture.BatchTopK ? zeros(Array.Empty<long>()) : null);
-        state.Add("W_enc", wDec.t().contiguous());
+        state.Add("W_enc", wEnc.contiguous());
         state.Add("b_enc", zeros(m));
         state.Add("W_dec", wDec.contiguous());
         state.Add("b_dec", bDecInit.to(float32).clone());
+        if (config.Kind == DictionaryKind.SkipTranscoder) state.Add("W_skip", zeros(dOut, dIn));
         if (config.Architecture == SaeArchitecture.JumpRelu)
             state.Add("log_threshold", TorchScalars.Full(Math.Log(config.JumpReluInitialThreshold > 0 ? config.JumpReluInitialThreshold : 1), new long[] { m }));
         return state;
@@ -64,13 +84,15 @@ public sealed class SaeTrainingState : IDisposable
 
     /// <summary>
     /// JumpReLU with θ₀ = 0: sets every latent's θ to the smallest of the K·n largest pre-activations of the initial SAE
-    /// on <paramref name="sample"/> [n, d] (scaled activations), so it starts at L0 ≈ K, as a BatchTopK batch would.
+    /// on <paramref name="sample"/> [n, d_in] (scaled activations; a transcoder's inputs), so it starts at L0 ≈ K, as a
+    /// BatchTopK batch would.
     /// </summary>
     public void InitialiseThresholdFromSample(Tensor sample)
     {
         if (Config.Architecture != SaeArchitecture.JumpRelu || Config.JumpReluInitialThreshold > 0) return;
         using var scope = NewDisposeScope();
-        var pre = addmm(BEnc, sample - BDec, WEnc, 1, 1).reshape(-1);                     // [n·m]
+        var encoderInput = Config.IsTranscoder ? sample : sample - BDec;                   // no b_dec on a transcoder's input (§12)
+        var pre = addmm(BEnc, encoderInput, WEnc, 1, 1).reshape(-1);                       // [n·m]
         var kept = (int)Math.Min(pre.NumberOfElements, (long)Config.K * sample.shape[0]);
         var (largest, _) = pre.topk(kept);
         var theta = Math.Max(largest.min().item<float>(), 1e-6f);                          // a JumpReLU θ must be > 0
@@ -96,8 +118,9 @@ public sealed class SaeTrainingState : IDisposable
             SaeArchitecture.BatchTopK => BatchTopKThreshold!.expand(Config.Latents).clone(),
             _ => null,
         };
+        var form = new SaeForm { ApplyBDecToInput = !Config.IsTranscoder, Transcoder = Config.IsTranscoder, WSkip = WSkip?.clone() };
         return new SparseAutoencoder(arch == SaeArchitecture.BatchTopK ? SaeArchitecture.JumpRelu : arch, Config.K,
-            WEnc.clone(), BEnc.clone(), WDec.clone(), BDec.clone(), threshold);
+            WEnc.clone(), BEnc.clone(), WDec.clone(), BDec.clone(), threshold, form);
     }
 
     /// <summary>All tensors of the state by checkpoint name.</summary>
@@ -126,6 +149,7 @@ public sealed class SaeTrainingState : IDisposable
             config.Architecture == SaeArchitecture.BatchTopK ? Take("batchtopk_threshold") : null) { Step = step };
         var names = new List<string> { "W_enc", "b_enc", "W_dec", "b_dec" };
         if (config.Architecture == SaeArchitecture.JumpRelu) names.Add("log_threshold");
+        if (config.Kind == DictionaryKind.SkipTranscoder) names.Add("W_skip");
         foreach (var n in names)
         {
             state.Parameters[n] = Take("param." + n).DetachFromDisposeScope();

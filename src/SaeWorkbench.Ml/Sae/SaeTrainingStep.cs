@@ -10,7 +10,11 @@ namespace SaeWorkbench.Ml.Sae;
 /// </summary>
 public sealed record SaeStepResult(
     Tensor Loss, Tensor Mse, Tensor SparsityLoss, Tensor AuxLoss, Tensor L0, Tensor Fvu,
-    Dictionary<string, Tensor> Gradients, Tensor FiredMask, Tensor? SmallestKept);
+    Dictionary<string, Tensor> Gradients, Tensor FiredMask, Tensor? SmallestKept)
+{
+    /// <summary>∂L/∂x̂ (∂L/∂ŷ for a transcoder), [B, d_out]: the reconstruction loss's gradient, which the skip path also receives.</summary>
+    internal Tensor? OutputGradient { get; init; }
+}
 
 /// <summary>
 /// Forward and hand-written backward of one training step (docs/science.md §2), without autograd. TopK never
@@ -25,17 +29,36 @@ public static class SaeTrainingStep
     /// <paramref name="sparsityCoefficient"/> is the current (warmed-up) λ for ReLU-L1 or JumpReLU.
     /// Tensors are created in the caller's dispose scope.
     /// </summary>
-    public static SaeStepResult Compute(SaeTrainingState state, Tensor x, double sparsityCoefficient)
+    public static SaeStepResult Compute(SaeTrainingState state, Tensor x, double sparsityCoefficient) =>
+        Compute(state, x, null, sparsityCoefficient);
+
+    /// <summary>
+    /// Loss and gradients of a transcoder (docs/science.md §12) for inputs <paramref name="x"/> [B, d_in] and the
+    /// outputs it must predict <paramref name="y"/> [B, d_out] (both scaled); <paramref name="y"/> is null for an SAE,
+    /// whose target is x itself. A transcoder's encoder reads x as it is (b_dec lives on the output side), and a skip
+    /// transcoder's prediction adds x·W_skipᵀ: the latents then only have to explain y − x·W_skipᵀ, which is how the
+    /// shared code below sees it. The W_skip gradient is ∂L/∂ŷ summed against x (docs/science.md §12).
+    /// </summary>
+    public static SaeStepResult Compute(SaeTrainingState state, Tensor x, Tensor? y, double sparsityCoefficient)
     {
-        var arch = state.Config.Architecture;
-        var xc = x - state.BDec;                                   // [B, d]
+        var cfg = state.Config;
+        if (cfg.IsTranscoder != y is not null)
+            throw new ArgumentException(cfg.IsTranscoder ? "a transcoder step needs the output activations y" : "an SAE step takes no output activations");
+        var xc = cfg.IsTranscoder ? x : x - state.BDec;            // [B, d_in]
         var pre = addmm(state.BEnc, xc, state.WEnc, 1, 1);         // [B, m]
-        return arch == SaeArchitecture.TopK
-            ? SparseTopK(state, x, xc, pre)
-            : Dense(state, x, xc, pre, sparsityCoefficient);
+        var target = y ?? x;                                       // what ŷ must match, [B, d_out]
+        var latentTarget = state.WSkip is { } skip ? target - matmul(x, skip.t()) : target;
+        var result = cfg.Architecture == SaeArchitecture.TopK
+            ? SparseTopK(state, latentTarget, xc, pre, target)
+            : Dense(state, latentTarget, xc, pre, sparsityCoefficient, target);
+        if (state.WSkip is not null) result.Gradients["W_skip"] = mm(result.OutputGradient!.t(), x);   // [d_out, d_in]
+        return result;
     }
 
-    private static SaeStepResult SparseTopK(SaeTrainingState s, Tensor x, Tensor xc, Tensor pre)
+    /// <param name="x">What the latents decode to: the SAE's input, or a transcoder's output minus its skip path.</param>
+    /// <param name="xc">The encoder's input.</param>
+    /// <param name="fvuTarget">The activations FVU is measured on (the true target).</param>
+    private static SaeStepResult SparseTopK(SaeTrainingState s, Tensor x, Tensor xc, Tensor pre, Tensor fvuTarget)
     {
         var batch = x.shape[0];
         var m = s.Config.Latents;
@@ -59,14 +82,17 @@ public static class SaeTrainingStep
 
         var fired = zeros(m).IndexAddInPlace(0, idx.reshape(-1), active.reshape(-1).to(float32)).Gt(0);
         var aux = AuxK(s, x, err, pre, gWDec, gWEncT, gBEnc, gBDec, xc);
-        FinishEncoderBiasGradients(s, gBEnc, gBDec);
+        if (!s.Config.IsTranscoder) FinishEncoderBiasGradients(s, gBEnc, gBDec);
         var grads = new Dictionary<string, Tensor>
         {
             // A transposed view, not a copy: SaeOptimizer's fused Adam reads it in that layout.
             ["W_enc"] = gWEncT.t(), ["b_enc"] = gBEnc, ["W_dec"] = gWDec, ["b_dec"] = gBDec,
         };
         var l0 = active.sum(1).to(float32).mean();
-        return new SaeStepResult(mse.Plus(aux), mse, zeros(Array.Empty<long>()), aux, l0, Fvu(x, sse), grads, fired, null);
+        return new SaeStepResult(mse.Plus(aux), mse, zeros(Array.Empty<long>()), aux, l0, Fvu(fvuTarget, sse), grads, fired, null)
+        {
+            OutputGradient = g,
+        };
     }
 
     private static bool OnCpu(Tensor t) => t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32;
@@ -78,7 +104,7 @@ public static class SaeTrainingStep
         return flat.dot(flat);
     }
 
-    private static SaeStepResult Dense(SaeTrainingState s, Tensor x, Tensor xc, Tensor pre, double lambda)
+    private static SaeStepResult Dense(SaeTrainingState s, Tensor x, Tensor xc, Tensor pre, double lambda, Tensor fvuTarget)
     {
         var cfg = s.Config;
         var batch = x.shape[0];
@@ -147,7 +173,7 @@ public static class SaeTrainingStep
         var aux = cfg.Architecture == SaeArchitecture.BatchTopK
             ? AuxK(s, x, err, pre, gWDec, gWEncT, gBEnc, gBDec, xc)
             : zeros(Array.Empty<long>());
-        FinishEncoderBiasGradients(s, gBEnc, gBDec);
+        if (!s.Config.IsTranscoder) FinishEncoderBiasGradients(s, gBEnc, gBDec);
         grads["W_enc"] = gWEncT.t();                                            // transposed view (see SparseTopK)
         grads["b_enc"] = gBEnc;
         grads["W_dec"] = gWDec;
@@ -155,7 +181,10 @@ public static class SaeTrainingStep
         // gate is exactly f > 0 for all three: ReLU's pre > 0, JumpReLU's pre > θ > 0, BatchTopK's kept positives.
         var fired = gate.any(0);
         var l0 = gate.sum().to(float32).DividedBy(batch);
-        return new SaeStepResult(mse.Plus(sparsity).Plus(aux), mse, sparsity, aux, l0, Fvu(x, sse), grads, fired, smallestKept);
+        return new SaeStepResult(mse.Plus(sparsity).Plus(aux), mse, sparsity, aux, l0, Fvu(fvuTarget, sse), grads, fired, smallestKept)
+        {
+            OutputGradient = g,
+        };
     }
 
     /// <summary>
@@ -169,7 +198,7 @@ public static class SaeTrainingStep
         var dead = s.DeadMask();
         var numDead = dead.sum().item<long>();
         if (numDead == 0 || s.Config.AuxKCoefficient == 0) return zeros(Array.Empty<long>());
-        var kAuxFull = s.Config.AuxK > 0 ? s.Config.AuxK : s.DIn / 2;
+        var kAuxFull = s.Config.AuxK > 0 ? s.Config.AuxK : s.DOut / 2;                 // d/2 of the space it reconstructs
         var scale = Math.Min((double)numDead / kAuxFull, 1.0);
         var kAux = (int)Math.Min(kAuxFull, numDead);
         var batch = x.shape[0];

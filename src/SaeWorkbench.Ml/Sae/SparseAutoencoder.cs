@@ -326,6 +326,20 @@ public sealed class SparseAutoencoder : IDisposable
             Form with { WSkip = Form.WSkip?.clone() });
     }
 
+    /// <summary>
+    /// The same transcoder for raw activations when it was trained to map s_in·x to s_out·y (docs/science.md §3, §12):
+    /// pre = (s_in·x)·W_enc + b_enc = x·(s_in·W_enc) + b_enc, so W_enc ← s_in·W_enc and the latents are unchanged (b_enc
+    /// and θ stay); ŷ = (f·W_dec + b_dec + s_in·x·W_skipᵀ)/s_out, so W_dec, b_dec ← ÷ s_out and W_skip ← W_skip·s_in/s_out.
+    /// </summary>
+    public SparseAutoencoder FoldTranscoderScales(double inputScale, double outputScale)
+    {
+        if (!IsTranscoder || Architecture == SaeArchitecture.Gated)
+            throw new InvalidOperationException("folding input and output scales is defined for trained transcoders only");
+        using var scope = NewDisposeScope();
+        return new SparseAutoencoder(Architecture, K, WEnc.Times(inputScale), BEnc.clone(), WDec.DividedBy(outputScale), BDec.DividedBy(outputScale),
+            Threshold?.clone(), Form with { WSkip = Form.WSkip?.Times(inputScale / outputScale) });
+    }
+
     public SparseAutoencoder Clone()
     {
         using var scope = NewDisposeScope();

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SaeWorkbench.Ml.Activations;
 using SaeWorkbench.Ml.Analysis;
 using SaeWorkbench.Ml.Corpora;
 using SaeWorkbench.Ml.Formats;
@@ -31,6 +32,16 @@ public static class FeatureAnalysisPipeline
         var hook = sae.Metadata.HookName;
         if (!model.HookNames.Contains(hook))
             throw new ArgumentException($"the SAE reads hook '{hook}', which the model does not have; valid hooks: {string.Join(", ", model.HookNames)}");
+        // A transcoder's latents are read at its input hook (the dashboards encode there), and its decoder rows live at
+        // its output hook: their logit effects are residual-stream effects only when that hook writes the residual.
+        string? hookOut = null;
+        if (sae.Autoencoder.IsTranscoder)
+        {
+            hookOut = sae.Metadata.HookNameOut ?? throw new ArgumentException("the transcoder names no output hook (hook_name_out)");
+            if (!model.HookNames.Contains(hookOut) || model.HookWidth(hookOut) != model.DModel || !TranscoderHooks.WritesResidualStream(hookOut))
+                throw new ArgumentException($"the transcoder writes '{hookOut}', which is not added to the residual stream (hook_mlp_out, hook_attn_out, " +
+                                            "hook_resid_*), so its decoder rows have no logit effects; analysis of this pair is not supported");
+        }
         var context = request.ContextSize > 0 ? request.ContextSize : sae.Metadata.ContextSize > 0 ? sae.Metadata.ContextSize : model.ContextLength;
         context = Math.Min(context, model.ContextLength);
         var corpus = new TextCorpus(corpusFolder);
@@ -58,7 +69,7 @@ public static class FeatureAnalysisPipeline
         report(0.9, "storing the dashboards");
         var settings = JsonSerializer.Serialize(new
         {
-            options, context, hook, logitEffects = "(W_dec,i ⊙ ln_f γ) · W_U (TransformerLens folded W_U)", histogram = "equal-width over (0, max]",
+            options, context, hook, hookOut, logitEffects = "(W_dec,i ⊙ ln_f γ) · W_U (TransformerLens folded W_U)", histogram = "equal-width over (0, max]",
             method = "two exact passes; top contexts by min-heap, interval samples by seeded reservoir sampling",
         });
         var header = new FeatureAnalysisHeader(request.DictionaryId, jobId, corpusFolder, builder.Tokens, settings);

@@ -42,7 +42,8 @@ public sealed class SaeTrainingJob(WorkbenchPaths paths, ServerPathPolicy folder
         var corpus = Confined("corpus", request.Corpus);
         var outcome = SaeTrainingPipeline.Run(request, model, corpus, output, checkpoints, progress,
             s => context.Report(progress.Fraction, s), context.Cancellation);
-        var name = string.IsNullOrWhiteSpace(request.Name) ? $"{outcome.ModelName} {request.Hook} {request.Arch} {request.Latents}" : request.Name;
+        var hooks = outcome.Config.IsTranscoder ? $"{request.Hook}→{request.HookOut}" : request.Hook;
+        var name = string.IsNullOrWhiteSpace(request.Name) ? $"{outcome.ModelName} {hooks} {request.Arch} {request.Latents}" : request.Name;
         var metrics = SaeTrainingPipeline.MetricsJson(outcome.Metrics, outcome.LanguageModelMetrics).ToJsonString();
         var dictionary = registry.RegisterAsync(output, name, model, metrics, JsonSerializer.Serialize(outcome.Config),
             outcome.Result.Tokens, context.JobId, null, CancellationToken.None).GetAwaiter().GetResult();

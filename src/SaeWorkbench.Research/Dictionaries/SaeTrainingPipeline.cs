@@ -27,15 +27,18 @@ public static class SaeTrainingPipeline
         var model = loaded.Model;
         if (!model.HookNames.Contains(request.Hook))
             throw new ArgumentException($"unknown hook '{request.Hook}'; valid hooks: {string.Join(", ", model.HookNames)}");
+        // A transcoder (docs/science.md §12) reads Hook and predicts HookOut, both collected in one forward pass.
+        var hookOut = config.IsTranscoder ? request.HookOut : null;
+        if (hookOut is not null) TranscoderHooks.Check(model.HookNames, request.Hook, hookOut);
         var context = request.ContextSize > 0 ? Math.Min(request.ContextSize, model.ContextLength) : model.ContextLength;
         var corpus = new TextCorpus(corpusFolder);
         var modelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(modelFolder));
         var trainWindows = TokenWindows.Enumerate(corpus, loaded.Tokenizer, CorpusSplit.Train, context).Select(w => Array.ConvertAll(w, t => (long)t));
 
-        status?.Invoke($"training {request.Arch} with {request.Latents} latents on {request.Hook}");
+        status?.Invoke($"training {request.Arch} with {request.Latents} latents on {request.Hook}{(hookOut is null ? "" : $" → {hookOut}")}");
         SaeTrainingResult result;
         using (var source = new LanguageModelActivationSource(model, request.Hook, trainWindows, modelName,
-                   request.BufferTokens, seed: request.Seed))
+                   request.BufferTokens, seed: request.Seed, outputHookName: hookOut))
         {
             result = SaeTrainingRun.Train(source, config, checkpointFolder, progress, ct);
         }
@@ -43,12 +46,13 @@ public static class SaeTrainingPipeline
 
         status?.Invoke("evaluating on held-out tokens");
         var (metrics, lm) = Evaluate(model, loaded.Tokenizer, corpus, request.Hook, result.Autoencoder, context, request.EvalTokens,
-            request.BufferTokens, request.Seed);
+            request.BufferTokens, request.Seed, hookOut);
 
         var metadata = new SaeLensMetadata
         {
             ModelName = modelName,
             HookName = request.Hook,
+            HookNameOut = hookOut,
             ContextSize = context,
             DatasetPath = corpusFolder,
             PrependBos = true,
@@ -71,11 +75,13 @@ public static class SaeTrainingPipeline
     /// <summary>
     /// docs/science.md §4 metrics of <paramref name="sae"/> on held-out tokens (the corpus's validation split; its
     /// training split when it has no validation documents): reconstruction metrics over up to
-    /// <paramref name="evalTokens"/> tokens, CE loss recovered / ΔLM loss / KL over up to 64 windows.
+    /// <paramref name="evalTokens"/> tokens, CE loss recovered / ΔLM loss / KL over up to 64 windows. A transcoder
+    /// (docs/science.md §12) is measured at its output hook <paramref name="hookOut"/>: reconstruction metrics on y,
+    /// and CE with ŷ spliced there.
     /// </summary>
     public static (SaeMetrics Metrics, LanguageModelLossMetrics LanguageModel) Evaluate(IHookedLanguageModel model,
         Ml.Lm.Tokenization.ITokenizer tokenizer, TextCorpus corpus, string hook, SparseAutoencoder sae, int context, long evalTokens,
-        int bufferTokens, int seed)
+        int bufferTokens, int seed, string? hookOut = null)
     {
         IEnumerable<long[]> Windows(CorpusSplit split) =>
             TokenWindows.Enumerate(corpus, tokenizer, split, context).Select(w => Array.ConvertAll(w, t => (long)t));
@@ -85,11 +91,11 @@ public static class SaeTrainingPipeline
         var tokens = Math.Max(1, Math.Min(evalTokens, heldOut.Count * (long)(context - 1) / 2));
         var buffer = (int)Math.Max(2, Math.Min(bufferTokens, heldOut.Count * (long)(context - 1)));
         SaeMetrics metrics;
-        using (var eval = new LanguageModelActivationSource(model, hook, heldOut, "eval", buffer, seed: seed + 1))
+        using (var eval = new LanguageModelActivationSource(model, hook, heldOut, "eval", buffer, seed: seed + 1, outputHookName: hookOut))
         {
             metrics = SaeMetrics.Evaluate(sae, eval, tokens, (int)Math.Min(4096, tokens));
         }
-        var lm = LanguageModelLossMetrics.Evaluate(model, hook, sae, heldOut.Take(64));
+        var lm = LanguageModelLossMetrics.Evaluate(model, hook, sae, heldOut.Take(64), outputHookName: hookOut);
         return (metrics, lm);
     }
 

@@ -15,8 +15,14 @@ public sealed record SaeTrainingRequest
     /// <summary>Folder of .txt/.jsonl files; relative paths are under the content root.</summary>
     public string Corpus { get; init; } = "";
 
-    /// <summary>relu | topk | batchtopk | jumprelu.</summary>
+    /// <summary>
+    /// relu | topk | batchtopk | jumprelu for an SAE; for a transcoder (docs/science.md §12) transcoder | skip-transcoder
+    /// (ReLU, SAELens's names) or {relu, jumprelu, batchtopk}-transcoder | {relu, jumprelu, batchtopk}-skip-transcoder.
+    /// </summary>
     public string Arch { get; init; } = "topk";
+
+    /// <summary>A transcoder's output hook, after <see cref="Hook"/> (e.g. blocks.2.hook_mlp_out); empty for an SAE.</summary>
+    public string HookOut { get; init; } = "";
 
     public int Latents { get; init; } = 4096;
     public int K { get; init; } = 32;
@@ -60,6 +66,42 @@ public sealed record SaeTrainingRequest
         ["jumprelu"] = SaeArchitecture.JumpRelu,
     };
 
+    /// <summary>The transcoder spellings of <see cref="Arch"/>: name → (sparsity rule, transcoder or skip transcoder).</summary>
+    public static readonly IReadOnlyDictionary<string, (SaeArchitecture Architecture, DictionaryKind Kind)> TranscoderArchitectures = BuildTranscoderArchitectures();
+
+    private static Dictionary<string, (SaeArchitecture, DictionaryKind)> BuildTranscoderArchitectures()
+    {
+        var names = new Dictionary<string, (SaeArchitecture, DictionaryKind)>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["transcoder"] = (SaeArchitecture.Relu, DictionaryKind.Transcoder),
+            ["skip-transcoder"] = (SaeArchitecture.Relu, DictionaryKind.SkipTranscoder),
+        };
+        foreach (var (name, a) in new[] { ("relu", SaeArchitecture.Relu), ("jumprelu", SaeArchitecture.JumpRelu), ("batchtopk", SaeArchitecture.BatchTopK) })
+        {
+            names[$"{name}-transcoder"] = (a, DictionaryKind.Transcoder);
+            names[$"{name}-skip-transcoder"] = (a, DictionaryKind.SkipTranscoder);
+        }
+        return names;
+    }
+
+    /// <summary>Every accepted spelling of <see cref="Arch"/> (SAELens's underscores are read as dashes).</summary>
+    public static IEnumerable<string> ArchNames => Architectures.Keys.Concat(TranscoderArchitectures.Keys);
+
+    private string ArchKey => Arch.Replace('_', '-');
+
+    /// <summary>Whether <see cref="Arch"/> names a transcoder variant.</summary>
+    public bool IsTranscoder => TranscoderArchitectures.ContainsKey(ArchKey) || ArchKey.EndsWith("transcoder", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The error for <see cref="Arch"/>, or null when it is a variant this workbench trains.</summary>
+    private string? ArchError()
+    {
+        if (Architectures.ContainsKey(ArchKey) || TranscoderArchitectures.ContainsKey(ArchKey)) return null;
+        if (ArchKey.StartsWith("topk-", StringComparison.OrdinalIgnoreCase) && IsTranscoder)
+            return $"arch: '{Arch}' is not implemented: SAELens v6, the format every trained dictionary is saved in, has no TopK transcoder; " +
+                   "use batchtopk-transcoder or batchtopk-skip-transcoder (saved as a JumpReLU transcoder)";
+        return $"arch: '{Arch}' is not one of {string.Join(", ", ArchNames)}";
+    }
+
     /// <summary>
     /// Checks what can be checked without loading the model's weights; each error names the field. Folders go through
     /// <paramref name="folders"/> (the server's <see cref="Settings.ServerPathPolicy"/>, or the operator's own paths on
@@ -91,9 +133,19 @@ public sealed record SaeTrainingRequest
         if (string.IsNullOrWhiteSpace(Hook)) errors.Add("hook: a hook name is required, e.g. blocks.2.hook_resid_post");
         else if (config is not null && !config.HookNames.Contains(Hook))
             errors.Add($"hook: '{Hook}' is not a hook of the model; valid hooks: {string.Join(", ", config.HookNames)}");
-        if (!Architectures.ContainsKey(Arch)) errors.Add($"arch: '{Arch}' is not one of relu, topk, batchtopk, jumprelu");
+        if (ArchError() is { } badArch) errors.Add(badArch);
+        if (IsTranscoder && string.IsNullOrWhiteSpace(HookOut))
+            errors.Add("hookOut: a transcoder needs the output hook it predicts, e.g. blocks.2.hook_mlp_out for blocks.2.ln2.hook_normalized");
+        else if (!IsTranscoder && !string.IsNullOrWhiteSpace(HookOut))
+            errors.Add($"hookOut: an SAE reconstructs the hook it reads; leave hookOut empty, or choose a transcoder arch to predict '{HookOut}'");
+        else if (IsTranscoder && config is not null && config.HookNames.Contains(Hook))
+        {
+            try { Ml.Activations.TranscoderHooks.Check(config.HookNames, Hook, HookOut); }
+            catch (ArgumentException e) { errors.Add($"hookOut: {e.Message}"); }
+        }
         if (Latents is < 2 or > 1 << 20) errors.Add("latents: must be from 2 to 1,048,576");
-        if ((Arch is "topk" or "batchtopk" || (Arch == "jumprelu" && InitialThreshold == 0)) && (K < 1 || K >= Latents))
+        var sparsity = ArchError() is null ? ToConfig().Architecture : (SaeArchitecture?)null;
+        if ((sparsity is SaeArchitecture.TopK or SaeArchitecture.BatchTopK || (sparsity == SaeArchitecture.JumpRelu && InitialThreshold == 0)) && (K < 1 || K >= Latents))
             errors.Add($"k: must be from 1 to latents − 1 ({Latents - 1})");
         if (!double.IsFinite(L1) || L1 < 0) errors.Add("l1: must be a finite number ≥ 0");
         if (!double.IsFinite(L0) || L0 < 0) errors.Add("l0: must be a finite number ≥ 0");
@@ -111,7 +163,7 @@ public sealed record SaeTrainingRequest
             errors.Add($"analyzeTokens: must be from 0 to {Jobs.JobLimits.Count(limits.MaxAnalysisTokens)}");
         // The estimates need a known hook and sizes in range; they run even when other fields are refused, so that a
         // request for a huge run hears every number at once.
-        if (config is not null && config.HookNames.Contains(Hook) && Latents is >= 2 and <= 1 << 20
+        if (config is not null && config.HookNames.Contains(Hook) && (!IsTranscoder || config.HookNames.Contains(HookOut)) && Latents is >= 2 and <= 1 << 20
             && BatchSize is >= 1 and <= 1 << 20 && BufferTokens >= 2 && Tokens >= 0 && EvalTokens >= 0)
             errors.AddRange(Estimate(config, limits));
         return errors;
@@ -127,21 +179,24 @@ public sealed record SaeTrainingRequest
     private IEnumerable<string> Estimate(Ml.Lm.ModelFolderInfo c, Jobs.JobLimits limits)
     {
         double dIn = c.HookWidths[Hook], m = Latents;
+        // A transcoder buffers [x | y] and holds W_dec [m, d_out] (and W_skip [d_out, d_in]); for an SAE d_out = d_in.
+        double dOut = IsTranscoder ? c.HookWidths[HookOut] : dIn, skip = Arch.Contains("skip", StringComparison.OrdinalIgnoreCase) ? dIn * dOut : 0;
         var (modelBytes, perToken) = Jobs.JobLimits.ModelCost(c);
-        var buffer = (double)BufferTokens * dIn * 4;
-        var memory = modelBytes + buffer + 4 * (2 * dIn * m + m + dIn) * 4 + 4.0 * BatchSize * m * 4;
+        var buffer = (double)BufferTokens * (IsTranscoder ? dIn + dOut : dIn) * 4;
+        var memory = modelBytes + buffer + 4 * (dIn * m + m * dOut + m + dOut + skip) * 4 + 4.0 * BatchSize * m * 4;
         var what = buffer * 2 > memory
             ? $"bufferTokens {Jobs.JobLimits.Count(BufferTokens)} (× d_in {dIn:0})"
             : $"training {Jobs.JobLimits.Count(Latents)} latents on d_in {dIn:0} with batchSize {Jobs.JobLimits.Count(BatchSize)}";
         if (limits.CheckMemory(buffer * 2 > memory ? "bufferTokens" : "latents", what, memory) is { } tooBig) yield return tooBig;
-        var flop = Tokens * (perToken + 12 * dIn * m) + EvalTokens * (perToken + 4 * dIn * m);
+        var flop = Tokens * (perToken + 6 * (dIn + dOut) * m) + EvalTokens * (perToken + 2 * (dIn + dOut) * m);
         if (limits.CheckFlop("tokens", $"training {Jobs.JobLimits.Count(Tokens)} tokens with {Jobs.JobLimits.Count(Latents)} latents", flop) is { } tooLong)
             yield return tooLong;
     }
 
     public SaeTrainingConfig ToConfig() => new()
     {
-        Architecture = Architectures[Arch],
+        Architecture = Architectures.TryGetValue(ArchKey, out var sae) ? sae : TranscoderArchitectures[ArchKey].Architecture,
+        Kind = TranscoderArchitectures.TryGetValue(ArchKey, out var transcoder) ? transcoder.Kind : DictionaryKind.Sae,
         Latents = Latents,
         K = K,
         L1Coefficient = L1,

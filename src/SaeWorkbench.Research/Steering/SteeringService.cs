@@ -95,7 +95,7 @@ public sealed class SteeringService(
             var promptTokens = SteeringGenerator.EncodePrompt(model.Tokenizer, request.Prompt).Length;
             var maxNew = SteeringGenerator.FitNewTokens(promptTokens, model.Model.ContextLength, request.MaxNewTokens);
             return SteeringGenerator.RunSweep(model.Model, model.Tokenizer, sae.Autoencoder, sae.Metadata.HookName, request.Prompt,
-                variants, request.Options(maxNew), s => progress?.Invoke(new SweepProgress(null, s)), token);
+                variants, request.Options(maxNew), s => progress?.Invoke(new SweepProgress(null, s)), token, OutputHook(sae));
         }, new Progress(progress), ct);
         return (target, result);
     }
@@ -140,9 +140,12 @@ public sealed class SteeringService(
             var model = hosted.Model;
             var sae = hosted.Sae(target.SaeFolder);
             return TextAblation.Run(model.Model, sae.Autoencoder, sae.Metadata.HookName, model.Tokenizer.Encode(text), latents,
-                id => model.Tokenizer.Decode([id]), position, includeBos: includeBos);
+                id => model.Tokenizer.Decode([id]), position, includeBos: includeBos, outputHookName: OutputHook(sae));
         }, cancellation: ct);
     }
+
+    /// <summary>A transcoder's latents are steered and ablated where they write: its output hook (docs/science.md §12).</summary>
+    private static string? OutputHook(Ml.Formats.SaeLensSae sae) => sae.Autoencoder.IsTranscoder ? sae.Metadata.HookNameOut : null;
 
     /// <summary>Saves a run with a title and tags; returns its id (the permalink is /steering/{id}).</summary>
     public async Task<long> SaveAsync(Actor actor, SteeringRun run, string title, string? tags, CancellationToken ct = default)

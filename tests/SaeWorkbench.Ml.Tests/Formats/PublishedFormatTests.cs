@@ -128,11 +128,13 @@ public sealed class PublishedFormatTests
     }
 
     [Fact]
-    public void Transcoders_are_refused_where_a_dictionary_would_be_spliced_at_its_input_hook()
+    public void A_transcoder_intervention_is_refused_unless_it_saw_its_input_hook_in_the_same_pass()
     {
         using var loaded = SaeFolders.Load(FolderOf("saelens-skip-transcoder"));
-        var e = Assert.Throws<ArgumentException>(() => new InterventionHook(loaded.Autoencoder, new InterventionSet()));
-        Assert.Contains("transcoder", e.Message);
+        var hook = new InterventionHook(loaded.Autoencoder, new InterventionSet { Latents = [new LatentIntervention(0, InterventionKind.Ablate)], IncludeBos = true });
+        using var output = zeros(1, 2, loaded.Autoencoder.DOut);
+        var e = Assert.Throws<InvalidOperationException>(() => hook.Apply(output));
+        Assert.Contains("output hook", e.Message);
     }
 
     [Fact]

@@ -10,12 +10,14 @@ namespace SaeWorkbench.Ml.Tests.Sae;
 /// </summary>
 internal static class DenseReferenceStep
 {
-    public static (double Loss, Dictionary<string, Tensor> Gradients) Compute(SaeTrainingState s, Tensor x, double lambda)
+    /// <param name="y">A transcoder's target (its output activations); null for an SAE, whose target is x.</param>
+    public static (double Loss, Dictionary<string, Tensor> Gradients) Compute(SaeTrainingState s, Tensor x, double lambda, Tensor? y = null)
     {
         var cfg = s.Config;
         var p = s.Parameters.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().requires_grad_(true));
         var batch = x.shape[0];
-        var xc = x - p["b_dec"];
+        var target = y ?? x;
+        var xc = cfg.IsTranscoder ? x : x - p["b_dec"];
         var pre = matmul(xc, p["W_enc"]) + p["b_enc"];
         Tensor f;
         Tensor extra = zeros(Array.Empty<long>());
@@ -54,16 +56,17 @@ internal static class DenseReferenceStep
             default: throw new InvalidOperationException();
         }
         var xHat = matmul(f, p["W_dec"]) + p["b_dec"];
-        var loss = (xHat - x).square().sum(1).mean() + extra;
+        if (p.TryGetValue("W_skip", out var skip)) xHat = xHat + matmul(x, skip.t());
+        var loss = (xHat - target).square().sum(1).mean() + extra;
         if (cfg.Architecture is SaeArchitecture.TopK or SaeArchitecture.BatchTopK)
         {
             var dead = s.DeadMask();
             var numDead = dead.sum().item<long>();
             if (numDead > 0)
             {
-                var kAuxFull = cfg.AuxK > 0 ? cfg.AuxK : s.DIn / 2;
+                var kAuxFull = cfg.AuxK > 0 ? cfg.AuxK : s.DOut / 2;
                 var scale = Math.Min((double)numDead / kAuxFull, 1.0);
-                var residual = (x - xHat).detach();
+                var residual = (target - xHat).detach();
                 var auxPre = where(dead.unsqueeze(0), pre, tensor(double.NegativeInfinity));
                 var (av, ai) = auxPre.topk((int)Math.Min(kAuxFull, numDead), dim: 1, largest: true, sorted: false);
                 var auxF = zeros_like(pre).scatter(1, ai, av);

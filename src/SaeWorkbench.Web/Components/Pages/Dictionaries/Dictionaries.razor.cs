@@ -123,7 +123,8 @@ public partial class Dictionaries : IDisposable
         var user = (await AuthState).User;
         var request = new SaeTrainingRequest
         {
-            Model = _form.Model, Corpus = _form.Corpus, Hook = _form.Hook, Arch = _form.Arch, Latents = _form.Latents, K = _form.K,
+            Model = _form.Model, Corpus = _form.Corpus, Hook = _form.Hook, Arch = _form.RequestArch, HookOut = _form.Kind == "sae" ? "" : _form.HookOut ?? "",
+            Latents = _form.Latents, K = _form.K,
             L1 = _form.L1, L0 = _form.L0, Bandwidth = _form.Bandwidth, InitialThreshold = _form.InitialThreshold, Tokens = _form.Tokens, BatchSize = _form.BatchSize, LearningRate = _form.LearningRate, BufferTokens = _form.BufferTokens, Name = _form.Name ?? "",
         };
         try
@@ -152,6 +153,14 @@ public partial class Dictionaries : IDisposable
         public string Corpus { get; set; } = "data/corpora/sotu";
         public string Hook { get; set; } = "";
         public string Arch { get; set; } = "topk";
+
+        /// <summary>sae, transcoder or skip-transcoder (docs/science.md §12).</summary>
+        public string Kind { get; set; } = "sae";
+
+        public string? HookOut { get; set; }
+
+        /// <summary>The request's arch: the sparsity rule alone for an SAE, e.g. "batchtopk-skip-transcoder" for a transcoder.</summary>
+        public string RequestArch => Kind == "sae" ? Arch : $"{Arch}-{Kind}";
         public int Latents { get; set; } = 4096;
         public int K { get; set; } = 32;
         public double L1 { get; set; } = 5;
