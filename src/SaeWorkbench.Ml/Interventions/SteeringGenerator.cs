@@ -138,11 +138,12 @@ public static class SteeringGenerator
             Rows = Enumerable.Range(0, samples).Select(s => (long)(width * s + 1 + j)).ToArray(),
         }).ToArray();
         var registrations = new List<IDisposable>();
+        var generators = new List<Generator>();
         try
         {
             // Attach (which checks the hooks) before any generator or cache is made, so a refusal allocates nothing.
             foreach (var hook in hooks) registrations.Add(hook.Attach(model, hookName, outputHookName));
-            var generators = Enumerable.Range(0, rows).Select(r => new Generator((ulong)(options.Seed + r / width), CPU)).ToArray();
+            generators.AddRange(Enumerable.Range(0, rows).Select(r => new Generator((ulong)(options.Seed + r / width), CPU)));
             (model as nn.Module)?.eval();
             using var noGrad = no_grad();
             using var cache = model.CreateKvCache();
