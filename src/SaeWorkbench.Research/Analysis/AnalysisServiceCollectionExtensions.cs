@@ -13,6 +13,7 @@ public static class AnalysisServiceCollectionExtensions
         services.TryAddSingleton(_ => new Inference.ModelHost());
         services.TryAddSingleton<TestTextService>();
         services.TryAddSingleton<LatentPageReader>();
+        services.TryAddSingleton<WhatFiresService>();
         return services.AddJobKind<FeatureAnalysisJob>();
     }
 }

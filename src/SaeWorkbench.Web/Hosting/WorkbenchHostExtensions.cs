@@ -113,6 +113,7 @@ public static class WorkbenchHostExtensions
         app.MapCollaborationEndpoints();
         app.MapExportEndpoints();
         app.MapExplanationEndpoints();
+        app.MapAnalysisEndpoints();
         app.MapOpenApi().AllowAnonymous();
         app.MapHub<WorkbenchHub>(WorkbenchHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
