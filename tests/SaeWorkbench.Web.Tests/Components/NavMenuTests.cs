@@ -1,5 +1,6 @@
 using Bunit;
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 using SaeWorkbench.Data.Accounts;
 using SaeWorkbench.Web.Components.Layout;
 
