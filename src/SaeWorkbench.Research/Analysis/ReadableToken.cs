@@ -28,7 +28,10 @@ public static partial class ReadableToken
     public static string Of(ITokenizer? tokenizer, int id)
     {
         var text = TokenText.Readable(tokenizer, id);
-        if (tokenizer is null || !text.Contains('\uFFFD')) return text;
+        if (tokenizer is null) return text;
+        // A control character (a byte token such as 0x01) draws as an empty box or nothing: write it as its byte.
+        if (text.Any(char.IsControl)) text = string.Concat(text.Select(c => char.IsControl(c) ? $"<0x{(int)c:X2}>" : c.ToString()));
+        if (!text.Contains('\uFFFD')) return text;
         var entry = tokenizer.TokenString(id);
         if (ByteFallbackToken().IsMatch(entry)) return entry.ToUpperInvariant().Replace("<0X", "<0x", StringComparison.Ordinal);
         return BytesOfByteLevel(entry) is { } bytes ? Printable(Utf8WithByteNotation.GetString(bytes)) : text;
@@ -54,6 +57,7 @@ public static partial class ReadableToken
         if (text.Length == 0) return text;
         var leadingSpace = text[0] == ' ';
         text = text.Replace("\r\n", "↵").Replace('\n', '↵').Replace('\r', '↵').Replace('\t', '→');
+        if (text.Any(char.IsControl)) text = string.Concat(text.Select(c => char.IsControl(c) ? $"<0x{(int)c:X2}>" : c.ToString()));
         return leadingSpace ? "·" + text[1..] : text;
     }
 

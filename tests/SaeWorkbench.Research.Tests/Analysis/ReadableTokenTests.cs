@@ -22,6 +22,8 @@ public sealed class ReadableTokenTests
             [Entry(0x20, 0xE2)] = 4,
             [Entry(0x94)] = 5,
             [Entry(Encoding.UTF8.GetBytes("\n"))] = 6,
+            [Entry(0x01)] = 7,
+            [Entry(0x7F)] = 8,
         };
         return Gpt2Tokenizer.FromFiles(JsonSerializer.Serialize(vocab), "#version: 0.2\n");
     }
@@ -45,6 +47,14 @@ public sealed class ReadableTokenTests
         Assert.Equal("↵", ReadableToken.Of(tokenizer, 6));
         Assert.Equal("⟨bos⟩", ReadableToken.Of(tokenizer, 0));
         Assert.Equal("[7]", ReadableToken.Of(null, 7));
+    }
+
+    [Fact]
+    public void A_control_character_token_shows_its_byte_instead_of_an_empty_box()
+    {
+        var tokenizer = Tokenizer();
+        Assert.Equal("<0x01>", ReadableToken.Of(tokenizer, 7));
+        Assert.Equal("<0x7F>", ReadableToken.Of(tokenizer, 8));
     }
 
     [Fact]
