@@ -1,6 +1,19 @@
 // Workbench-wide keyboard shortcuts. Pages opt in with data attributes; nothing fires while typing in a field.
 (() => {
   let jump = null; // digits typed after "g"
+  // The layout's KeyboardHelp registers here: "?" asks it to open the shortcuts dialog (a MudDialog).
+  let help = null;
+  window.workbenchKeys = {
+    setHelp: (id, ref) => { help = { id, ref }; },
+    clearHelp: (id) => { if (help?.id === id) help = null; },
+  };
+  // The digits typed after "g", shown at the bottom of the window (KeyboardHelp's #jump-indicator) until Enter or Esc.
+  const showJump = () => {
+    const line = document.getElementById("jump-indicator");
+    if (!line) return;
+    line.textContent = jump === null ? "" : `Go to latent #${jump}… (Enter to go, Esc to cancel)`;
+    line.classList.toggle("active", jump !== null);
+  };
   const typing = (e) => {
     const t = e.target;
     return t instanceof HTMLElement && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
@@ -45,24 +58,26 @@
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || typing(e)) return;
     if (jump !== null) {
-      if (/^[0-9]$/.test(e.key)) { jump += e.key; e.preventDefault(); return; }
+      if (/^[0-9]$/.test(e.key)) { jump += e.key; e.preventDefault(); showJump(); return; }
+      if (e.key === "Backspace") { jump = jump.slice(0, -1); e.preventDefault(); showJump(); return; }
       if (e.key === "Enter" && jump.length > 0) {
         const n = nav();
         if (n?.dataset.navJump) go(n.dataset.navJump + jump + (n.dataset.navQuery || ""));
       }
       jump = null;
+      showJump();
       return;
     }
     switch (e.key) {
       case "j": go(nav()?.dataset.navNext); break;
       case "k": go(nav()?.dataset.navPrev); break;
-      case "g": jump = ""; break;
+      case "g": if (!nav()?.dataset.navJump) return; jump = ""; showJump(); break;
       case "/": {
         const search = document.querySelector("#feature-search, [data-search] input, input[type=search]");
         if (search) { e.preventDefault(); search.focus(); }
         break;
       }
-      case "?": document.getElementById("keyboard-help")?.showModal(); break;
+      case "?": if (!help) return; help.ref.invokeMethodAsync("ShowAsync"); break;
       case "u": if (!press(focusedInterpretation(), "[data-testid=vote-up]")) return; break;
       case "d": if (!press(focusedInterpretation(), "[data-testid=vote-down]")) return; break;
       case "e": if (!press(focusedInterpretation(), "[data-testid=edit-interpretation]")) return; break;

@@ -207,7 +207,7 @@ public sealed class CollaborationTests(BrowserHost host) : IClassFixture<Browser
 
         // The help lists the new keys.
         await frank.Keyboard.PressAsync("?");
-        var help = frank.Locator("#keyboard-help");
+        var help = frank.Locator("[data-testid=keyboard-help]");
         await help.WaitForAsync();
         Assert.Contains("vote up / down on the focused interpretation", await help.InnerTextAsync());
         Assert.Contains("Ctrl", await help.InnerTextAsync());

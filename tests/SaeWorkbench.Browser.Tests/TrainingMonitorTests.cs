@@ -73,7 +73,7 @@ public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<Brows
         await page.Keyboard.PressAsync("k");
         await BrowserHost.WaitForAddressAsync(page, new Regex($"/features/{first}\\?"));
         await page.Keyboard.PressAsync("?");
-        await page.Locator("#keyboard-help[open]").WaitForAsync();
+        await page.Locator("[data-testid=keyboard-help]").WaitForAsync();
         await BrowserHost.ScreenshotAsync(page, "09-feature-page-help");
 
         // Analyse the dictionary; the latent page then shows heatmaps of its top contexts, and corpus markup stays text.

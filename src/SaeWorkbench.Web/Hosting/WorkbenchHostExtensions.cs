@@ -71,7 +71,6 @@ public static class WorkbenchHostExtensions
         var paths = app.Services.GetRequiredService<WorkbenchPaths>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SaeWorkbench");
         paths.EnsureWritable();
-        await SaeWorkbench.Web.Components.Layout.WorkbenchThemeCss.PrepareAsync();
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WorkbenchDbContext>();
         await db.MigrateWorkbenchDatabaseAsync();
@@ -116,6 +115,7 @@ public static class WorkbenchHostExtensions
         app.MapExplanationEndpoints();
         app.MapDictionaryEndpoints();
         app.MapSteeringEndpoints();
+        app.MapAnalysisEndpoints();
         app.MapOpenApi().AllowAnonymous();
         app.MapHub<WorkbenchHub>(WorkbenchHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -33,12 +33,6 @@ public partial class MainLayout
 
     private void ToggleDrawer() => _drawerOpen = !_drawerOpen;
 
-    /// <summary>An icon button's label as MudIconButton writes it: one markup string per icon (MudBlazor's SVG constants).</summary>
-    private static MarkupString IconLabel(string icon) => IconLabels.GetOrAdd(icon, static i => new MarkupString(
-        "<span class=\"mud-icon-button-label\"><svg class=\"mud-icon-root mud-svg-icon mud-icon-size-medium\" focusable=\"false\" viewBox=\"0 0 24 24\" aria-hidden=\"true\" role=\"img\">" + i + "</svg></span>"));
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, MarkupString> IconLabels = new();
-
     private async Task ToggleThemeAsync()
     {
         _darkMode = !_darkMode;

@@ -27,6 +27,9 @@ public static class WorkbenchTheme
         return $"--heat-rgb: {h.R}, {h.G}, {h.B}; --heat-peak: {h.Peak};";
     }
 
+    /// <summary>The workbench's one theme, given to MudThemeProvider by the layout (built once: it is a few hundred objects).</summary>
+    public static MudTheme Theme { get; } = Create();
+
     public static MudTheme Create() => new()
     {
         PaletteLight = new PaletteLight

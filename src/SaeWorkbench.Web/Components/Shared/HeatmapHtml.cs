@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using SaeWorkbench.Ml.Lm.Tokenization;
-using SaeWorkbench.Research.Features;
+using SaeWorkbench.Research.Analysis;
 using SaeWorkbench.Web.Components.Layout;
 
 namespace SaeWorkbench.Web.Components.Shared;
@@ -28,10 +28,10 @@ public static class HeatmapHtml
 
     private static (string Text, string Html) Token(ITokenizer? tokenizer, int id)
     {
-        if (tokenizer is null) { var raw = TokenText.Readable(null, id); return (raw, Encoder.Encode(raw)); }
+        if (tokenizer is null) { var raw = ReadableToken.Of(null, id); return (raw, Encoder.Encode(raw)); }
         return TokenCache.GetOrCreateValue(tokenizer).GetOrAdd(id, static (i, t) =>
         {
-            var text = TokenText.Readable(t, i);
+            var text = ReadableToken.Of(t, i);
             return (text, Encoder.Encode(text));
         }, tokenizer);
     }

@@ -1,0 +1,54 @@
+using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using SaeWorkbench.Data.Accounts;
+using SaeWorkbench.Web.Components.Layout;
+
+namespace SaeWorkbench.Web.Tests.Components;
+
+/// <summary>The drawer's MudNavLinks: who sees which section, and which one is current.</summary>
+public sealed class NavMenuTests : MudComponentTest
+{
+    private IRenderedComponent<NavMenu> Render(string url, params string[] roles)
+    {
+        var auth = Context.AddAuthorization();
+        auth.SetAuthorized("ann");
+        auth.SetRoles(roles);
+        Context.Services.GetRequiredService<NavigationManager>().NavigateTo(url);
+        return Context.Render<NavMenu>();
+    }
+
+    private static IEnumerable<string> Hrefs(IRenderedComponent<NavMenu> menu) =>
+        menu.FindAll("nav[aria-label='Main navigation'] a").Select(a => a.GetAttribute("href") ?? "");
+
+    [Fact]
+    public void Admin_pages_are_listed_only_for_Admins()
+    {
+        var user = Hrefs(Render("jobs")).ToList();
+
+        Assert.DoesNotContain(user, h => h.StartsWith("admin/", StringComparison.Ordinal));
+        Assert.Equal(NavLinks.For(admin: false).Count(), user.Count);
+        Assert.Contains("what-fires", user);
+    }
+
+    [Fact]
+    public void An_Admin_sees_every_section()
+    {
+        var admin = Hrefs(Render("", WorkbenchRoles.Admin)).ToList();
+
+        Assert.Equal(NavLinks.All.Select(l => l.Href), admin);
+    }
+
+    [Theory]
+    [InlineData("jobs/12", "jobs")]
+    [InlineData("dictionaries/3/features?sort=density", "dictionaries")]
+    [InlineData("", "")]
+    public void Exactly_the_section_the_page_is_in_is_current(string url, string current)
+    {
+        var menu = Render(url);
+
+        var active = menu.FindAll("a.active");
+        Assert.Equal(current, Assert.Single(active).GetAttribute("href"));
+        Assert.Equal("page", active[0].GetAttribute("aria-current"));
+    }
+}
