@@ -41,7 +41,7 @@ public sealed class SaeTrainingJob(WorkbenchPaths paths, ServerPathPolicy folder
         var model = Confined("model", request.Model);
         var corpus = Confined("corpus", request.Corpus);
         var outcome = SaeTrainingPipeline.Run(request, model, corpus, output, checkpoints, progress,
-            s => context.Report(progress.Fraction, s), context.Cancellation);
+            s => context.Report(progress.Fraction, s), context.Cancellation, context.Services.GetService<Models.ModelRegistry>()?.ComputeDtypeOf(model));
         var name = string.IsNullOrWhiteSpace(request.Name) ? $"{outcome.ModelName} {request.Hook} {request.Arch} {request.Latents}" : request.Name;
         var metrics = SaeTrainingPipeline.MetricsJson(outcome.Metrics, outcome.LanguageModelMetrics).ToJsonString();
         var dictionary = registry.RegisterAsync(output, name, model, metrics, JsonSerializer.Serialize(outcome.Config),
