@@ -114,6 +114,7 @@ public static class WorkbenchHostExtensions
         app.MapCollaborationEndpoints();
         app.MapExportEndpoints();
         app.MapExplanationEndpoints();
+        app.MapModelEndpoints();
         app.MapOpenApi().AllowAnonymous();
         app.MapHub<WorkbenchHub>(WorkbenchHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
