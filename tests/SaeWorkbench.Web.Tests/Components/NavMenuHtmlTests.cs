@@ -31,8 +31,8 @@ public sealed class NavMenuHtmlTests
         var admin = NavMenuHtml.Render(-1, admin: true).Value;
         Assert.DoesNotContain("admin/", user);
         foreach (var href in new[] { "admin/users", "admin/audit", "admin/settings", "admin/explanations" }) Assert.Contains($"href=\"{href}\"", admin);
-        Assert.Equal(7, CountOf(user, "class=\"mud-nav-item\""));
-        Assert.Equal(11, CountOf(admin, "class=\"mud-nav-item\""));
+        Assert.Equal(8, CountOf(user, "class=\"mud-nav-item\""));
+        Assert.Equal(12, CountOf(admin, "class=\"mud-nav-item\""));
     }
 
     [Fact]

@@ -22,6 +22,7 @@ public static class NavMenuHtml
         new("features", Icons.Material.Filled.Insights, "Features"),
         new("labelling", Icons.Material.Filled.Label, "Labelling"),
         new("steering", Icons.Material.Filled.Tune, "Steering"),
+        new("models", Icons.Material.Filled.ModelTraining, "Models"),
         new("jobs", Icons.Material.Filled.WorkHistory, "Jobs"),
         new("exports", Icons.Material.Filled.Archive, "Exports"),
         new("admin/users", Icons.Material.Filled.AdminPanelSettings, "Admin", AdminOnly: true),
