@@ -26,7 +26,7 @@ public partial class ModelsPage
     private IReadOnlyList<string> _problems = [];
     private ModelFolderCheck? _checked;
     private string? _actionError;
-    private bool _isAdmin, _busy, _scanning;
+    private bool _isAdmin, _canScan, _busy, _scanning;
     private Actor? _actor;
 
     [Inject] private ModelRegistry Registry { get; set; } = default!;
@@ -40,8 +40,10 @@ public partial class ModelsPage
     {
         _actor = Actor.From((await AuthState).User);
         _isAdmin = _actor is not null && Permissions.Can(_actor.Role, LabellingAction.ManageModels);
+        // As GET /api/models/found: the folders on the server's disk are listed to those who may name them in a form.
+        _canScan = _actor is not null && _actor.Role >= Role.Labeler;
         _registered = await Registry.DescribeAsync();
-        await ScanAsync();
+        if (_canScan) await ScanAsync();
     }
 
     private async Task ScanAsync()
