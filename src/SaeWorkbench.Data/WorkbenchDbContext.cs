@@ -7,6 +7,7 @@ using SaeWorkbench.Data.Crowd;
 using SaeWorkbench.Data.Dictionaries;
 using SaeWorkbench.Data.Jobs;
 using SaeWorkbench.Data.Labelling;
+using SaeWorkbench.Data.Models;
 using SaeWorkbench.Data.Steering;
 
 namespace SaeWorkbench.Data;
@@ -37,6 +38,7 @@ public class WorkbenchDbContext(DbContextOptions<WorkbenchDbContext> options) : 
     public DbSet<SteeringComparisonLatent> SteeringComparisonLatents => Set<SteeringComparisonLatent>();
     public DbSet<SteeringReview> SteeringReviews => Set<SteeringReview>();
     public DbSet<Explanations.ExplanationScore> ExplanationScores => Set<Explanations.ExplanationScore>();
+    public DbSet<RegisteredModel> RegisteredModels => Set<RegisteredModel>();
     public DbSet<Explanations.ExplanationProviderSettings> ExplanationProviderSettings => Set<Explanations.ExplanationProviderSettings>();
 
     protected override void OnModelCreating(ModelBuilder builder)

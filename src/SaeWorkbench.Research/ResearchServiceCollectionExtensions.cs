@@ -31,6 +31,8 @@ public static class ResearchServiceCollectionExtensions
         services.AddJobKind<SaeTrainingJob>();
         services.TryAddSingleton<ModelFolders>();
         services.TryAddSingleton<DictionaryImporter>();
+        services.TryAddSingleton<Models.ModelFolderInspector>();
+        services.TryAddSingleton<Models.ModelRegistry>();
         services.AddJobKind<DictionaryImportJob>();
         services.TryAddSingleton<DemoWorkspace>();
         services.TryAddSingleton<FeatureCatalog>();

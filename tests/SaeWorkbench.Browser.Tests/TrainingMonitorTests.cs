@@ -21,7 +21,7 @@ public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<Brows
         await page.Locator("[data-testid=presence] [data-user='marie']").WaitForAsync();
 
         await BrowserHost.NavigateAsync(page, "dictionaries");
-        await page.GetByLabel("Model folder (Hugging Face GPT-2 layout)").FillAsync(model);
+        await page.GetByLabel("Model folder (Hugging Face layout)").FillAsync(model);
         await page.GetByLabel("Corpus folder (.txt / .jsonl)").FillAsync(corpus);
         await page.GetByLabel("Corpus folder (.txt / .jsonl)").PressAsync("Tab");
         await page.GetByText("d_model 16").WaitForAsync();

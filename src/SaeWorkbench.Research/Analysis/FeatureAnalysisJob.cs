@@ -64,7 +64,8 @@ public sealed class FeatureAnalysisJob(WorkbenchPaths paths, ServerPathPolicy fo
         // The runner confines the corpus again: the row may predate the rule or a change of the import roots.
         var corpus = folders.Folder(request.Corpus) is { FullPath: { } c } ? c : throw new ArgumentException($"corpus: {ServerPathPolicy.Refusal}");
         var outcome = FeatureAnalysisPipeline.Run(request, paths.Resolve(dictionary.ModelPath), dictionary.SaePath, corpus, store,
-            context.JobId, (p, s) => context.Report(p, s), context.Cancellation);
+            context.JobId, (p, s) => context.Report(p, s), context.Cancellation,
+            context.Services.GetService<Models.ModelRegistry>()?.ComputeDtypeOf(paths.Resolve(dictionary.ModelPath)));
         return new { dictionaryId = dictionary.Id, analysisId = outcome.AnalysisId, tokens = outcome.TokensAnalysed, latents = outcome.Latents, dead = outcome.Dead };
     }
 }

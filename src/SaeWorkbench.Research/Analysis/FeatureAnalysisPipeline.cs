@@ -23,10 +23,11 @@ public static class FeatureAnalysisPipeline
     private const double PassesShare = 0.85;
 
     public static FeatureAnalysisOutcome Run(FeatureAnalysisRequest request, string modelFolder, string saeFolder, string corpusFolder,
-        FeatureAnalysisStore store, long? jobId, Action<double, string> report, CancellationToken ct)
+        FeatureAnalysisStore store, long? jobId, Action<double, string> report, CancellationToken ct, string? computeDtype = null)
     {
         report(0, "loading the model and the SAE");
-        using var loaded = HuggingFaceModels.Load(modelFolder, device: TorchRuntime.BestDevice());
+        // In the model's compute dtype, after the memory check (docs/science.md §10.2); float32 when none is given.
+        using var loaded = Models.ModelMemory.Load(modelFolder, computeDtype);
         using var sae = SaeFolders.Load(saeFolder);
         var model = loaded.Model;
         var hook = sae.Metadata.HookName;

@@ -19,11 +19,12 @@ public sealed record SaeTrainingOutcome(string SaeFolder, string ModelName, int 
 public static class SaeTrainingPipeline
 {
     public static SaeTrainingOutcome Run(SaeTrainingRequest request, string modelFolder, string corpusFolder, string outputFolder,
-        string checkpointFolder, IProgress<SaeTrainingProgress>? progress, Action<string>? status, CancellationToken ct)
+        string checkpointFolder, IProgress<SaeTrainingProgress>? progress, Action<string>? status, CancellationToken ct, string? computeDtype = null)
     {
         var config = request.ToConfig();
         status?.Invoke("loading the model");
-        using var loaded = HuggingFaceModels.Load(modelFolder, device: TorchRuntime.BestDevice());
+        // In the model's compute dtype, after the memory check (docs/science.md §10.2); float32 when none is given.
+        using var loaded = Models.ModelMemory.Load(modelFolder, computeDtype);
         var model = loaded.Model;
         if (!model.HookNames.Contains(request.Hook))
             throw new ArgumentException($"unknown hook '{request.Hook}'; valid hooks: {string.Join(", ", model.HookNames)}");

@@ -3,6 +3,7 @@ using SaeWorkbench.Ml.Formats;
 using SaeWorkbench.Ml.Lm;
 using SaeWorkbench.Ml.Lm.Generation;
 using SaeWorkbench.Ml.Runtime;
+using SaeWorkbench.Research.Models;
 
 namespace SaeWorkbench.Research.Inference;
 
@@ -11,7 +12,8 @@ namespace SaeWorkbench.Research.Inference;
 /// bounded <see cref="InferenceQueue"/>, whose single worker thread loads the model once and keeps it, with the SAEs
 /// used on it, between requests. Test text and steering both run here, so one model's requests share one queue.
 /// </summary>
-public sealed class ModelHost(int queueCapacity = ModelHost.DefaultQueueCapacity) : IDisposable
+/// <param name="computeDtypeOf">The dtype a folder's model runs in (its registration's, docs/science.md §10.2); null: float32.</param>
+public sealed class ModelHost(int queueCapacity = ModelHost.DefaultQueueCapacity, Func<string, string>? computeDtypeOf = null) : IDisposable
 {
     public const int DefaultQueueCapacity = 16;
 
@@ -27,13 +29,13 @@ public sealed class ModelHost(int queueCapacity = ModelHost.DefaultQueueCapacity
         CancellationToken cancellation = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var hosted = _models.GetOrAdd(Path.GetFullPath(modelFolder), folder => new HostedModel(folder, queueCapacity));
+        var hosted = _models.GetOrAdd(Path.GetFullPath(modelFolder), folder => new HostedModel(folder, queueCapacity, computeDtypeOf));
         return hosted.Queue.EnqueueAsync(token => work(hosted, token), position, cancellation);
     }
 
     /// <summary>The queue of a model folder (created on first use).</summary>
     public InferenceQueue QueueOf(string modelFolder) =>
-        _models.GetOrAdd(Path.GetFullPath(modelFolder), folder => new HostedModel(folder, queueCapacity)).Queue;
+        _models.GetOrAdd(Path.GetFullPath(modelFolder), folder => new HostedModel(folder, queueCapacity, computeDtypeOf)).Queue;
 
     public void Dispose()
     {
@@ -44,17 +46,38 @@ public sealed class ModelHost(int queueCapacity = ModelHost.DefaultQueueCapacity
 }
 
 /// <summary>One model folder's queue, model and SAEs. <see cref="Model"/> and <see cref="Sae"/> are for the queue's thread only.</summary>
-public sealed class HostedModel(string folder, int capacity) : IDisposable
+public sealed class HostedModel(string folder, int capacity, Func<string, string>? computeDtypeOf = null) : IDisposable
 {
     private const int SaesKept = 4;
     private readonly List<(string Folder, SaeLensSae Sae)> _saes = [];
     private LoadedLanguageModel? _model;
+    private string? _dtype;
 
     public string Folder { get; } = folder;
+
+    /// <summary>The dtype <see cref="Model"/> was loaded in; null before it is loaded.</summary>
+    public string? ComputeDtype => _dtype;
     public InferenceQueue Queue { get; } = new(capacity, "inference " + Path.GetFileName(folder));
 
-    /// <summary>The model, loaded on first use.</summary>
-    public LoadedLanguageModel Model => _model ??= HuggingFaceModels.Load(Folder, device: TorchRuntime.BestDevice());
+    /// <summary>
+    /// The model in its compute dtype, loaded on first use after the memory check (docs/science.md §10.2), and loaded
+    /// again when an Admin has changed the dtype since (the SAEs, checked against the old model, go with it).
+    /// </summary>
+    public LoadedLanguageModel Model
+    {
+        get
+        {
+            var dtype = computeDtypeOf?.Invoke(Folder) ?? ComputeDtypes.Float32;
+            if (_model is not null && dtype == _dtype) return _model;
+            _model?.Dispose();
+            _model = null;
+            foreach (var s in _saes) s.Sae.Dispose();
+            _saes.Clear();
+            _model = ModelMemory.Load(Folder, dtype);
+            _dtype = dtype;
+            return _model;
+        }
+    }
 
     /// <summary>
     /// The SAE in <paramref name="saeFolder"/>, loaded on first use and checked against the model: a hook the model

@@ -29,6 +29,8 @@ public enum LabellingAction
     /// <summary>See others' work on a latent in a blind scope before submitting one's own.</summary>
     SeeBlindedWork,
     BrowseAudit,
+    /// <summary>Register and unregister model folders and choose their compute dtype.</summary>
+    ManageModels,
 }
 
 /// <summary>
@@ -48,7 +50,7 @@ public static class Permissions
             => role >= Role.Labeler,
         LabellingAction.Review or LabellingAction.SeeBlindedWork => role >= Role.Reviewer,
         LabellingAction.Delete or LabellingAction.ManageUsers or LabellingAction.ManageTaxonomy
-            or LabellingAction.ManageThresholds or LabellingAction.BrowseAudit
+            or LabellingAction.ManageThresholds or LabellingAction.BrowseAudit or LabellingAction.ManageModels
             => role == Role.Admin,
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, "Unknown labelling action."),
     };
@@ -84,6 +86,7 @@ public static class Permissions
         LabellingAction.RateDetection => "rate interpretations",
         LabellingAction.SeeBlindedWork => "see others' labels before submitting one",
         LabellingAction.BrowseAudit => "browse the audit log",
+        LabellingAction.ManageModels => "register or unregister models",
         _ => action.ToString(),
     };
 }

@@ -116,6 +116,7 @@ public static class WorkbenchHostExtensions
         app.MapDictionaryEndpoints();
         app.MapSteeringEndpoints();
         app.MapAnalysisEndpoints();
+        app.MapModelEndpoints();
         app.MapOpenApi().AllowAnonymous();
         app.MapHub<WorkbenchHub>(WorkbenchHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

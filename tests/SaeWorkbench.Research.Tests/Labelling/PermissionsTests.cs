@@ -22,6 +22,7 @@ public class PermissionsTests
         { LabellingAction.ManageTaxonomy, false, false, false, true },
         { LabellingAction.ManageThresholds, false, false, false, true },
         { LabellingAction.BrowseAudit, false, false, false, true },
+        { LabellingAction.ManageModels, false, false, false, true },
     };
 
     [Theory]

@@ -1527,6 +1527,59 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         });
                 });
 
+            modelBuilder.Entity("SaeWorkbench.Data.Models.RegisteredModel", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ComputeDtype")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Family")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FolderPath")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Parameters")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RegisteredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RegisteredById")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("StoredDtype")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FolderPath")
+                        .IsUnique();
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("RegisteredById");
+
+                    b.ToTable("RegisteredModels", (string)null);
+                });
+
             modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringComparison", b =>
                 {
                     b.Property<long>("Id")
@@ -2018,6 +2071,14 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Models.RegisteredModel", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Accounts.WorkbenchUser", null)
+                        .WithMany()
+                        .HasForeignKey("RegisteredById")
+                        .OnDelete(DeleteBehavior.SetNull);
                 });
 
             modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringComparison", b =>

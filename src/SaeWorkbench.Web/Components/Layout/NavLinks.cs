@@ -13,6 +13,7 @@ public static class NavLinks
         new("dictionaries", Icons.Material.Filled.LibraryBooks, "Dictionaries"),
         new("features", Icons.Material.Filled.Insights, "Features"),
         new("what-fires", Icons.Material.Filled.ManageSearch, "What fires"),
+        new("models", Icons.Material.Filled.ModelTraining, "Models"),
         new("labelling", Icons.Material.Filled.Label, "Labelling"),
         new("steering", Icons.Material.Filled.Tune, "Steering"),
         new("jobs", Icons.Material.Filled.WorkHistory, "Jobs"),

@@ -1581,6 +1581,61 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         });
                 });
 
+            modelBuilder.Entity("SaeWorkbench.Data.Models.RegisteredModel", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("ComputeDtype")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Family")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("FolderPath")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("Parameters")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("RegisteredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RegisteredById")
+                        .HasColumnType("text");
+
+                    b.Property<string>("StoredDtype")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FolderPath")
+                        .IsUnique();
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("RegisteredById");
+
+                    b.ToTable("RegisteredModels", (string)null);
+                });
+
             modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringComparison", b =>
                 {
                     b.Property<long>("Id")
@@ -2078,6 +2133,14 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Models.RegisteredModel", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Accounts.WorkbenchUser", null)
+                        .WithMany()
+                        .HasForeignKey("RegisteredById")
+                        .OnDelete(DeleteBehavior.SetNull);
                 });
 
             modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringComparison", b =>
