@@ -26,5 +26,9 @@ internal sealed class ExplanationProviderSettingsConfiguration : IEntityTypeConf
         b.Property(s => s.BaseUrl).HasMaxLength(2000);
         b.Property(s => s.Model).HasMaxLength(200);
         b.Property(s => s.ProtectedApiKey).HasMaxLength(4000);
+        b.Property(s => s.Kind).HasMaxLength(20).HasDefaultValue(ExplanationProviderSettings.EndpointKind);
+        b.Property(s => s.ModelPath).HasMaxLength(2000);
+        b.Property(s => s.MaxNewTokens).HasDefaultValue(512);
+        b.Property(s => s.TopP).HasDefaultValue(1.0);
     }
 }

@@ -45,12 +45,34 @@ public class ExplanationScore
 }
 
 /// <summary>
-/// The OpenAI-compatible endpoint an Admin configured (one row). The API key is stored only as ASP.NET Data
-/// Protection ciphertext and never leaves the server.
+/// The explanation model an Admin configured (one row): an OpenAI-compatible endpoint, or a local instruct model
+/// folder run on the workbench's own inference queue. The API key is stored only as ASP.NET Data Protection
+/// ciphertext and never leaves the server.
 /// </summary>
 public class ExplanationProviderSettings
 {
+    public const string EndpointKind = "endpoint";
+    public const string LocalKind = "local";
+
     public int Id { get; set; } = 1;
+
+    /// <summary><see cref="EndpointKind"/> or <see cref="LocalKind"/>.</summary>
+    public string Kind { get; set; } = EndpointKind;
+
+    /// <summary>Local kind: the instruct model's folder as the Admin typed it (resolved against the import roots when used).</summary>
+    public string? ModelPath { get; set; }
+
+    /// <summary>Local kind: most new tokens per reply.</summary>
+    public int MaxNewTokens { get; set; } = 512;
+
+    /// <summary>Local kind: 0 = greedy.</summary>
+    public double Temperature { get; set; }
+
+    /// <summary>Local kind: nucleus mass (1 = off).</summary>
+    public double TopP { get; set; } = 1;
+
+    /// <summary>Local kind: seed of the sampler, so sampled answers repeat.</summary>
+    public long Seed { get; set; }
 
     /// <summary>The API root, e.g. http://127.0.0.1:8000/v1.</summary>
     public string BaseUrl { get; set; } = "";

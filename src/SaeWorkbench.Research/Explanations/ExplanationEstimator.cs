@@ -48,8 +48,8 @@ public sealed class ExplanationEstimator(IServiceProvider services, IDbContextFa
         if (!scoring)
         {
             var ids = latents.Select(l => l.Id).ToList();
-            already = settings.Model.Length == 0 ? 0
-                : await db.Interpretations.CountAsync(i => ids.Contains(i.LatentId) && !i.IsDeleted && i.ExplanationModelName == settings.Model, ct);
+            already = settings.ModelName.Length == 0 ? 0
+                : await db.Interpretations.CountAsync(i => ids.Contains(i.LatentId) && !i.IsDeleted && i.ExplanationModelName == settings.ModelName, ct);
             items = latents.Count;
             requests = items - already;
             prompt = (long)requests * explainPrompt;
@@ -63,8 +63,8 @@ public sealed class ExplanationEstimator(IServiceProvider services, IDbContextFa
                 : await db.Interpretations.CountAsync(i => ids.Contains(i.LatentId) && !i.IsDeleted, ct);
             var scorers = request.Scorers?.Length ?? Scorers.All.Count;
             items = interpretations * scorers;
-            already = settings.Model.Length == 0 ? 0
-                : await db.ExplanationScores.CountAsync(s => s.ModelName == settings.Model && (request.InterpretationIds != null
+            already = settings.ModelName.Length == 0 ? 0
+                : await db.ExplanationScores.CountAsync(s => s.ModelName == settings.ModelName && (request.InterpretationIds != null
                     ? request.InterpretationIds.Contains(s.InterpretationId)
                     : db.Interpretations.Any(i => i.Id == s.InterpretationId && ids.Contains(i.LatentId) && i.Version == s.InterpretationVersion)), ct);
             already = Math.Min(already, items);
@@ -76,10 +76,11 @@ public sealed class ExplanationEstimator(IServiceProvider services, IDbContextFa
             completion = (long)requests * MachineExplanationService.ClassifyMaxTokens;
         }
 
-        var seconds = await SecondsPerRequestAsync(db, kind, settings.Model, ct);
-        TimeSpan? duration = seconds is { } s ? TimeSpan.FromSeconds(s * requests / Math.Max(1, settings.MaxConcurrency)) : null;
+        var seconds = await SecondsPerRequestAsync(db, kind, settings.ModelName, ct);
+        // A job's seconds per request are its wall time over its requests, concurrency already included.
+        TimeSpan? duration = seconds is { } s ? TimeSpan.FromSeconds(s * requests) : null;
         return new ExplanationEstimate(kind, items, already, requests, prompt, completion, seconds, duration,
-            request.TokenBudget ?? settings.TokenBudgetPerJob, settings.Model);
+            request.TokenBudget ?? settings.TokenBudgetPerJob, settings.ModelName);
     }
 
     /// <summary>The mean seconds per request of the last finished job of this kind with this model, if any.</summary>

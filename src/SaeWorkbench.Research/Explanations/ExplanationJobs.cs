@@ -49,7 +49,8 @@ public abstract class ExplanationJobBase : IJobKind
         var ct = context.Cancellation;
         var providers = context.Services.GetRequiredService<ProviderSettingsService>();
         var settings = await providers.GetAsync(ct);
-        using var client = await ChatModelFactory(context.Services)(ct);
+        var client = await providers.CreateChatModelAsync(ct);
+        using var owned = client as IDisposable;
         var model = new BudgetedChatModel(client, request.TokenBudget ?? settings.TokenBudgetPerJob);
         var items = await ItemsAsync(context.Services, request, ct);
         context.Report(0, $"{items.Count:N0} {ItemNoun} to do with {model.ModelName}");
@@ -68,7 +69,7 @@ public abstract class ExplanationJobBase : IJobKind
                     ItemResult result;
                     try
                     {
-                        result = await RunItemAsync(service, model, item, settings.Logprobs, context.JobId, token);
+                        result = await RunItemAsync(service, model, item, settings.UsesLogprobs, context.JobId, token);
                         Interlocked.Exchange(ref failuresInARow, 0);
                     }
                     catch (ChatProviderException e)
@@ -119,10 +120,6 @@ public abstract class ExplanationJobBase : IJobKind
 
     protected abstract Task<IReadOnlyList<WorkItem>> ItemsAsync(IServiceProvider services, ExplanationJobRequest request, CancellationToken ct);
 
-    /// <summary>How jobs get their chat model; tests and the CLI use the configured endpoint like the web host.</summary>
-    private static Func<CancellationToken, Task<OpenAiChatClient>> ChatModelFactory(IServiceProvider services) =>
-        ct => services.GetRequiredService<ProviderSettingsService>().CreateClientAsync(ct);
-
     /// <summary>The latents the request names, in index order.</summary>
     internal static async Task<IReadOnlyList<(long Id, int Index)>> LatentsAsync(IServiceProvider services, ExplanationJobRequest request, CancellationToken ct)
     {
@@ -172,7 +169,7 @@ public sealed class ExplainJob : ExplanationJobBase
 {
     public const string KindName = "explain";
     public override string Name => KindName;
-    public override string Description => "Explains latents with the configured language model; each explanation becomes an interpretation by the model's account.";
+    public override string Description => "Explains latents with the configured language model (an OpenAI-compatible endpoint or a local instruct model); each explanation becomes an interpretation by the model's account.";
     protected override bool Scoring => false;
     protected override string ItemNoun => "latents";
 

@@ -17,7 +17,7 @@ public static class ExplanationEndpoints
     public static IEndpointRouteBuilder MapExplanationEndpoints(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/explanations").WithTags("Explanations");
-        api.MapGet("/provider", GetProvider).RequireAuthorization(Policies.Admin).WithSummary("The OpenAI-compatible provider settings (never the key).");
+        api.MapGet("/provider", GetProvider).RequireAuthorization(Policies.Admin).WithSummary("The explanation provider settings: a local model folder or an OpenAI-compatible endpoint (never the key).");
         api.MapPut("/provider", PutProvider).RequireAuthorization(Policies.Admin).WithSummary("Change the provider; apiKey null keeps, empty removes.");
         api.MapPost("/estimate/{kind}", Estimate).RequireAuthorization(Policies.Labeler).WithSummary("Requests, tokens and time an explain or score job would take.");
         api.MapGet("/scores/{dictionaryId:long}/{scorer}", Distribution).WithSummary("Score histogram of a dictionary, people vs models.");

@@ -842,11 +842,23 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("endpoint");
+
                     b.Property<bool>("Logprobs")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("MaxConcurrency")
                         .HasColumnType("INTEGER");
+
+                    b.Property<int>("MaxNewTokens")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(512);
 
                     b.Property<int>("MaxRetries")
                         .HasColumnType("INTEGER");
@@ -856,18 +868,33 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ModelPath")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ProtectedApiKey")
                         .HasMaxLength(4000)
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("Seed")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("Streaming")
                         .HasColumnType("INTEGER");
+
+                    b.Property<double>("Temperature")
+                        .HasColumnType("REAL");
 
                     b.Property<int>("TimeoutSeconds")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("TokenBudgetPerJob")
                         .HasColumnType("INTEGER");
+
+                    b.Property<double>("TopP")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("REAL")
+                        .HasDefaultValue(1.0);
 
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");

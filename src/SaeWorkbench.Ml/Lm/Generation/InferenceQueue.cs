@@ -18,6 +18,7 @@ public sealed class InferenceQueue : IDisposable
     private readonly object _gate = new();
     private readonly Thread _worker;
     private bool _disposed;
+    private long _busyTicks;
 
     public InferenceQueue(int capacity, string name = "inference")
     {
@@ -29,6 +30,9 @@ public sealed class InferenceQueue : IDisposable
 
     /// <summary>Most requests that may wait (the running one not counted).</summary>
     public int Capacity { get; }
+
+    /// <summary>Time the worker has spent running requests so far (model loads included): how busy the model is.</summary>
+    public TimeSpan BusyTime => TimeSpan.FromTicks(Interlocked.Read(ref _busyTicks));
 
     /// <summary>Requests waiting now.</summary>
     public int Waiting
@@ -87,7 +91,9 @@ public sealed class InferenceQueue : IDisposable
                 ReportPositions();
             }
             request.Position?.Report(0);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             request.Run();
+            Interlocked.Add(ref _busyTicks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks);
         }
     }
 

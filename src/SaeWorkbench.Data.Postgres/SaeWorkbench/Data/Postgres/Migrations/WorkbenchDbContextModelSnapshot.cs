@@ -872,11 +872,23 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         .HasMaxLength(2000)
                         .HasColumnType("character varying(2000)");
 
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasDefaultValue("endpoint");
+
                     b.Property<bool>("Logprobs")
                         .HasColumnType("boolean");
 
                     b.Property<int>("MaxConcurrency")
                         .HasColumnType("integer");
+
+                    b.Property<int>("MaxNewTokens")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(512);
 
                     b.Property<int>("MaxRetries")
                         .HasColumnType("integer");
@@ -886,18 +898,33 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<string>("ModelPath")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
                     b.Property<string>("ProtectedApiKey")
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)");
 
+                    b.Property<long>("Seed")
+                        .HasColumnType("bigint");
+
                     b.Property<bool>("Streaming")
                         .HasColumnType("boolean");
+
+                    b.Property<double>("Temperature")
+                        .HasColumnType("double precision");
 
                     b.Property<int>("TimeoutSeconds")
                         .HasColumnType("integer");
 
                     b.Property<long>("TokenBudgetPerJob")
                         .HasColumnType("bigint");
+
+                    b.Property<double>("TopP")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("double precision")
+                        .HasDefaultValue(1.0);
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
