@@ -25,8 +25,7 @@ public static class SaeTrainingPipeline
         status?.Invoke("loading the model");
         using var loaded = HuggingFaceModels.Load(modelFolder, device: TorchRuntime.BestDevice());
         var model = loaded.Model;
-        if (!model.HookNames.Contains(request.Hook))
-            throw new ArgumentException($"unknown hook '{request.Hook}'; valid hooks: {string.Join(", ", model.HookNames)}");
+        HookPoints.RequireKnown(model.HookNames, request.Hook);
         var context = request.ContextSize > 0 ? Math.Min(request.ContextSize, model.ContextLength) : model.ContextLength;
         var corpus = new TextCorpus(corpusFolder);
         var modelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(modelFolder));
