@@ -8,8 +8,11 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Research.Analysis;
 
-/// <summary>What an analysis run produced.</summary>
-public sealed record FeatureAnalysisOutcome(long AnalysisId, long TokensAnalysed, int Latents, int Dead);
+/// <summary>
+/// What an analysis run produced: the stored dashboards, and the docs/science.md §4 metrics of the SAE on held-out tokens
+/// (the same object a training run stores), which a dictionary not trained here has from no other source.
+/// </summary>
+public sealed record FeatureAnalysisOutcome(long AnalysisId, long TokensAnalysed, int Latents, int Dead, System.Text.Json.Nodes.JsonObject Metrics);
 
 /// <summary>
 /// Model + SAE + corpus → docs/science.md §6 dashboards for every latent (two streaming passes), logit effects through the
@@ -29,8 +32,7 @@ public static class FeatureAnalysisPipeline
         using var sae = SaeFolders.Load(saeFolder);
         var model = loaded.Model;
         var hook = sae.Metadata.HookName;
-        if (!model.HookNames.Contains(hook))
-            throw new ArgumentException($"the SAE reads hook '{hook}', which the model does not have; valid hooks: {string.Join(", ", model.HookNames)}");
+        HookPoints.RequireKnown(model.HookNames, hook);
         var context = request.ContextSize > 0 ? request.ContextSize : sae.Metadata.ContextSize > 0 ? sae.Metadata.ContextSize : model.ContextLength;
         context = Math.Min(context, model.ContextLength);
         var corpus = new TextCorpus(corpusFolder);
@@ -55,6 +57,15 @@ public static class FeatureAnalysisPipeline
             neighbours = DecoderNeighbours.Compute(wDec, ct: ct);
         }
 
+        // The final metrics exactly as a training run measures them (held-out split, same function), so an imported
+        // dictionary's L0, explained variance and CE loss recovered compare with one trained here. Before storing: a
+        // failure here leaves the previous analysis in place.
+        report(0.87, "L0, explained variance and CE loss recovered on held-out tokens");
+        var (metrics, lm) = Dictionaries.SaeTrainingPipeline.Evaluate(model, loaded.Tokenizer, corpus, hook, autoencoder, context,
+            Math.Min(request.Tokens, Ml.Sae.SaeTrainingDefaults.EvalTokens), Ml.Sae.SaeTrainingDefaults.BufferTokens, request.Seed);
+        var metricsJson = Dictionaries.SaeTrainingPipeline.MetricsJson(metrics, lm);
+        ct.ThrowIfCancellationRequested();
+
         report(0.9, "storing the dashboards");
         var settings = JsonSerializer.Serialize(new
         {
@@ -68,8 +79,10 @@ public static class FeatureAnalysisPipeline
                 progress: new ActionProgress(p => report(0.9 + 0.1 * p, "storing the dashboards")), ct: ct)
             .GetAwaiter().GetResult();
         var dead = Enumerable.Range(0, latents).Count(i => builder.Dashboard(i).Statistics.IsDead);
-        report(1, $"{latents} latents over {builder.Tokens:N0} tokens; {dead} dead");
-        return new FeatureAnalysisOutcome(analysisId, builder.Tokens, latents, dead);
+
+        report(1, $"{latents} latents over {builder.Tokens:N0} tokens; {dead} dead; held-out L0 {metrics.L0:F1}, " +
+                  $"explained variance {metrics.ExplainedVariance:P1}, CE loss recovered {lm.CeLossRecovered:P1}");
+        return new FeatureAnalysisOutcome(analysisId, builder.Tokens, latents, dead, metricsJson);
     }
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
