@@ -82,7 +82,9 @@ public static class SaeTrainingPipeline
         if (heldOut.Count == 0) heldOut = Windows(CorpusSplit.Train).Take(64).ToList();
         if (heldOut.Count == 0) throw new InvalidDataException($"the corpus in {corpus.Folder} yields no {context}-token windows to evaluate on");
         var tokens = Math.Max(1, Math.Min(evalTokens, heldOut.Count * (long)(context - 1) / 2));
-        var buffer = (int)Math.Max(2, Math.Min(bufferTokens, heldOut.Count * (long)(context - 1)));
+        // At most half the held-out tokens, like the count: BOS and padding positions are skipped, so a buffer of all
+        // windows × (context − 1) can ask a small corpus for more tokens than it yields.
+        var buffer = (int)Math.Max(2, Math.Min(bufferTokens, heldOut.Count * (long)(context - 1) / 2));
         SaeMetrics metrics;
         using (var eval = new LanguageModelActivationSource(model, hook, heldOut, "eval", buffer, seed: seed + 1))
         {
