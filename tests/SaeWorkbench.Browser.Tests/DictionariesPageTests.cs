@@ -48,7 +48,7 @@ public sealed class DictionariesPageTests(BrowserHost host) : IClassFixture<Brow
                 using var gen = new Generator().manual_seed(seed);
                 // Some latents with a very negative bias never fire: the dead count is not 0.
                 using var sae = new SparseAutoencoder(SaeArchitecture.Relu, 0, randn(new long[] { 16, 24 }, generator: gen),
-                    cat([randn(new long[] { 20 }, generator: gen) - 0.5, TorchScalars.Full(-1e3, [4])]), randn(new long[] { 24, 16 }, generator: gen), zeros(16));
+                    cat(new[] { randn(new long[] { 20 }, generator: gen) - 0.5, TorchScalars.Full(-1e3, new long[] { 4 }) }, 0), randn(new long[] { 24, 16 }, generator: gen), zeros(16));
                 SaeLensFolder.Save(folder, sae, new SaeLensMetadata { ModelName = "tiny", HookName = "blocks.1.hook_resid_post", ContextSize = 32 });
             }
             var dictionary = await importer.ImportSaeLensAsync(new(folder, model, name), actor);
