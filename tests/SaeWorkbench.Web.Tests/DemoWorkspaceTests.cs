@@ -55,6 +55,57 @@ public sealed class DemoWorkspaceTests
     }
 
     [Fact]
+    public async Task While_the_demo_trains_the_pages_link_its_job_and_once_ready_the_home_page_says_what_to_do_next()
+    {
+        var data = Directory.CreateTempSubdirectory("wb-demo-").FullName;
+        try
+        {
+            var (model, corpus) = TinyWorld.Create(Path.Combine(data, "world"));
+            SeedCorpus(data, corpus);
+            using var factory = new SeedingFactory(data, model);
+            var job = Assert.Single(await factory.Services.GetRequiredService<JobService>().ListAsync());
+            await factory.RegisterAsync("grace", "correct horse battery 42");
+            var client = factory.CreateBrowserlikeClient();
+            await WorkbenchFactory.LoginAsync(client, "grace", "correct horse battery 42");
+
+            var dictionaries = await client.GetStringAsync("/dictionaries");
+            Assert.Contains("data-testid=\"demo-training\"", dictionaries);
+            Assert.Contains($"href=\"jobs/{job.Id}\"", dictionaries);
+            Assert.DoesNotContain("No dictionaries yet", dictionaries);
+            Assert.Contains("The demo dictionary is training", await client.GetStringAsync("/"));
+
+            // The job finished and registered dictionary 7 (its analysis done too): the home page lists the next steps.
+            await using (var scope = factory.Services.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<SaeWorkbench.Data.WorkbenchDbContext>();
+                var row = await db.Jobs.FindAsync(job.Id);
+                row!.State = SaeWorkbench.Data.Jobs.JobState.Succeeded;
+                row.ResultJson = "{\"dictionaryId\":7,\"analysisJobId\":null}";
+                await db.SaveChangesAsync();
+            }
+            var status = await factory.Services.GetRequiredService<DemoWorkspace>().StatusAsync();
+            Assert.Equal(new DemoStatus(DemoStage.Ready, job.Id, 1, 7), status);
+            var home = await client.GetStringAsync("/");
+            Assert.Contains("data-testid=\"demo-next-steps\"", home);
+            Assert.Contains("href=\"dictionaries/7/features?sort=density&amp;desc=true&amp;dead=false\"", home);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(data, true);
+        }
+    }
+
+    private static void SeedCorpus(string data, string corpus)
+    {
+        var sotu = DemoCorpus.FolderUnder(data);
+        Directory.CreateDirectory(sotu);
+        foreach (var f in Directory.GetFiles(corpus)) File.Copy(f, Path.Combine(sotu, Path.GetFileName(f)));
+        File.WriteAllText(Path.Combine(sotu, DemoCorpus.SourceFile), JsonSerializer.Serialize(
+            new DemoCorpusSource(DemoCorpus.Package, DemoCorpus.Version, "test", Directory.GetFiles(sotu, "*.txt").Length, DateTimeOffset.UtcNow)));
+    }
+
+    [Fact]
     public async Task Without_the_demo_model_nothing_is_seeded()
     {
         var data = Directory.CreateTempSubdirectory("wb-demo-").FullName;

@@ -28,37 +28,38 @@ public static class DictionaryCommands
         var model = new Option<string>("--model") { Description = "Hugging Face GPT-2 folder", Required = true };
         var hook = new Option<string>("--hook") { Description = "Hook name, e.g. blocks.2.hook_resid_post", Required = true };
         var corpus = new Option<string>("--corpus") { Description = "Folder of .txt / .jsonl files", Required = true };
+        var hookOut = new Option<string>("--hook-out") { Description = "A transcoder's output hook, after --hook (e.g. blocks.2.hook_mlp_out for blocks.2.ln2.hook_normalized)", DefaultValueFactory = _ => "" };
+        var defaults = new SaeTrainingRequest();
         // Any spelling is passed on: the request names the valid ones, and says why a TopK transcoder is refused.
         var arch = new Option<string>("--arch")
         {
             Description = "relu | topk | batchtopk | jumprelu (SAE); transcoder | skip-transcoder | {relu,jumprelu,batchtopk}-[skip-]transcoder (with --hook-out)",
-            DefaultValueFactory = _ => "topk",
+            DefaultValueFactory = _ => defaults.Arch,
         };
-        var hookOut = new Option<string>("--hook-out") { Description = "A transcoder's output hook, after --hook (e.g. blocks.2.hook_mlp_out for blocks.2.ln2.hook_normalized)", DefaultValueFactory = _ => "" };
-        var latents = new Option<int>("--latents") { Description = "Number of latents", DefaultValueFactory = _ => 4096 };
-        var k = new Option<int>("--k") { Description = "Latents per token (TopK, BatchTopK; JumpReLU's starting L0 when θ₀ is 0)", DefaultValueFactory = _ => 32 };
-        var l1 = new Option<double>("--l1") { Description = "λ of the decoder-norm-weighted L1 (ReLU)", DefaultValueFactory = _ => 5.0 };
-        var defaults = new SaeTrainingRequest();
-        var l0 = new Option<double>("--l0") { Description = "λ of the L0 loss (JumpReLU), in units of activations scaled to E‖x‖ = √d", DefaultValueFactory = _ => defaults.L0 };
+        var latents = new Option<int>("--latents") { Description = "Number of latents", DefaultValueFactory = _ => defaults.Latents };
+        var k = new Option<int>("--k") { Description = "Latents per token (TopK), their mean (BatchTopK), the L0 a JumpReLU is steered to", DefaultValueFactory = _ => defaults.K };
+        var l1 = new Option<double>("--l1") { Description = "λ of the decoder-norm-weighted L1 (ReLU)", DefaultValueFactory = _ => defaults.L1 };
+        var l0 = new Option<double>("--l0") { Description = "λ of the L0 loss (JumpReLU), in units of activations scaled to E‖x‖ = √d; its starting value with --target-k", DefaultValueFactory = _ => defaults.L0 };
+        var targetK = new Option<bool>("--target-k") { Description = "JumpReLU: steer λ so that the L0 settles at k (false: λ stays fixed)", DefaultValueFactory = _ => defaults.TargetK };
         var bandwidth = new Option<double>("--bandwidth") { Description = "Bandwidth ε of the JumpReLU straight-through estimator", DefaultValueFactory = _ => defaults.Bandwidth };
         var threshold = new Option<double>("--initial-threshold") { Description = "Initial JumpReLU threshold θ₀; 0 sets it from the data so the SAE starts at L0 ≈ k", DefaultValueFactory = _ => defaults.InitialThreshold };
-        var tokens = new Option<long>("--tokens") { Description = "Training tokens", DefaultValueFactory = _ => 2_000_000L };
-        var batch = new Option<int>("--batch") { Description = "Tokens per step", DefaultValueFactory = _ => 4096 };
-        var lr = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => 4e-4 };
-        var buffer = new Option<int>("--buffer") { Description = "Shuffle buffer (tokens)", DefaultValueFactory = _ => 1 << 16 };
-        var seed = new Option<int>("--seed") { Description = "Seed", DefaultValueFactory = _ => 42 };
+        var tokens = new Option<long>("--tokens") { Description = "Training tokens", DefaultValueFactory = _ => defaults.Tokens };
+        var batch = new Option<int>("--batch") { Description = "Tokens per step", DefaultValueFactory = _ => defaults.BatchSize };
+        var lr = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => defaults.LearningRate };
+        var buffer = new Option<int>("--buffer") { Description = "Shuffle buffer (tokens)", DefaultValueFactory = _ => defaults.BufferTokens };
+        var seed = new Option<int>("--seed") { Description = "Seed", DefaultValueFactory = _ => defaults.Seed };
         var output = new Option<string>("--out") { Description = "Output SAELens folder (checkpoints go to <out>.checkpoints; re-running resumes)", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text" };
         var command = new Command("train", "Train an SAE on a model's activations at a hook point (or a transcoder from --hook to --hook-out) and save it as a SAELens folder.")
         {
-            model, hook, hookOut, corpus, arch, latents, k, l1, l0, bandwidth, threshold, tokens, batch, lr, buffer, seed, output, json,
+            model, hook, hookOut, corpus, arch, latents, k, l1, l0, targetK, bandwidth, threshold, tokens, batch, lr, buffer, seed, output, json,
         };
         command.SetAction((parse, ct) => Guarded(parse.GetValue(json), () =>
         {
             var request = new SaeTrainingRequest
             {
                 Model = parse.GetValue(model)!, Hook = parse.GetValue(hook)!, Corpus = parse.GetValue(corpus)!, Arch = parse.GetValue(arch)!, HookOut = parse.GetValue(hookOut)!,
-                Latents = parse.GetValue(latents), K = parse.GetValue(k), L1 = parse.GetValue(l1), L0 = parse.GetValue(l0),
+                Latents = parse.GetValue(latents), K = parse.GetValue(k), L1 = parse.GetValue(l1), L0 = parse.GetValue(l0), TargetK = parse.GetValue(targetK),
                 Bandwidth = parse.GetValue(bandwidth), InitialThreshold = parse.GetValue(threshold), Tokens = parse.GetValue(tokens),
                 BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr), BufferTokens = parse.GetValue(buffer), Seed = parse.GetValue(seed),
             };

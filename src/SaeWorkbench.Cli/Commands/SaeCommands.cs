@@ -29,10 +29,11 @@ public static class SaeCommands
         var magnitude = new Option<string>("--magnitude") { Description = "uniform (U(0,1)) | exp (Exp(1))", DefaultValueFactory = _ => "uniform" };
         magnitude.AcceptOnlyFromAmong("uniform", "exp");
         var latents = new Option<int>("--latents") { Description = "SAE latents m", DefaultValueFactory = _ => 128 };
-        var k = new Option<int>("--k") { Description = "Latents per token (TopK, BatchTopK; JumpReLU's starting L0 when θ₀ is 0)", DefaultValueFactory = _ => 4 };
+        var k = new Option<int>("--k") { Description = "Latents per token (TopK), their mean (BatchTopK), the L0 a JumpReLU is steered to", DefaultValueFactory = _ => 4 };
         var l1 = new Option<double>("--l1") { Description = "λ of the decoder-norm-weighted L1 (ReLU)", DefaultValueFactory = _ => 1.5 };
         var defaults = new SaeTrainingConfig();
         var l0 = new Option<double>("--l0") { Description = "λ of the L0 loss (JumpReLU), in units of activations scaled to E‖x‖ = √d", DefaultValueFactory = _ => defaults.L0Coefficient };
+        var targetK = new Option<bool>("--target-k") { Description = "JumpReLU: steer λ so that the L0 settles at k (false: λ stays fixed)", DefaultValueFactory = _ => defaults.JumpReluTargetsK };
         var bandwidth = new Option<double>("--bandwidth") { Description = "Bandwidth ε of the JumpReLU straight-through estimator", DefaultValueFactory = _ => defaults.JumpReluBandwidth };
         var threshold = new Option<double>("--initial-threshold") { Description = "Initial JumpReLU threshold θ₀; 0 sets it from the data so the SAE starts at L0 ≈ k", DefaultValueFactory = _ => defaults.JumpReluInitialThreshold };
         var tokens = new Option<long>("--tokens") { Description = "Training tokens", DefaultValueFactory = _ => 512L * 2000 };
@@ -45,7 +46,7 @@ public static class SaeCommands
 
         var command = new Command("synthetic", "Train an SAE on synthetic superposed features and score how well it recovers them (MMCS, fraction with cosine > 0.9).")
         {
-            arch, d, features, probability, magnitude, latents, k, l1, l0, bandwidth, threshold, tokens, batch, lr, seed, threads, output, json,
+            arch, d, features, probability, magnitude, latents, k, l1, l0, targetK, bandwidth, threshold, tokens, batch, lr, seed, threads, output, json,
         };
         command.SetAction(parse =>
         {
@@ -59,6 +60,7 @@ public static class SaeCommands
                     K = parse.GetValue(k),
                     L1Coefficient = parse.GetValue(l1),
                     L0Coefficient = parse.GetValue(l0),
+                    JumpReluTargetsK = parse.GetValue(targetK),
                     JumpReluBandwidth = parse.GetValue(bandwidth),
                     JumpReluInitialThreshold = parse.GetValue(threshold),
                     TrainingTokens = parse.GetValue(tokens),

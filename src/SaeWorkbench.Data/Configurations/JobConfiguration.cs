@@ -11,7 +11,7 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
     {
         b.Property(j => j.Kind).HasMaxLength(64);
         b.Property(j => j.State).HasConversion<string>().HasMaxLength(16);
-        b.Property(j => j.Message).HasMaxLength(4000);
+        b.Property(j => j.Message).HasMaxLength(Job.MaxMessageLength);
         b.Property(j => j.RequiredCapability).HasMaxLength(32);
         b.Property(j => j.WorkerId).HasMaxLength(128);
         b.HasIndex(j => new { j.State, j.CreatedAt });

@@ -31,8 +31,14 @@ public class Job
     /// <summary>0–1.</summary>
     public double Progress { get; set; }
 
-    /// <summary>Latest human-readable status line, or the error when failed.</summary>
+    /// <summary>The longest <see cref="Message"/> the database holds (its column width).</summary>
+    public const int MaxMessageLength = 4000;
+
+    /// <summary>Latest human-readable status line, or the error when failed; at most <see cref="MaxMessageLength"/> characters.</summary>
     public string? Message { get; set; }
+
+    /// <summary><paramref name="message"/> cut to <see cref="MaxMessageLength"/> characters, so that any status line or error fits its column.</summary>
+    public static string? FitMessage(string? message) => message is { Length: > MaxMessageLength } ? message[..MaxMessageLength] : message;
 
     /// <summary>JSON the kind returns when it succeeds (e.g. measured numbers).</summary>
     public string? ResultJson { get; set; }

@@ -42,8 +42,7 @@ public sealed class LanguageModelActivationSource : IActivationPairSource
         string modelName, int bufferTokens = 1 << 17, int windowsPerForward = 8, long seed = 0, long? padTokenId = null,
         string? outputHookName = null)
     {
-        if (!model.HookNames.Contains(hookName))
-            throw new ArgumentException($"unknown hook '{hookName}'; valid hooks: {string.Join(", ", model.HookNames)}");
+        HookPoints.RequireKnown(model.HookNames, hookName);
         if (outputHookName is not null) TranscoderHooks.Check(model.HookNames, hookName, outputHookName);
         if (bufferTokens < 2) throw new ArgumentException($"the shuffle buffer needs at least 2 tokens, got {bufferTokens}");
         _model = model;

@@ -18,8 +18,8 @@ public sealed record LatentStatistics(int Index, long ActiveCount, long Tokens, 
     /// <summary>Fraction of analysed tokens with f &gt; 0.</summary>
     public double Density => Tokens == 0 ? 0 : (double)ActiveCount / Tokens;
 
-    /// <summary>Never fired: marked, not dropped.</summary>
-    public bool IsDead => ActiveCount == 0;
+    /// <summary>Never fired (<see cref="LatentLiveness"/>): marked, not dropped.</summary>
+    public bool IsDead => LatentLiveness.IsDead(ActiveCount);
 }
 
 /// <summary>The activation side of one latent's dashboard.</summary>

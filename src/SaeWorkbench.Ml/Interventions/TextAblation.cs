@@ -38,8 +38,7 @@ public static class TextAblation
             Latents = latents.Distinct().Select(l => new LatentIntervention(l, InterventionKind.Ablate)).ToList(), IncludeBos = includeBos,
         };
         set.Validate(sae);
-        if (!model.HookNames.Contains(hookName))
-            throw new ArgumentException($"hook '{hookName}' is not a hook of this model; valid hooks: {string.Join(", ", model.HookNames)}");
+        HookPoints.RequireKnown(model.HookNames, hookName);
         if (tokenIds.Count == 0) throw new ArgumentException("type a text to ablate on");
         long[] ids = [model.BosTokenId, .. tokenIds.Select(t => (long)t)];
         if (ids.Length > model.ContextLength)

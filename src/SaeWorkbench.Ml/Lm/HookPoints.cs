@@ -19,6 +19,16 @@ public sealed class HookPoints
 
     public bool IsKnown(string name) => _names.Contains(name);
 
+    /// <summary>The one message for a hook name a model does not have: names it and lists the valid ones.</summary>
+    public static string UnknownHookMessage(string hook, IEnumerable<string> validHooks) =>
+        $"unknown hook '{hook}'; valid hooks: {string.Join(", ", validHooks)}";
+
+    /// <summary>Throws <see cref="ArgumentException"/> with <see cref="UnknownHookMessage"/> unless <paramref name="hookNames"/> holds <paramref name="hook"/>.</summary>
+    public static void RequireKnown(IReadOnlyList<string> hookNames, string hook)
+    {
+        if (!hookNames.Contains(hook)) throw new ArgumentException(UnknownHookMessage(hook, hookNames));
+    }
+
     public IDisposable Add(string name, Func<Tensor, Tensor> hook, IReadOnlyList<string> orderedNames)
     {
         if (!_names.Contains(name))

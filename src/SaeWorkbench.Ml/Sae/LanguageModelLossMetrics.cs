@@ -60,8 +60,7 @@ public sealed record LanguageModelLossMetrics(double CeClean, double CeSae, doub
     public static LanguageModelLossMetrics Evaluate(IHookedLanguageModel model, string hookName, Func<Tensor, Tensor> reconstruct,
         IEnumerable<long[]> windows, int windowsPerBatch = 8)
     {
-        if (!model.HookNames.Contains(hookName))
-            throw new ArgumentException($"unknown hook '{hookName}'; valid hooks: {string.Join(", ", model.HookNames)}");
+        HookPoints.RequireKnown(model.HookNames, hookName);
         double clean = 0, sae = 0, zero = 0, kl = 0;
         long positions = 0;
         foreach (var chunk in windows.Chunk(windowsPerBatch))

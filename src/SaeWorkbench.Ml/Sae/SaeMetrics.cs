@@ -17,7 +17,7 @@ public sealed record SaeMetrics(long Tokens, double L0, double Mse, double Fvu, 
     public double ExplainedVariance => 1 - Fvu;
 
     /// <summary>Latents that never fired on the evaluated tokens.</summary>
-    public double DeadFraction => Density.Count(d => d == 0) / (double)Density.Length;
+    public double DeadFraction => Density.Count(d => Analysis.LatentLiveness.IsDead(d)) / (double)Density.Length;
 
     /// <summary>Latents firing on more than 1% of tokens.</summary>
     public double DenseFraction1 => Density.Count(d => d > 0.01) / (double)Density.Length;

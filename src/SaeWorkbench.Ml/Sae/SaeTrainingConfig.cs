@@ -13,11 +13,14 @@ public enum DictionaryKind
     SkipTranscoder,
 }
 
-/// <summary>Everything that defines a training run (docs/science.md §2–§3). Saved in checkpoints and in cfg.json.</summary>
+/// <summary>
+/// Everything that defines a training run (docs/science.md §2–§3). Saved in checkpoints and in cfg.json. The defaults of
+/// what a user chooses come from <see cref="SaeTrainingDefaults"/>.
+/// </summary>
 public sealed record SaeTrainingConfig
 {
     /// <summary>Architecture (§2).</summary>
-    public SaeArchitecture Architecture { get; init; } = SaeArchitecture.TopK;
+    public SaeArchitecture Architecture { get; init; } = SaeTrainingDefaults.Architecture;
 
     /// <summary>SAE, transcoder or skip transcoder (§12); a transcoder trains on (input, output) activation pairs.</summary>
     public DictionaryKind Kind { get; init; } = DictionaryKind.Sae;
@@ -26,21 +29,36 @@ public sealed record SaeTrainingConfig
     public bool IsTranscoder => Kind != DictionaryKind.Sae;
 
     /// <summary>Number of latents m.</summary>
-    public int Latents { get; init; } = 4096;
+    public int Latents { get; init; } = SaeTrainingDefaults.Latents;
 
-    /// <summary>Latents kept per token for TopK, the mean per token for BatchTopK, and JumpReLU's initial L0 when θ₀ is 0.</summary>
-    public int K { get; init; } = 32;
+    /// <summary>
+    /// Latents kept per token for TopK, the mean per token for BatchTopK; for JumpReLU the L0 it is steered to
+    /// (<see cref="JumpReluTargetsK"/>) and its initial L0 when θ₀ is 0.
+    /// </summary>
+    public int K { get; init; } = SaeTrainingDefaults.K;
 
     /// <summary>λ of the decoder-norm-weighted L1 (ReLU), in units of the scaled activations.</summary>
-    public double L1Coefficient { get; init; } = 5.0;
+    public double L1Coefficient { get; init; } = SaeTrainingDefaults.L1Coefficient;
 
     /// <summary>
     /// λ of the L0 sparsity loss (JumpReLU), in units of the scaled activations (E‖x‖ = √d, docs/science.md §3): a latent
-    /// is worth keeping on a token when it removes more than λ of squared error there. SAELens's default (1.0), which
-    /// trains on the same scaling. The Gemma Scope values (λ ~ 1e-3, ε = θ₀ = 0.001) assume E‖x‖² = 1: under our
-    /// scaling λ grows by d and ε, θ₀ by √d, so those values left the sparsity term almost unfelt.
+    /// is worth keeping on a token when it removes more than λ of squared error there. With
+    /// <see cref="JumpReluTargetsK"/> (the default) only λ's starting value: the controller moves it (§2.4).
     /// </summary>
-    public double L0Coefficient { get; init; } = 1.0;
+    public double L0Coefficient { get; init; } = SaeTrainingDefaults.L0Coefficient;
+
+    /// <summary>
+    /// JumpReLU: steer λ during training so that the L0 settles at <see cref="K"/> (the L0 controller of docs/science.md
+    /// §2.4); <see cref="L0Coefficient"/> is then only λ's starting value. False keeps λ fixed (after its warm-up), so the
+    /// L0 is whatever that λ buys on the data.
+    /// </summary>
+    public bool JumpReluTargetsK { get; init; } = SaeTrainingDefaults.JumpReluTargetsK;
+
+    /// <summary>
+    /// Rate η of the L0 controller: each step log λ moves by η·clamp(L0/K − 1, −1, 1), so a persistent 100 % miss
+    /// changes λ e-fold in 1/η steps (docs/science.md §2.4).
+    /// </summary>
+    public double L0ControlRate { get; init; } = 0.05;
 
     /// <summary>λ rises linearly from 0 over this fraction of the steps (§2: ~5%).</summary>
     public double SparsityWarmupFraction { get; init; } = 0.05;
@@ -49,7 +67,7 @@ public sealed record SaeTrainingConfig
     /// Rectangle kernel bandwidth ε of the JumpReLU straight-through estimator, in pre-activation units of the scaled
     /// activations (SAELens's default 0.05; pre-activations there are O(1)).
     /// </summary>
-    public double JumpReluBandwidth { get; init; } = 0.05;
+    public double JumpReluBandwidth { get; init; } = SaeTrainingDefaults.JumpReluBandwidth;
 
     /// <summary>
     /// Initial JumpReLU θ, in the same units; 0 (the default) sets it from the data so that the initial SAE keeps
@@ -57,7 +75,7 @@ public sealed record SaeTrainingConfig
     /// few hundred steps at lr 4e-4 can move θ by little more than 20 %: started at SAELens's 0.01 (meant for runs of
     /// tens of thousands of steps), θ stays near 0 and half the latents fire (L0 ≈ 2,000 of 4,096 on the demo).
     /// </summary>
-    public double JumpReluInitialThreshold { get; init; }
+    public double JumpReluInitialThreshold { get; init; } = SaeTrainingDefaults.JumpReluInitialThreshold;
 
     /// <summary>AuxK loss coefficient (§2: 1/32).</summary>
     public double AuxKCoefficient { get; init; } = 1.0 / 32;
@@ -72,13 +90,13 @@ public sealed record SaeTrainingConfig
     public int DeadWindowSteps { get; init; } = 1000;
 
     /// <summary>Training tokens; steps = tokens / batch size.</summary>
-    public long TrainingTokens { get; init; } = 1_000_000;
+    public long TrainingTokens { get; init; } = SaeTrainingDefaults.TrainingTokens;
 
     /// <summary>Tokens per step.</summary>
-    public int BatchSize { get; init; } = 4096;
+    public int BatchSize { get; init; } = SaeTrainingDefaults.BatchSize;
 
     /// <summary>Adam learning rate (§3: 1e-4 … 5e-4).</summary>
-    public double LearningRate { get; init; } = 2e-4;
+    public double LearningRate { get; init; } = SaeTrainingDefaults.LearningRate;
 
     public double AdamBeta1 { get; init; } = 0.9;
     public double AdamBeta2 { get; init; } = 0.999;
@@ -98,7 +116,7 @@ public sealed record SaeTrainingConfig
     /// <summary>Samples for the geometric-median init of b_dec (§3: ≥ 32k).</summary>
     public int GeometricMedianSamples { get; init; } = 32_768;
 
-    public int Seed { get; init; } = 42;
+    public int Seed { get; init; } = SaeTrainingDefaults.Seed;
 
     /// <summary>Progress event every this many steps.</summary>
     public int LogEvery { get; init; } = 100;
@@ -122,7 +140,7 @@ public sealed record SaeTrainingConfig
             throw new ArgumentException("gated dictionaries are read from published folders only, not trained");
         if (Latents < 1) throw new ArgumentException($"latents must be ≥ 1, got {Latents}");
         if ((Architecture is SaeArchitecture.TopK or SaeArchitecture.BatchTopK
-             || (Architecture == SaeArchitecture.JumpRelu && JumpReluInitialThreshold == 0)) && (K < 1 || K >= Latents))
+             || (Architecture == SaeArchitecture.JumpRelu && (JumpReluInitialThreshold == 0 || JumpReluTargetsK))) && (K < 1 || K >= Latents))
             throw new ArgumentException($"k must be between 1 and latents - 1 ({Latents - 1}), got {K}");
         if (BatchSize < 1) throw new ArgumentException($"batch size must be ≥ 1, got {BatchSize}");
         if (TotalSteps < 1) throw new ArgumentException($"{TrainingTokens} training tokens is less than one batch of {BatchSize}");
@@ -130,6 +148,9 @@ public sealed record SaeTrainingConfig
         if (LearningRate <= 0) throw new ArgumentException("learning rate must be > 0");
         if (ScalingBatches < 1) throw new ArgumentException("scaling batches must be ≥ 1");
         if (!double.IsFinite(L0Coefficient) || L0Coefficient < 0) throw new ArgumentException($"l0 (λ of the L0 loss) must be a finite number ≥ 0, got {L0Coefficient}");
+        if (Architecture == SaeArchitecture.JumpRelu && JumpReluTargetsK && L0Coefficient <= 0)
+            throw new ArgumentException($"l0 (λ's starting value when steering the L0 to k) must be > 0, got {L0Coefficient}");
+        if (!double.IsFinite(L0ControlRate) || L0ControlRate <= 0) throw new ArgumentException($"L0 control rate must be a finite number > 0, got {L0ControlRate}");
         if (!double.IsFinite(JumpReluBandwidth) || JumpReluBandwidth <= 0) throw new ArgumentException($"bandwidth (ε) must be a finite number > 0, got {JumpReluBandwidth}");
         if (!double.IsFinite(JumpReluInitialThreshold) || JumpReluInitialThreshold < 0)
             throw new ArgumentException($"initial threshold (θ₀) must be a finite number ≥ 0 (0: from k), got {JumpReluInitialThreshold}");

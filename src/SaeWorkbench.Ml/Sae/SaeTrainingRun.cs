@@ -129,7 +129,7 @@ public static class SaeTrainingRun
             using var scope = NewDisposeScope();
             var step = state.Step;
             var (x, y) = Split(source.NextBatch(cfg.BatchSize), state.DIn, scale, outputScale);
-            var lambda = SaeOptimizer.SparsityCoefficient(cfg, step);
+            var lambda = state.SparsityCoefficient(step);
             var result = SaeTrainingStep.Compute(state, x, y, lambda);
             var parts = stack(new[] { result.Loss, result.Mse, result.SparsityLoss, result.AuxLoss, result.L0, result.Fvu })
                 .to(float64).data<double>().ToArray();
@@ -140,6 +140,7 @@ public static class SaeTrainingRun
             SaeOptimizer.Apply(state, result.Gradients, lr);
             state.RecordFired(result.FiredMask);
             if (cfg.Architecture == SaeArchitecture.BatchTopK) state.UpdateBatchTopKThreshold(result.SmallestKept);
+            state.UpdateL0Controller(parts[4]);
 
             var done = state.Step == total;
             if (done || state.Step % Math.Max(1, cfg.LogEvery) == 0)

@@ -8,7 +8,8 @@ namespace SaeWorkbench.Ml.Sae;
 /// The trainable tensors of an SAE or transcoder in training (on the scaled activations s·x, and s_out·y for a
 /// transcoder), its buffers and its Adam moments. Parameters: W_enc [d_in, m], b_enc, W_dec [m, d_out], b_dec [d_out],
 /// log_threshold for JumpReLU, W_skip [d_out, d_in] for a skip transcoder. Buffers: steps_since_fired [m] and, for
-/// BatchTopK, the tracked threshold θ (scalar). Owns its tensors.
+/// BatchTopK, the tracked threshold θ (scalar), and for a JumpReLU steered to its target L0 the controller's log λ
+/// (float64 scalar). Owns its tensors.
 /// </summary>
 public sealed class SaeTrainingState : IDisposable
 {
@@ -27,6 +28,9 @@ public sealed class SaeTrainingState : IDisposable
     /// <summary>BatchTopK's tracked threshold θ (scalar), else null.</summary>
     public Tensor? BatchTopKThreshold { get; private set; }
 
+    /// <summary>log λ of the JumpReLU L0 controller (float64 scalar, docs/science.md §2.4), else null.</summary>
+    public Tensor? L0LogLambda { get; private set; }
+
     /// <summary>Optimiser steps taken.</summary>
     public long Step { get; set; }
 
@@ -39,12 +43,13 @@ public sealed class SaeTrainingState : IDisposable
     /// <summary>The skip matrix of a skip transcoder, else null.</summary>
     public Tensor? WSkip => Parameters.GetValueOrDefault("W_skip");
 
-    private SaeTrainingState(SaeTrainingConfig config, int dIn, Tensor stepsSinceFired, Tensor? batchTopKThreshold)
+    private SaeTrainingState(SaeTrainingConfig config, int dIn, Tensor stepsSinceFired, Tensor? batchTopKThreshold, Tensor? l0LogLambda)
     {
         Config = config;
         DIn = dIn;
         StepsSinceFired = stepsSinceFired.DetachFromDisposeScope();
         BatchTopKThreshold = batchTopKThreshold?.DetachFromDisposeScope();
+        L0LogLambda = l0LogLambda?.DetachFromDisposeScope();
     }
 
     /// <summary>
@@ -71,7 +76,8 @@ public sealed class SaeTrainingState : IDisposable
             wEnc = (directions / directions.norm(1, keepdim: true)).t();                       // [d_in, m]
         }
         var state = new SaeTrainingState(config, dIn, zeros(m, dtype: int64),
-            config.Architecture == SaeArchitecture.BatchTopK ? zeros(Array.Empty<long>()) : null);
+            config.Architecture == SaeArchitecture.BatchTopK ? zeros(Array.Empty<long>()) : null,
+            SteersL0(config) ? TorchScalars.Full(Math.Log(config.L0Coefficient), Array.Empty<long>(), float64) : null);
         state.Add("W_enc", wEnc.contiguous());
         state.Add("b_enc", zeros(m));
         state.Add("W_dec", wDec.contiguous());
@@ -135,6 +141,7 @@ public sealed class SaeTrainingState : IDisposable
         }
         all["steps_since_fired"] = StepsSinceFired;
         if (BatchTopKThreshold is not null) all["batchtopk_threshold"] = BatchTopKThreshold;
+        if (L0LogLambda is not null) all["l0_log_lambda"] = L0LogLambda;
         return all;
     }
 
@@ -146,7 +153,8 @@ public sealed class SaeTrainingState : IDisposable
             ? t
             : throw new InvalidDataException($"checkpoint is missing tensor '{name}'");
         var state = new SaeTrainingState(config, dIn, Take("steps_since_fired"),
-            config.Architecture == SaeArchitecture.BatchTopK ? Take("batchtopk_threshold") : null) { Step = step };
+            config.Architecture == SaeArchitecture.BatchTopK ? Take("batchtopk_threshold") : null,
+            SteersL0(config) ? Take("l0_log_lambda") : null) { Step = step };
         var names = new List<string> { "W_enc", "b_enc", "W_dec", "b_dec" };
         if (config.Architecture == SaeArchitecture.JumpRelu) names.Add("log_threshold");
         if (config.Kind == DictionaryKind.SkipTranscoder) names.Add("W_skip");
@@ -192,10 +200,36 @@ public sealed class SaeTrainingState : IDisposable
         theta.TimesInPlace(1 - rate).PlusInPlace(smallestKept, rate);
     }
 
+    /// <summary>Whether λ is steered so that the L0 settles at K (JumpReLU with <see cref="SaeTrainingConfig.JumpReluTargetsK"/>).</summary>
+    public static bool SteersL0(SaeTrainingConfig config) => config.Architecture == SaeArchitecture.JumpRelu && config.JumpReluTargetsK;
+
+    /// <summary>
+    /// λ of the sparsity term at <paramref name="step"/>: the controller's λ when it steers the L0, else the configured
+    /// coefficient with its linear warm-up (<see cref="SaeOptimizer.SparsityCoefficient"/>).
+    /// </summary>
+    public double SparsityCoefficient(long step) =>
+        L0LogLambda is { } logLambda ? Math.Exp(logLambda.item<double>()) : SaeOptimizer.SparsityCoefficient(Config, step);
+
+    /// <summary>
+    /// The L0 controller (docs/science.md §2.4): an integral controller on log λ, log λ += η·clamp(L0/K − 1, −1, 1) with
+    /// the batch's L0 before the update. Above the target λ grows and pushes θ up; below it λ shrinks and the
+    /// reconstruction pulls θ down; it stops moving only where the L0 equals K. The clamp bounds a step to e^±η.
+    /// </summary>
+    public void UpdateL0Controller(double batchL0)
+    {
+        if (L0LogLambda is not { } logLambda) return;
+        var error = Math.Clamp(batchL0 / Config.K - 1, -1, 1);
+        // λ stays within 1e±12 of 1: a run that cannot reach K (too few latents alive) does not run λ to 0 or ∞.
+        var next = Math.Clamp(logLambda.item<double>() + Config.L0ControlRate * error, -27.6, 27.6);
+        using var value = next.ToScalar();
+        logLambda.fill_(value);
+    }
+
     public void Dispose()
     {
         foreach (var t in Parameters.Values.Concat(AdamFirstMoment.Values).Concat(AdamSecondMoment.Values)) t.Dispose();
         StepsSinceFired.Dispose();
         BatchTopKThreshold?.Dispose();
+        L0LogLambda?.Dispose();
     }
 }

@@ -22,6 +22,20 @@ public sealed class FeatureAnalysisJob(WorkbenchPaths paths, ServerPathPolicy fo
 
     public string Description => "Feature dashboards for every latent of a dictionary: density, histograms, top and interval examples, logit effects, neighbours.";
 
+    /// <summary>The key of a dictionary's metrics that names the analysis which measured them (absent: its training run did).</summary>
+    public const string MetricsAnalysisKey = "analysis_id";
+
+    /// <summary>Whether an analysis may store its measurement as the dictionary's metrics: none yet, or an earlier analysis's.</summary>
+    public static bool AnalysisMayWriteMetrics(string metricsJson)
+    {
+        try
+        {
+            return System.Text.Json.Nodes.JsonNode.Parse(metricsJson) is not System.Text.Json.Nodes.JsonObject o
+                   || !o.ContainsKey("l0") || o.ContainsKey(MetricsAnalysisKey);
+        }
+        catch (JsonException) { return true; }
+    }
+
     public IReadOnlyList<string> Validate(JsonElement parameters)
     {
         FeatureAnalysisRequest? request;
@@ -66,6 +80,16 @@ public sealed class FeatureAnalysisJob(WorkbenchPaths paths, ServerPathPolicy fo
         var outcome = FeatureAnalysisPipeline.Run(request, paths.Resolve(dictionary.ModelPath), dictionary.SaePath, corpus, store,
             context.JobId, (p, s) => context.Report(p, s), context.Cancellation,
             context.Services.GetService<Models.ModelRegistry>()?.ComputeDtypeOf(paths.Resolve(dictionary.ModelPath)));
+        // A dictionary with metrics from its training run (here, or in the workbench a bundle came from) keeps them; one
+        // without (an imported SAE) gets the analysis's measurement, marked with the analysis that made it, and a later
+        // analysis replaces it.
+        if (AnalysisMayWriteMetrics(dictionary.MetricsJson))
+        {
+            var measured = outcome.Metrics.DeepClone().AsObject();
+            measured[MetricsAnalysisKey] = outcome.AnalysisId;
+            var metricsJson = measured.ToJsonString();
+            db.Dictionaries.Where(d => d.Id == dictionary.Id).ExecuteUpdate(s => s.SetProperty(d => d.MetricsJson, metricsJson));
+        }
         return new { dictionaryId = dictionary.Id, analysisId = outcome.AnalysisId, tokens = outcome.TokensAnalysed, latents = outcome.Latents, dead = outcome.Dead };
     }
 }

@@ -9,8 +9,11 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Research.Analysis;
 
-/// <summary>What an analysis run produced.</summary>
-public sealed record FeatureAnalysisOutcome(long AnalysisId, long TokensAnalysed, int Latents, int Dead);
+/// <summary>
+/// What an analysis run produced: the stored dashboards, and the docs/science.md §4 metrics of the SAE on held-out tokens
+/// (the same object a training run stores), which a dictionary not trained here has from no other source.
+/// </summary>
+public sealed record FeatureAnalysisOutcome(long AnalysisId, long TokensAnalysed, int Latents, int Dead, System.Text.Json.Nodes.JsonObject Metrics);
 
 /// <summary>
 /// Model + SAE + corpus → docs/science.md §6 dashboards for every latent (two streaming passes), logit effects through the
@@ -31,8 +34,7 @@ public static class FeatureAnalysisPipeline
         using var sae = SaeFolders.Load(saeFolder);
         var model = loaded.Model;
         var hook = sae.Metadata.HookName;
-        if (!model.HookNames.Contains(hook))
-            throw new ArgumentException($"the SAE reads hook '{hook}', which the model does not have; valid hooks: {string.Join(", ", model.HookNames)}");
+        HookPoints.RequireKnown(model.HookNames, hook);
         // A transcoder's latents are read at its input hook (the dashboards encode there), and its decoder rows live at
         // its output hook: their logit effects are residual-stream effects only when that hook writes the residual.
         string? hookOut = null;
@@ -67,6 +69,15 @@ public static class FeatureAnalysisPipeline
             neighbours = DecoderNeighbours.Compute(wDec, ct: ct);
         }
 
+        // The final metrics exactly as a training run measures them (held-out split, same function), so an imported
+        // dictionary's L0, explained variance and CE loss recovered compare with one trained here. Before storing: a
+        // failure here leaves the previous analysis in place.
+        report(0.87, "L0, explained variance and CE loss recovered on held-out tokens");
+        var (metrics, lm) = Dictionaries.SaeTrainingPipeline.Evaluate(model, loaded.Tokenizer, corpus, hook, autoencoder, context,
+            Math.Min(request.Tokens, Ml.Sae.SaeTrainingDefaults.EvalTokens), Ml.Sae.SaeTrainingDefaults.BufferTokens, request.Seed);
+        var metricsJson = Dictionaries.SaeTrainingPipeline.MetricsJson(metrics, lm);
+        ct.ThrowIfCancellationRequested();
+
         report(0.9, "storing the dashboards");
         var settings = JsonSerializer.Serialize(new
         {
@@ -85,8 +96,10 @@ public static class FeatureAnalysisPipeline
                 progress: new ActionProgress(p => report(0.9 + 0.1 * p, "storing the dashboards")), ct: ct)
             .GetAwaiter().GetResult();
         var dead = Enumerable.Range(0, latents).Count(i => builder.Dashboard(i).Statistics.IsDead);
-        report(1, $"{latents} latents over {builder.Tokens:N0} tokens; {dead} dead");
-        return new FeatureAnalysisOutcome(analysisId, builder.Tokens, latents, dead);
+
+        report(1, $"{latents} latents over {builder.Tokens:N0} tokens; {dead} dead; held-out L0 {metrics.L0:F1}, " +
+                  $"explained variance {metrics.ExplainedVariance:P1}, CE loss recovered {lm.CeLossRecovered:P1}");
+        return new FeatureAnalysisOutcome(analysisId, builder.Tokens, latents, dead, metricsJson);
     }
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>

@@ -51,8 +51,9 @@ public sealed class FeatureDashboardReader(IDbContextFactory<WorkbenchDbContext>
         PackedArrays.ToInt32(tokens).Zip(PackedArrays.ToFloat32(values), (t, v) => new TokenEffect(t, v)).ToArray();
 
     /// <summary>
-    /// Dead / dense / alive counts, the log10-density histogram over the live latents, and the final training metrics;
-    /// null when the dictionary has no analysis. Dense means density above <paramref name="denseThreshold"/>.
+    /// Dead / alive / dense counts, the log10-density histogram over the live latents, and the final metrics; null when
+    /// the dictionary has no analysis. Dead is <see cref="Ml.Analysis.LatentLiveness"/> over the analysed tokens, alive
+    /// everything else (dense latents included); dense means density above <paramref name="denseThreshold"/>.
     /// </summary>
     public async Task<DictionaryAnalysisSummary?> GetSummaryAsync(long dictionaryId, double denseThreshold = 0.1, int bins = 50, CancellationToken ct = default)
     {
@@ -61,13 +62,13 @@ public sealed class FeatureDashboardReader(IDbContextFactory<WorkbenchDbContext>
         if (analysis is null) return null;
         var metrics = await db.Dictionaries.Where(x => x.Id == dictionaryId).Select(x => x.MetricsJson).SingleAsync(ct);
         var densities = await db.FeatureDashboards.AsNoTracking().Where(d => d.AnalysisId == analysis.Id).Select(d => d.Density).ToListAsync(ct);
-        var alive = densities.Where(x => x > 0).Select(Math.Log10).ToArray();
+        var alive = densities.Where(x => !Ml.Analysis.LatentLiveness.IsDead(x)).Select(Math.Log10).ToArray();
         double lo = alive.Length > 0 ? alive.Min() : 0, hi = alive.Length > 0 ? alive.Max() : 0;
         var histogram = new long[bins];
         foreach (var x in alive) histogram[hi > lo ? Math.Clamp((int)((x - lo) / (hi - lo) * bins), 0, bins - 1) : 0]++;
         var dense = densities.Count(x => x > denseThreshold);
-        var dead = densities.Count(x => x == 0);
+        var dead = Ml.Analysis.LatentLiveness.CountDead(densities);
         return new DictionaryAnalysisSummary(analysis.Id, analysis.TokensAnalysed, analysis.CompletedAt, densities.Count, dead, dense,
-            densities.Count - dead - dense, denseThreshold, lo, hi, histogram, metrics);
+            densities.Count - dead, denseThreshold, lo, hi, histogram, metrics);
     }
 }

@@ -35,7 +35,10 @@ public sealed record FeatureDashboardView(
     double LogitHistogramMax,
     IReadOnlyList<FeatureNeighbourView> Neighbours);
 
-/// <summary>Label-free summary of a dictionary's current analysis.</summary>
+/// <summary>
+/// Label-free summary of a dictionary's current analysis. <see cref="Alive"/> = <see cref="Latents"/> − <see cref="Dead"/>:
+/// the <see cref="Dense"/> latents are alive too.
+/// </summary>
 public sealed record DictionaryAnalysisSummary(
     long AnalysisId,
     long TokensAnalysed,

@@ -62,7 +62,7 @@ public sealed class DictionaryRegistry(IDbContextFactory<WorkbenchDbContext> dbF
         for (var i = 0; i < auto.DSae; i++)
         {
             double? density = sae.Log10Density is { } l ? SaeMetrics.DensityFromLog10(l[i]) : null;
-            db.Latents.Add(new Latent { DictionaryId = dictionary.Id, Index = i, Density = density, IsDead = density == 0 });
+            db.Latents.Add(new Latent { DictionaryId = dictionary.Id, Index = i, Density = density, IsDead = density is { } p && Ml.Analysis.LatentLiveness.IsDead(p) });
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);

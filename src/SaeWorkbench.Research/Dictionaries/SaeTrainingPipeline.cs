@@ -26,8 +26,7 @@ public static class SaeTrainingPipeline
         // In the model's compute dtype, after the memory check (docs/science.md §10.2); float32 when none is given.
         using var loaded = Models.ModelMemory.Load(modelFolder, computeDtype);
         var model = loaded.Model;
-        if (!model.HookNames.Contains(request.Hook))
-            throw new ArgumentException($"unknown hook '{request.Hook}'; valid hooks: {string.Join(", ", model.HookNames)}");
+        HookPoints.RequireKnown(model.HookNames, request.Hook);
         // A transcoder (docs/science.md §12) reads Hook and predicts HookOut, both collected in one forward pass.
         var hookOut = config.IsTranscoder ? request.HookOut : null;
         if (hookOut is not null) TranscoderHooks.Check(model.HookNames, request.Hook, hookOut);
@@ -90,7 +89,9 @@ public static class SaeTrainingPipeline
         if (heldOut.Count == 0) heldOut = Windows(CorpusSplit.Train).Take(64).ToList();
         if (heldOut.Count == 0) throw new InvalidDataException($"the corpus in {corpus.Folder} yields no {context}-token windows to evaluate on");
         var tokens = Math.Max(1, Math.Min(evalTokens, heldOut.Count * (long)(context - 1) / 2));
-        var buffer = (int)Math.Max(2, Math.Min(bufferTokens, heldOut.Count * (long)(context - 1)));
+        // At most half the held-out tokens, like the count: BOS and padding positions are skipped, so a buffer of all
+        // windows × (context − 1) can ask a small corpus for more tokens than it yields.
+        var buffer = (int)Math.Max(2, Math.Min(bufferTokens, heldOut.Count * (long)(context - 1) / 2));
         SaeMetrics metrics;
         using (var eval = new LanguageModelActivationSource(model, hook, heldOut, "eval", buffer, seed: seed + 1, outputHookName: hookOut))
         {

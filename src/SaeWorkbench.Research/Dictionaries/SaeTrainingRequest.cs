@@ -3,7 +3,10 @@ using SaeWorkbench.Ml.Sae;
 
 namespace SaeWorkbench.Research.Dictionaries;
 
-/// <summary>What a researcher asks for when training a dictionary (the job's parameters and the CLI's options).</summary>
+/// <summary>
+/// What a researcher asks for when training a dictionary (the job's parameters and the CLI's options). Defaults come from
+/// <see cref="SaeTrainingDefaults"/>, which the form and the command line read too.
+/// </summary>
 public sealed record SaeTrainingRequest
 {
     /// <summary>Hugging Face GPT-2 folder; relative paths are under the content root.</summary>
@@ -19,44 +22,48 @@ public sealed record SaeTrainingRequest
     /// relu | topk | batchtopk | jumprelu for an SAE; for a transcoder (docs/science.md §12) transcoder | skip-transcoder
     /// (ReLU, SAELens's names) or {relu, jumprelu, batchtopk}-transcoder | {relu, jumprelu, batchtopk}-skip-transcoder.
     /// </summary>
-    public string Arch { get; init; } = "topk";
+    public string Arch { get; init; } = SaeTrainingDefaults.ArchitectureName;
 
     /// <summary>A transcoder's output hook, after <see cref="Hook"/> (e.g. blocks.2.hook_mlp_out); empty for an SAE.</summary>
     public string HookOut { get; init; } = "";
 
-    public int Latents { get; init; } = 4096;
-    public int K { get; init; } = 32;
-    public double L1 { get; init; } = 5.0;
+    public int Latents { get; init; } = SaeTrainingDefaults.Latents;
 
-    /// <summary>JumpReLU: λ of the L0 loss, in units of the scaled activations (E‖x‖ = √d).</summary>
-    public double L0 { get; init; } = Defaults.L0Coefficient;
+    /// <summary>TopK: latents per token; BatchTopK: their mean; JumpReLU: the L0 it is steered to (<see cref="TargetK"/>).</summary>
+    public int K { get; init; } = SaeTrainingDefaults.K;
+
+    public double L1 { get; init; } = SaeTrainingDefaults.L1Coefficient;
+
+    /// <summary>JumpReLU: λ of the L0 loss, in units of the scaled activations (E‖x‖ = √d); its starting value when <see cref="TargetK"/>.</summary>
+    public double L0 { get; init; } = SaeTrainingDefaults.L0Coefficient;
+
+    /// <summary>JumpReLU: steer λ so that the L0 settles at k (docs/science.md §2.4); false keeps λ fixed.</summary>
+    public bool TargetK { get; init; } = SaeTrainingDefaults.JumpReluTargetsK;
 
     /// <summary>JumpReLU: bandwidth ε of the straight-through estimator.</summary>
-    public double Bandwidth { get; init; } = Defaults.JumpReluBandwidth;
+    public double Bandwidth { get; init; } = SaeTrainingDefaults.JumpReluBandwidth;
 
     /// <summary>JumpReLU: initial threshold θ₀; 0 sets it from the data so the SAE starts at L0 ≈ k.</summary>
-    public double InitialThreshold { get; init; } = Defaults.JumpReluInitialThreshold;
+    public double InitialThreshold { get; init; } = SaeTrainingDefaults.JumpReluInitialThreshold;
 
-    public long Tokens { get; init; } = 2_000_000;
-    public int BatchSize { get; init; } = 4096;
-    public double LearningRate { get; init; } = 4e-4;
-    public int BufferTokens { get; init; } = 1 << 16;
+    public long Tokens { get; init; } = SaeTrainingDefaults.TrainingTokens;
+    public int BatchSize { get; init; } = SaeTrainingDefaults.BatchSize;
+    public double LearningRate { get; init; } = SaeTrainingDefaults.LearningRate;
+    public int BufferTokens { get; init; } = SaeTrainingDefaults.BufferTokens;
 
     /// <summary>Token window length; 0 means the model's context length.</summary>
     public int ContextSize { get; init; }
 
     /// <summary>Held-out tokens for the final evaluation.</summary>
-    public long EvalTokens { get; init; } = 65_536;
+    public long EvalTokens { get; init; } = SaeTrainingDefaults.EvalTokens;
 
-    public int Seed { get; init; } = 42;
+    public int Seed { get; init; } = SaeTrainingDefaults.Seed;
 
     /// <summary>When &gt; 0, an analysis job over this many corpus tokens is queued once the dictionary is registered.</summary>
     public long AnalyzeTokens { get; init; }
 
     /// <summary>Display name; empty means "{model}-{hook}-{arch}-{latents}".</summary>
     public string Name { get; init; } = "";
-
-    private static readonly SaeTrainingConfig Defaults = new();
 
     public static readonly IReadOnlyDictionary<string, SaeArchitecture> Architectures = new Dictionary<string, SaeArchitecture>(StringComparer.OrdinalIgnoreCase)
     {
@@ -132,7 +139,7 @@ public sealed record SaeTrainingRequest
         else if (folders.Folder(Corpus).Error is { } badCorpus) errors.Add($"corpus: {badCorpus}");
         if (string.IsNullOrWhiteSpace(Hook)) errors.Add("hook: a hook name is required, e.g. blocks.2.hook_resid_post");
         else if (config is not null && !config.HookNames.Contains(Hook))
-            errors.Add($"hook: '{Hook}' is not a hook of the model; valid hooks: {string.Join(", ", config.HookNames)}");
+            errors.Add($"hook: {HookPoints.UnknownHookMessage(Hook, config.HookNames)}");
         if (ArchError() is { } badArch) errors.Add(badArch);
         if (IsTranscoder && string.IsNullOrWhiteSpace(HookOut))
             errors.Add("hookOut: a transcoder needs the output hook it predicts, e.g. blocks.2.hook_mlp_out for blocks.2.ln2.hook_normalized");
@@ -145,10 +152,11 @@ public sealed record SaeTrainingRequest
         }
         if (Latents is < 2 or > 1 << 20) errors.Add("latents: must be from 2 to 1,048,576");
         var sparsity = ArchError() is null ? ToConfig().Architecture : (SaeArchitecture?)null;
-        if ((sparsity is SaeArchitecture.TopK or SaeArchitecture.BatchTopK || (sparsity == SaeArchitecture.JumpRelu && InitialThreshold == 0)) && (K < 1 || K >= Latents))
+        if ((sparsity is SaeArchitecture.TopK or SaeArchitecture.BatchTopK || (sparsity == SaeArchitecture.JumpRelu && (InitialThreshold == 0 || TargetK))) && (K < 1 || K >= Latents))
             errors.Add($"k: must be from 1 to latents − 1 ({Latents - 1})");
         if (!double.IsFinite(L1) || L1 < 0) errors.Add("l1: must be a finite number ≥ 0");
         if (!double.IsFinite(L0) || L0 < 0) errors.Add("l0: must be a finite number ≥ 0");
+        else if (Arch == "jumprelu" && TargetK && L0 == 0) errors.Add("l0: must be > 0 when λ is steered to reach k (targetK); it is λ's starting value");
         if (!double.IsFinite(Bandwidth) || Bandwidth <= 0) errors.Add("bandwidth: must be a finite number > 0");
         if (!double.IsFinite(InitialThreshold) || InitialThreshold < 0) errors.Add("initialThreshold: must be a finite number ≥ 0 (0: from k)");
         if (BatchSize is < 1 or > 1 << 20) errors.Add("batchSize: must be from 1 to 1,048,576");
@@ -201,6 +209,7 @@ public sealed record SaeTrainingRequest
         K = K,
         L1Coefficient = L1,
         L0Coefficient = L0,
+        JumpReluTargetsK = TargetK,
         JumpReluBandwidth = Bandwidth,
         JumpReluInitialThreshold = InitialThreshold,
         TrainingTokens = Tokens,

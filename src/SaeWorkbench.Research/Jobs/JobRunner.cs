@@ -276,7 +276,7 @@ public sealed class JobRunner(
     {
         using var db = dbFactory.CreateDbContext();
         var now = DateTimeOffset.UtcNow;
-        var text = message.Length > 4000 ? message[..4000] : message;
+        var text = Job.FitMessage(message)!;
         // Only while this runner still holds it: a job released meanwhile belongs to another runner now.
         db.Jobs.Where(j => j.Id == id && j.WorkerId == Me && j.State == JobState.Running).ExecuteUpdate(s => s
             .SetProperty(j => j.State, state)
@@ -319,7 +319,7 @@ public sealed class JobRunner(
             _wroteOnce = true;
             _sinceWrite.Restart();
             using var db = runner.Db.CreateDbContext();
-            var msg = message is { Length: > 4000 } ? message[..4000] : message;
+            var msg = Job.FitMessage(message);
             db.Jobs.Where(j => j.Id == jobId && j.WorkerId == runner.Me).ExecuteUpdate(s => s.SetProperty(j => j.Progress, progress)
                 .SetProperty(j => j.Message, j => msg ?? j.Message));
             if (_sinceCancelPoll.Elapsed >= CancelPollInterval)

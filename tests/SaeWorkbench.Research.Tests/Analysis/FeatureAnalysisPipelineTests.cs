@@ -52,6 +52,10 @@ public class FeatureAnalysisPipelineTests
         Assert.Equal(6, outcome.Latents);
         Assert.Equal(10 * 15, outcome.TokensAnalysed);     // 10 windows of 16, BOS not counted
         Assert.Equal(1.0, reports[^1]);
+        // The held-out metrics a training run measures, for a dictionary that has none of its own.
+        Assert.InRange(outcome.Metrics["l0"]!.GetValue<double>(), 0, 6);
+        Assert.True(double.IsFinite(outcome.Metrics["explained_variance"]!.GetValue<double>()));
+        Assert.True(double.IsFinite(outcome.Metrics["ce_loss_recovered"]!.GetValue<double>()));
         var reader = new FeatureDashboardReader(db);
         using var loaded = HuggingFaceGpt2.Load(modelFolder);
         using var sae = SaeLensFolder.Load(saeFolder);

@@ -84,6 +84,18 @@ public class FeatureAnalysisStoreTests
     }
 
     [Fact]
+    public async Task Alive_in_the_summary_is_every_latent_that_is_not_dead_dense_ones_included()
+    {
+        await using var db = await new AnalysisDatabase().InitializeAsync();
+        await new FeatureAnalysisStore(db).SaveAsync(Header(db, 3), AnalysisDatabase.Latents, i => Result(3, i));
+        // At a 1 % threshold some latents are dense; they are still alive.
+        var summary = await new FeatureDashboardReader(db).GetSummaryAsync(db.DictionaryId, denseThreshold: 0.01);
+        Assert.NotNull(summary);
+        Assert.True(summary.Dense > 0);
+        Assert.Equal((1, 4), (summary.Dead, summary.Alive));
+    }
+
+    [Fact]
     public async Task Cancelling_a_rerun_leaves_the_previous_analysis_intact()
     {
         await using var db = await new AnalysisDatabase().InitializeAsync();

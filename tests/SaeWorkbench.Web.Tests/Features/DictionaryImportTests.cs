@@ -59,6 +59,20 @@ public sealed class DictionaryImportTests
         Assert.Equal(HttpStatusCode.Redirect, (await WorkbenchFactory.LoginAsync(client, "ida", Password)).StatusCode);
         var list = await client.GetStringAsync("/dictionaries");
         Assert.Contains("imported tiny", list);
+        // The analysis measured what an imported dictionary has no other source for, and the table shows it.
+        var registered = (await factory.Services.GetRequiredService<SaeWorkbench.Research.Dictionaries.DictionaryRegistry>().ListAsync())
+            .Single(d => d.Id == dictionary.Id);
+        using (var metrics = System.Text.Json.JsonDocument.Parse(registered.MetricsJson))
+        {
+            var m = metrics.RootElement;
+            Assert.InRange(m.GetProperty("l0").GetDouble(), 0, 12);
+            Assert.True(double.IsFinite(m.GetProperty("explained_variance").GetDouble()));
+            Assert.True(double.IsFinite(m.GetProperty("ce_loss_recovered").GetDouble()));
+            Assert.True(m.GetProperty(FeatureAnalysisJob.MetricsAnalysisKey).GetInt64() > 0);
+            Assert.Matches($"data-testid=\"dictionary-l0\"[^>]*>{System.Text.RegularExpressions.Regex.Escape(m.GetProperty("l0").GetDouble().ToString("F1"))}<", list);
+        }
+        Assert.DoesNotContain("not measured yet", list);
+        Assert.DoesNotContain("not analysed yet", list);
         Assert.Contains("data-testid=\"import-panel\"", list);
         var catalog = factory.Services.GetRequiredService<SaeWorkbench.Research.Features.FeatureCatalog>();
         var top = (await catalog.QueryAsync(dictionary.Id, new() { Dead = false, Sort = SaeWorkbench.Research.Features.FeatureSort.MaxActivation, Descending = true })).Rows[0];

@@ -24,6 +24,7 @@ public partial class Dictionaries : IDisposable
     private IReadOnlyDictionary<long, LabelCoverage> _coverage = new Dictionary<long, LabelCoverage>();
     private readonly HashSet<long> _curvesOpen = [];
     private readonly Dictionary<long, ImportInfo> _imports = [];
+    private SaeWorkbench.Research.Demo.DemoStatus? _demo;
 
     /// <summary>Rows of one imported release sit together under its name.</summary>
     private TableGroupDefinition<SaeDictionary> _byRelease = null!;
@@ -31,6 +32,7 @@ public partial class Dictionaries : IDisposable
     [Inject] private DictionaryRegistry Registry { get; set; } = default!;
     [Inject] private SaeWorkbench.Research.Analysis.FeatureDashboardReader Dashboards { get; set; } = default!;
     [Inject] private JobService Jobs { get; set; } = default!;
+    [Inject] private SaeWorkbench.Research.Demo.DemoWorkspace Demo { get; set; } = default!;
     [Inject] private ModelFolders Models { get; set; } = default!;
     [Inject] private WorkbenchEventBus Events { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
@@ -52,12 +54,16 @@ public partial class Dictionaries : IDisposable
             // A training or analysis job that finishes changes the table or the summaries.
             if (e is JobUpdated { Job: { Kind: SaeTrainingJob.KindName or DictionaryImportJob.KindName or SaeWorkbench.Research.Analysis.FeatureAnalysisJob.KindName, State: SaeWorkbench.Data.Jobs.JobState.Succeeded } })
                 _ = InvokeAsync(async () => { await LoadAsync(); StateHasChanged(); });
+            // While the demo trains, its progress in the notice follows the job.
+            else if (e is JobUpdated { Job: var job } && _demo is { } demo && job.Id == demo.JobId && _dictionaries.Count == 0)
+                _ = InvokeAsync(() => { _demo = demo with { Progress = job.Progress }; StateHasChanged(); });
         });
     }
 
     private async Task LoadAsync()
     {
         _dictionaries = await Registry.ListAsync();
+        _demo = _dictionaries.Count == 0 ? await Demo.StatusAsync() : null;
         _coverage = await Registry.CoverageAsync();
         _metrics.Clear();
         _summaries.Clear();
@@ -96,13 +102,29 @@ public partial class Dictionaries : IDisposable
         await LoadAsync();
     }
 
+    /// <summary>What a dictionary without a measurement shows: an imported one is measured by its analysis.</summary>
+    private string NotMeasured(SaeDictionary d) => d.SourceJobId is null ? "not measured yet: run an analysis" : "not computed";
+
     /// <summary>Measured L0 when the dictionary has metrics, else the L0 it was published at (marked so).</summary>
     private string L0(SaeDictionary d) =>
         _metrics.TryGetValue(d.Id, out var m) && m.TryGetValue("l0", out var v) ? v.ToString("F1")
-        : _imports.TryGetValue(d.Id, out var i) && i.PublishedL0 is { } p ? $"{p:0.#} (published)" : "—";
+        : _imports.TryGetValue(d.Id, out var i) && i.PublishedL0 is { } p ? $"{p:0.#} (published; {NotMeasured(d)})" : NotMeasured(d);
 
     private string Metric(SaeDictionary d, string name, string format) =>
-        _metrics.TryGetValue(d.Id, out var m) && m.TryGetValue(name, out var v) ? v.ToString(format) : "—";
+        _metrics.TryGetValue(d.Id, out var m) && m.TryGetValue(name, out var v) && double.IsFinite(v) ? v.ToString(format) : NotMeasured(d);
+
+    /// <summary>k for TopK-like dictionaries, λ for the others (what fixed their sparsity), after the width.</summary>
+    private static string Sparsity(SaeDictionary d) =>
+        d.K is { } k ? $" · k {k}" : d.SparsityCoefficient is { } l ? $" · λ {l:G3}" : "";
+
+    /// <summary>
+    /// Dead latents as the summary counts them (docs/science.md §4: density 0 over the analysed tokens), so the table and
+    /// the summary show one number; before an analysis there is none.
+    /// </summary>
+    private string Dead(SaeDictionary d) =>
+        _summaries.FirstOrDefault(s => s.Dictionary.Id == d.Id) is { Summary: { } s }
+            ? $"{s.Dead:N0} ({(s.Latents > 0 ? (double)s.Dead / s.Latents : 0):P1})"
+            : "not analysed yet";
 
     private void DescribeModel()
     {
@@ -125,7 +147,7 @@ public partial class Dictionaries : IDisposable
         {
             Model = _form.Model, Corpus = _form.Corpus, Hook = _form.Hook, Arch = _form.RequestArch, HookOut = _form.Kind == "sae" ? "" : _form.HookOut ?? "",
             Latents = _form.Latents, K = _form.K,
-            L1 = _form.L1, L0 = _form.L0, Bandwidth = _form.Bandwidth, InitialThreshold = _form.InitialThreshold, Tokens = _form.Tokens, BatchSize = _form.BatchSize, LearningRate = _form.LearningRate, BufferTokens = _form.BufferTokens, Name = _form.Name ?? "",
+            L1 = _form.L1, L0 = _form.L0, TargetK = _form.TargetK, Bandwidth = _form.Bandwidth, InitialThreshold = _form.InitialThreshold, Tokens = _form.Tokens, BatchSize = _form.BatchSize, LearningRate = _form.LearningRate, BufferTokens = _form.BufferTokens, Name = _form.Name ?? "",
         };
         try
         {
@@ -145,6 +167,7 @@ public partial class Dictionaries : IDisposable
 
     public void Dispose() => _subscription?.Dispose();
 
+    /// <summary>The form's fields start at the training request's defaults (SaeTrainingDefaults: one place for them).</summary>
     private sealed class TrainingForm
     {
         private static readonly SaeTrainingRequest Defaults = new();
@@ -152,7 +175,7 @@ public partial class Dictionaries : IDisposable
         public string Model { get; set; } = "models/demo-gpt2";
         public string Corpus { get; set; } = "data/corpora/sotu";
         public string Hook { get; set; } = "";
-        public string Arch { get; set; } = "topk";
+        public string Arch { get; set; } = Defaults.Arch;
 
         /// <summary>sae, transcoder or skip-transcoder (docs/science.md §12).</summary>
         public string Kind { get; set; } = "sae";
@@ -161,16 +184,17 @@ public partial class Dictionaries : IDisposable
 
         /// <summary>The request's arch: the sparsity rule alone for an SAE, e.g. "batchtopk-skip-transcoder" for a transcoder.</summary>
         public string RequestArch => Kind == "sae" ? Arch : $"{Arch}-{Kind}";
-        public int Latents { get; set; } = 4096;
-        public int K { get; set; } = 32;
-        public double L1 { get; set; } = 5;
+        public int Latents { get; set; } = Defaults.Latents;
+        public int K { get; set; } = Defaults.K;
+        public double L1 { get; set; } = Defaults.L1;
         public double L0 { get; set; } = Defaults.L0;
+        public bool TargetK { get; set; } = Defaults.TargetK;
         public double Bandwidth { get; set; } = Defaults.Bandwidth;
         public double InitialThreshold { get; set; } = Defaults.InitialThreshold;
-        public long Tokens { get; set; } = 2_000_000;
-        public int BatchSize { get; set; } = 4096;
-        public double LearningRate { get; set; } = 4e-4;
-        public int BufferTokens { get; set; } = 1 << 16;
+        public long Tokens { get; set; } = Defaults.Tokens;
+        public int BatchSize { get; set; } = Defaults.BatchSize;
+        public double LearningRate { get; set; } = Defaults.LearningRate;
+        public int BufferTokens { get; set; } = Defaults.BufferTokens;
         public string? Name { get; set; }
     }
 }
