@@ -12,8 +12,8 @@ using SaeWorkbench.Data;
 namespace SaeWorkbench.Data.Postgres.Migrations
 {
     [DbContext(typeof(WorkbenchDbContext))]
-    [Migration("20261203124529_LocalExplanationModel")]
-    partial class LocalExplanationModel
+    [Migration("20261203142541_RegisteredModelsAndLocalExplanationModel")]
+    partial class RegisteredModelsAndLocalExplanationModel
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -296,6 +296,14 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                     b.Property<byte[]>("NeighbourIndices")
                         .IsRequired()
                         .HasColumnType("bytea");
+
+                    b.Property<string>("TopContext")
+                        .HasMaxLength(600)
+                        .HasColumnType("character varying(600)");
+
+                    b.Property<string>("TopTokens")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)");
 
                     b.HasKey("AnalysisId", "LatentId");
 
@@ -741,6 +749,14 @@ namespace SaeWorkbench.Data.Postgres.Migrations
 
                     b.Property<double?>("MeanActivation")
                         .HasColumnType("double precision");
+
+                    b.Property<string>("TopContext")
+                        .HasMaxLength(600)
+                        .HasColumnType("character varying(600)");
+
+                    b.Property<string>("TopTokens")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)");
 
                     b.HasKey("Id");
 
@@ -1595,6 +1611,61 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         });
                 });
 
+            modelBuilder.Entity("SaeWorkbench.Data.Models.RegisteredModel", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("ComputeDtype")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Family")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("FolderPath")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("Parameters")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("RegisteredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RegisteredById")
+                        .HasColumnType("text");
+
+                    b.Property<string>("StoredDtype")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FolderPath")
+                        .IsUnique();
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("RegisteredById");
+
+                    b.ToTable("RegisteredModels", (string)null);
+                });
+
             modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringComparison", b =>
                 {
                     b.Property<long>("Id")
@@ -2092,6 +2163,14 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("SaeWorkbench.Data.Models.RegisteredModel", b =>
+                {
+                    b.HasOne("SaeWorkbench.Data.Accounts.WorkbenchUser", null)
+                        .WithMany()
+                        .HasForeignKey("RegisteredById")
+                        .OnDelete(DeleteBehavior.SetNull);
                 });
 
             modelBuilder.Entity("SaeWorkbench.Data.Steering.SteeringComparison", b =>

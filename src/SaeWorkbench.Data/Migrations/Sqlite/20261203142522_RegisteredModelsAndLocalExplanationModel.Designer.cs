@@ -10,8 +10,8 @@ using SaeWorkbench.Data;
 namespace SaeWorkbench.Data.Migrations.Sqlite
 {
     [DbContext(typeof(WorkbenchDbContext))]
-    [Migration("20261203122359_RegisteredModels")]
-    partial class RegisteredModels
+    [Migration("20261203142522_RegisteredModelsAndLocalExplanationModel")]
+    partial class RegisteredModelsAndLocalExplanationModel
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -286,6 +286,14 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                     b.Property<byte[]>("NeighbourIndices")
                         .IsRequired()
                         .HasColumnType("BLOB");
+
+                    b.Property<string>("TopContext")
+                        .HasMaxLength(600)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TopTokens")
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
 
                     b.HasKey("AnalysisId", "LatentId");
 
@@ -714,6 +722,14 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                     b.Property<double?>("MeanActivation")
                         .HasColumnType("REAL");
 
+                    b.Property<string>("TopContext")
+                        .HasMaxLength(600)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TopTokens")
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("DictionaryId", "Index")
@@ -829,11 +845,23 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("endpoint");
+
                     b.Property<bool>("Logprobs")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("MaxConcurrency")
                         .HasColumnType("INTEGER");
+
+                    b.Property<int>("MaxNewTokens")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(512);
 
                     b.Property<int>("MaxRetries")
                         .HasColumnType("INTEGER");
@@ -843,18 +871,33 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ModelPath")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ProtectedApiKey")
                         .HasMaxLength(4000)
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("Seed")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("Streaming")
                         .HasColumnType("INTEGER");
+
+                    b.Property<double>("Temperature")
+                        .HasColumnType("REAL");
 
                     b.Property<int>("TimeoutSeconds")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("TokenBudgetPerJob")
                         .HasColumnType("INTEGER");
+
+                    b.Property<double>("TopP")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("REAL")
+                        .HasDefaultValue(1.0);
 
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");
