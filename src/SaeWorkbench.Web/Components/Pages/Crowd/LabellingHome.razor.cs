@@ -37,8 +37,8 @@ public partial class LabellingHome : IDisposable
     [Inject] private WorkbenchEventBus Events { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
-    private bool CanLabel => _actor is not null && Permissions.Can(_actor.Role, LabellingAction.LabelInQueue);
-    private bool CanManage => _actor is not null && Permissions.Can(_actor.Role, LabellingAction.Review);
+    private bool CanLabel => _actor is not null && Permissions.Can(_actor.Role, WorkbenchAction.LabelInQueue);
+    private bool CanManage => _actor is not null && Permissions.Can(_actor.Role, WorkbenchAction.Review);
 
     protected override async Task OnInitializedAsync()
     {
@@ -64,7 +64,7 @@ public partial class LabellingHome : IDisposable
     {
         var result = await Queue.CreateScopeAsync(_actor!, new ScopeRequest(_form.DictionaryId, _form.Name, _form.Kind,
             _form.Kind == "Dictionary" ? null : _form.Definition, _form.IsBlind, _form.LabelsPerLatent, _form.ClaimMinutes, _form.Priority, _form.IncludeDeadLatents));
-        _error = result.Succeeded ? null : string.Join(" ", result.Validation.Errors.Values);
+        _error = result.Succeeded ? null : result.Message;
         if (result.Succeeded) _scopes = await Queue.ListScopesAsync();
     }
 

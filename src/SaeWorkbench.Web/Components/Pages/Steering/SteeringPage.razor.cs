@@ -7,6 +7,7 @@ using SaeWorkbench.Ml.Interventions;
 using SaeWorkbench.Ml.Lm.Generation;
 using SaeWorkbench.Research.Events;
 using SaeWorkbench.Research.Features;
+using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Research.Labelling.Services;
 using SaeWorkbench.Research.Steering;
 
@@ -85,7 +86,7 @@ public partial class SteeringPage : IDisposable
     [Inject] private NavigationManager Navigation { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
-    private bool CanRun => _actor is not null && SteeringRules.Can(_actor.Role, SteeringAction.Run);
+    private bool CanRun => _actor is not null && _actor.Can(WorkbenchAction.RunSteering);
 
     protected override async Task OnInitializedAsync()
     {
@@ -150,7 +151,7 @@ public partial class SteeringPage : IDisposable
         {
             _error = "Cancelled.";
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or SteeringForbiddenException
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or RefusedException
                                       or SteeringRateLimitedException or InferenceQueueFullException)
         {
             _error = e.Message;
@@ -198,7 +199,7 @@ public partial class SteeringPage : IDisposable
             var id = await Steering.SaveAsync(_actor, _finished, _title ?? "", _tags);
             Navigation.NavigateTo($"steering/{id}");
         }
-        catch (Exception e) when (e is ArgumentException or SteeringForbiddenException)
+        catch (Exception e) when (e is ArgumentException or RefusedException)
         {
             _error = e.Message;
         }
@@ -214,7 +215,7 @@ public partial class SteeringPage : IDisposable
             _tokenizer ??= Tokens.TokenizerFor(_dictionaries.FirstOrDefault(d => d.Id == _dictionaryId)?.ModelPath);
             _ablation = await Steering.AblateTextAsync(_actor, _dictionaryId, _ablationText ?? "", latents, _ablationPosition, includeBos: _ablationIncludeBos);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or SteeringForbiddenException or SteeringRateLimitedException or InferenceQueueFullException)
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or RefusedException or SteeringRateLimitedException or InferenceQueueFullException)
         {
             _error = e.Message;
             _ablation = null;
