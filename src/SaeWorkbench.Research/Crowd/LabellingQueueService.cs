@@ -223,16 +223,6 @@ public sealed class LabellingQueueService(
         return Outcome<ScopeProgressView>.Ok(new ScopeProgressView(scopeId, scope.LabelsPerLatent, LabellingQueuePolicy.ProgressOf(candidates, settings), rows));
     }
 
-    /// <summary>The caller's own progress in a scope.</summary>
-    public async Task<QueueProgress?> MyProgressAsync(Actor actor, long scopeId, CancellationToken ct = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(ct);
-        var scope = await db.LabellingScopes.AsNoTracking().FirstOrDefaultAsync(s => s.Id == scopeId, ct);
-        if (scope is null) return null;
-        var candidates = await CandidatesAsync(db, scopeId, null, DateTimeOffset.UtcNow, ct);
-        return LabellingQueuePolicy.ProgressFor(candidates.Values.Select(c => c.Candidate), actor.UserId, Settings(scope));
-    }
-
     internal sealed record ScopedCandidate(long LatentId, QueueCandidate Candidate);
 
     /// <summary>The scope's latents as the policy sees them, keyed by latent index (five set-based queries).</summary>

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using SaeWorkbench.Data;
 using SaeWorkbench.Data.Dictionaries;
@@ -95,8 +94,6 @@ public sealed class DictionaryRegistry(IDbContextFactory<WorkbenchDbContext> dbF
         using var stream = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
-
-    public static string ToJson<T>(T value) => JsonSerializer.Serialize(value);
 }
 
 /// <summary>How many of a dictionary's latents carry a consensus label, and how many of those a reviewer accepted.</summary>
