@@ -68,6 +68,13 @@ public sealed class DictionaryRegistry(IDbContextFactory<WorkbenchDbContext> dbF
         return dictionary;
     }
 
+    /// <summary>The dictionary's model folder as recorded (null when unknown), for pages that show its tokens.</summary>
+    public async Task<string?> ModelPathAsync(long dictionaryId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Dictionaries.AsNoTracking().Where(d => d.Id == dictionaryId).Select(d => d.ModelPath).FirstOrDefaultAsync(ct);
+    }
+
     public async Task<IReadOnlyList<SaeDictionary>> ListAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

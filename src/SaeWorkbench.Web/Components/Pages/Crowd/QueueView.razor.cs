@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.JSInterop;
-using SaeWorkbench.Data;
 using SaeWorkbench.Research.Analysis;
 using SaeWorkbench.Research.Crowd;
 using SaeWorkbench.Research.Features;
@@ -37,7 +35,7 @@ public partial class QueueView : IAsyncDisposable
     [Inject] private LabellingQueueService Queue { get; set; } = default!;
     [Inject] private FeatureDashboardReader Dashboards { get; set; } = default!;
     [Inject] private TokenText Tokens { get; set; } = default!;
-    [Inject] private IDbContextFactory<WorkbenchDbContext> DbFactory { get; set; } = default!;
+    [Inject] private SaeWorkbench.Research.Dictionaries.DictionaryRegistry Registry { get; set; } = default!;
     [Inject] private IJSRuntime JS { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
@@ -52,8 +50,7 @@ public partial class QueueView : IAsyncDisposable
             return;
         }
         _tags = await Queue.TagsAsync();
-        await using (var db = await DbFactory.CreateDbContextAsync())
-            _tokenizer = Tokens.TokenizerFor(await db.Dictionaries.Where(d => d.Id == _scope.DictionaryId).Select(d => d.ModelPath).FirstOrDefaultAsync());
+        _tokenizer = Tokens.TokenizerFor(await Registry.ModelPathAsync(_scope.DictionaryId));
     }
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
