@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Adds one EF Core migration with the same name for BOTH database providers, so the SQLite set
-# (src/SaeWorkbench.Data/Migrations/Sqlite) and the PostgreSQL set (src/SaeWorkbench.Data.Postgres/Migrations)
+# (src/SaeWorkbench.Data/Migrations/Sqlite) and the PostgreSQL set (src/SaeWorkbench.Data.Postgres/Migrations, model snapshot included)
 # stay in step. Run it after any change to the model (entities, configurations, WorkbenchDbContext).
 # Usage: scripts/add-migration.sh <MigrationName>
 #        scripts/add-migration.sh --remove      (removes the last migration of both sets)

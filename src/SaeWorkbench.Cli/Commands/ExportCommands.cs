@@ -54,7 +54,7 @@ public static class ExportCommands
         {
             await using var host = await CliWorkbench.OpenAsync(ct);
             var actor = await host.ActorAsync(parse.GetValue(asUser), ct);
-            if (actor is not null && !BundleAccess.CanExport(actor.Role)) throw new UnauthorizedAccessException(BundleAccess.ExportRefusal(actor.Role));
+            if (actor is not null) Permissions.Require(actor.Role, WorkbenchAction.Export);
             var options = new ExportOptions(ExportOptions.ParseScope(parse.GetValue(only)), !parse.GetValue(noContexts), parse.GetValue(pseudonymise), parse.GetValue(zip),
                 ExportOptions.ParseFormat(parse.GetValue(format)), parse.GetValue(creator));
             var quiet = parse.GetValue(json);
@@ -106,7 +106,7 @@ public static class ExportCommands
             return 0;
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or InvalidOperationException or BundleException
-                                       or UnauthorizedAccessException or SafetensorsFormatException or OperationCanceledException)
+                                       or RefusedException or UnauthorizedAccessException or SafetensorsFormatException or OperationCanceledException)
         {
             if (json) Console.Error.WriteLine(JsonSerializer.Serialize(new { error = e.Message }));
             else Console.Error.WriteLine($"error: {e.Message}");
@@ -152,7 +152,7 @@ internal sealed class CliWorkbench(ServiceProvider services) : IAsyncDisposable
         var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.NormalizedUserName == normalized, ct)
                    ?? throw new ArgumentException($"--as: there is no user '{userName}'");
         var roles = await (from ur in db.UserRoles join r in db.Roles on ur.RoleId equals r.Id where ur.UserId == user.Id select r.Name!).ToListAsync(ct);
-        return new Actor(user.Id, user.UserName ?? user.Id, LabellingRoles.FromIdentityRoles(roles));
+        return new Actor(user.Id, user.UserName ?? user.Id, WorkbenchRoles.Highest(roles));
     }
 
     /// <summary>As the web app: WORKBENCH_CONTENT_ROOT, else the folder holding SaeWorkbench.sln above the working directory or the executable.</summary>

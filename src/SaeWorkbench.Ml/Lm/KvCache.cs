@@ -39,21 +39,6 @@ public sealed class KvCache : IDisposable
     /// <summary>Called by the model after every block has appended: the new positions now count as past.</summary>
     internal void Advance(int newPositions) => Length += newPositions;
 
-    /// <summary>Keeps only the rows of <paramref name="batchRows"/> (used when some sequences of a batch finish).</summary>
-    internal void SelectRows(Tensor batchRows)
-    {
-        for (var i = 0; i < _keys.Length; i++)
-        {
-            if (_keys[i] is null) continue;
-            var k = _keys[i]!.index_select(0, batchRows);
-            var v = _values[i]!.index_select(0, batchRows);
-            _keys[i]!.Dispose();
-            _values[i]!.Dispose();
-            _keys[i] = k.DetachFromDisposeScope();
-            _values[i] = v.DetachFromDisposeScope();
-        }
-    }
-
     public void Dispose()
     {
         foreach (var t in _keys) t?.Dispose();

@@ -56,7 +56,7 @@ public sealed class AccountService(UserManager<WorkbenchUser> users, RoleManager
     /// </summary>
     public async Task<IReadOnlyList<string>> SetRoleAsync(Actor actor, string userId, string role)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.ManageUsers)) return [Permissions.Refusal(actor.Role, LabellingAction.ManageUsers)];
+        if (!Permissions.Can(actor.Role, WorkbenchAction.ManageUsers)) return [Permissions.Refusal(actor.Role, WorkbenchAction.ManageUsers)];
         return await ChangeRoleAsync(userId, role, actor);
     }
 

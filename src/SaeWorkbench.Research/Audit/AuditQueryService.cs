@@ -33,38 +33,38 @@ public sealed class AuditQueryService(IDbContextFactory<WorkbenchDbContext> fact
 {
     public const int MaxPageSize = 500;
 
-    public async Task<LabellingResult<Page<AuditRow>>> QueryAsync(Actor actor, AuditQuery query, CancellationToken ct = default)
+    public async Task<Outcome<Page<AuditRow>>> QueryAsync(Actor actor, AuditQuery query, CancellationToken ct = default)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.BrowseAudit))
-            return LabellingResult<Page<AuditRow>>.Forbidden(actor.Role, LabellingAction.BrowseAudit);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.BrowseAudit))
+            return Outcome<Page<AuditRow>>.Forbidden(actor.Role, WorkbenchAction.BrowseAudit);
         var take = Math.Clamp(query.Take, 1, MaxPageSize);
         var skip = Math.Max(query.Skip, 0);
         await using var db = await factory.CreateDbContextAsync(ct);
         var filtered = Filter(db, query);
         var total = await filtered.CountAsync(ct);
         var rows = await filtered.OrderByDescending(a => a.At).ThenByDescending(a => a.Id).Skip(skip).Take(take).ToListAsync(ct);
-        return LabellingResult<Page<AuditRow>>.Ok(new Page<AuditRow>(rows.Select(ToRow).ToList(), total, skip, take));
+        return Outcome<Page<AuditRow>>.Ok(new Page<AuditRow>(rows.Select(ToRow).ToList(), total, skip, take));
     }
 
     /// <summary>The values the audit page's filters offer: the actions, entity types and users that occur in the log.</summary>
-    public async Task<LabellingResult<AuditFacets>> FacetsAsync(Actor actor, CancellationToken ct = default)
+    public async Task<Outcome<AuditFacets>> FacetsAsync(Actor actor, CancellationToken ct = default)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.BrowseAudit))
-            return LabellingResult<AuditFacets>.Forbidden(actor.Role, LabellingAction.BrowseAudit);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.BrowseAudit))
+            return Outcome<AuditFacets>.Forbidden(actor.Role, WorkbenchAction.BrowseAudit);
         await using var db = await factory.CreateDbContextAsync(ct);
         var actions = await db.AuditLog.AsNoTracking().Select(a => a.Action).Distinct().OrderBy(a => a).ToListAsync(ct);
         var types = await db.AuditLog.AsNoTracking().Select(a => a.EntityType).Distinct().OrderBy(a => a).ToListAsync(ct);
         var users = await db.AuditLog.AsNoTracking().Where(a => a.UserId != null)
             .GroupBy(a => a.UserId!).Select(g => new { Id = g.Key, Name = g.Max(a => a.UserName) }).ToListAsync(ct);
-        return LabellingResult<AuditFacets>.Ok(new AuditFacets(actions, types,
+        return Outcome<AuditFacets>.Ok(new AuditFacets(actions, types,
             users.Select(u => new AuditUser(u.Id, u.Name ?? u.Id)).OrderBy(u => u.Name, StringComparer.OrdinalIgnoreCase).ToList()));
     }
 
     /// <summary>Writes every matching entry (oldest first, ignoring Skip/Take) as CSV (RFC 4180) or JSON Lines.</summary>
-    public async Task<LabellingResult<bool>> ExportAsync(Actor actor, AuditQuery query, AuditExportFormat format, TextWriter output, CancellationToken ct = default)
+    public async Task<Outcome<bool>> ExportAsync(Actor actor, AuditQuery query, AuditExportFormat format, TextWriter output, CancellationToken ct = default)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.BrowseAudit))
-            return LabellingResult<bool>.Forbidden(actor.Role, LabellingAction.BrowseAudit);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.BrowseAudit))
+            return Outcome<bool>.Forbidden(actor.Role, WorkbenchAction.BrowseAudit);
         await using var db = await factory.CreateDbContextAsync(ct);
         if (format == AuditExportFormat.Csv) await output.WriteLineAsync("id,at,userId,userName,action,entityType,entityId,before,after");
         await foreach (var entry in Filter(db, query).OrderBy(a => a.At).ThenBy(a => a.Id).AsAsyncEnumerable().WithCancellation(ct))
@@ -73,7 +73,7 @@ public sealed class AuditQueryService(IDbContextFactory<WorkbenchDbContext> fact
             await output.WriteLineAsync(format == AuditExportFormat.Csv ? CsvLine(row) : JsonSerializer.Serialize(row, AuditRecorder.Json));
         }
         await output.FlushAsync(ct);
-        return LabellingResult<bool>.Ok(true);
+        return Outcome<bool>.Ok(true);
     }
 
     private static IQueryable<AuditEntry> Filter(WorkbenchDbContext db, AuditQuery q)

@@ -49,20 +49,20 @@ public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFacto
 
     /// <summary>Matches <paramref name="targetDictionaryId"/> against older dictionaries on the same model and hook (or only
     /// <paramref name="sourceDictionaryId"/>) and stores new suggestions. Reviewers and Admins.</summary>
-    public async Task<LabellingResult<CarryOverSummary>> SuggestAsync(Actor actor, long targetDictionaryId, long? sourceDictionaryId = null,
+    public async Task<Outcome<CarryOverSummary>> SuggestAsync(Actor actor, long targetDictionaryId, long? sourceDictionaryId = null,
         double threshold = DecoderMatching.DefaultThreshold, CancellationToken ct = default)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.Review))
-            return LabellingResult<CarryOverSummary>.Forbidden(actor.Role, LabellingAction.Review);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.SuggestCarryOver))
+            return Outcome<CarryOverSummary>.Forbidden(actor.Role, WorkbenchAction.SuggestCarryOver);
         await using var read = await dbFactory.CreateDbContextAsync(ct);
         var target = await read.Dictionaries.AsNoTracking().SingleOrDefaultAsync(d => d.Id == targetDictionaryId, ct);
-        if (target is null) return LabellingResult<CarryOverSummary>.NotFound($"Dictionary {targetDictionaryId}");
+        if (target is null) return Outcome<CarryOverSummary>.NotFound($"Dictionary {targetDictionaryId}");
         var sources = await read.Dictionaries.AsNoTracking()
             .Where(d => d.Id != target.Id && d.ModelName == target.ModelName && d.HookName == target.HookName && d.DIn == target.DIn)
             .Where(d => sourceDictionaryId == null ? d.Id < target.Id : d.Id == sourceDictionaryId)
             .OrderByDescending(d => d.Id).ToListAsync(ct);
         if (sourceDictionaryId is not null && sources.Count == 0)
-            return LabellingResult<CarryOverSummary>.Refused(ValidationResult.Fail("sourceDictionaryId",
+            return Outcome<CarryOverSummary>.Refused(ValidationResult.Fail("sourceDictionaryId",
                 $"Dictionary {sourceDictionaryId} is not another dictionary on {target.ModelName} / {target.HookName} with d_in {target.DIn}."));
 
         var targetLatents = await read.Latents.AsNoTracking().Where(l => l.DictionaryId == target.Id).ToDictionaryAsync(l => l.Index, l => l.Id, ct);
@@ -104,7 +104,7 @@ public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFacto
             return fresh.Count;
         }, ct);
         _suggested.Invalidate();
-        return LabellingResult<CarryOverSummary>.Ok(new CarryOverSummary(target.Id, sources.Select(s => s.Id).ToList(), matches, added));
+        return Outcome<CarryOverSummary>.Ok(new CarryOverSummary(target.Id, sources.Select(s => s.Id).ToList(), matches, added));
     }
 
     /// <summary>
@@ -145,45 +145,45 @@ public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFacto
     }
 
     /// <summary>Accepts a suggestion: a new interpretation by <paramref name="actor"/> with its label, audited. Labeler and above.</summary>
-    public async Task<LabellingResult<long>> AcceptAsync(Actor actor, long suggestionId, CancellationToken ct = default)
+    public async Task<Outcome<long>> AcceptAsync(Actor actor, long suggestionId, CancellationToken ct = default)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.WriteInterpretation))
-            return LabellingResult<long>.Forbidden(actor.Role, LabellingAction.WriteInterpretation);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.WriteInterpretation))
+            return Outcome<long>.Forbidden(actor.Role, WorkbenchAction.WriteInterpretation);
         var taxonomy = await TaxonomyAsync(ct);
         return await transactions.RunAsync(async (w, ct) =>
         {
             var s = await w.Db.Set<LabelSuggestion>().FirstOrDefaultAsync(x => x.Id == suggestionId, ct);
-            if (s is null || !await SourceVisibleAsync(w.Db, actor, s, ct)) return LabellingResult<long>.NotFound($"Suggestion {suggestionId}");
+            if (s is null || !await SourceVisibleAsync(w.Db, actor, s, ct)) return Outcome<long>.NotFound($"Suggestion {suggestionId}");
             if (s.Status != SuggestionStatus.Pending)
-                return LabellingResult<long>.Refused(ValidationResult.Fail("suggestion", $"This suggestion was already {s.Status.ToString().ToLowerInvariant()}."));
+                return Outcome<long>.Refused(ValidationResult.Fail("suggestion", $"This suggestion was already {s.Status.ToString().ToLowerInvariant()}."));
             var valid = Validate(s, taxonomy);
-            if (!valid.IsValid) return LabellingResult<long>.Refused(valid.Validation);
+            if (!valid.IsValid) return Outcome<long>.Refused(valid.Validation);
             var i = await CreateInterpretationAsync(w, actor, s, valid.Value!, ct);
             AuditRecorder.Add(w.Db, actor, "suggestion.accept", "LabelSuggestion", s.Id, new { status = "Pending" },
                 new { status = "Accepted", interpretationId = i.Id, s.SourceDictionaryId, s.SourceLatentIndex, s.Cosine }, w.Now);
             await w.Db.SaveChangesAsync(ct);
             await LabellingService.RecomputeConsensusAsync(w, s.LatentId, ct);
-            return LabellingResult<long>.Ok(i.Id);
+            return Outcome<long>.Ok(i.Id);
         }, ct);
     }
 
     /// <summary>Rejects a suggestion (it is no longer offered), audited. Labeler and above.</summary>
-    public async Task<LabellingResult<long>> RejectAsync(Actor actor, long suggestionId, CancellationToken ct = default)
+    public async Task<Outcome<long>> RejectAsync(Actor actor, long suggestionId, CancellationToken ct = default)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.WriteInterpretation))
-            return LabellingResult<long>.Forbidden(actor.Role, LabellingAction.WriteInterpretation);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.WriteInterpretation))
+            return Outcome<long>.Forbidden(actor.Role, WorkbenchAction.WriteInterpretation);
         return await transactions.RunAsync(async (w, ct) =>
         {
             var s = await w.Db.Set<LabelSuggestion>().FirstOrDefaultAsync(x => x.Id == suggestionId, ct);
-            if (s is null || !await SourceVisibleAsync(w.Db, actor, s, ct)) return LabellingResult<long>.NotFound($"Suggestion {suggestionId}");
+            if (s is null || !await SourceVisibleAsync(w.Db, actor, s, ct)) return Outcome<long>.NotFound($"Suggestion {suggestionId}");
             if (s.Status != SuggestionStatus.Pending)
-                return LabellingResult<long>.Refused(ValidationResult.Fail("suggestion", $"This suggestion was already {s.Status.ToString().ToLowerInvariant()}."));
+                return Outcome<long>.Refused(ValidationResult.Fail("suggestion", $"This suggestion was already {s.Status.ToString().ToLowerInvariant()}."));
             s.Status = SuggestionStatus.Rejected;
             s.DecidedById = actor.UserId;
             s.DecidedAt = w.Now;
             AuditRecorder.Add(w.Db, actor, "suggestion.reject", "LabelSuggestion", s.Id, new { status = "Pending" }, new { status = "Rejected" }, w.Now);
             await w.Db.SaveChangesAsync(ct);
-            return LabellingResult<long>.Ok(s.Id);
+            return Outcome<long>.Ok(s.Id);
         }, ct);
     }
 
@@ -192,13 +192,13 @@ public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFacto
     /// one audit entry (the best-cosine suggestion per latent becomes an interpretation by the Admin; the other
     /// sources' suggestions for that latent are closed as rejected). Returns the number of interpretations created.
     /// </summary>
-    public async Task<LabellingResult<int>> CarryAllAsync(Actor actor, long dictionaryId, CancellationToken ct = default)
+    public async Task<Outcome<int>> CarryAllAsync(Actor actor, long dictionaryId, CancellationToken ct = default)
     {
-        if (actor.Role != Role.Admin) return LabellingResult<int>.Refused(ValidationResult.Fail("role", "Only an Admin can carry every label over at once."));
+        if (!Permissions.Can(actor.Role, WorkbenchAction.CarryOverAll)) return Outcome<int>.Forbidden(actor.Role, WorkbenchAction.CarryOverAll);
         var taxonomy = await TaxonomyAsync(ct);
         return await transactions.RunAsync(async (w, ct) =>
         {
-            if (!await w.Db.Dictionaries.AnyAsync(d => d.Id == dictionaryId, ct)) return LabellingResult<int>.NotFound($"Dictionary {dictionaryId}");
+            if (!await w.Db.Dictionaries.AnyAsync(d => d.Id == dictionaryId, ct)) return Outcome<int>.NotFound($"Dictionary {dictionaryId}");
             var pending = await w.Db.Set<LabelSuggestion>()
                 .Where(s => s.Status == SuggestionStatus.Pending && w.Db.Latents.Any(l => l.Id == s.LatentId && l.DictionaryId == dictionaryId))
                 .ToListAsync(ct);
@@ -221,7 +221,7 @@ public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFacto
             AuditRecorder.Add(w.Db, actor, "carryover.all", "Dictionary", dictionaryId, null, new { interpretations = created.Count, carried = created }, w.Now);
             await w.Db.SaveChangesAsync(ct);
             foreach (var latentId in pending.Select(s => s.LatentId).Distinct()) await LabellingService.RecomputeConsensusAsync(w, latentId, ct);
-            return LabellingResult<int>.Ok(created.Count);
+            return Outcome<int>.Ok(created.Count);
         }, ct);
     }
 

@@ -51,11 +51,11 @@ public sealed class NotificationService(IDbContextFactory<WorkbenchDbContext> fa
     }
 
     /// <summary>Marks one of the caller's notifications read (someone else's answers NotFound). Already read: nothing written.</summary>
-    public async Task<LabellingResult<NotificationView>> MarkReadAsync(Actor actor, long notificationId, CancellationToken ct = default) =>
+    public async Task<Outcome<NotificationView>> MarkReadAsync(Actor actor, long notificationId, CancellationToken ct = default) =>
         await transactions.RunAsync(async (w, ct) =>
         {
             var n = await w.Db.Notifications.FirstOrDefaultAsync(x => x.Id == notificationId && x.UserId == actor.UserId, ct);
-            if (n is null) return LabellingResult<NotificationView>.NotFound($"Notification {notificationId}");
+            if (n is null) return Outcome<NotificationView>.NotFound($"Notification {notificationId}");
             if (n.ReadAt is null)
             {
                 n.ReadAt = w.Now;
@@ -63,20 +63,20 @@ public sealed class NotificationService(IDbContextFactory<WorkbenchDbContext> fa
                 await w.Db.SaveChangesAsync(ct);
                 w.Publish(new NotificationsRead(actor.UserId));
             }
-            return LabellingResult<NotificationView>.Ok(new NotificationView(n.Id, n.Text, n.Link, n.CreatedAt, n.ReadAt));
+            return Outcome<NotificationView>.Ok(new NotificationView(n.Id, n.Text, n.Link, n.CreatedAt, n.ReadAt));
         }, ct);
 
     /// <summary>Marks all the caller's unread notifications read; returns how many (0: nothing written).</summary>
-    public async Task<LabellingResult<int>> MarkAllReadAsync(Actor actor, CancellationToken ct = default) =>
+    public async Task<Outcome<int>> MarkAllReadAsync(Actor actor, CancellationToken ct = default) =>
         await transactions.RunAsync(async (w, ct) =>
         {
             var unread = await w.Db.Notifications.Where(x => x.UserId == actor.UserId && x.ReadAt == null).ToListAsync(ct);
-            if (unread.Count == 0) return LabellingResult<int>.Ok(0);
+            if (unread.Count == 0) return Outcome<int>.Ok(0);
             foreach (var n in unread) n.ReadAt = w.Now;
             AuditRecorder.Add(w.Db, actor, "notification.read-all", "Notification", actor.UserId,
                 new { Ids = unread.Select(n => n.Id).ToArray(), ReadAt = (DateTimeOffset?)null }, new { Ids = unread.Select(n => n.Id).ToArray(), ReadAt = w.Now }, w.Now);
             await w.Db.SaveChangesAsync(ct);
             w.Publish(new NotificationsRead(actor.UserId));
-            return LabellingResult<int>.Ok(unread.Count);
+            return Outcome<int>.Ok(unread.Count);
         }, ct);
 }

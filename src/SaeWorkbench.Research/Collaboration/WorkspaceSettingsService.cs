@@ -42,17 +42,17 @@ public sealed class WorkspaceSettingsService(IDbContextFactory<WorkbenchDbContex
     /// <summary>The workspace taxonomy (the default one when none is stored).</summary>
     public async Task<Taxonomy> TaxonomyAsync(CancellationToken ct = default) => new((await GetAsync(ct)).Tags);
 
-    public async Task<LabellingResult<LabellingSettingsView>> UpdateAsync(Actor actor, IReadOnlyList<TaxonomyTag>? tags, int threshold, CancellationToken ct = default)
+    public async Task<Outcome<LabellingSettingsView>> UpdateAsync(Actor actor, IReadOnlyList<TaxonomyTag>? tags, int threshold, CancellationToken ct = default)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.ManageTaxonomy))
-            return LabellingResult<LabellingSettingsView>.Forbidden(actor.Role, LabellingAction.ManageTaxonomy);
-        if (!Permissions.Can(actor.Role, LabellingAction.ManageThresholds))
-            return LabellingResult<LabellingSettingsView>.Forbidden(actor.Role, LabellingAction.ManageThresholds);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.ManageTaxonomy))
+            return Outcome<LabellingSettingsView>.Forbidden(actor.Role, WorkbenchAction.ManageTaxonomy);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.ManageThresholds))
+            return Outcome<LabellingSettingsView>.Forbidden(actor.Role, WorkbenchAction.ManageThresholds);
         var cleaned = (tags ?? []).Select(t => new TaxonomyTag(t.Key?.Trim() ?? "", t.Name?.Trim() ?? "", t.Description?.Trim() ?? "")).ToList();
         var thresholdRule = Consensus.ValidateThreshold(threshold);
         var valid = Taxonomy.Validate(cleaned).And(thresholdRule.IsValid ? thresholdRule
             : ValidationResult.Fail("consensusThreshold", string.Join(" ", thresholdRule.Errors.Values)));
-        if (!valid.IsValid) return LabellingResult<LabellingSettingsView>.Refused(valid);
+        if (!valid.IsValid) return Outcome<LabellingSettingsView>.Refused(valid);
 
         return await transactions.RunAsync(async (w, ct) =>
         {
@@ -66,13 +66,13 @@ public sealed class WorkspaceSettingsService(IDbContextFactory<WorkbenchDbContex
                 var inUse = await w.Db.Interpretations.Where(i => !i.IsDeleted && i.Tag != null && removed.Contains(i.Tag))
                     .GroupBy(i => i.Tag!).Select(g => new { Tag = g.Key, Count = g.Count() }).ToListAsync(ct);
                 if (inUse.Count > 0)
-                    return LabellingResult<LabellingSettingsView>.Refused(ValidationResult.Fail("tags",
+                    return Outcome<LabellingSettingsView>.Refused(ValidationResult.Fail("tags",
                         "These tags are still on interpretations and cannot be removed: " +
                         string.Join(", ", inUse.OrderBy(u => u.Tag, StringComparer.Ordinal).Select(u => $"{u.Tag} ({u.Count})")) + ". Rename them instead."));
             }
             var after = new LabellingSettingsView(cleaned, threshold);
             if (SameTags(before.Tags, cleaned) && before.ConsensusThreshold == threshold)
-                return LabellingResult<LabellingSettingsView>.Ok(before);
+                return Outcome<LabellingSettingsView>.Ok(before);
             row.TaxonomyJson = JsonSerializer.Serialize(cleaned.Select(t => new { key = t.Key, name = t.Name, description = t.Description }), Json);
             row.ConsensusThreshold = threshold;
             AuditRecorder.Add(w.Db, actor, "settings.update", "WorkspaceSettings", row.Id, before, after, w.Now);
@@ -84,7 +84,7 @@ public sealed class WorkspaceSettingsService(IDbContextFactory<WorkbenchDbContex
                 foreach (var latentId in latents) await LabellingService.RecomputeConsensusAsync(w, latentId, ct);
             }
             w.Publish(new WorkspaceSettingsChanged(threshold));
-            return LabellingResult<LabellingSettingsView>.Ok(after);
+            return Outcome<LabellingSettingsView>.Ok(after);
         }, ct);
     }
 

@@ -30,7 +30,7 @@ public sealed class DetectionScoringService(
     IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions, ScoringContextSampler sampler)
 {
     /// <summary>The caller's set for the interpretation: the stored one, or a new one drawn now.</summary>
-    public async Task<LabellingResult<DetectionSessionView>> OpenAsync(Actor actor, long interpretationId, CancellationToken ct = default)
+    public async Task<Outcome<DetectionSessionView>> OpenAsync(Actor actor, long interpretationId, CancellationToken ct = default)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
         var target = await (from i in db.Interpretations
@@ -39,15 +39,15 @@ public sealed class DetectionScoringService(
                             select new { i, l.DictionaryId, l.Index }).AsNoTracking().FirstOrDefaultAsync(ct);
         // The label and description are what a rater is shown: only to one who may see them (blind mode, deletion).
         if (target is null || !await InterpretationVisibility.MaySeeAsync(db, actor, target.i, ct))
-            return LabellingResult<DetectionSessionView>.NotFound($"Interpretation {interpretationId}");
+            return Outcome<DetectionSessionView>.NotFound($"Interpretation {interpretationId}");
         var existing = await db.DetectionSessions.AsNoTracking().FirstOrDefaultAsync(s => s.InterpretationId == interpretationId && s.RaterId == actor.UserId, ct);
         var allowed = DetectionScoring.CanRate(actor.Role, actor.UserId, new DetectionTarget(target.i.AuthorId, target.i.IsDeleted), existing?.SubmittedAt is not null);
-        if (!allowed.IsValid) return LabellingResult<DetectionSessionView>.Refused(allowed);
-        if (existing is not null) return LabellingResult<DetectionSessionView>.Ok(await ViewAsync(db, existing, ct));
+        if (!allowed.IsValid) return Outcome<DetectionSessionView>.Refused(allowed);
+        if (existing is not null) return Outcome<DetectionSessionView>.Ok(await ViewAsync(db, existing, ct));
 
         var seed = DetectionScoring.SeedFor(interpretationId, actor.UserId);
         var drawn = await sampler.DrawAsync(target.i.LatentId, seed, ct);
-        if (!drawn.IsValid) return LabellingResult<DetectionSessionView>.Refused(drawn.Validation);
+        if (!drawn.IsValid) return Outcome<DetectionSessionView>.Refused(drawn.Validation);
         var sample = drawn.Value!;
 
         var created = await transactions.RunAsync(async (w, ct) =>
@@ -68,28 +68,28 @@ public sealed class DetectionScoringService(
             return session;
         }, ct);
         await using var read = await factory.CreateDbContextAsync(ct);
-        return LabellingResult<DetectionSessionView>.Ok(await ViewAsync(read, created, ct));
+        return Outcome<DetectionSessionView>.Ok(await ViewAsync(read, created, ct));
     }
 
     /// <summary>Stores the rater's marks (positions of the contexts they say match) and rescores the interpretation.</summary>
-    public async Task<LabellingResult<DetectionScoreView>> SubmitAsync(Actor actor, long interpretationId, IReadOnlyCollection<int> markedPositions, CancellationToken ct = default)
+    public async Task<Outcome<DetectionScoreView>> SubmitAsync(Actor actor, long interpretationId, IReadOnlyCollection<int> markedPositions, CancellationToken ct = default)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.RateDetection))
-            return LabellingResult<DetectionScoreView>.Forbidden(actor.Role, LabellingAction.RateDetection);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.RateDetection))
+            return Outcome<DetectionScoreView>.Forbidden(actor.Role, WorkbenchAction.RateDetection);
         return await transactions.RunAsync(async (w, ct) =>
         {
             var interpretation = await w.Db.Interpretations.FirstOrDefaultAsync(i => i.Id == interpretationId, ct);
             if (interpretation is null || !await InterpretationVisibility.MaySeeAsync(w.Db, actor, interpretation, ct))
-                return LabellingResult<DetectionScoreView>.NotFound($"Interpretation {interpretationId}");
+                return Outcome<DetectionScoreView>.NotFound($"Interpretation {interpretationId}");
             var session = await w.Db.DetectionSessions.FirstOrDefaultAsync(s => s.InterpretationId == interpretationId && s.RaterId == actor.UserId, ct);
             var allowed = DetectionScoring.CanRate(actor.Role, actor.UserId, new DetectionTarget(interpretation.AuthorId, interpretation.IsDeleted), session?.SubmittedAt is not null);
-            if (!allowed.IsValid) return LabellingResult<DetectionScoreView>.Refused(allowed);
+            if (!allowed.IsValid) return Outcome<DetectionScoreView>.Refused(allowed);
             if (session is null)
-                return LabellingResult<DetectionScoreView>.Refused(ValidationResult.Fail("interpretation", "Open the rating first; you can only mark contexts you were shown."));
+                return Outcome<DetectionScoreView>.Refused(ValidationResult.Fail("interpretation", "Open the rating first; you can only mark contexts you were shown."));
             var contexts = await w.Db.DetectionContexts.Where(c => c.SessionId == session.Id).OrderBy(c => c.Position).ToListAsync(ct);
             var set = new DetectionRatingSet(contexts.Select(c => new DetectionItem(c.Position, c.IsActivating)).ToList(), session.Seed);
             var marks = DetectionScoring.Marks(set, markedPositions.Select(p => (long)p).ToList());
-            if (!marks.IsValid) return LabellingResult<DetectionScoreView>.Refused(marks.Validation);
+            if (!marks.IsValid) return Outcome<DetectionScoreView>.Refused(marks.Validation);
             var marked = markedPositions.ToHashSet();
             foreach (var c in contexts) c.MarkedAsMatching = marked.Contains(c.Position);
             var own = DetectionScoring.Score([new DetectionRating(actor.UserId, marks.Value!)]);
@@ -105,7 +105,7 @@ public sealed class DetectionScoringService(
             await w.Db.SaveChangesAsync(ct);
             await LabellingService.RecomputeConsensusForCrowdAsync(w, interpretation.LatentId, ct);
             w.Publish(new DetectionScored(interpretation.LatentId, interpretationId, score.Raters, score.BalancedAccuracy));
-            return LabellingResult<DetectionScoreView>.Ok(new DetectionScoreView(interpretationId, score));
+            return Outcome<DetectionScoreView>.Ok(new DetectionScoreView(interpretationId, score));
         }, ct);
     }
 

@@ -41,13 +41,13 @@ public static class InterpretationVisibility
     /// on its latent (<see cref="MaySeeOthersWorkAsync"/>).
     /// </summary>
     public static bool MaySee(Role role, string? userId, string authorId, bool isDeleted, bool othersVisible) =>
-        isDeleted ? Permissions.Can(role, LabellingAction.SeeBlindedWork)
+        isDeleted ? Permissions.Can(role, WorkbenchAction.SeeBlindedWork)
         : othersVisible || string.Equals(userId, authorId, StringComparison.Ordinal);
 
     /// <summary>Whether <paramref name="actor"/> may see others' work on the latent now.</summary>
     public static async Task<bool> MaySeeOthersWorkAsync(WorkbenchDbContext db, Actor? actor, long latentId, CancellationToken ct)
     {
-        if (actor is not null && Permissions.Can(actor.Role, LabellingAction.SeeBlindedWork)) return true;
+        if (actor is not null && Permissions.Can(actor.Role, WorkbenchAction.SeeBlindedWork)) return true;
         if (!await IsBlindAsync(db, latentId, ct)) return true;
         var submitted = actor is not null && await db.Interpretations.AnyAsync(i => i.LatentId == latentId && i.AuthorId == actor.UserId && !i.IsDeleted, ct);
         return Permissions.CanSeeOthersWork(actor?.Role ?? Role.Viewer, scopeIsBlind: true, submitted);
@@ -113,7 +113,7 @@ public static class InterpretationVisibility
     /// </summary>
     public static async Task<HashSet<long>> HiddenConsensusAsync(WorkbenchDbContext db, Actor? actor, IReadOnlyCollection<long> latentIds, CancellationToken ct)
     {
-        if (actor is not null && Permissions.Can(actor.Role, LabellingAction.SeeBlindedWork)) return [];
+        if (actor is not null && Permissions.Can(actor.Role, WorkbenchAction.SeeBlindedWork)) return [];
         var blind = await BlindLatentsAsync(db, latentIds, ct);
         if (blind.Count == 0 || actor is null) return blind;
         var own = await db.Interpretations.Where(i => blind.Contains(i.LatentId) && i.AuthorId == actor.UserId && !i.IsDeleted)
@@ -127,7 +127,7 @@ public static class InterpretationVisibility
     /// hidden from <paramref name="actor"/> (Reviewers and Admins). Anonymous callers are "" (they wrote nothing).
     /// </summary>
     public static string? ListViewer(Actor? actor) =>
-        actor is not null && Permissions.Can(actor.Role, LabellingAction.SeeBlindedWork) ? null : actor?.UserId ?? "";
+        actor is not null && Permissions.Can(actor.Role, WorkbenchAction.SeeBlindedWork) ? null : actor?.UserId ?? "";
 
     /// <summary>
     /// The list form of the rule, as LINQ: whether others' work on the latent is hidden from <paramref name="userId"/>
@@ -169,15 +169,16 @@ public static class InterpretationVisibility
 
     /// <summary>
     /// Who may receive events about <paramref name="latentId"/>: null for everyone (not blind), else the ids of the users
-    /// who may see its work now — current Reviewers and Admins (read from the account store on every call, so a role
+    /// who may see its work now — current holders of a role that may see blinded work (read from the account store on every call, so a role
     /// taken away stops the events at once) and each author of a live interpretation of it.
     /// </summary>
     public static async Task<IReadOnlyList<string>?> AudienceAsync(WorkbenchDbContext db, long latentId, CancellationToken ct)
     {
         if (!await IsBlindAsync(db, latentId, ct)) return null;
+        var seeBlinded = WorkbenchRoles.AtLeast(Permissions.LeastRole(WorkbenchAction.SeeBlindedWork)).ToList();
         var trusted = await (from ur in db.UserRoles
                              join r in db.Roles on ur.RoleId equals r.Id
-                             where r.Name == WorkbenchRoles.Admin || r.Name == WorkbenchRoles.Reviewer
+                             where seeBlinded.Contains(r.Name!)
                              select ur.UserId).ToListAsync(ct);
         var authors = await db.Interpretations.AsNoTracking().Where(i => i.LatentId == latentId && !i.IsDeleted)
             .Select(i => i.AuthorId).ToListAsync(ct);

@@ -23,10 +23,10 @@ public sealed class LabellingQueueService(
     public const int MaxScopeNameLength = 120;
 
     /// <summary>Makes a scope and fixes its latents. Reviewers and Admins (they organise the team's work).</summary>
-    public async Task<LabellingResult<ScopeView>> CreateScopeAsync(Actor actor, ScopeRequest request, CancellationToken ct = default)
+    public async Task<Outcome<ScopeView>> CreateScopeAsync(Actor actor, ScopeRequest request, CancellationToken ct = default)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.Review))
-            return new(LabellingOutcome.Forbidden, null, ValidationResult.Fail("role", $"A {actor.Role} cannot create labelling scopes; Reviewers and Admins can."));
+        if (!Permissions.Can(actor.Role, WorkbenchAction.ManageScopes))
+            return Outcome<ScopeView>.Forbidden(actor.Role, WorkbenchAction.ManageScopes);
         var name = request.Name?.Trim() ?? "";
         var validation = LabellingQueuePolicy.ValidateSettings(Settings(request.LabelsPerLatent, request.ClaimMinutes, request.Priority, request.IncludeDeadLatents));
         if (name.Length is 0 or > MaxScopeNameLength)
@@ -35,14 +35,14 @@ public sealed class LabellingQueueService(
             validation = validation.And(ValidationResult.Fail("name", $"The name contains {bad}."));
         if (!Enum.TryParse<ScopeKind>(request.Kind, ignoreCase: true, out var kind) || !Enum.IsDefined(kind) || int.TryParse(request.Kind, out _))
             validation = validation.And(ValidationResult.Fail("kind", "The scope kind is Dictionary, Filter or List."));
-        if (!validation.IsValid) return LabellingResult<ScopeView>.Refused(validation);
+        if (!validation.IsValid) return Outcome<ScopeView>.Refused(validation);
 
         await using (var db = await factory.CreateDbContextAsync(ct))
             if (!await db.Dictionaries.AnyAsync(d => d.Id == request.DictionaryId, ct))
-                return LabellingResult<ScopeView>.NotFound($"Dictionary {request.DictionaryId}");
+                return Outcome<ScopeView>.NotFound($"Dictionary {request.DictionaryId}");
 
         var members = await ResolveAsync(request.DictionaryId, kind, request.Definition, ct);
-        if (!members.IsValid) return LabellingResult<ScopeView>.Refused(members.Validation);
+        if (!members.IsValid) return Outcome<ScopeView>.Refused(members.Validation);
         var latentIds = members.Value!;
 
         var result = await transactions.RunAsync(async (w, ct) =>
@@ -60,7 +60,7 @@ public sealed class LabellingQueueService(
                 new { scope.Id, scope.Name, Kind = kind.ToString(), scope.Definition, scope.IsBlind, scope.LabelsPerLatent, scope.ClaimMinutes, request.Priority, Latents = latentIds.Count }, w.Now);
             await w.Db.SaveChangesAsync(ct);
             w.Publish(new ScopeCreated(scope.Id, scope.DictionaryId));
-            return LabellingResult<ScopeView>.Ok(View(scope, latentIds.Count));
+            return Outcome<ScopeView>.Ok(View(scope, latentIds.Count));
         }, ct);
         return result;
     }
@@ -86,15 +86,15 @@ public sealed class LabellingQueueService(
     /// "Label next": the caller's own unexpired claim if they hold one, else a new claim on the first eligible
     /// latent by the scope's priority; null when nothing is left for them. <paramref name="now"/> is for tests.
     /// </summary>
-    public async Task<LabellingResult<QueueNext>> NextAsync(Actor actor, long scopeId, DateTimeOffset? now = null, CancellationToken ct = default)
+    public async Task<Outcome<QueueNext>> NextAsync(Actor actor, long scopeId, DateTimeOffset? now = null, CancellationToken ct = default)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.LabelInQueue))
-            return LabellingResult<QueueNext>.Forbidden(actor.Role, LabellingAction.LabelInQueue);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.LabelInQueue))
+            return Outcome<QueueNext>.Forbidden(actor.Role, WorkbenchAction.LabelInQueue);
         return await transactions.RunAsync(async (w, ct) =>
         {
             var at = now ?? w.Now;
             var scope = await w.Db.LabellingScopes.AsNoTracking().FirstOrDefaultAsync(s => s.Id == scopeId, ct);
-            if (scope is null) return LabellingResult<QueueNext>.NotFound($"Labelling scope {scopeId}");
+            if (scope is null) return Outcome<QueueNext>.NotFound($"Labelling scope {scopeId}");
             var settings = Settings(scope);
             var candidates = await CandidatesAsync(w.Db, scopeId, null, at, ct);
             foreach (var candidate in LabellingQueuePolicy.Eligible(candidates.Values.Select(c => c.Candidate), actor.UserId, settings, at))
@@ -104,9 +104,9 @@ public sealed class LabellingQueueService(
                 if (claim is null) continue;
                 var assignment = new QueueAssignment(scopeId, latentId, scope.DictionaryId, candidate.LatentIndex, claim.ExpiresAt);
                 var progress = LabellingQueuePolicy.ProgressFor(candidates.Values.Select(c => c.Candidate), actor.UserId, settings);
-                return LabellingResult<QueueNext>.Ok(new QueueNext(assignment, progress));
+                return Outcome<QueueNext>.Ok(new QueueNext(assignment, progress));
             }
-            return LabellingResult<QueueNext>.Ok(new QueueNext(null,
+            return Outcome<QueueNext>.Ok(new QueueNext(null,
                 LabellingQueuePolicy.ProgressFor(candidates.Values.Select(c => c.Candidate), actor.UserId, settings)));
         }, ct);
     }
@@ -168,20 +168,20 @@ public sealed class LabellingQueueService(
     }
 
     /// <summary>Skips a latent of the scope with a reason and releases the caller's claim on it.</summary>
-    public async Task<LabellingResult<QueueProgress>> SkipAsync(Actor actor, long scopeId, long latentId, string? reason, CancellationToken ct = default)
+    public async Task<Outcome<QueueProgress>> SkipAsync(Actor actor, long scopeId, long latentId, string? reason, CancellationToken ct = default)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.LabelInQueue))
-            return LabellingResult<QueueProgress>.Forbidden(actor.Role, LabellingAction.LabelInQueue);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.LabelInQueue))
+            return Outcome<QueueProgress>.Forbidden(actor.Role, WorkbenchAction.LabelInQueue);
         var valid = LabellingQueuePolicy.ValidateSkipReason(reason);
-        if (!valid.IsValid) return LabellingResult<QueueProgress>.Refused(valid);
+        if (!valid.IsValid) return Outcome<QueueProgress>.Refused(valid);
         return await transactions.RunAsync(async (w, ct) =>
         {
             var scope = await w.Db.LabellingScopes.AsNoTracking().FirstOrDefaultAsync(s => s.Id == scopeId, ct);
-            if (scope is null) return LabellingResult<QueueProgress>.NotFound($"Labelling scope {scopeId}");
+            if (scope is null) return Outcome<QueueProgress>.NotFound($"Labelling scope {scopeId}");
             if (!await w.Db.ScopeLatents.AnyAsync(m => m.ScopeId == scopeId && m.LatentId == latentId, ct))
-                return LabellingResult<QueueProgress>.NotFound($"Latent {latentId} in scope {scopeId}");
+                return Outcome<QueueProgress>.NotFound($"Latent {latentId} in scope {scopeId}");
             if (await w.Db.QueueSkips.AnyAsync(s => s.ScopeId == scopeId && s.LatentId == latentId && s.UserId == actor.UserId, ct))
-                return LabellingResult<QueueProgress>.Refused(ValidationResult.Fail("latentId", "You already skipped this latent."));
+                return Outcome<QueueProgress>.Refused(ValidationResult.Fail("latentId", "You already skipped this latent."));
             var skip = new QueueSkip { ScopeId = scopeId, LatentId = latentId, UserId = actor.UserId, Reason = reason!.Trim(), CreatedAt = w.Now };
             w.Db.QueueSkips.Add(skip);
             await w.Db.QueueClaims.Where(c => c.ScopeId == scopeId && c.LatentId == latentId && c.UserId == actor.UserId).ExecuteDeleteAsync(ct);
@@ -189,7 +189,7 @@ public sealed class LabellingQueueService(
             await w.Db.SaveChangesAsync(ct);
             w.Publish(new QueueProgressChanged(scopeId, actor.UserId));
             var candidates = await CandidatesAsync(w.Db, scopeId, null, w.Now, ct);
-            return LabellingResult<QueueProgress>.Ok(LabellingQueuePolicy.ProgressFor(candidates.Values.Select(c => c.Candidate), actor.UserId, Settings(scope)));
+            return Outcome<QueueProgress>.Ok(LabellingQueuePolicy.ProgressFor(candidates.Values.Select(c => c.Candidate), actor.UserId, Settings(scope)));
         }, ct);
     }
 
@@ -197,22 +197,22 @@ public sealed class LabellingQueueService(
     /// Submits the caller's interpretation of a latent they were handed (through <see cref="LabellingService"/>, so
     /// it is validated, audited and live like any other), then announces the scope's progress.
     /// </summary>
-    public async Task<LabellingResult<InterpretationView>> SubmitAsync(Actor actor, long scopeId, long latentId, InterpretationDraft draft, CancellationToken ct = default)
+    public async Task<Outcome<InterpretationView>> SubmitAsync(Actor actor, long scopeId, long latentId, InterpretationDraft draft, CancellationToken ct = default)
     {
         await using (var db = await factory.CreateDbContextAsync(ct))
             if (!await db.ScopeLatents.AnyAsync(m => m.ScopeId == scopeId && m.LatentId == latentId, ct))
-                return LabellingResult<InterpretationView>.NotFound($"Latent {latentId} in scope {scopeId}");
+                return Outcome<InterpretationView>.NotFound($"Latent {latentId} in scope {scopeId}");
         var created = await labelling.CreateInterpretationAsync(actor, latentId, draft, ct);
         if (created.Succeeded) bus.Publish(new QueueProgressChanged(scopeId, actor.UserId));
         return created;
     }
 
     /// <summary>Progress of the scope and of everyone who labelled, skipped or claimed in it.</summary>
-    public async Task<LabellingResult<ScopeProgressView>> ProgressAsync(long scopeId, CancellationToken ct = default)
+    public async Task<Outcome<ScopeProgressView>> ProgressAsync(long scopeId, CancellationToken ct = default)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
         var scope = await db.LabellingScopes.AsNoTracking().FirstOrDefaultAsync(s => s.Id == scopeId, ct);
-        if (scope is null) return LabellingResult<ScopeProgressView>.NotFound($"Labelling scope {scopeId}");
+        if (scope is null) return Outcome<ScopeProgressView>.NotFound($"Labelling scope {scopeId}");
         var settings = Settings(scope);
         var candidates = (await CandidatesAsync(db, scopeId, null, DateTimeOffset.UtcNow, ct)).Values.Select(c => c.Candidate).ToList();
         var people = candidates.SelectMany(c => c.LabelledBy.Concat(c.SkippedBy).Concat(c.Claims.Select(x => x.UserId))).Distinct().ToList();
@@ -220,17 +220,7 @@ public sealed class LabellingQueueService(
         var rows = people.Select(p => (p, LabellingQueuePolicy.ProgressFor(candidates, p, settings)))
             .Select(x => new PersonProgress(x.p, names.GetValueOrDefault(x.p), x.Item2.Labelled, x.Item2.Skipped, x.Item2.Remaining))
             .OrderByDescending(r => r.Labelled).ThenBy(r => r.UserName, StringComparer.OrdinalIgnoreCase).ToList();
-        return LabellingResult<ScopeProgressView>.Ok(new ScopeProgressView(scopeId, scope.LabelsPerLatent, LabellingQueuePolicy.ProgressOf(candidates, settings), rows));
-    }
-
-    /// <summary>The caller's own progress in a scope.</summary>
-    public async Task<QueueProgress?> MyProgressAsync(Actor actor, long scopeId, CancellationToken ct = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(ct);
-        var scope = await db.LabellingScopes.AsNoTracking().FirstOrDefaultAsync(s => s.Id == scopeId, ct);
-        if (scope is null) return null;
-        var candidates = await CandidatesAsync(db, scopeId, null, DateTimeOffset.UtcNow, ct);
-        return LabellingQueuePolicy.ProgressFor(candidates.Values.Select(c => c.Candidate), actor.UserId, Settings(scope));
+        return Outcome<ScopeProgressView>.Ok(new ScopeProgressView(scopeId, scope.LabelsPerLatent, LabellingQueuePolicy.ProgressOf(candidates, settings), rows));
     }
 
     internal sealed record ScopedCandidate(long LatentId, QueueCandidate Candidate);

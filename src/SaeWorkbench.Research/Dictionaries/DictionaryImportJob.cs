@@ -52,7 +52,7 @@ public sealed class DictionaryImportJob : IJobKind
         var user = db.Users.AsNoTracking().FirstOrDefault(u => u.Id == ownerId);
         if (user is null) return null;
         var roles = (from ur in db.UserRoles join r in db.Roles on ur.RoleId equals r.Id where ur.UserId == ownerId select r.Name!).ToList();
-        return new Actor(user.Id, user.UserName ?? user.Id, LabellingRoles.FromIdentityRoles(roles));
+        return new Actor(user.Id, user.UserName ?? user.Id, WorkbenchRoles.Highest(roles));
     }
 
     private sealed class Progress(JobContext context) : IProgress<(double Fraction, string Message)>

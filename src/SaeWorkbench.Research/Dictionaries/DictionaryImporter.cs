@@ -153,8 +153,7 @@ public sealed class DictionaryImporter(DictionaryRegistry registry, ServerPathPo
 
     private static void RequireLabeler(Actor actor)
     {
-        if (actor.Role < Role.Labeler)
-            throw new UnauthorizedAccessException($"A {actor.Role} cannot import dictionaries; ask an Admin for the Labeler role.");
+        Permissions.Require(actor.Role, WorkbenchAction.ImportDictionary);
     }
 
     private ModelFolderReport? InspectModel(string folder, List<string> errors)

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using SaeWorkbench.Data;
 using SaeWorkbench.Data.Dictionaries;
@@ -69,6 +68,13 @@ public sealed class DictionaryRegistry(IDbContextFactory<WorkbenchDbContext> dbF
         return dictionary;
     }
 
+    /// <summary>The dictionary's model folder as recorded (null when unknown), for pages that show its tokens.</summary>
+    public async Task<string?> ModelPathAsync(long dictionaryId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Dictionaries.AsNoTracking().Where(d => d.Id == dictionaryId).Select(d => d.ModelPath).FirstOrDefaultAsync(ct);
+    }
+
     public async Task<IReadOnlyList<SaeDictionary>> ListAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -101,8 +107,6 @@ public sealed class DictionaryRegistry(IDbContextFactory<WorkbenchDbContext> dbF
         using var stream = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
-
-    public static string ToJson<T>(T value) => JsonSerializer.Serialize(value);
 }
 
 /// <summary>How many of a dictionary's latents carry a consensus label, and how many of those a reviewer accepted.</summary>

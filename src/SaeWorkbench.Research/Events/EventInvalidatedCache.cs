@@ -3,9 +3,10 @@ using System.Collections.Concurrent;
 namespace SaeWorkbench.Research.Events;
 
 /// <summary>
-/// Small values read on every page (the bell's unread count, the workspace settings) kept in memory until an event
-/// says they may have changed — on this node, or on the others through the event relay — and at most
-/// <see cref="Lifetime"/> in any case, which bounds how stale a value can be after a change made without an event.
+/// The one time-limited cache (docs/architecture.md §6): small values read on every page (the bell's unread count, the
+/// workspace settings, a user's theme, feature-list totals) kept in memory until an event says they may have changed — on
+/// this node, or on the others through the event relay — and at most <see cref="Lifetime"/> in any case, which bounds
+/// how stale a value can be after a change made without an event (pass <c>_ => false</c> when no event applies).
 /// A value loaded while an invalidating event arrived is not kept. Concurrent loads of one missing key share one query.
 /// </summary>
 public sealed class EventInvalidatedCache<TValue> : IDisposable
@@ -59,6 +60,14 @@ public sealed class EventInvalidatedCache<TValue> : IDisposable
             _entries.TryRemove(new KeyValuePair<string, Entry>(key, entry)); // a failed load is not kept
             throw;
         }
+    }
+
+    /// <summary>Stores a value this node has just written, so its next read needs no query.</summary>
+    public void Set(string key, TValue value)
+    {
+        var expires = _clock.GetTimestamp() + (long)(Lifetime.TotalSeconds * _clock.TimestampFrequency);
+        if (_entries.Count >= _maxEntries) _entries.Clear();
+        _entries[key] = new Entry(Interlocked.Read(ref _generation), expires, new Lazy<Task<TValue>>(Task.FromResult(value)));
     }
 
     public void Dispose() => _subscription.Dispose();

@@ -20,15 +20,15 @@ public sealed class MachineConsensusSetting(IDbContextFactory<WorkbenchDbContext
         return await db.WorkspaceSettings.Select(s => (bool?)s.CountMachineInterpretations).FirstOrDefaultAsync(ct) ?? true;
     }
 
-    public async Task<LabellingResult<bool>> SetAsync(Actor actor, bool count, CancellationToken ct = default)
+    public async Task<Outcome<bool>> SetAsync(Actor actor, bool count, CancellationToken ct = default)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.ManageThresholds))
-            return LabellingResult<bool>.Forbidden(actor.Role, LabellingAction.ManageThresholds);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.ManageThresholds))
+            return Outcome<bool>.Forbidden(actor.Role, WorkbenchAction.ManageThresholds);
         return await transactions.RunAsync(async (w, ct) =>
         {
             var row = await w.Db.WorkspaceSettings.OrderBy(s => s.Id).FirstOrDefaultAsync(ct);
             if (row is null) w.Db.WorkspaceSettings.Add(row = new Data.Labelling.WorkspaceSettings());
-            if (row.CountMachineInterpretations == count) return LabellingResult<bool>.Ok(count);
+            if (row.CountMachineInterpretations == count) return Outcome<bool>.Ok(count);
             AuditRecorder.Add(w.Db, actor, "settings.machine-consensus", "WorkspaceSettings", row.Id,
                 new { CountMachineInterpretations = !count }, new { CountMachineInterpretations = count }, w.Now);
             row.CountMachineInterpretations = count;
@@ -36,7 +36,7 @@ public sealed class MachineConsensusSetting(IDbContextFactory<WorkbenchDbContext
             var latents = await w.Db.Interpretations.Where(i => !i.IsDeleted && i.ExplanationModelName != null).Select(i => i.LatentId).Distinct().ToListAsync(ct);
             foreach (var latentId in latents) await LabellingService.RecomputeConsensusAsync(w, latentId, ct);
             w.Publish(new WorkspaceSettingsChanged(row.ConsensusThreshold));
-            return LabellingResult<bool>.Ok(count);
+            return Outcome<bool>.Ok(count);
         }, ct);
     }
 }

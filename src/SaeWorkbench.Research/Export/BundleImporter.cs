@@ -45,16 +45,6 @@ public static class ImportedAccounts
         userName.StartsWith(Prefix, StringComparison.Ordinal) ? userName[Prefix.Length..] : userName;
 }
 
-/// <summary>Who may export and import: Reviewers and Admins export and download bundles; only Admins import.</summary>
-public static class BundleAccess
-{
-    public static bool CanExport(Role role) => role >= Role.Reviewer;
-    public static bool CanImport(Role role) => role == Role.Admin;
-
-    public static string ExportRefusal(Role role) => $"A {role} cannot export or download bundles; Reviewers and Admins can.";
-    public static string ImportRefusal(Role role) => $"A {role} cannot import bundles; only Admins can.";
-}
-
 /// <param name="Created">False when the bundle had been imported before (nothing was changed).</param>
 public sealed record ImportResult(long DictionaryId, bool Created, string BundleId, int Latents, int Interpretations, int Votes, int PlaceholderAccounts);
 
@@ -69,7 +59,7 @@ public sealed class BundleImporter(IDbContextFactory<WorkbenchDbContext> dbFacto
 {
     public async Task<ImportResult> ImportAsync(string bundlePath, Actor actor, CancellationToken ct = default)
     {
-        if (!BundleAccess.CanImport(actor.Role)) throw new UnauthorizedAccessException(BundleAccess.ImportRefusal(actor.Role));
+        Permissions.Require(actor.Role, WorkbenchAction.ImportBundle);
         var scratch = Path.Combine(paths.DataDirectory, "imports", ".scratch");
         Directory.CreateDirectory(scratch);
         using var bundle = BundleReader.Open(bundlePath, scratch);

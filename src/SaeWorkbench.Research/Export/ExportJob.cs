@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SaeWorkbench.Data;
 using SaeWorkbench.Data.Jobs;
 using SaeWorkbench.Research.Jobs;
+using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Research.Labelling.Services;
 
 namespace SaeWorkbench.Research.Export;
@@ -74,8 +75,7 @@ public sealed class ExportJob : IJobKind
             if (ownerId is not null)
             {
                 var roles = (from ur in db.UserRoles join r in db.Roles on ur.RoleId equals r.Id where ur.UserId == ownerId select r.Name!).ToList();
-                var role = LabellingRoles.FromIdentityRoles(roles);
-                if (!BundleAccess.CanExport(role)) throw new UnauthorizedAccessException(BundleAccess.ExportRefusal(role));
+                Permissions.Require(WorkbenchRoles.Highest(roles), WorkbenchAction.Export);
             }
         }
         var output = Path.Combine(context.ArtifactsDirectory, BundleFileName);

@@ -3,6 +3,8 @@ using Microsoft.EntityFrameworkCore;
 using SaeWorkbench.Data;
 using SaeWorkbench.Data.Jobs;
 using SaeWorkbench.Research.Events;
+using SaeWorkbench.Research.Labelling;
+using SaeWorkbench.Research.Labelling.Services;
 
 namespace SaeWorkbench.Research.Jobs;
 
@@ -91,9 +93,9 @@ public sealed class JobService(
         return rows.Select(r => new JobMetricPoint(r.Step, JsonSerializer.Deserialize<Dictionary<string, double>>(r.ValuesJson) ?? [])).ToList();
     }
 
-    /// <summary>Who may cancel a job: its owner, or an Admin (jobs started by the system only by an Admin).</summary>
-    public static bool CanCancel(JobSnapshot job, string? userId, bool isAdmin) =>
-        isAdmin || (userId is not null && job.OwnerId == userId);
+    /// <summary>Who may cancel a job: its owner, or a role that may cancel anyone's (<see cref="Permissions.CanCancelJob"/>).</summary>
+    public static bool CanCancel(JobSnapshot job, Actor? actor) =>
+        actor is not null && Permissions.CanCancelJob(actor.Role, actor.UserId, job.OwnerId);
 
     /// <summary>
     /// Asks a job to stop. A queued job is cancelled at once; a running one stops at its next check.

@@ -151,8 +151,8 @@ public static class DetectionScoring
     /// <summary>Raters cannot rate their own interpretation, rate one twice, or rate a deleted one.</summary>
     public static ValidationResult CanRate(Role role, string raterId, DetectionTarget target, bool hasAlreadyRated)
     {
-        if (!Permissions.Can(role, LabellingAction.RateDetection))
-            return ValidationResult.Fail("role", Permissions.Refusal(role, LabellingAction.RateDetection));
+        if (!Permissions.Can(role, WorkbenchAction.RateDetection))
+            return ValidationResult.Fail("role", Permissions.Refusal(role, WorkbenchAction.RateDetection));
         if (target.IsDeleted)
             return ValidationResult.Fail("interpretation", "This interpretation was deleted; it can no longer be rated.");
         if (string.Equals(raterId, target.AuthorId, StringComparison.Ordinal))

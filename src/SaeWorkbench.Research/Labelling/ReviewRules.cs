@@ -16,8 +16,8 @@ public static class ReviewRules
 
     public static ValidationResult CanReview(Role role, string reviewerId, ReviewTarget target, ReviewStatus decision, string? reason)
     {
-        if (!Permissions.Can(role, LabellingAction.Review))
-            return ValidationResult.Fail("role", Permissions.Refusal(role, LabellingAction.Review));
+        if (!Permissions.Can(role, WorkbenchAction.Review))
+            return ValidationResult.Fail("role", Permissions.Refusal(role, WorkbenchAction.Review));
         if (target.IsDeleted)
             return ValidationResult.Fail("interpretation", "This interpretation was deleted; it can no longer be reviewed.");
         if (string.Equals(reviewerId, target.AuthorId, StringComparison.Ordinal))

@@ -36,8 +36,8 @@ public static class VoteRules
     /// retract a vote on) <paramref name="target"/>.</summary>
     public static ValidationResult CanVote(Role role, string userId, VoteTarget target)
     {
-        if (!Permissions.Can(role, LabellingAction.Vote))
-            return ValidationResult.Fail("role", Permissions.Refusal(role, LabellingAction.Vote));
+        if (!Permissions.Can(role, WorkbenchAction.Vote))
+            return ValidationResult.Fail("role", Permissions.Refusal(role, WorkbenchAction.Vote));
         if (target.IsDeleted)
             return ValidationResult.Fail("interpretation", "This interpretation was deleted; it can no longer be voted on.");
         if (string.Equals(userId, target.AuthorId, StringComparison.Ordinal))

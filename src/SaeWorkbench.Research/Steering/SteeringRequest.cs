@@ -71,8 +71,5 @@ public sealed class SteeringLimits
     public int MaxSweepStrengths { get; set; } = 6;
 }
 
-/// <summary>The refusals of <see cref="SteeringService"/> that are not bad input.</summary>
-public sealed class SteeringForbiddenException(string message) : UnauthorizedAccessException(message);
-
 /// <summary>The user's model-pass budget (<c>Workbench:RateLimits:ModelPassesPerMinute</c>, shared with test text) is spent.</summary>
 public sealed class SteeringRateLimitedException(TimeSpan retryAfter) : Limits.RateLimitedException(Limits.WorkKind.ModelPass, retryAfter);

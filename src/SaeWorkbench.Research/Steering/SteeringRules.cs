@@ -2,31 +2,9 @@ using SaeWorkbench.Research.Labelling;
 
 namespace SaeWorkbench.Research.Steering;
 
-public enum SteeringAction
-{
-    Read,
-    Run,
-    Save,
-    Review,
-}
-
-/// <summary>The one place for who may do what with comparisons and for what a request may ask.</summary>
+/// <summary>What a steering request may ask (who may send one is <see cref="Permissions"/>' table).</summary>
 public static class SteeringRules
 {
-    /// <summary>Viewers read; Labelers and above run, save and review (mirrors <see cref="Permissions"/>' write actions).</summary>
-    public static bool Can(Role role, SteeringAction action) => action switch
-    {
-        SteeringAction.Read => true,
-        SteeringAction.Run or SteeringAction.Save or SteeringAction.Review => role >= Role.Labeler,
-        _ => false,
-    };
-
-    public static void Require(Role role, SteeringAction action)
-    {
-        if (!Can(role, action))
-            throw new SteeringForbiddenException($"A {role} cannot {action.ToString().ToLowerInvariant()} steering comparisons; ask an Admin for the Labeler role.");
-    }
-
     /// <summary>Checks what can be checked without the model: throws <see cref="ArgumentException"/> with a message for the user.</summary>
     public static void Validate(SteeringRequest r, SteeringLimits limits, int dSae)
     {

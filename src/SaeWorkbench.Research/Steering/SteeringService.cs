@@ -56,7 +56,7 @@ public sealed class SteeringService(
 
     /// <summary>
     /// Runs baseline and intervened continuations in one batch. <paramref name="progress"/> hears the queue position
-    /// while waiting and then every generated position. Refusals: <see cref="SteeringForbiddenException"/>,
+    /// while waiting and then every generated position. Refusals: <see cref="RefusedException"/>,
     /// <see cref="ArgumentException"/> / <see cref="InvalidDataException"/> (bad input, nothing run),
     /// <see cref="SteeringRateLimitedException"/>, <see cref="Ml.Lm.Generation.InferenceQueueFullException"/>.
     /// </summary>
@@ -83,7 +83,7 @@ public sealed class SteeringService(
     private async Task<(Target Target, SweepResult Result)> RunSweepAsync(Actor actor, SteeringRequest request, IReadOnlyList<InterventionSet> variants,
         Action<int> validate, Action<SweepProgress>? progress, CancellationToken ct)
     {
-        SteeringRules.Require(actor.Role, SteeringAction.Run);
+        Permissions.Require(actor.Role, WorkbenchAction.RunSteering);
         var target = await TargetAsync(request.DictionaryId, ct);
         validate(target.DSae);
         CheckAgainstModelFolder(target, request.Prompt);
@@ -129,7 +129,7 @@ public sealed class SteeringService(
     public async Task<TextAblationResult> AblateTextAsync(Actor actor, long dictionaryId, string text, IReadOnlyList<int> latents, int? position,
         CancellationToken ct = default, bool includeBos = false)
     {
-        SteeringRules.Require(actor.Role, SteeringAction.Read);
+        Permissions.Require(actor.Role, WorkbenchAction.Read);
         if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException("type a text to ablate on");
         if (text.Length > limits.MaxPromptCharacters) throw new ArgumentException($"at most {limits.MaxPromptCharacters} characters");
         var target = await TargetAsync(dictionaryId, ct);
@@ -150,7 +150,7 @@ public sealed class SteeringService(
     /// <summary>Saves a run with a title and tags; returns its id (the permalink is /steering/{id}).</summary>
     public async Task<long> SaveAsync(Actor actor, SteeringRun run, string title, string? tags, CancellationToken ct = default)
     {
-        SteeringRules.Require(actor.Role, SteeringAction.Save);
+        Permissions.Require(actor.Role, WorkbenchAction.SaveComparison);
         title = title.Trim();
         if (title.Length is < 1 or > 200) throw new ArgumentException("give the comparison a title of 1–200 characters");
         var latents = run.Request.Interventions.Select(i => i.Latent).Distinct().Order().ToList();
@@ -245,7 +245,7 @@ public sealed class SteeringService(
     /// </summary>
     public async Task<BlindPair> OpenBlindReviewAsync(Actor actor, long comparisonId, CancellationToken ct = default)
     {
-        SteeringRules.Require(actor.Role, SteeringAction.Review);
+        Permissions.Require(actor.Role, WorkbenchAction.ReviewComparison);
         var review = await transactions.RunAsync(async (w, ct) =>
         {
             var c = await w.Db.SteeringComparisons.AsNoTracking().SingleOrDefaultAsync(x => x.Id == comparisonId, ct)
@@ -286,7 +286,7 @@ public sealed class SteeringService(
     /// </summary>
     public async Task<SteeringReviewView> SubmitReviewAsync(Actor actor, long comparisonId, ReviewInput input, CancellationToken ct = default)
     {
-        SteeringRules.Require(actor.Role, SteeringAction.Review);
+        Permissions.Require(actor.Role, WorkbenchAction.ReviewComparison);
         if (input.Coherence is < 1 or > 5) throw new ArgumentException("coherence is rated 1–5");
         if (!Enum.IsDefined(input.Effect)) throw new ArgumentException("say whether the effect is present: yes, no or unclear");
         var comment = (input.Comment ?? "").Trim();

@@ -21,7 +21,7 @@ public static class ApiTokenEndpoints
     public sealed record CreateTokenRequest(string? Name);
 
     public static async Task<Ok<IReadOnlyList<ApiTokenInfo>>> List(ApiTokenService tokens, ClaimsPrincipal user, CancellationToken ct) =>
-        TypedResults.Ok(await tokens.ListAsync(LabellingEndpoints.ActorOf(user), ct));
+        TypedResults.Ok(await tokens.ListAsync(OutcomeResults.ActorOf(user), ct));
 
     /// <summary>A token cannot mint further tokens, so a leaked one cannot outlive its revocation.</summary>
     public static async Task<Results<Created<CreatedApiToken>, ValidationProblem, ProblemHttpResult>> Create(
@@ -29,13 +29,11 @@ public static class ApiTokenEndpoints
     {
         if (ApiTokenAuthentication.IsTokenRequest(user))
             return TypedResults.Problem("Create API tokens from a signed-in browser session, not with another token.", statusCode: StatusCodes.Status403Forbidden);
-        var result = await tokens.CreateAsync(LabellingEndpoints.ActorOf(user), request.Name, ct);
-        return result.Succeeded
-            ? TypedResults.Created($"/api/tokens/{result.Value!.Info.Id}", result.Value)
-            : result.Outcome == LabellingOutcome.Invalid ? LabellingEndpoints.Invalid(result) : LabellingEndpoints.Problem(result);
+        var result = await tokens.CreateAsync(OutcomeResults.ActorOf(user), request.Name, ct);
+        return OutcomeResults.Created(result, v => $"/api/tokens/{v.Info.Id}");
     }
 
     public static async Task<Results<Ok<ApiTokenInfo>, ValidationProblem, ProblemHttpResult>> Revoke(
         long id, ApiTokenService tokens, ClaimsPrincipal user, CancellationToken ct) =>
-        LabellingEndpoints.Answer(await tokens.RevokeAsync(LabellingEndpoints.ActorOf(user), id, ct));
+        OutcomeResults.Answer(await tokens.RevokeAsync(OutcomeResults.ActorOf(user), id, ct));
 }

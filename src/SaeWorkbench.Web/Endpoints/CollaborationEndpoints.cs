@@ -13,7 +13,7 @@ public static class CollaborationEndpoints
 {
     public static IEndpointRouteBuilder MapCollaborationEndpoints(this IEndpointRouteBuilder app)
     {
-        var settings = app.MapGroup("/api/admin/settings").RequireAuthorization(Policies.Admin).WithTags("Admin");
+        var settings = app.MapGroup("/api/admin/settings").RequirePermission(WorkbenchAction.ManageTaxonomy).WithTags("Admin");
         settings.MapGet("/labelling", GetSettings).WithName("GetLabellingSettings").WithSummary("The workspace taxonomy and consensus threshold (Admin).");
         settings.MapPut("/labelling", PutSettings).WithName("PutLabellingSettings").WithSummary("Replace the taxonomy and the consensus threshold (Admin; audited).");
 
@@ -34,16 +34,16 @@ public static class CollaborationEndpoints
 
     public static async Task<Results<Ok<LabellingSettingsView>, ValidationProblem, ProblemHttpResult>> PutSettings(
         SettingsRequest request, WorkspaceSettingsService settings, ClaimsPrincipal user, CancellationToken ct) =>
-        LabellingEndpoints.Answer(await settings.UpdateAsync(LabellingEndpoints.ActorOf(user), request.Tags, request.ConsensusThreshold, ct));
+        OutcomeResults.Answer(await settings.UpdateAsync(OutcomeResults.ActorOf(user), request.Tags, request.ConsensusThreshold, ct));
 
     public static async Task<Ok<NotificationInbox>> Inbox(NotificationService notifications, ClaimsPrincipal user, int? take, CancellationToken ct) =>
-        TypedResults.Ok(await notifications.InboxAsync(LabellingEndpoints.ActorOf(user), take ?? 20, ct));
+        TypedResults.Ok(await notifications.InboxAsync(OutcomeResults.ActorOf(user), take ?? 20, ct));
 
     public static async Task<Results<Ok<NotificationView>, ValidationProblem, ProblemHttpResult>> MarkRead(
         long id, NotificationService notifications, ClaimsPrincipal user, CancellationToken ct) =>
-        LabellingEndpoints.Answer(await notifications.MarkReadAsync(LabellingEndpoints.ActorOf(user), id, ct));
+        OutcomeResults.Answer(await notifications.MarkReadAsync(OutcomeResults.ActorOf(user), id, ct));
 
     public static async Task<Results<Ok<int>, ValidationProblem, ProblemHttpResult>> MarkAllRead(
         NotificationService notifications, ClaimsPrincipal user, CancellationToken ct) =>
-        LabellingEndpoints.Answer(await notifications.MarkAllReadAsync(LabellingEndpoints.ActorOf(user), ct));
+        OutcomeResults.Answer(await notifications.MarkAllReadAsync(OutcomeResults.ActorOf(user), ct));
 }

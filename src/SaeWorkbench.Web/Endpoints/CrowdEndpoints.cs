@@ -4,7 +4,7 @@ using SaeWorkbench.Research.Crowd;
 using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Research.Labelling.Services;
 using SaeWorkbench.Web.Hosting;
-using static SaeWorkbench.Web.Endpoints.LabellingEndpoints;
+using static SaeWorkbench.Web.Endpoints.OutcomeResults;
 
 namespace SaeWorkbench.Web.Endpoints;
 
@@ -27,15 +27,15 @@ public static class CrowdEndpoints
             .WithName("DetectionScore").WithSummary("An interpretation's human detection score: balanced accuracy, precision, recall over all ratings.");
 
         var writes = api.MapGroup("").RequireRateLimiting(LabellingApiServices.WritePolicy);
-        writes.MapPost("/scopes", CreateScope).RequireAuthorization(Policies.Reviewer)
+        writes.MapPost("/scopes", CreateScope).RequirePermission(WorkbenchAction.ManageScopes)
             .WithName("CreateScope").WithSummary("Make a labelling scope from a dictionary, a saved filter or a list of indices (Reviewer).");
-        writes.MapPost("/scopes/{scopeId:long}/next", Next).RequireAuthorization(Policies.Labeler)
+        writes.MapPost("/scopes/{scopeId:long}/next", Next).RequirePermission(WorkbenchAction.LabelInQueue)
             .WithName("QueueNext").WithSummary("Claim the next latent to label in a scope (Labeler); 200 with a null assignment when none is left.");
-        writes.MapPost("/scopes/{scopeId:long}/skip", Skip).RequireAuthorization(Policies.Labeler)
+        writes.MapPost("/scopes/{scopeId:long}/skip", Skip).RequirePermission(WorkbenchAction.LabelInQueue)
             .WithName("QueueSkip").WithSummary("Skip a latent of the scope with a reason (Labeler).");
-        writes.MapPost("/interpretations/{id:long}/detection/open", OpenRating).RequireAuthorization(Policies.Labeler)
+        writes.MapPost("/interpretations/{id:long}/detection/open", OpenRating).RequirePermission(WorkbenchAction.RateDetection)
             .WithName("OpenDetectionRating").WithSummary("The 20 contexts to rate for an interpretation, without activations (Labeler; not your own).");
-        writes.MapPost("/interpretations/{id:long}/detection", Rate).RequireAuthorization(Policies.Labeler)
+        writes.MapPost("/interpretations/{id:long}/detection", Rate).RequirePermission(WorkbenchAction.RateDetection)
             .WithName("RateDetection").WithSummary("Submit which contexts (by position) match the interpretation; once per rater.");
         return app;
     }
@@ -49,8 +49,7 @@ public static class CrowdEndpoints
         ScopeRequest request, LabellingQueueService queue, ClaimsPrincipal user, CancellationToken ct)
     {
         var result = await queue.CreateScopeAsync(ActorOf(user), request, ct);
-        return result.Succeeded ? TypedResults.Created($"/api/scopes/{result.Value!.Id}", result.Value)
-            : result.Outcome == LabellingOutcome.Invalid ? Invalid(result) : Problem(result);
+        return Created(result, v => $"/api/scopes/{v.Id}");
     }
 
     public static async Task<Results<Ok<QueueNext>, ValidationProblem, ProblemHttpResult>> Next(

@@ -4,6 +4,7 @@ using SaeWorkbench.Research.Explanations;
 using SaeWorkbench.Research.Explanations.Providers;
 using SaeWorkbench.Research.Labelling.Services;
 using SaeWorkbench.Web.Hosting;
+using SaeWorkbench.Research.Labelling;
 
 namespace SaeWorkbench.Web.Endpoints;
 
@@ -17,9 +18,9 @@ public static class ExplanationEndpoints
     public static IEndpointRouteBuilder MapExplanationEndpoints(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/explanations").WithTags("Explanations");
-        api.MapGet("/provider", GetProvider).RequireAuthorization(Policies.Admin).WithSummary("The explanation provider settings: a local model folder or an OpenAI-compatible endpoint (never the key).");
-        api.MapPut("/provider", PutProvider).RequireAuthorization(Policies.Admin).WithSummary("Change the provider; apiKey null keeps, empty removes.");
-        api.MapPost("/estimate/{kind}", Estimate).RequireAuthorization(Policies.Labeler).WithSummary("Requests, tokens and time an explain or score job would take.");
+        api.MapGet("/provider", GetProvider).RequirePermission(WorkbenchAction.ManageExplanationProvider).WithSummary("The explanation provider settings: a local model folder or an OpenAI-compatible endpoint (never the key).");
+        api.MapPut("/provider", PutProvider).RequirePermission(WorkbenchAction.ManageExplanationProvider).WithSummary("Change the provider; apiKey null keeps, empty removes.");
+        api.MapPost("/estimate/{kind}", Estimate).RequirePermission(WorkbenchAction.QueueJob).WithSummary("Requests, tokens and time an explain or score job would take.");
         api.MapGet("/scores/{dictionaryId:long}/{scorer}", Distribution).WithSummary("Score histogram of a dictionary, people vs models.");
         return app;
     }

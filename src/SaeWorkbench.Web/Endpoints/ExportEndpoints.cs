@@ -7,6 +7,7 @@ using SaeWorkbench.Research.CarryOver;
 using SaeWorkbench.Research.Events;
 using SaeWorkbench.Research.Export;
 using SaeWorkbench.Research.Jobs;
+using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Research.Labelling.Services;
 using SaeWorkbench.Research.Settings;
 using SaeWorkbench.Web.Hosting;
@@ -27,19 +28,19 @@ public static class ExportEndpoints
         var api = app.MapGroup("/api").WithTags("Exports");
         // Writes share the labelling API's per-token rate limit.
         var writes = api.MapGroup("").RequireRateLimiting(LabellingApiServices.WritePolicy);
-        api.MapGet("/exports", List).RequireAuthorization(Policies.Reviewer).WithSummary("Export jobs, newest first.");
-        writes.MapPost("/exports", Create).RequireAuthorization(Policies.Reviewer)
+        api.MapGet("/exports", List).RequirePermission(WorkbenchAction.Export).WithSummary("Export jobs, newest first.");
+        writes.MapPost("/exports", Create).RequirePermission(WorkbenchAction.Export)
             .WithSummary("Queue an export job: dictionaryId, only (all | labelled | accepted), contexts, pseudonymise.");
-        api.MapGet("/exports/{jobId:long}/download", Download).RequireAuthorization(Policies.Reviewer).WithSummary("The bundle (.zip) of a finished export job.");
-        writes.MapPost("/imports", Import).RequireAuthorization(Policies.Admin)
+        api.MapGet("/exports/{jobId:long}/download", Download).RequirePermission(WorkbenchAction.Export).WithSummary("The bundle (.zip) of a finished export job.");
+        writes.MapPost("/imports", Import).RequirePermission(WorkbenchAction.ImportBundle)
             .WithSummary("Import a bundle: the request body is the bundle's .zip (Content-Type: application/zip).");
-        writes.MapPost("/dictionaries/{dictionaryId:long}/carryover/suggest", Suggest).RequireAuthorization(Policies.Reviewer)
+        writes.MapPost("/dictionaries/{dictionaryId:long}/carryover/suggest", Suggest).RequirePermission(WorkbenchAction.SuggestCarryOver)
             .WithSummary("Match this dictionary's latents to older dictionaries on the same model and hook (decoder cosine ≥ 0.9) and store label suggestions.");
-        writes.MapPost("/dictionaries/{dictionaryId:long}/carryover/all", CarryAll).RequireAuthorization(Policies.Admin)
+        writes.MapPost("/dictionaries/{dictionaryId:long}/carryover/all", CarryAll).RequirePermission(WorkbenchAction.CarryOverAll)
             .WithSummary("Carry every pending suggestion over as interpretations by the Admin (one audited action).");
         api.MapGet("/latents/{latentId:long}/suggestions", Suggestions).WithSummary("Pending label suggestions for a latent.");
-        writes.MapPost("/suggestions/{id:long}/accept", Accept).RequireAuthorization(Policies.Labeler).WithSummary("Accept a suggestion: it becomes your interpretation.");
-        writes.MapPost("/suggestions/{id:long}/reject", Reject).RequireAuthorization(Policies.Labeler).WithSummary("Reject a suggestion.");
+        writes.MapPost("/suggestions/{id:long}/accept", Accept).RequirePermission(WorkbenchAction.WriteInterpretation).WithSummary("Accept a suggestion: it becomes your interpretation.");
+        writes.MapPost("/suggestions/{id:long}/reject", Reject).RequirePermission(WorkbenchAction.WriteInterpretation).WithSummary("Reject a suggestion.");
         return app;
     }
 
@@ -49,9 +50,8 @@ public static class ExportEndpoints
     public static async Task<Results<Created<JobSnapshot>, ValidationProblem, ProblemHttpResult>> Create(ExportRequest request, JobService jobs,
         ClaimsPrincipal user, CancellationToken ct)
     {
-        var actor = LabellingEndpoints.ActorOf(user);
-        if (!BundleAccess.CanExport(actor.Role))
-            return TypedResults.Problem(BundleAccess.ExportRefusal(actor.Role), statusCode: StatusCodes.Status403Forbidden);
+        var actor = OutcomeResults.ActorOf(user);
+        if (!actor.Can(WorkbenchAction.Export)) return OutcomeResults.Forbidden(actor.Role, WorkbenchAction.Export);
         try
         {
             var job = await jobs.EnqueueAsync(ExportJob.KindName, JsonSerializer.Serialize(request, new JsonSerializerOptions(JsonSerializerDefaults.Web)), actor.UserId, ct);
@@ -66,9 +66,8 @@ public static class ExportEndpoints
     public static async Task<Results<PhysicalFileHttpResult, NotFound, ProblemHttpResult>> Download(long jobId, JobService jobs, WorkbenchPaths paths,
         ClaimsPrincipal user, CancellationToken ct)
     {
-        var actor = LabellingEndpoints.ActorOf(user);
-        if (!BundleAccess.CanExport(actor.Role))
-            return TypedResults.Problem(BundleAccess.ExportRefusal(actor.Role), statusCode: StatusCodes.Status403Forbidden);
+        var actor = OutcomeResults.ActorOf(user);
+        if (!actor.Can(WorkbenchAction.Export)) return OutcomeResults.Forbidden(actor.Role, WorkbenchAction.Export);
         var job = await jobs.GetAsync(jobId, ct);
         if (job is null || job.Kind != ExportJob.KindName) return TypedResults.NotFound();
         if (job.State != JobState.Succeeded)
@@ -82,9 +81,8 @@ public static class ExportEndpoints
     public static async Task<Results<Ok<ImportResult>, Created<ImportResult>, ProblemHttpResult>> Import(HttpContext http, BundleImporter importer,
         WorkbenchPaths paths, ClaimsPrincipal user, CancellationToken ct)
     {
-        var actor = LabellingEndpoints.ActorOf(user);
-        if (!BundleAccess.CanImport(actor.Role))
-            return TypedResults.Problem(BundleAccess.ImportRefusal(actor.Role), statusCode: StatusCodes.Status403Forbidden);
+        var actor = OutcomeResults.ActorOf(user);
+        if (!actor.Can(WorkbenchAction.ImportBundle)) return OutcomeResults.Forbidden(actor.Role, WorkbenchAction.ImportBundle);
         if (!string.Equals(http.Request.ContentType?.Split(';')[0].Trim(), "application/zip", StringComparison.OrdinalIgnoreCase))
             return TypedResults.Problem("Send the bundle's .zip as the request body with Content-Type: application/zip.", statusCode: StatusCodes.Status415UnsupportedMediaType);
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxImportBytes;
@@ -109,18 +107,18 @@ public static class ExportEndpoints
 
     public static async Task<Results<Ok<CarryOverSummary>, ValidationProblem, ProblemHttpResult>> Suggest(long dictionaryId, LabelCarryOver carryOver,
         ClaimsPrincipal user, long? sourceDictionaryId, CancellationToken ct) =>
-        LabellingEndpoints.Answer(await carryOver.SuggestAsync(LabellingEndpoints.ActorOf(user), dictionaryId, sourceDictionaryId, ct: ct));
+        OutcomeResults.Answer(await carryOver.SuggestAsync(OutcomeResults.ActorOf(user), dictionaryId, sourceDictionaryId, ct: ct));
 
     public static async Task<Results<Ok<int>, ValidationProblem, ProblemHttpResult>> CarryAll(long dictionaryId, LabelCarryOver carryOver,
         ClaimsPrincipal user, CancellationToken ct) =>
-        LabellingEndpoints.Answer(await carryOver.CarryAllAsync(LabellingEndpoints.ActorOf(user), dictionaryId, ct));
+        OutcomeResults.Answer(await carryOver.CarryAllAsync(OutcomeResults.ActorOf(user), dictionaryId, ct));
 
     public static async Task<Ok<IReadOnlyList<SuggestionView>>> Suggestions(long latentId, LabelCarryOver carryOver, ClaimsPrincipal user, CancellationToken ct) =>
         TypedResults.Ok(await carryOver.PendingForLatentAsync(Actor.From(user), latentId, ct));
 
     public static async Task<Results<Ok<long>, ValidationProblem, ProblemHttpResult>> Accept(long id, LabelCarryOver carryOver, ClaimsPrincipal user, CancellationToken ct) =>
-        LabellingEndpoints.Answer(await carryOver.AcceptAsync(LabellingEndpoints.ActorOf(user), id, ct));
+        OutcomeResults.Answer(await carryOver.AcceptAsync(OutcomeResults.ActorOf(user), id, ct));
 
     public static async Task<Results<Ok<long>, ValidationProblem, ProblemHttpResult>> Reject(long id, LabelCarryOver carryOver, ClaimsPrincipal user, CancellationToken ct) =>
-        LabellingEndpoints.Answer(await carryOver.RejectAsync(LabellingEndpoints.ActorOf(user), id, ct));
+        OutcomeResults.Answer(await carryOver.RejectAsync(OutcomeResults.ActorOf(user), id, ct));
 }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Identity;
 using SaeWorkbench.Data.Accounts;
 using SaeWorkbench.Research.Events;
 using SaeWorkbench.Research.Jobs;
+using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Web.Hosting;
 
 namespace SaeWorkbench.Web.Endpoints;
@@ -16,8 +17,8 @@ public static class JobEndpoints
         var api = app.MapGroup("/api/jobs").WithTags("Jobs");
         api.MapGet("/", List).WithSummary("The latest jobs.");
         api.MapGet("/{id:long}", Get).WithSummary("One job.");
-        api.MapPost("/", Create).RequireAuthorization(Policies.Labeler).WithSummary("Queue a job (kind + parameters).");
-        api.MapPost("/{id:long}/cancel", Cancel).RequireAuthorization(Policies.Labeler).WithSummary("Cancel a queued or running job.");
+        api.MapPost("/", Create).RequirePermission(WorkbenchAction.QueueJob).WithSummary("Queue a job (kind + parameters).");
+        api.MapPost("/{id:long}/cancel", Cancel).RequirePermission(WorkbenchAction.QueueJob).WithSummary("Cancel a queued or running job.");
         return app;
     }
 
@@ -44,13 +45,13 @@ public static class JobEndpoints
         }
     }
 
-    /// <summary>Owners cancel their jobs; Admins cancel any.</summary>
-    public static async Task<Results<NoContent, NotFound, ForbidHttpResult>> Cancel(long id, JobService jobs, ClaimsPrincipal user,
-        UserManager<WorkbenchUser> users, CancellationToken ct)
+    /// <summary>Owners cancel their jobs; roles that may cancel anyone's (<see cref="WorkbenchAction.CancelAnyJob"/>) cancel any.</summary>
+    public static async Task<Results<NoContent, NotFound, ProblemHttpResult>> Cancel(long id, JobService jobs, ClaimsPrincipal user, CancellationToken ct)
     {
         var job = await jobs.GetAsync(id, ct);
         if (job is null) return TypedResults.NotFound();
-        if (!JobService.CanCancel(job, users.GetUserId(user), user.IsInRole(WorkbenchRoles.Admin))) return TypedResults.Forbid();
+        var actor = OutcomeResults.ActorOf(user);
+        if (!JobService.CanCancel(job, actor)) return OutcomeResults.Forbidden(actor.Role, WorkbenchAction.CancelAnyJob);
         return await jobs.CancelAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
     }
 }

@@ -5,6 +5,7 @@ using SaeWorkbench.Research.Audit;
 using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Research.Labelling.Services;
 using SaeWorkbench.Web.Hosting;
+using static SaeWorkbench.Web.Endpoints.OutcomeResults;
 
 namespace SaeWorkbench.Web.Endpoints;
 
@@ -12,7 +13,7 @@ public static partial class LabellingEndpoints
 {
     private static void MapAudit(RouteGroupBuilder api)
     {
-        var audit = api.MapGroup("/audit").RequireAuthorization(Policies.Admin).WithTags("Audit");
+        var audit = api.MapGroup("/audit").RequirePermission(WorkbenchAction.BrowseAudit).WithTags("Audit");
         audit.MapGet("/", QueryAudit).WithName("QueryAudit")
             .WithSummary("The audit log, newest first, filtered by user, action, entity and time range (Admin).");
         audit.MapGet("/export", ExportAudit).WithName("ExportAudit")
@@ -29,8 +30,8 @@ public static partial class LabellingEndpoints
         DateTimeOffset? from, DateTimeOffset? to)
     {
         var actor = ActorOf(user);
-        if (!Permissions.Can(actor.Role, LabellingAction.BrowseAudit))
-            return TypedResults.Problem(Permissions.Refusal(actor.Role, LabellingAction.BrowseAudit), statusCode: StatusCodes.Status403Forbidden);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.BrowseAudit))
+            return Forbidden(actor.Role, WorkbenchAction.BrowseAudit);
         AuditExportFormat kind;
         switch ((format ?? "csv").ToLowerInvariant())
         {

@@ -4,6 +4,7 @@ using SaeWorkbench.Data.Dictionaries;
 using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Research.Labelling.Services;
 using SaeWorkbench.Web.Hosting;
+using static SaeWorkbench.Web.Endpoints.OutcomeResults;
 
 namespace SaeWorkbench.Web.Endpoints;
 
@@ -26,19 +27,19 @@ public static partial class LabellingEndpoints
             .WithName("GetInterpretationVersions").WithSummary("Every saved version of an interpretation, oldest first.");
 
         var writes = api.MapGroup("").RequireRateLimiting(LabellingApiServices.WritePolicy);
-        writes.MapPost("/latents/{latentId:long}/interpretations", CreateInterpretation).RequireAuthorization(Policies.Labeler)
+        writes.MapPost("/latents/{latentId:long}/interpretations", CreateInterpretation).RequirePermission(WorkbenchAction.WriteInterpretation)
             .WithName("CreateInterpretation").WithSummary("Write an interpretation of a latent (Labeler).");
-        writes.MapPut("/interpretations/{id:long}", EditInterpretation).RequireAuthorization(Policies.Labeler)
+        writes.MapPut("/interpretations/{id:long}", EditInterpretation).RequirePermission(WorkbenchAction.EditOwnInterpretation)
             .WithName("EditInterpretation").WithSummary("Save a new version of your interpretation; 409 with both versions if baseVersion is stale (Labeler, author only).");
-        writes.MapDelete("/interpretations/{id:long}", DeleteInterpretation).RequireAuthorization(Policies.Admin)
+        writes.MapDelete("/interpretations/{id:long}", DeleteInterpretation).RequirePermission(WorkbenchAction.Delete)
             .WithName("DeleteInterpretation").WithSummary("Soft-delete an interpretation (Admin).");
-        writes.MapPut("/interpretations/{id:long}/vote", Vote).RequireAuthorization(Policies.Labeler)
+        writes.MapPut("/interpretations/{id:long}/vote", Vote).RequirePermission(WorkbenchAction.Vote)
             .WithName("Vote").WithSummary("Cast or change your vote: +1 or -1 (Labeler; not on your own).");
-        writes.MapDelete("/interpretations/{id:long}/vote", RetractVote).RequireAuthorization(Policies.Labeler)
+        writes.MapDelete("/interpretations/{id:long}/vote", RetractVote).RequirePermission(WorkbenchAction.Vote)
             .WithName("RetractVote").WithSummary("Retract your vote (Labeler).");
-        writes.MapPost("/interpretations/{id:long}/review", Review).RequireAuthorization(Policies.Reviewer)
+        writes.MapPost("/interpretations/{id:long}/review", Review).RequirePermission(WorkbenchAction.Review)
             .WithName("Review").WithSummary("Accept, reject (reason required) or reset to pending someone else's interpretation (Reviewer).");
-        writes.MapPost("/latents/{latentId:long}/comments", Comment).RequireAuthorization(Policies.Labeler)
+        writes.MapPost("/latents/{latentId:long}/comments", Comment).RequirePermission(WorkbenchAction.Comment)
             .WithName("Comment").WithSummary("Comment on a latent or one of its interpretations; @mentions notify (Labeler).");
 
         MapAudit(api);
@@ -65,7 +66,7 @@ public static partial class LabellingEndpoints
         var panel = await labelling.GetLatentAsync(Actor.From(user), latentId, ct);
         return panel.Succeeded
             ? TypedResults.Ok(panel.Value!.Interpretations)
-            : Answer(new LabellingResult<IReadOnlyList<InterpretationView>>(panel.Outcome, null, panel.Validation));
+            : Answer(new Outcome<IReadOnlyList<InterpretationView>>(panel.Kind, null, panel.Validation));
     }
 
     public static async Task<Results<Ok<IReadOnlyList<VersionView>>, ValidationProblem, ProblemHttpResult>> GetVersions(
@@ -77,7 +78,7 @@ public static partial class LabellingEndpoints
     {
         var result = await labelling.CreateInterpretationAsync(ActorOf(user), latentId,
             new InterpretationDraft(request.Label, request.Description, request.Confidence, request.Tag), ct);
-        return result.Succeeded ? TypedResults.Created($"/api/interpretations/{result.Value!.Id}", result.Value) : result.Outcome == LabellingOutcome.Invalid ? Invalid(result) : Problem(result);
+        return Created(result, v => $"/api/interpretations/{v.Id}");
     }
 
     public static async Task<Results<Ok<EditOutcomeView>, Conflict<EditConflict>, ValidationProblem, ProblemHttpResult>> EditInterpretation(
@@ -85,11 +86,11 @@ public static partial class LabellingEndpoints
     {
         var result = await labelling.EditInterpretationAsync(ActorOf(user), id, request.BaseVersion,
             new InterpretationDraft(request.Label, request.Description, request.Confidence, request.Tag), ct);
-        return result.Outcome switch
+        return result.Kind switch
         {
-            LabellingOutcome.Ok => TypedResults.Ok(result.Value!),
-            LabellingOutcome.Conflict => TypedResults.Conflict(result.Conflict!),
-            LabellingOutcome.Invalid => Invalid(result),
+            OutcomeKind.Ok => TypedResults.Ok(result.Value!),
+            OutcomeKind.Conflict => TypedResults.Conflict(result.Conflict!),
+            OutcomeKind.Invalid => Invalid(result),
             _ => Problem(result),
         };
     }
@@ -118,31 +119,6 @@ public static partial class LabellingEndpoints
         long latentId, CommentRequest request, LabellingService labelling, ClaimsPrincipal user, CancellationToken ct)
     {
         var result = await labelling.AddCommentAsync(ActorOf(user), latentId, request.Body, request.InterpretationId, ct);
-        return result.Succeeded ? TypedResults.Created($"/api/latents/{latentId}#comment-{result.Value!.Id}", result.Value) : result.Outcome == LabellingOutcome.Invalid ? Invalid(result) : Problem(result);
-    }
-
-    /// <summary>The caller of an endpoint that requires a signed-in user.</summary>
-    internal static Actor ActorOf(ClaimsPrincipal user) =>
-        Actor.From(user) ?? throw new InvalidOperationException("This endpoint requires a signed-in user with an id.");
-
-    internal static Results<Ok<T>, ValidationProblem, ProblemHttpResult> Answer<T>(LabellingResult<T> result) =>
-        result.Succeeded ? TypedResults.Ok(result.Value!)
-        : result.Outcome == LabellingOutcome.Invalid ? Invalid(result)
-        : Problem(result);
-
-    /// <summary>A rule's refusal: 400 with one message per field.</summary>
-    internal static ValidationProblem Invalid<T>(LabellingResult<T> result) => TypedResults.ValidationProblem(result.Validation.ToProblemErrors());
-
-    /// <summary>NotFound → 404; Forbidden → 403; Conflict → 409; with the service's message as detail.</summary>
-    internal static ProblemHttpResult Problem<T>(LabellingResult<T> result)
-    {
-        var (status, title) = result.Outcome switch
-        {
-            LabellingOutcome.NotFound => (StatusCodes.Status404NotFound, "Not found"),
-            LabellingOutcome.Forbidden => (StatusCodes.Status403Forbidden, "Not allowed"),
-            LabellingOutcome.Conflict => (StatusCodes.Status409Conflict, "Edit conflict"),
-            _ => (StatusCodes.Status400BadRequest, "Refused"),
-        };
-        return TypedResults.Problem(detail: string.Join(" ", result.Validation.Errors.Values), statusCode: status, title: title);
+        return Created(result, v => $"/api/latents/{latentId}#comment-{v.Id}");
     }
 }

@@ -3,15 +3,28 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 using SaeWorkbench.Data;
 using SaeWorkbench.Data.Accounts;
+using SaeWorkbench.Research.Labelling;
 
 namespace SaeWorkbench.Web.Hosting;
 
-/// <summary>Names of the authorization policies; each admits its role and every role above it.</summary>
-public static class Policies
+/// <summary>
+/// One authorization policy per <see cref="WorkbenchAction"/>, named after it (so an attribute can name it with
+/// <c>nameof(WorkbenchAction.X)</c>), admitting the roles <see cref="Permissions"/> lets do it.
+/// </summary>
+public static class PermissionPolicies
 {
-    public const string Admin = "AtLeastAdmin";
-    public const string Reviewer = "AtLeastReviewer";
-    public const string Labeler = "AtLeastLabeler";
+    public static string For(WorkbenchAction action) => action.ToString();
+
+    /// <summary>Answers 401/403 before the handler runs unless the caller's role may do <paramref name="action"/>.</summary>
+    public static TBuilder RequirePermission<TBuilder>(this TBuilder builder, WorkbenchAction action) where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireAuthorization(For(action));
+
+    internal static AuthorizationBuilder AddPermissionPolicies(this AuthorizationBuilder authorization)
+    {
+        foreach (var action in Enum.GetValues<WorkbenchAction>())
+            authorization.AddPolicy(For(action), p => p.RequireRole(WorkbenchRoles.AtLeast(Permissions.LeastRole(action))));
+        return authorization;
+    }
 }
 
 public static class AuthExtensions
@@ -59,9 +72,7 @@ public static class AuthExtensions
         });
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
-            .AddPolicy(Policies.Admin, p => p.RequireRole(WorkbenchRoles.Admin))
-            .AddPolicy(Policies.Reviewer, p => p.RequireRole(WorkbenchRoles.Admin, WorkbenchRoles.Reviewer))
-            .AddPolicy(Policies.Labeler, p => p.RequireRole(WorkbenchRoles.Admin, WorkbenchRoles.Reviewer, WorkbenchRoles.Labeler));
+            .AddPermissionPolicies();
         return builder;
     }
 

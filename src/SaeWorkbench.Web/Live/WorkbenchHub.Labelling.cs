@@ -7,10 +7,13 @@ using SaeWorkbench.Research.Labelling.Services;
 
 namespace SaeWorkbench.Web.Live;
 
-/// <summary>What a hub write answers: the outcome (Ok, NotFound, Forbidden, Invalid, Conflict), the value, one message per field, and for a conflict both versions.</summary>
+/// <summary>
+/// What a hub write answers: the outcome (Ok, NotFound, Forbidden, Invalid, Conflict), the value, one message per field, and for
+/// a conflict both versions. <see cref="From"/> is the hub's one translation of a service's <see cref="Outcome{T}"/>.
+/// </summary>
 public sealed record HubAnswer<T>(string Outcome, T? Value, IReadOnlyDictionary<string, string> Errors, EditConflict? Conflict)
 {
-    public static HubAnswer<T> From(LabellingResult<T> r) => new(r.Outcome.ToString(), r.Value, r.Validation.Errors, r.Conflict);
+    public static HubAnswer<T> From(Outcome<T> r) => new(r.Kind.ToString(), r.Value, r.Validation.Errors, r.Conflict);
 }
 
 /// <summary>An interpretation as the hub takes it (create and edit).</summary>
@@ -40,8 +43,8 @@ public sealed partial class WorkbenchHub
     public async Task<HubAnswer<InterpretationView>> Review(long interpretationId, string decision, string? reason, LabellingService labelling, UserManager<WorkbenchUser> users)
     {
         if (!Enum.TryParse<ReviewStatus>(decision, ignoreCase: true, out var status) || !Enum.IsDefined(status) || int.TryParse(decision, out _))
-            return new HubAnswer<InterpretationView>(nameof(LabellingOutcome.Invalid), null,
-                new Dictionary<string, string> { ["decision"] = "The decision is Accepted, Rejected or Pending." }, null);
+            return HubAnswer<InterpretationView>.From(Outcome<InterpretationView>.Refused(
+                ValidationResult.Fail("decision", "The decision is Accepted, Rejected or Pending.")));
         return await Call(users, a => labelling.ReviewAsync(a, interpretationId, status, reason, Context.ConnectionAborted));
     }
 
@@ -62,11 +65,11 @@ public sealed partial class WorkbenchHub
 
     public IReadOnlyList<string> GetLatentViewers(long latentId) => latents.Viewers(latentId);
 
-    private async Task<HubAnswer<T>> Call<T>(UserManager<WorkbenchUser> users, Func<Actor, Task<LabellingResult<T>>> write)
+    private async Task<HubAnswer<T>> Call<T>(UserManager<WorkbenchUser> users, Func<Actor, Task<Outcome<T>>> write)
     {
         var actor = await CurrentActorAsync(users);
         if (actor is null)
-            return new HubAnswer<T>(nameof(LabellingOutcome.Forbidden), default, new Dictionary<string, string> { ["user"] = "This account no longer exists." }, null);
+            return HubAnswer<T>.From(new Outcome<T>(OutcomeKind.Forbidden, default, ValidationResult.Fail("user", "This account no longer exists.")));
         // The same per-user write budget as the REST API: more connections or tokens buy no more writes. A refusal is a hub
         // error (the client's invocation throws with this message) and writes nothing.
         if (!rateLimiter.TryAcquire(SaeWorkbench.Research.Limits.WorkKind.Write, actor.UserId, out var retryAfter))
@@ -77,6 +80,6 @@ public sealed partial class WorkbenchHub
     private async Task<Actor?> CurrentActorAsync(UserManager<WorkbenchUser> users)
     {
         if (Context.UserIdentifier is not { } id || await users.FindByIdAsync(id) is not { } user) return null;
-        return new Actor(user.Id, user.UserName ?? user.Id, LabellingRoles.FromIdentityRoles(await users.GetRolesAsync(user)));
+        return new Actor(user.Id, user.UserName ?? user.Id, WorkbenchRoles.Highest(await users.GetRolesAsync(user)));
     }
 }

@@ -17,7 +17,7 @@ public sealed class BlindModeTests
         var latent = s.Latents[2];
         var annsWork = (await s.Labelling.CreateInterpretationAsync(ann, latent, Draft("years"))).Value!;
         // Cat cannot vote on what he may not see (it answers Not found); a Reviewer can.
-        Assert.Equal(LabellingOutcome.NotFound, (await s.Labelling.VoteAsync(cat, annsWork.Id, 1)).Outcome);
+        Assert.Equal(OutcomeKind.NotFound, (await s.Labelling.VoteAsync(cat, annsWork.Id, 1)).Kind);
         Assert.True((await s.Labelling.VoteAsync(s.Reviewer, annsWork.Id, 1)).Succeeded);
         await s.Labelling.AddCommentAsync(cat, latent, "looks like years to me");
 

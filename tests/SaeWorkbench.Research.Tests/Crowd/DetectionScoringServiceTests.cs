@@ -22,7 +22,7 @@ public sealed class DetectionScoringServiceTests
         var noAnalysis = await detection.OpenAsync(s.Labellers[1], interpretation.Id);
 
         Assert.Equal("You cannot rate your own interpretation.", own.Validation.Errors["interpretation"]);
-        Assert.Equal(LabellingOutcome.Forbidden, viewer.Outcome);
+        Assert.Equal(OutcomeKind.Forbidden, viewer.Kind);
         Assert.Equal("You cannot rate your own interpretation.", ownSubmit.Validation.Errors["interpretation"]);
         Assert.Equal("Open the rating first; you can only mark contexts you were shown.", unopened.Validation.Errors["interpretation"]);
         Assert.Equal("This dictionary has no feature analysis yet; analyse it before rating.", noAnalysis.Validation.Errors["contexts"]);

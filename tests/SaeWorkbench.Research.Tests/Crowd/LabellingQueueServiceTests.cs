@@ -124,7 +124,7 @@ public sealed class LabellingQueueServiceTests
         var annNext = (await s.Queue.NextAsync(ann, scope.Id)).Value!;
         var benNext = (await s.Queue.NextAsync(ben, scope.Id)).Value!;
 
-        Assert.Equal(LabellingOutcome.Invalid, noReason.Outcome);
+        Assert.Equal(OutcomeKind.Invalid, noReason.Kind);
         Assert.Equal("Say why you are skipping this latent.", noReason.Validation.Errors["reason"]);
         Assert.Equal(new QueueProgress(0, 1, 0), skipped.Value);
         Assert.Null(annNext.Assignment);
@@ -142,8 +142,8 @@ public sealed class LabellingQueueServiceTests
         var next = await s.Queue.NextAsync(s.Viewer, scope.Id);
         var make = await s.Queue.CreateScopeAsync(s.Labellers[0], new ScopeRequest(s.DictionaryId, "mine", "Dictionary", null, false));
 
-        Assert.Equal(LabellingOutcome.Forbidden, next.Outcome);
-        Assert.Equal(LabellingOutcome.Forbidden, make.Outcome);
+        Assert.Equal(OutcomeKind.Forbidden, next.Kind);
+        Assert.Equal(OutcomeKind.Forbidden, make.Kind);
         await using var db = s.Db();
         Assert.Equal(0, await db.QueueClaims.CountAsync());
         Assert.Equal(1, await db.LabellingScopes.CountAsync());

@@ -143,7 +143,7 @@ public sealed class DictionaryImporterTests : IAsyncLifetime
     public async Task A_viewer_cannot_import()
     {
         var folder = SaveSae("v", 8);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() =>
+        await Assert.ThrowsAsync<RefusedException>(() =>
             Importer().ImportSaeLensAsync(new(folder, _model), new Actor("v", "vic", Role.Viewer)));
     }
 

@@ -49,7 +49,7 @@ public sealed class MachineInterpretationsTests
         var countedAgain = (await s.Labelling.GetLatentAsync(s.Reviewer, s.Latents[3])).Value!.Consensus;
 
         Assert.Equal(("Accepted", "Names of months."), (counted.Status, counted.Label));
-        Assert.Equal(LabellingOutcome.Forbidden, refusedForLabeller.Outcome);
+        Assert.Equal(OutcomeKind.Forbidden, refusedForLabeller.Kind);
         Assert.Equal(("Unlabelled", null), (ignored.Status, ignored.Label));
         Assert.Equal(("Accepted", "Names of months."), (countedAgain.Status, countedAgain.Label));
         await using var db = s.Db();

@@ -276,7 +276,7 @@ public class BundleTests
         await using var _ = w;
         var good = await w.Get<BundleExporter>().ExportAsync(id, new ExportOptions(), Path.Combine(w.Folder, "good"), null);
         var before = await w.SnapshotAsync();
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => w.Get<BundleImporter>().ImportAsync(good.Path, w.Reviewer));
+        await Assert.ThrowsAsync<SaeWorkbench.Research.Labelling.Services.RefusedException>(() => w.Get<BundleImporter>().ImportAsync(good.Path, w.Reviewer));
         Assert.Equal(before, await w.SnapshotAsync());
     }
 

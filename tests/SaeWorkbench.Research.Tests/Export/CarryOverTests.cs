@@ -44,7 +44,7 @@ public class CarryOverTests
         using (var permuted = ExportWorkspace.RandomSae(3, Permutation)) newId = await w.AddDictionaryAsync("new", permuted, analyse: false);
 
         // Labelers cannot compute suggestions; Reviewers can.
-        Assert.Equal(SaeWorkbench.Research.Labelling.Services.LabellingOutcome.Forbidden, (await w.Get<LabelCarryOver>().SuggestAsync(w.Ann, newId)).Outcome);
+        Assert.Equal(SaeWorkbench.Research.Labelling.Services.OutcomeKind.Forbidden, (await w.Get<LabelCarryOver>().SuggestAsync(w.Ann, newId)).Kind);
         // The feature page's question before any suggestion exists (the answer is cached): none. Suggesting clears it.
         await using (var db = w.Db())
             foreach (var latentId in await db.Latents.Where(l => l.DictionaryId == newId).Select(l => l.Id).ToListAsync())

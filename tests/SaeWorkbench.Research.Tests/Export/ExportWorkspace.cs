@@ -133,7 +133,7 @@ public sealed class ExportWorkspace : IAsyncDisposable
         Ok(await Labelling.CreateInterpretationAsync(Ben, l9, new InterpretationDraft("US states", "See [the list](https://example.org/states) and ![map](https://example.org/map.png)", 2, "entity")));
     }
 
-    private static T Ok<T>(LabellingResult<T> r)
+    private static T Ok<T>(Outcome<T> r)
     {
         Assert.True(r.Succeeded, r.Validation.ToString());
         return r.Value!;

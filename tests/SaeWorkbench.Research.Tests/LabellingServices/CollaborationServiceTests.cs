@@ -22,7 +22,7 @@ public sealed class CollaborationServiceTests
         foreach (var actor in new[] { s.Viewer, s.Ann, s.Reviewer })
         {
             var refused = await settings.UpdateAsync(actor, tags, 5);
-            Assert.Equal(LabellingOutcome.Forbidden, refused.Outcome);
+            Assert.Equal(OutcomeKind.Forbidden, refused.Kind);
         }
         Assert.Equal(1, (await settings.GetAsync()).ConsensusThreshold);
 
@@ -62,7 +62,7 @@ public sealed class CollaborationServiceTests
         Assert.Equal(0, (await notifications.InboxAsync(s.Ann)).Unread); // the author is not notified
         var id = ben.Items.Single().Id;
 
-        Assert.Equal(LabellingOutcome.NotFound, (await notifications.MarkReadAsync(s.Reviewer, id)).Outcome);
+        Assert.Equal(OutcomeKind.NotFound, (await notifications.MarkReadAsync(s.Reviewer, id)).Kind);
         var events = new List<WorkbenchEvent>();
         using var _ = s.Bus.Subscribe(events.Add);
         Assert.NotNull((await notifications.MarkReadAsync(s.Ben, id)).Value!.ReadAt);

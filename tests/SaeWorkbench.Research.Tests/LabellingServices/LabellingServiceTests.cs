@@ -21,9 +21,9 @@ public sealed class LabellingServiceTests
         var created = await s.Labelling.CreateInterpretationAsync(s.Viewer, s.LatentId, Draft());
         var comment = await s.Labelling.AddCommentAsync(s.Viewer, s.LatentId, "hello");
 
-        Assert.Equal(LabellingOutcome.Forbidden, created.Outcome);
+        Assert.Equal(OutcomeKind.Forbidden, created.Kind);
         Assert.Equal("A Viewer cannot write interpretations; ask an Admin for a role that can.", created.Validation.Errors["role"]);
-        Assert.Equal(LabellingOutcome.Forbidden, comment.Outcome);
+        Assert.Equal(OutcomeKind.Forbidden, comment.Kind);
         await using var db = s.Db();
         Assert.Equal(0, await db.Interpretations.CountAsync() + await db.Comments.CountAsync() + await db.AuditLog.CountAsync());
     }
@@ -62,15 +62,15 @@ public sealed class LabellingServiceTests
         var ok = await s.Labelling.CreateInterpretationAsync(s.Ann, s.LatentId, Draft(tag: "lexical-token"));
         var unknown = await s.Labelling.CreateInterpretationAsync(s.Ann, s.LatentId, Draft(tag: "astrology"));
         Assert.Equal("lexical-token", ok.Value!.Tag);
-        Assert.Equal(LabellingOutcome.Invalid, unknown.Outcome);
+        Assert.Equal(OutcomeKind.Invalid, unknown.Kind);
         Assert.Contains("lexical-token", unknown.Validation.Errors["tag"]);
     }
 
     [Fact]
     public void Identity_roles_map_to_the_most_trusted_labelling_role()
     {
-        Assert.Equal(Role.Reviewer, LabellingRoles.FromIdentityRoles([WorkbenchRoles.Labeler, WorkbenchRoles.Reviewer]));
-        Assert.Equal(Role.Viewer, LabellingRoles.FromIdentityRoles(["Unknown"]));
+        Assert.Equal(Role.Reviewer, WorkbenchRoles.Highest([WorkbenchRoles.Labeler, WorkbenchRoles.Reviewer]));
+        Assert.Equal(Role.Viewer, WorkbenchRoles.Highest(["Unknown"]));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(
             [new Claim(ClaimTypes.NameIdentifier, "id1"), new Claim(ClaimTypes.Name, "ann"), new Claim(ClaimTypes.Role, WorkbenchRoles.Admin)], "test"));
         Assert.Equal(new Actor("id1", "ann", Role.Admin), Actor.From(principal));
@@ -88,7 +88,7 @@ public sealed class LabellingServiceTests
         var refused = await s.Get<AuditQueryService>().ExportAsync(s.Reviewer, new AuditQuery(), AuditExportFormat.Csv, new StringWriter());
         var done = await s.Get<AuditQueryService>().ExportAsync(s.Admin, new AuditQuery(Action: "interpretation.create"), AuditExportFormat.Csv, csv);
 
-        Assert.Equal(LabellingOutcome.Forbidden, refused.Outcome);
+        Assert.Equal(OutcomeKind.Forbidden, refused.Kind);
         Assert.True(done.Succeeded);
         var lines = csv.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);

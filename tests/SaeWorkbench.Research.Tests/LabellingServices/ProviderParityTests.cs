@@ -26,7 +26,7 @@ public sealed class ProviderParityTests
         // All at once: on PostgreSQL the transactions are serializable and retried, on SQLite they queue.
         var results = await Task.WhenAll(voters.Select((v, n) => Task.Run(() => s.Labelling.VoteAsync(v, i.Id, n % 3 == 0 ? -1 : 1))));
 
-        Assert.All(results, r => Assert.Equal(LabellingOutcome.Ok, r.Outcome));
+        Assert.All(results, r => Assert.Equal(OutcomeKind.Ok, r.Kind));
         await using var check = s.Db();
         var row = await check.Interpretations.SingleAsync(x => x.Id == i.Id);
         Assert.Equal((8, 4, 4), (row.UpVotes, row.DownVotes, row.Score));

@@ -54,7 +54,7 @@ public class SteeringServiceTests
     public async Task Viewers_cannot_run_and_bad_input_is_refused_with_a_clear_error_before_anything_runs()
     {
         await using var w = await SteeringWorld.StartAsync(new SteeringLimits { MaxNewTokens = 20, MaxTokensTimesSamples = 30 }, new Limits.RateLimits { ModelPassesPerMinute = 1 });
-        await Assert.ThrowsAsync<SteeringForbiddenException>(() => w.Steering.RunAsync(w.Viewer, w.Request()));
+        await Assert.ThrowsAsync<RefusedException>(() => w.Steering.RunAsync(w.Viewer, w.Request()));
         async Task<string> Refused(SteeringRequest r) => (await Assert.ThrowsAnyAsync<Exception>(() => w.Steering.RunAsync(w.Ann, r))).Message;
 
         Assert.Contains("latent 6 does not exist", await Refused(w.Request() with { Interventions = [new LatentIntervention(6, InterventionKind.Add, 1)] }));
@@ -68,8 +68,8 @@ public class SteeringServiceTests
         // None of the refusals above counted against the rate limit or reached the model's queue.
         Assert.Equal(0, w.Host.QueueOf(w.ModelFolder).Waiting);
         var run = await w.Steering.RunAsync(w.Ann, w.Request());
-        await Assert.ThrowsAsync<SteeringForbiddenException>(() => w.Steering.SaveAsync(w.Viewer, run, "t", null));
-        await Assert.ThrowsAsync<SteeringForbiddenException>(() => w.Steering.OpenBlindReviewAsync(w.Viewer, 1));
+        await Assert.ThrowsAsync<RefusedException>(() => w.Steering.SaveAsync(w.Viewer, run, "t", null));
+        await Assert.ThrowsAsync<RefusedException>(() => w.Steering.OpenBlindReviewAsync(w.Viewer, 1));
     }
 
     [Fact]

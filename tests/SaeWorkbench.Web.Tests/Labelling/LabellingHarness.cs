@@ -40,7 +40,7 @@ public sealed class LabellingHarness : IAsyncDisposable
         var (user, errors) = await accounts.RegisterAsync(name, Password);
         Assert.True(user is not null, string.Join("; ", errors));
         Assert.Empty(await accounts.SetRoleAsync(user!.Id, role));
-        var actor = new Actor(user.Id, name, LabellingRoles.FromIdentityRoles([role]));
+        var actor = new Actor(user.Id, name, WorkbenchRoles.Highest([role]));
         var created = await Host.Services.GetRequiredService<ApiTokenService>().CreateAsync(actor, "tests");
         Assert.True(created.Succeeded, created.Validation.ToString());
         return new ApiUser(user.Id, name, created.Value!.Token, created.Value.Info.Id, ClientWith(created.Value.Token));

@@ -48,7 +48,7 @@ public sealed class ScaleOutTests
         var (user, errors) = await accounts.RegisterAsync(name, "password1");
         Assert.True(user is not null, string.Join("; ", errors));
         Assert.Empty(await accounts.SetRoleAsync(user!.Id, role));
-        var created = await services.GetRequiredService<ApiTokenService>().CreateAsync(new Actor(user.Id, name, LabellingRoles.FromIdentityRoles([role])), "tests");
+        var created = await services.GetRequiredService<ApiTokenService>().CreateAsync(new Actor(user.Id, name, WorkbenchRoles.Highest([role])), "tests");
         return (user.Id, created.Value!.Token);
     }
 

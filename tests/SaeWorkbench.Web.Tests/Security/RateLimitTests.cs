@@ -55,7 +55,7 @@ public sealed class RateLimitTests(RateLimitTests.Fixture f) : IClassFixture<Rat
             var list = new List<string>();
             for (var n = 0; n < tokens; n++)
             {
-                var created = await Host.Services.GetRequiredService<ApiTokenService>().CreateAsync(new Actor(user.Id, name, LabellingRoles.FromIdentityRoles([role])), $"t{n}");
+                var created = await Host.Services.GetRequiredService<ApiTokenService>().CreateAsync(new Actor(user.Id, name, WorkbenchRoles.Highest([role])), $"t{n}");
                 list.Add(created.Value!.Token);
             }
             return (user.Id, list);

@@ -180,7 +180,7 @@ public sealed class RoleMatrixTests(RoleMatrixTests.Fixture f) : IClassFixture<R
                     var (user, errors) = await accounts.RegisterAsync(name, "password1");
                     Assert.True(user is not null, string.Join("; ", errors));
                     Assert.Empty(await accounts.SetRoleAsync(user!.Id, role));
-                    var actor = new Research.Labelling.Services.Actor(user.Id, name, Research.Labelling.Services.LabellingRoles.FromIdentityRoles([role]));
+                    var actor = new Research.Labelling.Services.Actor(user.Id, name, WorkbenchRoles.Highest([role]));
                     Tokens[role] = (await Host.Services.GetRequiredService<Research.Labelling.Services.ApiTokenService>().CreateAsync(actor, "matrix")).Value!.Token;
                 }
                 var client = Host.CreateBrowserlikeClient();

@@ -60,7 +60,7 @@ public sealed class SecurityHost : IAsyncDisposable
         var (user, errors) = await accounts.RegisterAsync(name, LabellingHarness.Password);
         Assert.True(user is not null, string.Join("; ", errors));
         Assert.Empty(await accounts.SetRoleAsync(user!.Id, role));
-        var actor = new Actor(user.Id, name, LabellingRoles.FromIdentityRoles([role]));
+        var actor = new Actor(user.Id, name, WorkbenchRoles.Highest([role]));
         var created = await Get<ApiTokenService>().CreateAsync(actor, "tests");
         Assert.True(created.Succeeded, created.Validation.ToString());
         var client = Host.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });

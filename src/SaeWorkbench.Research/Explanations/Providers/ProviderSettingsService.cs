@@ -123,12 +123,12 @@ public sealed class ProviderSettingsService(IDbContextFactory<WorkbenchDbContext
         return ValidationResult.Valid;
     }
 
-    public async Task<LabellingResult<ProviderSettingsView>> UpdateAsync(Actor actor, ProviderSettingsInput input, CancellationToken ct = default)
+    public async Task<Outcome<ProviderSettingsView>> UpdateAsync(Actor actor, ProviderSettingsInput input, CancellationToken ct = default)
     {
         if (actor.Role != Role.Admin)
-            return LabellingResult<ProviderSettingsView>.Refused(ValidationResult.Fail("role", "Only an Admin can configure the explanation provider."));
+            return Outcome<ProviderSettingsView>.Refused(ValidationResult.Fail("role", "Only an Admin can configure the explanation provider."));
         var valid = Validate(input);
-        if (!valid.IsValid) return LabellingResult<ProviderSettingsView>.Refused(valid);
+        if (!valid.IsValid) return Outcome<ProviderSettingsView>.Refused(valid);
         return await transactions.RunAsync(async (w, ct) =>
         {
             var row = await w.Db.ExplanationProviderSettings.FirstOrDefaultAsync(ct);
@@ -154,7 +154,7 @@ public sealed class ProviderSettingsService(IDbContextFactory<WorkbenchDbContext
             // The audit records whether a key is stored, never the key or its ciphertext.
             AuditRecorder.Add(w.Db, actor, "settings.explanation-provider", "ExplanationProviderSettings", row.Id, before, ViewOf(row), w.Now);
             await w.Db.SaveChangesAsync(ct);
-            return LabellingResult<ProviderSettingsView>.Ok(ViewOf(row));
+            return Outcome<ProviderSettingsView>.Ok(ViewOf(row));
         }, ct);
     }
 

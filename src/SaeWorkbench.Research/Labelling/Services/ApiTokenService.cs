@@ -31,26 +31,26 @@ public sealed class ApiTokenService(IDbContextFactory<WorkbenchDbContext> factor
     /// <summary>Unrevoked tokens one user may hold (<c>Workbench:RateLimits:MaxActiveTokensPerUser</c>).</summary>
     public int MaxTokensPerUser => rateLimiter?.Limits.MaxActiveTokensPerUser ?? new Limits.RateLimits().MaxActiveTokensPerUser;
 
-    public async Task<LabellingResult<CreatedApiToken>> CreateAsync(Actor actor, string? name, CancellationToken ct = default)
+    public async Task<Outcome<CreatedApiToken>> CreateAsync(Actor actor, string? name, CancellationToken ct = default)
     {
         name = name?.Trim() ?? "";
         if (name.Length is 0 or > MaxNameLength)
-            return LabellingResult<CreatedApiToken>.Refused(ValidationResult.Fail("name", $"Name the token (1–{MaxNameLength} characters) so you can tell it apart later."));
+            return Outcome<CreatedApiToken>.Refused(ValidationResult.Fail("name", $"Name the token (1–{MaxNameLength} characters) so you can tell it apart later."));
         if (TextRules.FirstForbiddenInLine(name) is { } bad)
-            return LabellingResult<CreatedApiToken>.Refused(ValidationResult.Fail("name", $"The name contains {bad}."));
+            return Outcome<CreatedApiToken>.Refused(ValidationResult.Fail("name", $"The name contains {bad}."));
         // Creating and revoking in a loop must not mint tokens without end: creations count against a per-user budget.
         rateLimiter?.Acquire(Limits.WorkKind.Token, actor.UserId);
         var token = Scheme + Base64Url(RandomNumberGenerator.GetBytes(32));
         return await transactions.RunAsync(async (w, ct) =>
         {
             if (await w.Db.ApiTokens.CountAsync(t => t.UserId == actor.UserId && t.RevokedAt == null, ct) >= MaxTokensPerUser)
-                return LabellingResult<CreatedApiToken>.Refused(ValidationResult.Fail("name", $"You have {MaxTokensPerUser} active tokens; revoke one first."));
+                return Outcome<CreatedApiToken>.Refused(ValidationResult.Fail("name", $"You have {MaxTokensPerUser} active tokens; revoke one first."));
             var row = new ApiToken { UserId = actor.UserId, Name = name, Prefix = token[..PrefixLength], Sha256 = Hash(token), CreatedAt = w.Now };
             w.Db.ApiTokens.Add(row);
             await w.Db.SaveChangesAsync(ct);
             AuditRecorder.Add(w.Db, actor, "token.create", "ApiToken", row.Id, null, new { row.Id, row.Name, row.Prefix }, w.Now);
             await w.Db.SaveChangesAsync(ct);
-            return LabellingResult<CreatedApiToken>.Ok(new CreatedApiToken(Info(row), token));
+            return Outcome<CreatedApiToken>.Ok(new CreatedApiToken(Info(row), token));
         }, ct);
     }
 
@@ -62,17 +62,17 @@ public sealed class ApiTokenService(IDbContextFactory<WorkbenchDbContext> factor
     }
 
     /// <summary>Revokes one of the caller's tokens (Admins may revoke anyone's). Revoked tokens answer 401 from then on.</summary>
-    public async Task<LabellingResult<ApiTokenInfo>> RevokeAsync(Actor actor, long tokenId, CancellationToken ct = default)
+    public async Task<Outcome<ApiTokenInfo>> RevokeAsync(Actor actor, long tokenId, CancellationToken ct = default)
     {
         return await transactions.RunAsync(async (w, ct) =>
         {
             var row = await w.Db.ApiTokens.FirstOrDefaultAsync(t => t.Id == tokenId, ct);
-            if (row is null || (row.UserId != actor.UserId && actor.Role != Role.Admin)) return LabellingResult<ApiTokenInfo>.NotFound($"Token {tokenId}");
-            if (row.RevokedAt is not null) return LabellingResult<ApiTokenInfo>.Ok(Info(row));
+            if (row is null || (row.UserId != actor.UserId && !Permissions.Can(actor.Role, WorkbenchAction.ManageOthersTokens))) return Outcome<ApiTokenInfo>.NotFound($"Token {tokenId}");
+            if (row.RevokedAt is not null) return Outcome<ApiTokenInfo>.Ok(Info(row));
             row.RevokedAt = w.Now;
             AuditRecorder.Add(w.Db, actor, "token.revoke", "ApiToken", row.Id, new { row.Id, row.Name, row.Prefix, row.UserId }, new { row.Id, row.RevokedAt }, w.Now);
             await w.Db.SaveChangesAsync(ct);
-            return LabellingResult<ApiTokenInfo>.Ok(Info(row));
+            return Outcome<ApiTokenInfo>.Ok(Info(row));
         }, ct);
     }
 

@@ -11,27 +11,27 @@ public sealed partial class LabellingService
     /// Adds a Markdown comment to a latent or to one of its interpretations; each @mentioned user (other
     /// than the author) gets a notification in the same transaction. Labeler and above.
     /// </summary>
-    public async Task<LabellingResult<CommentView>> AddCommentAsync(Actor actor, long latentId, string? body, long? interpretationId = null, CancellationToken ct = default)
+    public async Task<Outcome<CommentView>> AddCommentAsync(Actor actor, long latentId, string? body, long? interpretationId = null, CancellationToken ct = default)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.Comment))
-            return LabellingResult<CommentView>.Forbidden(actor.Role, LabellingAction.Comment);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.Comment))
+            return Outcome<CommentView>.Forbidden(actor.Role, WorkbenchAction.Comment);
         var valid = CommentRules.Validate(body);
-        if (!valid.IsValid) return LabellingResult<CommentView>.Refused(valid.Validation);
+        if (!valid.IsValid) return Outcome<CommentView>.Refused(valid.Validation);
         var comment = valid.Value!;
         var mentioned = comment.MentionedUserNames.Select(n => n.ToUpperInvariant()).ToList();
 
         var added = await transactions.RunAsync(async (w, ct) =>
         {
             var latent = await w.Db.Latents.AsNoTracking().FirstOrDefaultAsync(l => l.Id == latentId, ct);
-            if (latent is null) return LabellingResult<DataLabelling.Comment>.NotFound($"Latent {latentId}");
+            if (latent is null) return Outcome<DataLabelling.Comment>.NotFound($"Latent {latentId}");
             if (interpretationId is { } iid)
             {
                 var target = await w.Db.Interpretations.AsNoTracking().Where(i => i.Id == iid && i.LatentId == latentId).FirstOrDefaultAsync(ct);
                 // One that the caller may not see (blind, or deleted) answers exactly as one that does not exist.
                 if (target is null || !await Crowd.InterpretationVisibility.MaySeeAsync(w.Db, actor, target, ct))
-                    return LabellingResult<DataLabelling.Comment>.NotFound($"Interpretation {iid} of latent {latentId}");
+                    return Outcome<DataLabelling.Comment>.NotFound($"Interpretation {iid} of latent {latentId}");
                 if (target.IsDeleted)
-                    return LabellingResult<DataLabelling.Comment>.Refused(ValidationResult.Fail("interpretationId", "This interpretation was deleted; comment on the latent instead."));
+                    return Outcome<DataLabelling.Comment>.Refused(ValidationResult.Fail("interpretationId", "This interpretation was deleted; comment on the latent instead."));
             }
 
             var row = new DataLabelling.Comment
@@ -56,7 +56,7 @@ public sealed partial class LabellingService
             await w.Db.SaveChangesAsync(ct);
             w.Publish(new CommentAdded(latentId, interpretationId, row.Id, actor.UserId));
             foreach (var n in notifications) w.Publish(new NotificationCreated(n.UserId, n.Id, n.Text, n.Link));
-            return LabellingResult<DataLabelling.Comment>.Ok(row);
+            return Outcome<DataLabelling.Comment>.Ok(row);
         }, ct);
         return added.Map(c => View(c, actor.UserName));
     }

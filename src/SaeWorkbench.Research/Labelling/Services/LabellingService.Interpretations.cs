@@ -8,22 +8,22 @@ namespace SaeWorkbench.Research.Labelling.Services;
 public sealed partial class LabellingService
 {
     /// <summary>Writes a new interpretation (version 1) of a latent. Labeler and above.</summary>
-    public Task<LabellingResult<InterpretationView>> CreateInterpretationAsync(Actor actor, long latentId, InterpretationDraft draft, CancellationToken ct = default) =>
+    public Task<Outcome<InterpretationView>> CreateInterpretationAsync(Actor actor, long latentId, InterpretationDraft draft, CancellationToken ct = default) =>
         CreateInterpretationAsync(actor, latentId, draft, null, ct);
 
     /// <summary>As above; <paramref name="explanationModelName"/> marks a machine explanation written by that model's account.</summary>
-    internal async Task<LabellingResult<InterpretationView>> CreateInterpretationAsync(Actor actor, long latentId, InterpretationDraft draft,
+    internal async Task<Outcome<InterpretationView>> CreateInterpretationAsync(Actor actor, long latentId, InterpretationDraft draft,
         string? explanationModelName, CancellationToken ct)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.WriteInterpretation))
-            return LabellingResult<InterpretationView>.Forbidden(actor.Role, LabellingAction.WriteInterpretation);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.WriteInterpretation))
+            return Outcome<InterpretationView>.Forbidden(actor.Role, WorkbenchAction.WriteInterpretation);
         var valid = InterpretationRules.Validate(draft, WorkspaceTaxonomy.Parse((await SettingsAsync(ct)).TaxonomyJson));
-        if (!valid.IsValid) return LabellingResult<InterpretationView>.Refused(valid.Validation);
+        if (!valid.IsValid) return Outcome<InterpretationView>.Refused(valid.Validation);
         var v = valid.Value!;
 
         var created = await transactions.RunAsync(async (w, ct) =>
         {
-            if (!await w.Db.Latents.AnyAsync(l => l.Id == latentId, ct)) return LabellingResult<DataLabelling.Interpretation>.NotFound($"Latent {latentId}");
+            if (!await w.Db.Latents.AnyAsync(l => l.Id == latentId, ct)) return Outcome<DataLabelling.Interpretation>.NotFound($"Latent {latentId}");
             var i = new DataLabelling.Interpretation
             {
                 LatentId = latentId, AuthorId = actor.UserId, Label = v.Label, Description = v.Description, DescriptionHtml = v.DescriptionHtml, Tag = v.Tag,
@@ -36,7 +36,7 @@ public sealed partial class LabellingService
             await w.Db.SaveChangesAsync(ct);
             await RecomputeConsensusAsync(w, latentId, ct);
             w.Publish(new InterpretationCreated(latentId, i.Id, actor.UserId));
-            return LabellingResult<DataLabelling.Interpretation>.Ok(i);
+            return Outcome<DataLabelling.Interpretation>.Ok(i);
         }, ct);
         return created.Map(i => View(i, actor.UserName, null));
     }
@@ -46,37 +46,37 @@ public sealed partial class LabellingService
     /// current one; otherwise answers Conflict with both versions and writes nothing. Identical text is
     /// Unchanged (nothing written or audited).
     /// </summary>
-    public async Task<LabellingResult<EditOutcomeView>> EditInterpretationAsync(Actor actor, long interpretationId, int baseVersion, InterpretationDraft draft, CancellationToken ct = default)
+    public async Task<Outcome<EditOutcomeView>> EditInterpretationAsync(Actor actor, long interpretationId, int baseVersion, InterpretationDraft draft, CancellationToken ct = default)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.EditOwnInterpretation))
-            return LabellingResult<EditOutcomeView>.Forbidden(actor.Role, LabellingAction.EditOwnInterpretation);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.EditOwnInterpretation))
+            return Outcome<EditOutcomeView>.Forbidden(actor.Role, WorkbenchAction.EditOwnInterpretation);
         var valid = InterpretationRules.Validate(draft, WorkspaceTaxonomy.Parse((await SettingsAsync(ct)).TaxonomyJson));
-        if (!valid.IsValid) return LabellingResult<EditOutcomeView>.Refused(valid.Validation);
+        if (!valid.IsValid) return Outcome<EditOutcomeView>.Refused(valid.Validation);
         var proposed = valid.Value!;
 
         var edited = await transactions.RunAsync(async (w, ct) =>
         {
             var i = await w.Db.Interpretations.FirstOrDefaultAsync(x => x.Id == interpretationId, ct);
             if (i is null || !await Crowd.InterpretationVisibility.MaySeeAsync(w.Db, actor, i, ct))
-                return LabellingResult<(string, DataLabelling.Interpretation)>.NotFound($"Interpretation {interpretationId}");
+                return Outcome<(string, DataLabelling.Interpretation)>.NotFound($"Interpretation {interpretationId}");
             if (!Permissions.CanEditInterpretation(actor.Role, actor.UserId, i.AuthorId))
-                return new LabellingResult<(string, DataLabelling.Interpretation)>(LabellingOutcome.Forbidden, default,
+                return new Outcome<(string, DataLabelling.Interpretation)>(OutcomeKind.Forbidden, default,
                     ValidationResult.Fail("interpretation", "Only its author can edit an interpretation; write your own or comment instead."));
             if (i.IsDeleted)
-                return LabellingResult<(string, DataLabelling.Interpretation)>.Refused(ValidationResult.Fail("interpretation", "This interpretation was deleted; it can no longer be edited."));
+                return Outcome<(string, DataLabelling.Interpretation)>.Refused(ValidationResult.Fail("interpretation", "This interpretation was deleted; it can no longer be edited."));
 
             var current = new InterpretationVersion(i.Version, i.Label, i.Description, i.Confidence, i.Tag, i.AuthorId, i.UpdatedAt);
             var decision = InterpretationEdits.Decide(current, baseVersion, proposed);
             switch (decision.Outcome)
             {
                 case EditOutcome.Unchanged:
-                    return LabellingResult<(string, DataLabelling.Interpretation)>.Ok(("Unchanged", i));
+                    return Outcome<(string, DataLabelling.Interpretation)>.Ok(("Unchanged", i));
                 case EditOutcome.Conflict:
                     var stored = await w.Db.InterpretationVersions.AsNoTracking()
                         .FirstOrDefaultAsync(x => x.InterpretationId == i.Id && x.Version == i.Version, ct);
                     var currentView = stored is not null ? View(stored)
                         : new VersionView(i.Version, i.Label, i.Description, StoredMarkdown.Html(i.DescriptionHtml, i.Description), i.Tag, i.Confidence, i.AuthorId, i.UpdatedAt);
-                    return LabellingResult<(string, DataLabelling.Interpretation)>.Conflicted(new EditConflict(baseVersion, currentView,
+                    return Outcome<(string, DataLabelling.Interpretation)>.Conflicted(new EditConflict(baseVersion, currentView,
                         new ProposedEdit(proposed.Label, proposed.Description, proposed.DescriptionHtml, proposed.Tag, proposed.Confidence)));
             }
 
@@ -93,22 +93,22 @@ public sealed partial class LabellingService
             await w.Db.SaveChangesAsync(ct);
             await RecomputeConsensusAsync(w, i.LatentId, ct);
             w.Publish(new InterpretationEdited(i.LatentId, i.Id, i.Version, actor.UserId));
-            return LabellingResult<(string, DataLabelling.Interpretation)>.Ok(("Applied", i));
+            return Outcome<(string, DataLabelling.Interpretation)>.Ok(("Applied", i));
         }, ct);
         return edited.Map(r => new EditOutcomeView(r.Item1, View(r.Item2, actor.UserName, null)));
     }
 
     /// <summary>Soft-deletes an interpretation (Admins): it leaves the panel and the consensus; the audit keeps it.</summary>
-    public async Task<LabellingResult<InterpretationView>> DeleteInterpretationAsync(Actor actor, long interpretationId, CancellationToken ct = default)
+    public async Task<Outcome<InterpretationView>> DeleteInterpretationAsync(Actor actor, long interpretationId, CancellationToken ct = default)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.Delete))
-            return LabellingResult<InterpretationView>.Forbidden(actor.Role, LabellingAction.Delete);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.Delete))
+            return Outcome<InterpretationView>.Forbidden(actor.Role, WorkbenchAction.Delete);
         var deleted = await transactions.RunAsync(async (w, ct) =>
         {
             var i = await w.Db.Interpretations.FirstOrDefaultAsync(x => x.Id == interpretationId, ct);
-            if (i is null) return LabellingResult<DataLabelling.Interpretation>.NotFound($"Interpretation {interpretationId}");
+            if (i is null) return Outcome<DataLabelling.Interpretation>.NotFound($"Interpretation {interpretationId}");
             if (i.IsDeleted)
-                return LabellingResult<DataLabelling.Interpretation>.Refused(ValidationResult.Fail("interpretation", "This interpretation is already deleted."));
+                return Outcome<DataLabelling.Interpretation>.Refused(ValidationResult.Fail("interpretation", "This interpretation is already deleted."));
             var before = Snapshot(i);
             i.IsDeleted = true;
             i.DeletedAt = w.Now;
@@ -117,7 +117,7 @@ public sealed partial class LabellingService
             await w.Db.SaveChangesAsync(ct);
             await RecomputeConsensusAsync(w, i.LatentId, ct);
             w.Publish(new InterpretationDeleted(i.LatentId, i.Id, actor.UserId));
-            return LabellingResult<DataLabelling.Interpretation>.Ok(i);
+            return Outcome<DataLabelling.Interpretation>.Ok(i);
         }, ct);
         return deleted.Map(i => View(i, null, null));
     }

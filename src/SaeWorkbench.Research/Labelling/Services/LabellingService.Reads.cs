@@ -13,12 +13,12 @@ public sealed partial class LabellingService
     /// Blind mode (<see cref="InterpretationVisibility"/>): a latent whose work is hidden from the caller shows a hidden
     /// consensus, and the status filter leaves it out, as the feature list's label filters do.
     /// </summary>
-    public async Task<LabellingResult<Page<LatentSummary>>> ListLatentsAsync(long dictionaryId, int skip, int take, LabelStatus? status = null, CancellationToken ct = default, Actor? actor = null)
+    public async Task<Outcome<Page<LatentSummary>>> ListLatentsAsync(long dictionaryId, int skip, int take, LabelStatus? status = null, CancellationToken ct = default, Actor? actor = null)
     {
         take = Math.Clamp(take, 1, MaxPageSize);
         skip = Math.Max(skip, 0);
         await using var db = await factory.CreateDbContextAsync(ct);
-        if (!await db.Dictionaries.AnyAsync(d => d.Id == dictionaryId, ct)) return LabellingResult<Page<LatentSummary>>.NotFound($"Dictionary {dictionaryId}");
+        if (!await db.Dictionaries.AnyAsync(d => d.Id == dictionaryId, ct)) return Outcome<Page<LatentSummary>>.NotFound($"Dictionary {dictionaryId}");
         var latents = db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId);
         if (status is { } s)
         {
@@ -30,15 +30,15 @@ public sealed partial class LabellingService
         var hidden = await InterpretationVisibility.HiddenConsensusAsync(db, actor, rows.Select(l => l.Id).ToList(), ct);
         var items = rows.Select(l => new LatentSummary(l.Id, l.Index, l.Density, l.MaxActivation, l.IsDead,
             hidden.Contains(l.Id) ? InterpretationVisibility.Hidden : ConsensusOf(l))).ToList();
-        return LabellingResult<Page<LatentSummary>>.Ok(new Page<LatentSummary>(items, total, skip, take));
+        return Outcome<Page<LatentSummary>>.Ok(new Page<LatentSummary>(items, total, skip, take));
     }
 
     /// <summary>The labelling panel of a latent: consensus, live interpretations in display order (with the caller's votes) and comments.</summary>
-    public async Task<LabellingResult<LatentLabelling>> GetLatentAsync(Actor? actor, long latentId, CancellationToken ct = default)
+    public async Task<Outcome<LatentLabelling>> GetLatentAsync(Actor? actor, long latentId, CancellationToken ct = default)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
         var latent = await db.Latents.AsNoTracking().FirstOrDefaultAsync(l => l.Id == latentId, ct);
-        if (latent is null) return LabellingResult<LatentLabelling>.NotFound($"Latent {latentId}");
+        if (latent is null) return Outcome<LatentLabelling>.NotFound($"Latent {latentId}");
         var interpretations = await db.Interpretations.AsNoTracking().Where(i => i.LatentId == latentId && !i.IsDeleted).ToListAsync(ct);
         var ids = interpretations.Select(i => i.Id).ToList();
         // Queries that could only come back empty are skipped (most latents have no interpretations yet).
@@ -57,7 +57,7 @@ public sealed partial class LabellingService
         var panel = new LatentLabelling(latent.Id, latent.DictionaryId, latent.Index, ConsensusOf(latent),
             ordered, comments.Select(c => View(c, names.GetValueOrDefault(c.AuthorId))).ToList());
         // Blind mode: in a blind scope a labeller sees only their own work until they submitted it.
-        return LabellingResult<LatentLabelling>.Ok(await InterpretationVisibility.ApplyAsync(db, actor, panel, ct));
+        return Outcome<LatentLabelling>.Ok(await InterpretationVisibility.ApplyAsync(db, actor, panel, ct));
     }
 
     /// <summary>
@@ -65,14 +65,14 @@ public sealed partial class LabellingService
     /// (<see cref="InterpretationVisibility"/>: a deleted one's only for Reviewers and Admins); otherwise Not found, as
     /// for an id never used.
     /// </summary>
-    public async Task<LabellingResult<IReadOnlyList<VersionView>>> GetVersionsAsync(Actor? actor, long interpretationId, CancellationToken ct = default)
+    public async Task<Outcome<IReadOnlyList<VersionView>>> GetVersionsAsync(Actor? actor, long interpretationId, CancellationToken ct = default)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
         if (!await InterpretationVisibility.MaySeeAsync(db, actor, interpretationId, ct))
-            return LabellingResult<IReadOnlyList<VersionView>>.NotFound($"Interpretation {interpretationId}");
+            return Outcome<IReadOnlyList<VersionView>>.NotFound($"Interpretation {interpretationId}");
         var versions = await db.InterpretationVersions.AsNoTracking().Where(v => v.InterpretationId == interpretationId)
             .OrderBy(v => v.Version).ToListAsync(ct);
-        return LabellingResult<IReadOnlyList<VersionView>>.Ok(versions.Select(View).ToList());
+        return Outcome<IReadOnlyList<VersionView>>.Ok(versions.Select(View).ToList());
     }
 
     private static async Task<Dictionary<string, string?>> UserNamesAsync(SaeWorkbench.Data.WorkbenchDbContext db, IEnumerable<string> ids, CancellationToken ct)

@@ -8,16 +8,16 @@ namespace SaeWorkbench.Research.Labelling.Services;
 public sealed partial class LabellingService
 {
     /// <summary>Accepts, rejects (reason required) or sends back to Pending someone else's interpretation. Reviewer and above.</summary>
-    public async Task<LabellingResult<InterpretationView>> ReviewAsync(Actor actor, long interpretationId, ReviewStatus decision, string? reason, CancellationToken ct = default)
+    public async Task<Outcome<InterpretationView>> ReviewAsync(Actor actor, long interpretationId, ReviewStatus decision, string? reason, CancellationToken ct = default)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.Review))
-            return LabellingResult<InterpretationView>.Forbidden(actor.Role, LabellingAction.Review);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.Review))
+            return Outcome<InterpretationView>.Forbidden(actor.Role, WorkbenchAction.Review);
         var reviewed = await transactions.RunAsync(async (w, ct) =>
         {
             var i = await w.Db.Interpretations.FirstOrDefaultAsync(x => x.Id == interpretationId, ct);
-            if (i is null) return LabellingResult<DataLabelling.Interpretation>.NotFound($"Interpretation {interpretationId}");
+            if (i is null) return Outcome<DataLabelling.Interpretation>.NotFound($"Interpretation {interpretationId}");
             var allowed = ReviewRules.CanReview(actor.Role, actor.UserId, new ReviewTarget(i.AuthorId, i.IsDeleted, ToStatus(i.Review)), decision, reason);
-            if (!allowed.IsValid) return LabellingResult<DataLabelling.Interpretation>.Refused(allowed);
+            if (!allowed.IsValid) return Outcome<DataLabelling.Interpretation>.Refused(allowed);
 
             var before = Snapshot(i);
             var trimmed = reason?.Trim();
@@ -45,7 +45,7 @@ public sealed partial class LabellingService
             await RecomputeConsensusAsync(w, i.LatentId, ct);
             w.Publish(new InterpretationReviewed(i.LatentId, i.Id, decision.ToString(), actor.UserId));
             w.Publish(new NotificationCreated(notification.UserId, notification.Id, notification.Text, notification.Link));
-            return LabellingResult<DataLabelling.Interpretation>.Ok(i);
+            return Outcome<DataLabelling.Interpretation>.Ok(i);
         }, ct);
         return reviewed.Map(i => View(i, null, null));
     }

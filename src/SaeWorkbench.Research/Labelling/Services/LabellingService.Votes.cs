@@ -11,26 +11,26 @@ public sealed partial class LabellingService
     /// Sets the caller's vote on an interpretation to +1 or −1, or retracts it (<paramref name="value"/> null).
     /// The vote row and the interpretation's Score/UpVotes/DownVotes change in the same transaction.
     /// </summary>
-    public async Task<LabellingResult<VoteOutcome>> VoteAsync(Actor actor, long interpretationId, int? value, CancellationToken ct = default)
+    public async Task<Outcome<VoteOutcome>> VoteAsync(Actor actor, long interpretationId, int? value, CancellationToken ct = default)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.Vote))
-            return LabellingResult<VoteOutcome>.Forbidden(actor.Role, LabellingAction.Vote);
+        if (!Permissions.Can(actor.Role, WorkbenchAction.Vote))
+            return Outcome<VoteOutcome>.Forbidden(actor.Role, WorkbenchAction.Vote);
         var valueRule = VoteRules.ValidateValue(value);
-        if (!valueRule.IsValid) return LabellingResult<VoteOutcome>.Refused(valueRule);
+        if (!valueRule.IsValid) return Outcome<VoteOutcome>.Refused(valueRule);
 
         return await transactions.RunAsync(async (w, ct) =>
         {
             var i = await w.Db.Interpretations.FirstOrDefaultAsync(x => x.Id == interpretationId, ct);
             // One that the caller may not see (blind, or deleted) answers as one that does not exist: no score, no hint.
             if (i is null || !await Crowd.InterpretationVisibility.MaySeeAsync(w.Db, actor, i, ct))
-                return LabellingResult<VoteOutcome>.NotFound($"Interpretation {interpretationId}");
+                return Outcome<VoteOutcome>.NotFound($"Interpretation {interpretationId}");
             var allowed = VoteRules.CanVote(actor.Role, actor.UserId, new VoteTarget(i.AuthorId, i.IsDeleted));
-            if (!allowed.IsValid) return LabellingResult<VoteOutcome>.Refused(allowed);
+            if (!allowed.IsValid) return Outcome<VoteOutcome>.Refused(allowed);
 
             var row = await w.Db.Votes.FirstOrDefaultAsync(v => v.InterpretationId == i.Id && v.UserId == actor.UserId, ct);
             var change = VoteRules.Decide(row?.Value, value);
             if (change.Kind == VoteChangeKind.Unchanged)
-                return LabellingResult<VoteOutcome>.Ok(new VoteOutcome(i.Id, change.Kind.ToString(), row?.Value, i.Score, i.UpVotes, i.DownVotes));
+                return Outcome<VoteOutcome>.Ok(new VoteOutcome(i.Id, change.Kind.ToString(), row?.Value, i.Score, i.UpVotes, i.DownVotes));
 
             var before = row is null ? null : new { InterpretationId = i.Id, actor.UserId, row.Value };
             Count(i, row?.Value, -1);
@@ -60,7 +60,7 @@ public sealed partial class LabellingService
             await w.Db.SaveChangesAsync(ct);
             await RecomputeConsensusAsync(w, i.LatentId, ct);
             w.Publish(new VoteChanged(i.LatentId, i.Id, i.Score, i.UpVotes, i.DownVotes));
-            return LabellingResult<VoteOutcome>.Ok(new VoteOutcome(i.Id, change.Kind.ToString(), change.NewValue, i.Score, i.UpVotes, i.DownVotes));
+            return Outcome<VoteOutcome>.Ok(new VoteOutcome(i.Id, change.Kind.ToString(), change.NewValue, i.Score, i.UpVotes, i.DownVotes));
         }, ct);
     }
 

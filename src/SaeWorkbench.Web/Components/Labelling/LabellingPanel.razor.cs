@@ -37,8 +37,8 @@ public partial class LabellingPanel : IDisposable
     [Inject] private SaeWorkbench.Research.Collaboration.WorkspaceSettingsService Settings { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
-    private bool CanWrite => _actor is not null && Permissions.Can(_actor.Role, LabellingAction.WriteInterpretation);
-    private bool CanReview => _actor is not null && Permissions.Can(_actor.Role, LabellingAction.Review);
+    private bool CanWrite => _actor is not null && Permissions.Can(_actor.Role, WorkbenchAction.WriteInterpretation);
+    private bool CanReview => _actor is not null && Permissions.Can(_actor.Role, WorkbenchAction.Review);
     private const string CommentLabel = "Add a comment (Markdown; @name mentions notify people)";
     private string Preview => MarkdownRenderer.Default.Render(_description) is { IsValid: true } r ? r.Html : "";
 
@@ -79,7 +79,7 @@ public partial class LabellingPanel : IDisposable
     {
         var result = await Labelling.GetLatentAsync(_actor, LatentId);
         if (result.Succeeded) _view = result.Value;
-        else _error = Message(result.Validation);
+        else _error = result.Message;
     }
 
     private async Task CreateAsync()
@@ -101,17 +101,15 @@ public partial class LabellingPanel : IDisposable
     }
 
     /// <summary>Shows a refusal's messages; returns whether the write happened (the event then refreshes the view).</summary>
-    private bool Handle<T>(LabellingResult<T> result)
+    private bool Handle<T>(Outcome<T> result)
     {
-        _error = result.Succeeded ? null : Message(result.Validation);
+        _error = result.Succeeded ? null : result.Message;
         return result.Succeeded;
     }
 
-    private static string Message(ValidationResult v) => string.Join(" ", v.Errors.Values);
-
     private string TagName(string key) => _taxonomy.Find(key)?.Name ?? key;
 
-    private bool CanDelete => _actor is not null && Permissions.Can(_actor.Role, LabellingAction.Delete);
+    private bool CanDelete => _actor is not null && Permissions.Can(_actor.Role, WorkbenchAction.Delete);
     private long? _confirmDelete;
 
     private async Task DeleteAsync(InterpretationView i)

@@ -40,9 +40,9 @@ public partial class Exports : IDisposable
     {
         _actor = Actor.From((await AuthState).User);
         var role = _actor?.Role ?? Role.Viewer;
-        _canExport = BundleAccess.CanExport(role);
-        _canSuggest = Permissions.Can(role, LabellingAction.Review);
-        _isAdmin = BundleAccess.CanImport(role);
+        _canExport = Permissions.Can(role, WorkbenchAction.Export);
+        _canSuggest = Permissions.Can(role, WorkbenchAction.SuggestCarryOver);
+        _isAdmin = Permissions.Can(role, WorkbenchAction.ImportBundle);
         _dictionaries = (await Registry.ListAsync()).ToList();
         _dictionaryId = _carryTarget = _dictionaries.FirstOrDefault()?.Id ?? 0;
         if (_canExport) _jobs = (await JobService.ListAsync(500)).Where(j => j.Kind == ExportJob.KindName).ToList();
@@ -67,7 +67,7 @@ public partial class Exports : IDisposable
     private async Task ExportAsync()
     {
         (_error, _notice) = (null, null);
-        if (_actor is null || !BundleAccess.CanExport(_actor.Role)) { _error = BundleAccess.ExportRefusal(_actor?.Role ?? Role.Viewer); return; }
+        if (_actor is null || !_actor.Can(WorkbenchAction.Export)) { _error = Permissions.Refusal(_actor?.Role ?? Role.Viewer, WorkbenchAction.Export); return; }
         var request = new ExportRequest { DictionaryId = _dictionaryId, Only = _only, Contexts = _contexts, Pseudonymise = _pseudonymise, Format = _format };
         try
         {
@@ -82,7 +82,7 @@ public partial class Exports : IDisposable
     private async Task ImportAsync(InputFileChangeEventArgs e)
     {
         (_error, _notice) = (null, null);
-        if (_actor is null || !BundleAccess.CanImport(_actor.Role)) { _error = BundleAccess.ImportRefusal(_actor?.Role ?? Role.Viewer); return; }
+        if (_actor is null || !_actor.Can(WorkbenchAction.ImportBundle)) { _error = Permissions.Refusal(_actor?.Role ?? Role.Viewer, WorkbenchAction.ImportBundle); return; }
         _importing = true;
         var uploads = Path.Combine(Paths.DataDirectory, "imports", ".uploads");
         Directory.CreateDirectory(uploads);
@@ -119,7 +119,7 @@ public partial class Exports : IDisposable
                 _notice = r.Value!.SourceDictionaryIds.Count == 0
                     ? "No older dictionary is on the same model and hook."
                     : $"{r.Value.Matches:N0} matched latents (cosine ≥ 0.9) against dictionaries {string.Join(", ", r.Value.SourceDictionaryIds.Select(i => "#" + i))}; {r.Value.Suggestions:N0} new label suggestions.";
-            else _error = r.Validation.ToString();
+            else _error = r.Message;
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException)
         {
@@ -135,7 +135,7 @@ public partial class Exports : IDisposable
         {
             var r = await CarryOver.CarryAllAsync(_actor!, _carryTarget);
             if (r.Succeeded) _notice = $"{r.Value:N0} labels carried over as your interpretations.";
-            else _error = r.Validation.ToString();
+            else _error = r.Message;
         }
         finally { _busy = false; }
     }

@@ -1,7 +1,5 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
-using Microsoft.EntityFrameworkCore;
-using SaeWorkbench.Data;
 using SaeWorkbench.Research.Crowd;
 using SaeWorkbench.Research.Events;
 using SaeWorkbench.Research.Labelling;
@@ -33,19 +31,17 @@ public partial class LabellingHome : IDisposable
     private IDisposable? _subscription;
 
     [Inject] private LabellingQueueService Queue { get; set; } = default!;
-    [Inject] private IDbContextFactory<WorkbenchDbContext> DbFactory { get; set; } = default!;
+    [Inject] private SaeWorkbench.Research.Dictionaries.DictionaryRegistry Registry { get; set; } = default!;
     [Inject] private WorkbenchEventBus Events { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
-    private bool CanLabel => _actor is not null && Permissions.Can(_actor.Role, LabellingAction.LabelInQueue);
-    private bool CanManage => _actor is not null && Permissions.Can(_actor.Role, LabellingAction.Review);
+    private bool CanLabel => _actor is not null && Permissions.Can(_actor.Role, WorkbenchAction.LabelInQueue);
+    private bool CanManage => _actor is not null && Permissions.Can(_actor.Role, WorkbenchAction.ManageScopes);
 
     protected override async Task OnInitializedAsync()
     {
         _actor = Actor.From((await AuthState).User);
-        await using var db = await DbFactory.CreateDbContextAsync();
-        _dictionaries = (await db.Dictionaries.AsNoTracking().OrderBy(d => d.Id).Select(d => new { d.Id, d.Name }).ToListAsync())
-            .Select(d => (d.Id, d.Name)).ToList();
+        _dictionaries = (await Registry.ListAsync()).OrderBy(d => d.Id).Select(d => (d.Id, d.Name)).ToList();
         if (_dictionaries.Count > 0) _form.DictionaryId = _dictionaries[^1].Id;
         _scopes = await Queue.ListScopesAsync();
     }
@@ -64,7 +60,7 @@ public partial class LabellingHome : IDisposable
     {
         var result = await Queue.CreateScopeAsync(_actor!, new ScopeRequest(_form.DictionaryId, _form.Name, _form.Kind,
             _form.Kind == "Dictionary" ? null : _form.Definition, _form.IsBlind, _form.LabelsPerLatent, _form.ClaimMinutes, _form.Priority, _form.IncludeDeadLatents));
-        _error = result.Succeeded ? null : string.Join(" ", result.Validation.Errors.Values);
+        _error = result.Succeeded ? null : result.Message;
         if (result.Succeeded) _scopes = await Queue.ListScopesAsync();
     }
 

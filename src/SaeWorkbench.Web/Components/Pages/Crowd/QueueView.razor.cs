@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.JSInterop;
-using SaeWorkbench.Data;
 using SaeWorkbench.Research.Analysis;
 using SaeWorkbench.Research.Crowd;
 using SaeWorkbench.Research.Features;
@@ -37,7 +35,7 @@ public partial class QueueView : IAsyncDisposable
     [Inject] private LabellingQueueService Queue { get; set; } = default!;
     [Inject] private FeatureDashboardReader Dashboards { get; set; } = default!;
     [Inject] private TokenText Tokens { get; set; } = default!;
-    [Inject] private IDbContextFactory<WorkbenchDbContext> DbFactory { get; set; } = default!;
+    [Inject] private SaeWorkbench.Research.Dictionaries.DictionaryRegistry Registry { get; set; } = default!;
     [Inject] private IJSRuntime JS { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
@@ -46,14 +44,13 @@ public partial class QueueView : IAsyncDisposable
         _actor = Actor.From((await AuthState).User);
         _scope = await Queue.GetScopeAsync(ScopeId);
         if (_scope is null) { _fatal = $"There is no labelling scope #{ScopeId}."; return; }
-        if (_actor is null || !Permissions.Can(_actor.Role, LabellingAction.LabelInQueue))
+        if (_actor is null || !Permissions.Can(_actor.Role, WorkbenchAction.LabelInQueue))
         {
-            _fatal = Permissions.Refusal(_actor?.Role ?? Role.Viewer, LabellingAction.LabelInQueue);
+            _fatal = Permissions.Refusal(_actor?.Role ?? Role.Viewer, WorkbenchAction.LabelInQueue);
             return;
         }
         _tags = await Queue.TagsAsync();
-        await using (var db = await DbFactory.CreateDbContextAsync())
-            _tokenizer = Tokens.TokenizerFor(await db.Dictionaries.Where(d => d.Id == _scope.DictionaryId).Select(d => d.ModelPath).FirstOrDefaultAsync());
+        _tokenizer = Tokens.TokenizerFor(await Registry.ModelPathAsync(_scope.DictionaryId));
     }
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
@@ -72,7 +69,7 @@ public partial class QueueView : IAsyncDisposable
     private async Task LoadNextAsync()
     {
         var next = await Queue.NextAsync(_actor!, ScopeId);
-        if (!next.Succeeded) { _fatal = string.Join(" ", next.Validation.Errors.Values); return; }
+        if (!next.Succeeded) { _fatal = next.Message; return; }
         _assignment = next.Value!.Assignment;
         _progress = next.Value.Progress;
         _dashboard = _assignment is null ? null : await DashboardAsync(_assignment.LatentId);
@@ -104,7 +101,7 @@ public partial class QueueView : IAsyncDisposable
         {
             var result = await Queue.SubmitAsync(_actor!, ScopeId, _assignment.LatentId, new InterpretationDraft(_label, _description, _confidence, _tag));
             if (result.Succeeded) await LoadNextAsync();
-            else _error = string.Join(" ", result.Validation.Errors.Values);
+            else _error = result.Message;
         }
         finally { _busy = false; }
     }
@@ -123,7 +120,7 @@ public partial class QueueView : IAsyncDisposable
         {
             var result = await Queue.SkipAsync(_actor!, ScopeId, _assignment.LatentId, _skipReason);
             if (result.Succeeded) await LoadNextAsync();
-            else { _error = string.Join(" ", result.Validation.Errors.Values); _focusSkip = true; }
+            else { _error = result.Message; _focusSkip = true; }
         }
         finally { _busy = false; }
     }

@@ -21,9 +21,7 @@ public partial class JobDetail : IDisposable
     protected override async Task OnParametersSetAsync()
     {
         _job = await Jobs.GetAsync(Id);
-        var user = (await AuthState).User;
-        _canCancel = _job is not null && JobService.CanCancel(_job, user.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value,
-            user.IsInRole(SaeWorkbench.Data.Accounts.WorkbenchRoles.Admin));
+        _canCancel = _job is not null && JobService.CanCancel(_job, SaeWorkbench.Research.Labelling.Services.Actor.From((await AuthState).User));
         _series.Clear();
         foreach (var point in await Jobs.MetricsAsync(Id)) Add(point.Step, point.Values);
     }

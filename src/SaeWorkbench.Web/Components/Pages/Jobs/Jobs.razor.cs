@@ -5,6 +5,7 @@ using MudBlazor;
 using SaeWorkbench.Data.Jobs;
 using SaeWorkbench.Research.Events;
 using SaeWorkbench.Research.Jobs;
+using SaeWorkbench.Research.Labelling;
 
 namespace SaeWorkbench.Web.Components.Pages.Jobs;
 
@@ -56,9 +57,9 @@ public partial class Jobs : IDisposable
         var parameters = JsonSerializer.Serialize(new { size = _size, repeats = _repeats });
         try
         {
-            // Same bar as the API's Labeler policy: the role mapping lives in Actor.
-            if ((SaeWorkbench.Research.Labelling.Services.Actor.From(user)?.Role ?? SaeWorkbench.Research.Labelling.Role.Viewer) < SaeWorkbench.Research.Labelling.Role.Labeler)
-                throw new JobValidationException(["Your role (Viewer) cannot start jobs."]);
+            var role = SaeWorkbench.Research.Labelling.Services.Actor.From(user)?.Role ?? Role.Viewer;
+            if (!Permissions.Can(role, WorkbenchAction.QueueJob))
+                throw new JobValidationException([Permissions.Refusal(role, WorkbenchAction.QueueJob)]);
             Upsert(await JobService.EnqueueAsync(SelfCheckJob.KindName, parameters, userId));
         }
         catch (Exception e) when (e is JobValidationException or SaeWorkbench.Research.Limits.RateLimitedException)
@@ -67,21 +68,16 @@ public partial class Jobs : IDisposable
         }
     }
 
-    private string? _userId;
-    private bool _isAdmin;
+    private SaeWorkbench.Research.Labelling.Services.Actor? _actor;
 
-    protected override async Task OnParametersSetAsync()
-    {
-        var user = (await AuthState).User;
-        _userId = user.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value;
-        _isAdmin = user.IsInRole(SaeWorkbench.Data.Accounts.WorkbenchRoles.Admin);
-    }
+    protected override async Task OnParametersSetAsync() =>
+        _actor = SaeWorkbench.Research.Labelling.Services.Actor.From((await AuthState).User);
 
-    private bool CanCancel(JobSnapshot job) => !job.IsFinished && JobService.CanCancel(job, _userId, _isAdmin);
+    private bool CanCancel(JobSnapshot job) => !job.IsFinished && JobService.CanCancel(job, _actor);
 
     private async Task CancelAsync(JobSnapshot job)
     {
-        if (!JobService.CanCancel(job, _userId, _isAdmin)) { _error = "Only the job's owner or an Admin can cancel it."; return; }
+        if (!JobService.CanCancel(job, _actor)) { _error = "Only the job's owner or an Admin can cancel it."; return; }
         if (!await JobService.CancelAsync(job.Id)) _error = $"Job {job.Id} has already finished.";
     }
 

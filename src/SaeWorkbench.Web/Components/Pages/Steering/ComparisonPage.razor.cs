@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 using SaeWorkbench.Data.Steering;
 using SaeWorkbench.Ml.Lm.Generation;
 using SaeWorkbench.Research.Events;
+using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Research.Labelling.Services;
 using SaeWorkbench.Research.Steering;
 
@@ -34,8 +35,8 @@ public partial class ComparisonPage : IDisposable
     [Inject] private WorkbenchEventBus Events { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
-    private bool CanRun => _actor is not null && SteeringRules.Can(_actor.Role, SteeringAction.Run);
-    private bool CanReview => _actor is not null && SteeringRules.Can(_actor.Role, SteeringAction.Review) && !_reviewed;
+    private bool CanRun => _actor is not null && _actor.Can(WorkbenchAction.RunSteering);
+    private bool CanReview => _actor is not null && _actor.Can(WorkbenchAction.ReviewComparison) && !_reviewed;
     private bool IsAuthor => _actor is not null && _view?.AuthorId == _actor.UserId;
     private bool CanReviewBlind => CanReview && !IsAuthor && !_revealed && _pair is null;
     private bool CanReviewOpen => CanReview && _pair is null && (_revealed || IsAuthor);
@@ -106,7 +107,7 @@ public partial class ComparisonPage : IDisposable
         _error = null;
         if (_actor is null) return;
         try { await action(); }
-        catch (Exception e) when (e is ArgumentException or KeyNotFoundException or InvalidDataException or IOException or SteeringForbiddenException
+        catch (Exception e) when (e is ArgumentException or KeyNotFoundException or InvalidDataException or IOException or RefusedException
                                       or SteeringRateLimitedException or InferenceQueueFullException)
         {
             _error = e.Message;
