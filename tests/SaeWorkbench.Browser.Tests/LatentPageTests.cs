@@ -173,7 +173,7 @@ public sealed class LatentPageTests(BrowserHost host) : IClassFixture<BrowserHos
         await using (var scope = host.Services.CreateAsyncScope())
         {
             var queue = scope.ServiceProvider.GetRequiredService<LabellingQueueService>();
-            var admin = new Actor(world.RootId, "root", SaeWorkbench.Research.Labelling.Role.Admin);
+            var admin = new Actor(world.RootId, "root", SaeWorkbench.Data.Accounts.Role.Admin);
             var created = await queue.CreateScopeAsync(admin, new ScopeRequest(world.DictionaryId, "blind", "Dictionary", null, true, 1, 15));
             Assert.True(created.Succeeded, created.Validation.ToString());
         }

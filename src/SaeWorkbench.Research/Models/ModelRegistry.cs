@@ -14,7 +14,7 @@ namespace SaeWorkbench.Research.Models;
 /// <summary>
 /// The models a workspace offers by name (docs/architecture.md §1): the folders found under the import roots, the ones
 /// an Admin registered with their compute dtype, and where each is used. Registering, unregistering and changing the
-/// dtype are Admin work (<see cref="LabellingAction.ManageModels"/>) and are audited.
+/// dtype are Admin work (<see cref="WorkbenchAction.ManageModels"/>) and are audited.
 /// </summary>
 public sealed class ModelRegistry(IDbContextFactory<WorkbenchDbContext> dbFactory, ModelFolderInspector inspector, ServerPathPolicy folders)
 {
@@ -216,8 +216,8 @@ public sealed class ModelRegistry(IDbContextFactory<WorkbenchDbContext> dbFactor
 
     private static void Require(Actor actor)
     {
-        if (!Permissions.Can(actor.Role, LabellingAction.ManageModels))
-            throw new UnauthorizedAccessException(Permissions.Refusal(actor.Role, LabellingAction.ManageModels));
+        if (!Permissions.Can(actor.Role, WorkbenchAction.ManageModels))
+            throw new UnauthorizedAccessException(Permissions.Refusal(actor.Role, WorkbenchAction.ManageModels));
     }
 
     private static string DtypeProblem(string? value) =>

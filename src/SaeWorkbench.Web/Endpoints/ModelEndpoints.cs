@@ -1,3 +1,4 @@
+using SaeWorkbench.Research.Labelling;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SaeWorkbench.Research.Models;
@@ -16,13 +17,13 @@ public static class ModelEndpoints
         var api = app.MapGroup("/api/models").WithTags("Models");
         var writes = api.MapGroup("").RequireRateLimiting(LabellingApiServices.WritePolicy);
         api.MapGet("", List).WithSummary("Registered models: family, size, dtypes, memory estimate at the compute dtype, hook points, where used.");
-        api.MapGet("/found", Found).RequireAuthorization(Policies.Labeler)
+        api.MapGet("/found", Found).RequirePermission(WorkbenchAction.ImportDictionary)
             .WithSummary("Model folders found under the import roots (Workbench:ImportRoots), each with its problems; computeDtype for the memory estimate.");
-        writes.MapPost("", Register).RequireAuthorization(Policies.Admin)
+        writes.MapPost("", Register).RequirePermission(WorkbenchAction.ManageModels)
             .WithSummary("Register a model folder (path under the import roots, name, computeDtype); every problem is listed at once.");
-        writes.MapPut("/{id:long}/compute-dtype", SetComputeDtype).RequireAuthorization(Policies.Admin)
+        writes.MapPut("/{id:long}/compute-dtype", SetComputeDtype).RequirePermission(WorkbenchAction.ManageModels)
             .WithSummary("Set the dtype (float32, bfloat16, float16) the model is loaded in for inference and jobs.");
-        writes.MapDelete("/{id:long}", Unregister).RequireAuthorization(Policies.Admin)
+        writes.MapDelete("/{id:long}", Unregister).RequirePermission(WorkbenchAction.ManageModels)
             .WithSummary("Unregister a model (the folder is kept); refused while a dictionary or an unfinished job uses it.");
         return app;
     }
@@ -65,7 +66,7 @@ public static class ModelEndpoints
     {
         try
         {
-            var model = await models.RegisterAsync(request, LabellingEndpoints.ActorOf(user), ct);
+            var model = await models.RegisterAsync(request, OutcomeResults.ActorOf(user), ct);
             var view = (await models.DescribeAsync(ct)).Single(v => v.Model.Id == model.Id);
             return TypedResults.Created($"/api/models/{model.Id}", ModelResponse.Of(view));
         }
@@ -84,7 +85,7 @@ public static class ModelEndpoints
     {
         try
         {
-            await models.SetComputeDtypeAsync(id, request.ComputeDtype, LabellingEndpoints.ActorOf(user), ct);
+            await models.SetComputeDtypeAsync(id, request.ComputeDtype, OutcomeResults.ActorOf(user), ct);
             return TypedResults.Ok(ModelResponse.Of((await models.DescribeAsync(ct)).Single(v => v.Model.Id == id)));
         }
         catch (KeyNotFoundException)
@@ -106,7 +107,7 @@ public static class ModelEndpoints
     {
         try
         {
-            await models.UnregisterAsync(id, LabellingEndpoints.ActorOf(user), ct);
+            await models.UnregisterAsync(id, OutcomeResults.ActorOf(user), ct);
             return TypedResults.NoContent();
         }
         catch (KeyNotFoundException)

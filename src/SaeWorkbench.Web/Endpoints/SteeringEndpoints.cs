@@ -1,3 +1,4 @@
+using SaeWorkbench.Research.Labelling;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SaeWorkbench.Ml.Lm.Generation;
@@ -17,9 +18,9 @@ public static class SteeringEndpoints
     public static IEndpointRouteBuilder MapSteeringEndpoints(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/steering").WithTags("Steering");
-        api.MapPost("/runs", Run).RequireAuthorization(Policies.Labeler)
+        api.MapPost("/runs", Run).RequirePermission(WorkbenchAction.RunSteering)
             .WithSummary("Baseline and intervened continuations of a prompt, sampled in one batch with the same seed.");
-        api.MapPost("/sweeps", Sweep).RequireAuthorization(Policies.Labeler)
+        api.MapPost("/sweeps", Sweep).RequirePermission(WorkbenchAction.RunSteering)
             .WithSummary("A strength sweep: the baseline and one continuation per strength, in one batch with the same seed.");
         api.MapGet("/comparisons", List).RequireAuthorization()
             .WithSummary("Saved comparisons, newest first; search matches titles, tags and prompts, or filter by dictionary and latent.");
@@ -51,7 +52,7 @@ public static class SteeringEndpoints
         {
             return TypedResults.Ok(await run(actor));
         }
-        catch (SteeringForbiddenException)
+        catch (RefusedException)
         {
             return TypedResults.Forbid();
         }

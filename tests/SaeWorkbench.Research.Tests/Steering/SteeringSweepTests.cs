@@ -47,7 +47,7 @@ public class SteeringSweepTests
         Assert.Contains("max tokens × samples × strengths", await Refused(Sweep(w, 1, 2, 3)));
         var ablation = Sweep(w, 1, 2) with { Request = w.Request(samples: 1) with { Interventions = [new LatentIntervention(2, InterventionKind.Ablate)] } };
         Assert.Contains("ablation has no strength", await Refused(ablation));
-        await Assert.ThrowsAsync<SteeringForbiddenException>(() => w.Steering.SweepAsync(w.Viewer, Sweep(w, 1)));
+        await Assert.ThrowsAsync<RefusedException>(() => w.Steering.SweepAsync(w.Viewer, Sweep(w, 1)));
         Assert.Equal(0, w.Host.QueueOf(w.ModelFolder).Waiting);
     }
 

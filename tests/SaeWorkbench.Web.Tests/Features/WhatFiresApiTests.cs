@@ -34,7 +34,7 @@ public sealed class WhatFiresApiTests
         {
             var (user, errors) = await scope.ServiceProvider.GetRequiredService<AccountService>().RegisterAsync("ivy", "what-fires-1");
             Assert.True(user is not null, string.Join(" ", errors));
-            var actor = new Actor(user!.Id, "ivy", SaeWorkbench.Research.Labelling.Role.Admin);
+            var actor = new Actor(user!.Id, "ivy", SaeWorkbench.Data.Accounts.Role.Admin);
             token = (await factory.Services.GetRequiredService<ApiTokenService>().CreateAsync(actor, "test")).Value!.Token;
         }
         var client = factory.CreateClient();

@@ -1,3 +1,4 @@
+using SaeWorkbench.Research.Labelling;
 using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using SaeWorkbench.Ml.Interventions;
@@ -48,7 +49,7 @@ public partial class SteeringRunPanel : IDisposable
     [Inject] private SteeringService Steering { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
 
-    private bool CanRun => Actor is not null && SteeringRules.Can(Actor.Role, SteeringAction.Run);
+    private bool CanRun => Actor is not null && Actor.Can(WorkbenchAction.RunSteering);
 
     protected override void OnParametersSet()
     {
@@ -136,7 +137,7 @@ public partial class SteeringRunPanel : IDisposable
         {
             _error = "Cancelled.";
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or SteeringForbiddenException
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or RefusedException
                                       or SteeringRateLimitedException or InferenceQueueFullException)
         {
             _error = e.Message;
@@ -175,7 +176,7 @@ public partial class SteeringRunPanel : IDisposable
             var id = await Steering.SaveAsync(Actor, run, _title ?? "", _tags);
             Navigation.NavigateTo($"steering/{id}");
         }
-        catch (Exception e) when (e is ArgumentException or SteeringForbiddenException)
+        catch (Exception e) when (e is ArgumentException or RefusedException)
         {
             _error = e.Message;
         }

@@ -49,7 +49,7 @@ public partial class TextAblationPanel
             var result = await Steering.AblateTextAsync(Actor, dictionaryId, _text ?? "", Latents, _position, includeBos: _includeBos);
             _shown = new Shown(dictionaryId, result, await Catalog.TokenizerAsync(dictionaryId));
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or SteeringForbiddenException
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or RefusedException
                                       or SteeringRateLimitedException or InferenceQueueFullException)
         {
             _error = e.Message;

@@ -39,7 +39,7 @@ public partial class ModelsPage
     protected override async Task OnInitializedAsync()
     {
         _actor = Actor.From((await AuthState).User);
-        _isAdmin = _actor is not null && Permissions.Can(_actor.Role, LabellingAction.ManageModels);
+        _isAdmin = _actor is not null && Permissions.Can(_actor.Role, WorkbenchAction.ManageModels);
         // As GET /api/models/found: the folders on the server's disk are listed to those who may name them in a form.
         _canScan = _actor is not null && _actor.Role >= Role.Labeler;
         _registered = await Registry.DescribeAsync();
