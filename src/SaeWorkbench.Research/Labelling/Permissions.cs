@@ -92,7 +92,7 @@ public static class Permissions
         [WorkbenchAction.BrowseAudit] = new(Role.Admin, "browse the audit log"),
         [WorkbenchAction.ManageExplanationProvider] = new(Role.Admin, "change the explanation provider"),
         [WorkbenchAction.ManageOthersTokens] = new(Role.Admin, "manage other users' API tokens"),
-        [WorkbenchAction.ManageModels] = new(Role.Admin, "register and unregister models"),
+        [WorkbenchAction.ManageModels] = new(Role.Admin, "register or unregister models"),
     };
 
     private static Row RowOf(WorkbenchAction action) =>
