@@ -65,10 +65,37 @@ public sealed class TranscoderAnalysisMetricsTests
     private static SparseAutoencoder ZeroTranscoder() =>
         new(SaeArchitecture.Relu, 0, zeros(64, 8), zeros(8), zeros(8, 16), zeros(16), form: new SaeForm { ApplyBDecToInput = false, Transcoder = true });
 
-    private static async Task<JsonObject> AnalyseAsync(AnalysisDatabase db, string modelFolder, string corpus, SparseAutoencoder transcoder, string name)
+    /// <summary>
+    /// The same ReLU transcoder as a Gemma Scope 2 folder (docs/science.md §11): JumpReLU with threshold 0 is ReLU, the
+    /// output hook named by its Hugging Face module (GPT-2's <c>transformer.h.0.mlp</c>).
+    /// </summary>
+    private static void SaveAsGemmaScope2(string folder, SparseAutoencoder transcoder)
+    {
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "config.json"), new JsonObject
+        {
+            ["hf_hook_point_in"] = In, ["hf_hook_point_out"] = "transformer.h.0.mlp", ["width"] = transcoder.DSae,
+            ["model_name"] = "tiny", ["architecture"] = "jump_relu", ["type"] = "transcoder",
+        }.ToJsonString());
+        using var scope = NewDisposeScope();
+        Safetensors.Save(Path.Combine(folder, "params.safetensors"), new Dictionary<string, Tensor>
+        {
+            ["w_enc"] = transcoder.WEnc, ["w_dec"] = transcoder.WDec, ["b_enc"] = transcoder.BEnc, ["b_dec"] = transcoder.BDec,
+            ["threshold"] = zeros(transcoder.DSae),
+        });
+    }
+
+    private static async Task<JsonObject> AnalyseAsync(AnalysisDatabase db, string modelFolder, string corpus, SparseAutoencoder transcoder, string name,
+        string format = SaeFormatNames.SaeLens)
     {
         var folder = Path.Combine(db.Folder, name);
-        SaeLensFolder.Save(folder, transcoder, new SaeLensMetadata { ModelName = "tiny", HookName = In, HookNameOut = Out, ContextSize = Context });
+        if (format == SaeFormatNames.GemmaScope2) SaveAsGemmaScope2(folder, transcoder);
+        else SaeLensFolder.Save(folder, transcoder, new SaeLensMetadata { ModelName = "tiny", HookName = In, HookNameOut = Out, ContextSize = Context });
+        using (var read = SaeFolders.Load(folder))
+        {
+            Assert.Equal(format, read.Format);
+            Assert.Equal(Out, read.Metadata.HookNameOut);
+        }
         var dictionary = await new DictionaryRegistry(db).RegisterAsync(folder, name, modelFolder, "{}", "{}", 0, null, null);
         var outcome = FeatureAnalysisPipeline.Run(new FeatureAnalysisRequest { DictionaryId = dictionary.Id, Corpus = corpus, Tokens = 160, WindowsPerBatch = 3 },
             modelFolder, folder, corpus, new FeatureAnalysisStore(db), null, (_, _) => { }, CancellationToken.None);
@@ -101,13 +128,15 @@ public sealed class TranscoderAnalysisMetricsTests
         return ((nll * scored).sum() / scored.sum()).item<double>();
     }
 
-    [Fact]
-    public async Task A_transcoder_that_reproduces_the_output_hook_exactly_has_fvu_0_and_recovers_all_of_the_ce_loss()
+    [Theory]
+    [InlineData(SaeFormatNames.SaeLens)]
+    [InlineData(SaeFormatNames.GemmaScope2)]
+    public async Task A_transcoder_that_reproduces_the_output_hook_exactly_has_fvu_0_and_recovers_all_of_the_ce_loss(string format)
     {
         await using var db = await new AnalysisDatabase().InitializeAsync();
         var (modelFolder, corpus) = TinyWorld(Path.Combine(db.Folder, "world"));
         using var exact = ExactTranscoder(modelFolder);
-        var metrics = await AnalyseAsync(db, modelFolder, corpus, exact, "exact");
+        var metrics = await AnalyseAsync(db, modelFolder, corpus, exact, "exact", format);
 
         // ŷ = y up to float rounding: nothing unexplained, the spliced model is the clean model.
         Assert.InRange(Metric(metrics, "fvu"), 0, 1e-9);
