@@ -70,11 +70,12 @@ public static class FeatureAnalysisPipeline
         }
 
         // The final metrics exactly as a training run measures them (held-out split, same function), so an imported
-        // dictionary's L0, explained variance and CE loss recovered compare with one trained here. Before storing: a
-        // failure here leaves the previous analysis in place.
+        // dictionary's L0, explained variance and CE loss recovered compare with one trained here. A transcoder is
+        // measured on what it predicts (docs/science.md §12): FVU against its output hook's activations, and ŷ spliced
+        // in at the output hook for CE and KL. Before storing: a failure here leaves the previous analysis in place.
         report(0.87, "L0, explained variance and CE loss recovered on held-out tokens");
         var (metrics, lm) = Dictionaries.SaeTrainingPipeline.Evaluate(model, loaded.Tokenizer, corpus, hook, autoencoder, context,
-            Math.Min(request.Tokens, Ml.Sae.SaeTrainingDefaults.EvalTokens), Ml.Sae.SaeTrainingDefaults.BufferTokens, request.Seed);
+            Math.Min(request.Tokens, Ml.Sae.SaeTrainingDefaults.EvalTokens), Ml.Sae.SaeTrainingDefaults.BufferTokens, request.Seed, hookOut);
         var metricsJson = Dictionaries.SaeTrainingPipeline.MetricsJson(metrics, lm);
         ct.ThrowIfCancellationRequested();
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using SaeWorkbench.Ml.Formats;
+using SaeWorkbench.Ml.Sae;
 using static TorchSharp.torch;
 
 namespace SaeWorkbench.Ml.Tests.Formats;
@@ -53,6 +54,52 @@ public sealed class TranscoderExportReferenceTests : IDisposable
         {
             foreach (var t in expected.Values) t.Dispose();
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Our_transcoder_cfg_and_weights_hold_exactly_what_saelens_own_save_writes_for_them(string name)
+    {
+        var entry = Entry(name);
+        var folder = Path.Combine(Root, entry["folder"]!.GetValue<string>());
+        // SAELens's save_model of the folder it loaded (see the README): the same fields and values; only the order of
+        // keys differs (SAELens writes architecture last, d_out after metadata), which no JSON reader sees.
+        var ours = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, SaeLensFolder.ConfigFile)))!;
+        var theirs = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, entry["saelens_cfg"]!.GetValue<string>())))!;
+        Assert.True(JsonNode.DeepEquals(theirs, ours), $"{name}: cfg.json differs from SAELens's save of it:\n{theirs.ToJsonString()}\n{ours.ToJsonString()}");
+        var shapes = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(Root, entry["saelens_weights"]!.GetValue<string>())))!;
+        var weights = Safetensors.Load(Path.Combine(folder, SaeLensFolder.WeightsFile));
+        try
+        {
+            Assert.Equal(shapes.Select(kv => kv.Key).Order(StringComparer.Ordinal), weights.Keys.Order(StringComparer.Ordinal));
+            foreach (var (tensorName, shape) in shapes)
+                Assert.Equal(shape!.AsArray().Select(d => d!.GetValue<long>()), weights[tensorName].shape);
+        }
+        finally
+        {
+            foreach (var t in weights.Values) t.Dispose();
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void An_exported_transcoder_carries_finite_log_densities_and_its_metrics_where_the_importer_reads_them(string name)
+    {
+        using var loaded = SaeFolders.Load(Path.Combine(Root, Entry(name)["folder"]!.GetValue<string>()));
+        // SAELens's log10(density + 1e-10): a latent that never fired is −10, never −∞.
+        Assert.NotNull(loaded.Log10Density);
+        Assert.All(loaded.Log10Density!, v => Assert.InRange(v, -10f, 0f));
+        var metrics = loaded.Metadata.Extras[SaeDictionaryExport.ExtrasKey]?[SaeDictionaryExport.MetricsKey]?.AsObject();
+        Assert.NotNull(metrics);
+        foreach (var key in new[] { "l0", "fvu", "explained_variance", "ce_clean", "ce_sae", "ce_zero", "ce_loss_recovered", "kl" })
+            Assert.True(metrics!.ContainsKey(key), $"{name}: the exported metrics lack {key}");
+    }
+
+    [Fact]
+    public void The_jumprelu_transcoder_golden_has_dead_latents_saved_as_log_density_minus_10()
+    {
+        using var loaded = SaeFolders.Load(Path.Combine(Root, "jumprelu-transcoder"));
+        Assert.Contains(-10f, loaded.Log10Density!);
     }
 
     [Theory]

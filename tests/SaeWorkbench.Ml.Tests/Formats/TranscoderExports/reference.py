@@ -3,7 +3,8 @@
 
 For each entry of manifest.json: SAELens's `SAE.load_from_disk(folder)`, then `encode(x)` and `forward(x)` (which adds
 the skip term for skip transcoders) on the `activations` already stored in the entry's expected file; writes
-`feature_acts` and `reconstruction` back next to them.
+`feature_acts` and `reconstruction` back next to them. Then SAELens's `save_model` of the loaded SAE: the cfg.json it
+writes is kept verbatim (`saelens_cfg`) and the names and shapes of the tensors it saves go to `saelens_weights`.
 
 Run with Debian's python3-torch (1.13):
   /usr/bin/python3 reference.py <SAELens checkout>
@@ -14,6 +15,7 @@ import json
 import os
 import struct
 import sys
+import tempfile
 import types
 import torch
 
@@ -168,5 +170,16 @@ for entry in manifest:
     with torch.no_grad():
         out = {"activations": x, "feature_acts": sae.encode(x), "reconstruction": sae.forward(x)}
     save_safetensors(out, path)
+    # SAELens's own save_model of what it loaded: its cfg.json verbatim (json.dump of cfg.to_dict()), and the names
+    # and shapes of the state dict it saves, so the tests can hold our cfg.json and weights to what SAELens writes.
+    with tempfile.TemporaryDirectory() as tmp:
+        weights_path, cfg_path = sae.save_model(tmp)
+        with open(cfg_path, "rb") as f:
+            cfg_text = f.read()
+        saved = load_safetensors(weights_path)
+    with open(os.path.join(HERE, entry["saelens_cfg"]), "wb") as f:
+        f.write(cfg_text)
+    with open(os.path.join(HERE, entry["saelens_weights"]), "w") as f:
+        json.dump({k: list(v.shape) for k, v in sorted(saved.items())}, f)
     print(entry["name"], type(sae).__name__, tuple(out["feature_acts"].shape), tuple(out["reconstruction"].shape),
           "L0", float((out["feature_acts"] > 0).float().sum(1).mean()))
