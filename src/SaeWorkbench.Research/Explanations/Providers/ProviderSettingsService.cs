@@ -125,8 +125,8 @@ public sealed class ProviderSettingsService(IDbContextFactory<WorkbenchDbContext
 
     public async Task<Outcome<ProviderSettingsView>> UpdateAsync(Actor actor, ProviderSettingsInput input, CancellationToken ct = default)
     {
-        if (actor.Role != Role.Admin)
-            return Outcome<ProviderSettingsView>.Refused(ValidationResult.Fail("role", "Only an Admin can configure the explanation provider."));
+        if (!actor.Can(WorkbenchAction.ManageExplanationProvider))
+            return Outcome<ProviderSettingsView>.Forbidden(actor.Role, WorkbenchAction.ManageExplanationProvider);
         var valid = Validate(input);
         if (!valid.IsValid) return Outcome<ProviderSettingsView>.Refused(valid);
         return await transactions.RunAsync(async (w, ct) =>
