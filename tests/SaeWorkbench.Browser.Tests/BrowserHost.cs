@@ -6,9 +6,9 @@ namespace SaeWorkbench.Browser.Tests;
 
 /// <summary>
 /// The real workbench on Kestrel (loopback, a free port, a throw-away data directory) and Debian's Chromium
-/// driven by Playwright. Shared by the tests of a class.
+/// driven by Playwright. Shared by the tests of a class; a class that needs other settings derives from it.
 /// </summary>
-public sealed class BrowserHost : IAsyncLifetime
+public class BrowserHost : IAsyncLifetime
 {
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("wb-browser-").FullName;
     private Factory? _factory;
@@ -23,9 +23,12 @@ public sealed class BrowserHost : IAsyncLifetime
     /// <summary>Screenshots land in TestResults/screenshots at the repository root.</summary>
     public static string ScreenshotDirectory { get; } = Path.Combine(FindRepoRoot(), "TestResults", "screenshots");
 
+    /// <summary>Settings besides the test defaults (configuration keys, e.g. <c>Workbench:Presence:TimeoutSeconds</c>).</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>();
+
     public async Task InitializeAsync()
     {
-        _factory = new Factory(_dataDirectory);
+        _factory = new Factory(_dataDirectory, Settings);
         _factory.UseKestrel(0);
         _factory.StartServer();
         BaseAddress = _factory.ClientOptions.BaseAddress;
@@ -108,13 +111,14 @@ public sealed class BrowserHost : IAsyncLifetime
         return Directory.GetCurrentDirectory();
     }
 
-    private sealed class Factory(string dataDirectory) : WebApplicationFactory<Program>
+    private sealed class Factory(string dataDirectory, IReadOnlyDictionary<string, string> settings) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseSetting("Workbench:DataDirectory", dataDirectory);
             builder.UseSetting("Workbench:Jobs:PollSeconds", "0.2");
             builder.UseSetting("Workbench:SeedDemo", "false");
+            foreach (var (key, value) in settings) builder.UseSetting(key, value);
         }
     }
 }

@@ -2,15 +2,26 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using SaeWorkbench.Research.Accounts;
+using SaeWorkbench.Research.Events;
 using SaeWorkbench.Web.Live;
 using Xunit.Abstractions;
 
 namespace SaeWorkbench.Browser.Tests;
 
-/// <summary>How long a browser that goes away stays in the presence list.</summary>
-public sealed class PresenceTests(BrowserHost host, ITestOutputHelper output) : IClassFixture<BrowserHost>
+/// <summary>The workbench with a presence timeout of <see cref="TimeoutSeconds"/> s instead of the default 30 s.</summary>
+public sealed class ShortPresenceHost : BrowserHost
+{
+    public const int TimeoutSeconds = 3;
+
+    protected override IReadOnlyDictionary<string, string> Settings { get; } =
+        new Dictionary<string, string> { [PresenceOptions.Section + ":TimeoutSeconds"] = TimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+}
+
+/// <summary>How long a browser that goes away stays in the presence list (Workbench:Presence:TimeoutSeconds).</summary>
+public sealed class PresenceTests(ShortPresenceHost host, ITestOutputHelper output) : IClassFixture<ShortPresenceHost>
 {
     private const string Password = "presence-pass1";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(ShortPresenceHost.TimeoutSeconds);
 
     private async Task LoginAsync(IPage page, string user)
     {
@@ -24,15 +35,24 @@ public sealed class PresenceTests(BrowserHost host, ITestOutputHelper output) : 
         await BrowserHost.WaitInteractiveAsync(page);
     }
 
-    private async Task<TimeSpan> GoneAfterAsync(string user, TimeSpan limit)
+    /// <summary>Completes when <paramref name="user"/> is not in the presence list (at once when they are not now).</summary>
+    private Task GoneAsync(string user)
     {
+        var gone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var presence = host.Services.GetRequiredService<PresenceTracker>();
-        var clock = Stopwatch.StartNew();
-        while (presence.Online.Contains(user))
+        var subscription = host.Services.GetRequiredService<WorkbenchEventBus>().Subscribe(e =>
         {
-            if (clock.Elapsed > limit) throw new TimeoutException($"{user} still online after {clock.Elapsed.TotalSeconds:F0} s");
-            await Task.Delay(100);
-        }
+            if (e is PresenceChanged changed && !changed.OnlineUserNames.Contains(user)) gone.TrySetResult();
+        });
+        if (!presence.Online.Contains(user)) gone.TrySetResult();
+        return gone.Task.ContinueWith(_ => subscription.Dispose(), TaskScheduler.Default);
+    }
+
+    private async Task<TimeSpan> GoneAfterAsync(Task gone, string user, TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        try { await gone.WaitAsync(limit); }
+        catch (TimeoutException) { throw new TimeoutException($"{user} still online after {clock.Elapsed.TotalSeconds:F0} s"); }
         return clock.Elapsed;
     }
 
@@ -41,10 +61,26 @@ public sealed class PresenceTests(BrowserHost host, ITestOutputHelper output) : 
     {
         var page = await host.NewPageAsync();
         await LoginAsync(page, "tess");
+        var left = GoneAsync("tess");
         await page.Context.CloseAsync();
-        var gone = await GoneAfterAsync("tess", TimeSpan.FromSeconds(120));
+        var gone = await GoneAfterAsync(left, "tess", TimeSpan.FromSeconds(60));
         output.WriteLine($"closed tab gone after {gone.TotalSeconds:F1} s");
         Assert.True(gone < TimeSpan.FromSeconds(10), $"{gone}");
+    }
+
+    [Fact]
+    public async Task An_open_page_stays_in_the_presence_list_past_the_timeout()
+    {
+        // The browser pings at the keep-alive the server gave it (half the timeout), so a live page is never dropped:
+        // with SignalR's default 15 s pings a 3 s timeout would drop it within seconds.
+        var page = await host.NewPageAsync();
+        await LoginAsync(page, "olga");
+        var left = GoneAsync("olga");
+
+        var stayed = await Task.WhenAny(left, Task.Delay(Timeout * 3)) != left;
+
+        Assert.True(stayed, "an open page left the presence list");
+        await page.Context.CloseAsync();
     }
 
     [Fact]
@@ -67,10 +103,12 @@ public sealed class PresenceTests(BrowserHost host, ITestOutputHelper output) : 
             var page = await browser.Contexts[0].NewPageAsync();
             page.SetDefaultTimeout(45_000);
             await LoginAsync(page, "fred");
+            var left = GoneAsync("fred");
             Process.Start("kill", ["-s", "STOP", "--", $"-{chromium.Id}"])!.WaitForExit();
-            var gone = await GoneAfterAsync("fred", TimeSpan.FromSeconds(150));
-            output.WriteLine($"frozen browser gone after {gone.TotalSeconds:F1} s");
-            Assert.True(gone < TimeSpan.FromSeconds(60), $"{gone}");
+            var gone = await GoneAfterAsync(left, "fred", TimeSpan.FromSeconds(60));
+            output.WriteLine($"frozen browser gone after {gone.TotalSeconds:F1} s (timeout {Timeout.TotalSeconds:F0} s)");
+            // The server closes a connection silent for the timeout (its last ping may have come just before the freeze).
+            Assert.True(gone < Timeout + TimeSpan.FromSeconds(8), $"{gone}");
         }
         finally
         {

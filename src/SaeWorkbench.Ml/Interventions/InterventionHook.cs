@@ -63,10 +63,8 @@ public sealed class InterventionHook
     /// </summary>
     public IDisposable Attach(IHookedLanguageModel model, string hookName, string? outputHookName)
     {
-        if (!model.HookNames.Contains(hookName))
-            throw new ArgumentException($"hook '{hookName}' is not a hook of this model; valid hooks: {string.Join(", ", model.HookNames)}");
-        if (model.HookWidth(hookName) != _sae.DIn)
-            throw new ArgumentException($"the SAE's d_in is {_sae.DIn} but hook '{hookName}' has width {model.HookWidth(hookName)}");
+        HookPoints.RequireKnown(model.HookNames, hookName);
+        HookPoints.RequireWidth(model, hookName, _sae.DIn, "the SAE's d_in");
         if (!_sae.IsTranscoder)
         {
             if (outputHookName is not null && outputHookName != hookName)
@@ -76,8 +74,7 @@ public sealed class InterventionHook
         if (outputHookName is null)
             throw new ArgumentException("this dictionary is a transcoder: its latents write to its output hook, which must be named to intervene");
         Activations.TranscoderHooks.Check(model.HookNames, hookName, outputHookName);
-        if (model.HookWidth(outputHookName) != _sae.DOut)
-            throw new ArgumentException($"the transcoder's d_out is {_sae.DOut} but hook '{outputHookName}' has width {model.HookWidth(outputHookName)}");
+        HookPoints.RequireWidth(model, outputHookName, _sae.DOut, "the transcoder's d_out");
         var capture = model.AddHook(hookName, Capture);
         try
         {

@@ -73,7 +73,7 @@ public sealed class DecoderModel : IHookedLanguageModel, IDisposable
     public int HookWidth(string hookName)
     {
         if (!_hooks.IsKnown(hookName))
-            throw new ArgumentException($"Unknown hook '{hookName}'. Valid hook names: {string.Join(", ", _hookNames)}");
+            throw new ArgumentException(HookPoints.UnknownHookMessage(hookName, _hookNames));
         return Config.HookWidth(hookName);
     }
 
@@ -118,7 +118,7 @@ public sealed class DecoderModel : IHookedLanguageModel, IDisposable
     public Tensor RunToHook(Tensor tokens, string hookName)
     {
         if (!_hooks.IsKnown(hookName))
-            throw new ArgumentException($"Unknown hook '{hookName}'. Valid hook names: {string.Join(", ", _hookNames)}");
+            throw new ArgumentException(HookPoints.UnknownHookMessage(hookName, _hookNames));
         using var scope = NewDisposeScope();
         _hooks.StopAt = hookName;
         try

@@ -58,7 +58,7 @@ public sealed class Gpt2Model : nn.Module<Tensor, Tensor>, IHookedLanguageModel
     public int HookWidth(string hookName)
     {
         if (!_hooks.IsKnown(hookName))
-            throw new ArgumentException($"Unknown hook '{hookName}'. Valid hook names: {string.Join(", ", _hookNames)}");
+            throw new ArgumentException(HookPoints.UnknownHookMessage(hookName, _hookNames));
         return HookWidthFor(Config, hookName);
     }
 
@@ -113,7 +113,7 @@ public sealed class Gpt2Model : nn.Module<Tensor, Tensor>, IHookedLanguageModel
     public Tensor RunToHook(Tensor tokens, string hookName)
     {
         if (!_hooks.IsKnown(hookName))
-            throw new ArgumentException($"Unknown hook '{hookName}'. Valid hook names: {string.Join(", ", _hookNames)}");
+            throw new ArgumentException(HookPoints.UnknownHookMessage(hookName, _hookNames));
         using var scope = NewDisposeScope();
         _hooks.StopAt = hookName;
         try

@@ -29,11 +29,20 @@ public sealed class HookPoints
         if (!hookNames.Contains(hook)) throw new ArgumentException(UnknownHookMessage(hook, hookNames));
     }
 
+    /// <summary>The one message for a hook whose width is not the dictionary's: <paramref name="what"/> names the dictionary's side ("the SAE's d_in").</summary>
+    public static string WidthMessage(string what, int expected, string hook, int width) =>
+        $"{what} is {expected} but hook '{hook}' has width {width}";
+
+    /// <summary>Throws <see cref="ArgumentException"/> with <see cref="WidthMessage"/> unless <paramref name="hook"/> of <paramref name="model"/> has width <paramref name="expected"/>.</summary>
+    public static void RequireWidth(IHookedLanguageModel model, string hook, int expected, string what)
+    {
+        var width = model.HookWidth(hook);
+        if (width != expected) throw new ArgumentException(WidthMessage(what, expected, hook, width));
+    }
+
     public IDisposable Add(string name, Func<Tensor, Tensor> hook, IReadOnlyList<string> orderedNames)
     {
-        if (!_names.Contains(name))
-            throw new ArgumentException(
-                $"Unknown hook '{name}'. Valid hook names: {string.Join(", ", orderedNames)}", nameof(name));
+        if (!_names.Contains(name)) throw new ArgumentException(UnknownHookMessage(name, orderedNames));
         lock (_gate)
         {
             if (!_hooks.TryGetValue(name, out var list)) _hooks[name] = list = [];

@@ -18,9 +18,7 @@ public static class RunWithCache
         var bad = tokens.Where(t => t < 0 || t >= model.VocabSize).Distinct().Take(5).ToList();
         if (bad.Count > 0)
             throw new ArgumentException($"token ids outside the vocabulary of {model.VocabSize}: {string.Join(", ", bad)}");
-        var unknown = hooks.Where(h => !model.HookNames.Contains(h)).ToList();
-        if (unknown.Count > 0)
-            throw new ArgumentException($"unknown hook(s) {string.Join(", ", unknown)}; valid hook names: {string.Join(", ", model.HookNames)}");
+        foreach (var hook in hooks) HookPoints.RequireKnown(model.HookNames, hook);
         if (hooks.Distinct().Count() != hooks.Count || hooks.Contains("logits"))
             throw new ArgumentException("hook names must be distinct (and \"logits\" is the logits tensor's name)");
 

@@ -12,7 +12,8 @@ namespace SaeWorkbench.Research.Analysis;
 /// Computes feature dashboards for every latent of a registered dictionary ("sae-analyze"), with progress and cancel;
 /// a cancelled or failed run leaves the dictionary's previous analysis as it was.
 /// </summary>
-public sealed class FeatureAnalysisJob(WorkbenchPaths paths, ServerPathPolicy folders, JobLimits limits, IServiceProvider? services = null) : IJobKind
+public sealed class FeatureAnalysisJob(WorkbenchPaths paths, ServerPathPolicy folders, JobLimits limits, IDbContextFactory<WorkbenchDbContext> dbFactory)
+    : IJobKind
 {
     public const string KindName = "sae-analyze";
 
@@ -47,7 +48,7 @@ public sealed class FeatureAnalysisJob(WorkbenchPaths paths, ServerPathPolicy fo
     /// <summary>The registered dictionary's sizes and its model's (null when either is unknown: then only the bounds apply).</summary>
     private AnalysisShape? ShapeOf(long dictionaryId)
     {
-        if (dictionaryId < 1 || services?.GetService<IDbContextFactory<WorkbenchDbContext>>() is not { } dbFactory) return null;
+        if (dictionaryId < 1) return null;
         using var db = dbFactory.CreateDbContext();
         var d = db.Dictionaries.AsNoTracking().Where(x => x.Id == dictionaryId).Select(x => new { x.DIn, x.DSae, x.ModelPath }).FirstOrDefault();
         if (d is null || string.IsNullOrWhiteSpace(d.ModelPath)) return null;
@@ -68,8 +69,7 @@ public sealed class FeatureAnalysisJob(WorkbenchPaths paths, ServerPathPolicy fo
     public object? Run(JobContext context)
     {
         var request = context.Parameters.Deserialize<FeatureAnalysisRequest>(Json)!;
-        var dbFactory = context.Services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>();
-        using var db = dbFactory.CreateDbContext();
+        using var db = context.Services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>().CreateDbContext();
         var dictionary = db.Dictionaries.AsNoTracking().SingleOrDefault(d => d.Id == request.DictionaryId)
                          ?? throw new ArgumentException($"dictionaryId: there is no dictionary #{request.DictionaryId}");
         if (string.IsNullOrWhiteSpace(dictionary.ModelPath))

@@ -38,7 +38,8 @@ public sealed class DictionaryImportJob : IJobKind
     public object? Run(JobContext context)
     {
         var request = context.Parameters.Deserialize<SaeImportRequest>(Json)!;
-        var actor = Owner(context) ?? throw new UnauthorizedAccessException("A release import must be queued by a signed-in Labeler.");
+        var actor = Owner(context) ?? throw new RefusedException(OutcomeKind.Forbidden,
+            ValidationResult.Fail("owner", "A release import must be queued by a signed-in Labeler."));
         var importer = context.Services.GetRequiredService<DictionaryImporter>();
         var imported = importer.ImportReleaseAsync(request, actor, new Progress(context), context.Cancellation).GetAwaiter().GetResult();
         return new { dictionaryIds = imported.Select(d => d.Id).ToArray(), count = imported.Count };

@@ -13,9 +13,10 @@ namespace SaeWorkbench.Research.Inference;
 /// used on it, between requests. Test text and steering both run here, so one model's requests share one queue.
 /// </summary>
 /// <param name="computeDtypeOf">The dtype a folder's model runs in (its registration's, docs/science.md §10.2); null: float32.</param>
-public sealed class ModelHost(int queueCapacity = ModelHost.DefaultQueueCapacity, Func<string, string>? computeDtypeOf = null) : IDisposable
+public sealed class ModelHost(Func<string, string>? computeDtypeOf = null) : IDisposable
 {
-    public const int DefaultQueueCapacity = 16;
+    /// <summary>Requests one model's queue holds before it answers "full".</summary>
+    public const int QueueCapacity = 16;
 
     private readonly ConcurrentDictionary<string, HostedModel> _models = new(StringComparer.Ordinal);
     private bool _disposed;
@@ -29,13 +30,13 @@ public sealed class ModelHost(int queueCapacity = ModelHost.DefaultQueueCapacity
         CancellationToken cancellation = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var hosted = _models.GetOrAdd(Path.GetFullPath(modelFolder), folder => new HostedModel(folder, queueCapacity, computeDtypeOf));
+        var hosted = _models.GetOrAdd(Path.GetFullPath(modelFolder), folder => new HostedModel(folder, QueueCapacity, computeDtypeOf));
         return hosted.Queue.EnqueueAsync(token => work(hosted, token), position, cancellation);
     }
 
     /// <summary>The queue of a model folder (created on first use).</summary>
     public InferenceQueue QueueOf(string modelFolder) =>
-        _models.GetOrAdd(Path.GetFullPath(modelFolder), folder => new HostedModel(folder, queueCapacity, computeDtypeOf)).Queue;
+        _models.GetOrAdd(Path.GetFullPath(modelFolder), folder => new HostedModel(folder, QueueCapacity, computeDtypeOf)).Queue;
 
     public void Dispose()
     {
@@ -46,7 +47,7 @@ public sealed class ModelHost(int queueCapacity = ModelHost.DefaultQueueCapacity
 }
 
 /// <summary>One model folder's queue, model and SAEs. <see cref="Model"/> and <see cref="Sae"/> are for the queue's thread only.</summary>
-public sealed class HostedModel(string folder, int capacity, Func<string, string>? computeDtypeOf = null) : IDisposable
+public sealed class HostedModel(string folder, int capacity, Func<string, string>? computeDtypeOf) : IDisposable
 {
     private const int SaesKept = 4;
     private readonly List<(string Folder, SaeLensSae Sae)> _saes = [];

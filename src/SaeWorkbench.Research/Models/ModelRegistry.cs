@@ -214,11 +214,8 @@ public sealed class ModelRegistry(IDbContextFactory<WorkbenchDbContext> dbFactor
         }
     }
 
-    private static void Require(Actor actor)
-    {
-        if (!Permissions.Can(actor.Role, WorkbenchAction.ManageModels))
-            throw new UnauthorizedAccessException(Permissions.Refusal(actor.Role, WorkbenchAction.ManageModels));
-    }
+    /// <summary>The permission table's refusal (<see cref="RefusedException"/>, Forbidden) for anyone below the action's role.</summary>
+    private static void Require(Actor actor) => Permissions.Require(actor.Role, WorkbenchAction.ManageModels);
 
     private static string DtypeProblem(string? value) =>
         $"computeDtype: '{value}' is not supported; supported: {string.Join(", ", ComputeDtypes.Names)}.";

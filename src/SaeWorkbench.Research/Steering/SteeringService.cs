@@ -109,9 +109,7 @@ public sealed class SteeringService(
     {
         var (hooks, _, error) = modelFolders.DescribeRecorded(target.ModelFolder);
         if (error is not null) throw new ArgumentException(error);
-        if (!hooks.Contains(target.HookName))
-            throw new ArgumentException($"the dictionary's hook '{target.HookName}' is not a hook of the model in {target.ModelFolder}; " +
-                                        $"valid hooks: {string.Join(", ", hooks)}");
+        Ml.Lm.HookPoints.RequireKnown(hooks, target.HookName);
         if (tokenText.TokenizerFor(target.ModelFolder) is { } tokenizer)
         {
             var context = Ml.Lm.HuggingFaceModels.Inspect(target.ModelFolder).ContextLength;

@@ -1,4 +1,5 @@
 using SaeWorkbench.Research.Labelling;
+using SaeWorkbench.Research.Labelling.Services;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SaeWorkbench.Research.Models;
@@ -74,9 +75,9 @@ public static class ModelEndpoints
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["model"] = [.. e.Problems] });
         }
-        catch (UnauthorizedAccessException e)
+        catch (RefusedException e)
         {
-            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status403Forbidden);
+            return OutcomeResults.Problem(e);
         }
     }
 
@@ -96,9 +97,9 @@ public static class ModelEndpoints
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["computeDtype"] = [.. e.Problems] });
         }
-        catch (UnauthorizedAccessException e)
+        catch (RefusedException e)
         {
-            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status403Forbidden);
+            return OutcomeResults.Problem(e);
         }
     }
 
@@ -118,9 +119,9 @@ public static class ModelEndpoints
         {
             return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status409Conflict);
         }
-        catch (UnauthorizedAccessException e)
+        catch (RefusedException e)
         {
-            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status403Forbidden);
+            return OutcomeResults.Problem(e);
         }
     }
 }

@@ -31,9 +31,10 @@ public static class WorkbenchHostExtensions
         if (settings.Jobs.RunnerEnabled) builder.Services.AddJobRunner();
         builder.AddWorkbenchAuth();
         builder.AddLabellingApi();
-        builder.Services.AddWorkbenchLive();
+        var presence = PresenceOptions.From(builder.Configuration);
+        builder.Services.AddWorkbenchLive(presence);
         builder.AddWorkbenchScaleOut(settings);
-        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents().AddHubOptions(presence.ApplyTo);
         builder.Services.AddMudServices();
         builder.Services.AddSingleton<SaeWorkbench.Web.Components.Features.FeatureDashboardCache>();
         builder.Services.AddProblemDetails();

@@ -30,9 +30,10 @@ public sealed class PresenceCircuitHandler(PresenceTracker presence, Authenticat
 
 public static class LiveExtensions
 {
-    public static IServiceCollection AddWorkbenchLive(this IServiceCollection services)
+    public static IServiceCollection AddWorkbenchLive(this IServiceCollection services, PresenceOptions presence)
     {
-        services.AddSignalR();
+        services.AddSingleton(presence);
+        services.AddSignalR(presence.ApplyTo);
         services.AddSingleton<PresenceTracker>();
         services.AddSingleton<LatentPresence>();
         services.AddSingleton<BlindHubAudience>();

@@ -128,7 +128,7 @@ public sealed class SteeringGeneratorTests : IDisposable
     {
         var longPrompt = string.Join(" ", Enumerable.Repeat("the state of the union", 20));
         Assert.Contains("context", Assert.Throws<ArgumentException>(() => Run(Add(3, 1), Sampled, longPrompt)).Message);
-        Assert.Contains("not a hook", Assert.Throws<ArgumentException>(() =>
+        Assert.StartsWith("unknown hook 'blocks.9.hook_resid_post'; valid hooks: ", Assert.Throws<ArgumentException>(() =>
             SteeringGenerator.Run(_w.Model, TinySteering.Tokenizer, _w.Sae, "blocks.9.hook_resid_post", "the", Add(3, 1), Sampled)).Message);
         Assert.Contains("does not exist", Assert.Throws<ArgumentException>(() => Run(Add(99, 1), Sampled)).Message);
     }

@@ -69,6 +69,21 @@ public sealed class TranscoderInterventionTests : IDisposable
     }
 
     [Fact]
+    public void Attaching_to_an_unknown_hook_or_one_of_another_width_reads_as_every_other_hook_check()
+    {
+        var set = new InterventionSet { Latents = [new LatentIntervention(1, InterventionKind.Ablate)] };
+        var valid = string.Join(", ", _model.HookNames);
+
+        var unknown = Assert.Throws<ArgumentException>(() => new InterventionHook(_tc, set).Attach(_model, "blocks.9.hook_resid_post", TinyTranscoderModel.Out));
+        var wide = Assert.Throws<ArgumentException>(() => new InterventionHook(_tc, set).Attach(_model, "blocks.0.mlp.hook_pre", TinyTranscoderModel.Out));
+        var byModel = Assert.Throws<ArgumentException>(() => _model.HookWidth("blocks.9.hook_resid_post"));
+
+        Assert.Equal($"unknown hook 'blocks.9.hook_resid_post'; valid hooks: {valid}", unknown.Message);
+        Assert.Equal(unknown.Message, byModel.Message);
+        Assert.Equal($"the SAE's d_in is 32 but hook 'blocks.0.mlp.hook_pre' has width {_model.HookWidth("blocks.0.mlp.hook_pre")}", wide.Message);
+    }
+
+    [Fact]
     public void Steering_generation_with_a_transcoder_edits_its_output_hook_and_strength_zero_reproduces_the_baseline()
     {
         using var w = new TinySteering();

@@ -215,7 +215,7 @@ public sealed class ModelLoadingTests : IDisposable
         {
             foreach (var t in result.Values) t.Dispose();
         }
-        Assert.Contains("unknown hook(s) blocks.7.hook_resid_pre; valid hook names: hook_embed",
+        Assert.Contains("unknown hook 'blocks.7.hook_resid_pre'; valid hooks: hook_embed",
             Assert.Throws<ArgumentException>(() => RunWithCache.Run(model, [1, 2], ["blocks.7.hook_resid_pre"])).Message);
         Assert.Contains("token ids outside the vocabulary of 96: 96",
             Assert.Throws<ArgumentException>(() => RunWithCache.Run(model, [1, 96], [])).Message);

@@ -154,7 +154,8 @@ public sealed class LocalChatModelTests(TinyInstructModels models) : IClassFixtu
         Assert.Contains("no chat template", noTemplate.Validation.Errors["modelPath"]);
         Assert.Equal(["maxNewTokens", "temperature", "topP"], badLimits.Validation.Errors.Keys.Order());
         Assert.Contains("\"local\"", unknownKind.Validation.Errors["kind"]);
-        Assert.False(byLabeller.Succeeded);
+        Assert.Equal(OutcomeKind.Forbidden, byLabeller.Kind);
+        Assert.Equal(Permissions.Refusal(Role.Labeler, WorkbenchAction.ManageExplanationProvider), byLabeller.Message);
         Assert.True(saved.Succeeded, saved.Validation.ToString());
         var view = await providers.GetAsync();
         Assert.Equal(("local", "tiny-judge", true, true, 32), (view.Kind, view.ModelName, view.IsConfigured, view.UsesLogprobs, view.MaxNewTokens));

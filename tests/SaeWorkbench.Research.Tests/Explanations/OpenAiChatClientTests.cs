@@ -12,17 +12,17 @@ public sealed class OpenAiChatClientTests
     private const string Key = "sk-test-0123456789-secret";
     private static readonly ChatRequest Request = new([ChatMessage.System("s"), ChatMessage.User("u")], 64);
 
-    private static (OpenAiChatClient Client, List<TimeSpan> Waits, CapturingLogger Log) Client(ChatCompletionsServer server, bool streaming = false,
+    private static (OpenAiChatClient Client, RecordingClock Clock, CapturingLogger Log) Client(ChatCompletionsServer server, bool streaming = false,
         TimeSpan? timeout = null, int retries = 3)
     {
-        var waits = new List<TimeSpan>();
+        var clock = new RecordingClock();
         var log = new CapturingLogger();
         var client = new OpenAiChatClient(new OpenAiChatOptions
         {
             BaseUrl = server.BaseUrl, Model = "tiny-instruct", ApiKey = Key, Streaming = streaming,
             Timeout = timeout ?? TimeSpan.FromSeconds(10), MaxRetries = retries,
-        }, log, delay: (t, _) => { lock (waits) waits.Add(t); return Task.CompletedTask; });
-        return (client, waits, log);
+        }, log, clock);
+        return (client, clock, log);
     }
 
     [Fact]
@@ -61,13 +61,13 @@ public sealed class OpenAiChatClientTests
     {
         await using var server = await ChatCompletionsServer.StartAsync();
         server.Enqueue(new ScriptedReply(429, "slow down", RetryAfterSeconds: 7), new ScriptedReply(500, "boom"), new ScriptedReply(Text: "[1,0]"));
-        var (client, waits, _) = Client(server);
+        var (client, clock, _) = Client(server);
 
         var reply = await client.CompleteAsync(Request);
 
         Assert.Equal("[1,0]", reply.Text);
         Assert.Equal(3, server.Received.Count);
-        Assert.Equal([TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(2)], waits); // second attempt's backoff: 1 s × 2¹
+        Assert.Equal([TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(2)], clock.Waits); // second attempt's backoff: 1 s × 2¹
     }
 
     [Fact]
@@ -75,13 +75,13 @@ public sealed class OpenAiChatClientTests
     {
         await using var server = await ChatCompletionsServer.StartAsync();
         server.Fallback = _ => new ScriptedReply(503, "overloaded");
-        var (client, waits, _) = Client(server, retries: 2);
+        var (client, clock, _) = Client(server, retries: 2);
 
         var e = await Assert.ThrowsAsync<ChatProviderException>(() => client.CompleteAsync(Request));
 
         Assert.Contains("after 3 attempt(s)", e.Message);
         Assert.Contains("503", e.Message);
-        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)], waits);
+        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)], clock.Waits);
     }
 
     [Fact]
@@ -89,12 +89,12 @@ public sealed class OpenAiChatClientTests
     {
         await using var server = await ChatCompletionsServer.StartAsync();
         server.Enqueue(new ScriptedReply(Text: "late", Delay: TimeSpan.FromSeconds(30)), new ScriptedReply(Text: "on time"));
-        var (client, waits, _) = Client(server, timeout: TimeSpan.FromMilliseconds(300));
+        var (client, clock, _) = Client(server, timeout: TimeSpan.FromMilliseconds(300));
 
         var reply = await client.CompleteAsync(Request);
 
         Assert.Equal("on time", reply.Text);
-        Assert.Single(waits);
+        Assert.Single(clock.Waits);
     }
 
     [Fact]
@@ -126,13 +126,13 @@ public sealed class OpenAiChatClientTests
     {
         await using var server = await ChatCompletionsServer.StartAsync();
         server.Enqueue(new ScriptedReply(401, $"Incorrect API key provided: {Key}"));
-        var (client, waits, log) = Client(server);
+        var (client, clock, log) = Client(server);
 
         var e = await Assert.ThrowsAsync<ChatProviderException>(() => client.CompleteAsync(Request));
 
         Assert.Contains("refused the request (401)", e.Message);
         Assert.DoesNotContain(Key, e.Message);
-        Assert.Empty(waits);
+        Assert.Empty(clock.Waits);
         Assert.Single(server.Received);
         Assert.DoesNotContain(log.Lines, l => l.Contains(Key));
     }
@@ -185,7 +185,8 @@ public sealed class OpenAiChatClientTests
             Interlocked.Increment(ref done);
             return new ScriptedReply(Text: "ok");
         };
-        using var client = new OpenAiChatClient(new OpenAiChatOptions { BaseUrl = server.BaseUrl, Model = "m", MaxConcurrency = 2 }, new CapturingLogger());
+        using var client = new OpenAiChatClient(new OpenAiChatOptions { BaseUrl = server.BaseUrl, Model = "m", MaxConcurrency = 2 }, new CapturingLogger(),
+            TimeProvider.System);
 
         await Task.WhenAll(Enumerable.Range(0, requests).Select(_ => client.CompleteAsync(Request)));
 

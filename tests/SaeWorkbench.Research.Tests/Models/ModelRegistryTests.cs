@@ -149,7 +149,8 @@ public sealed class ModelRegistryTests : IAsyncLifetime
     public async Task Only_an_Admin_registers_and_the_registration_is_audited()
     {
         var folder = SaveTinyModel(Path.Combine(_root, "tiny"));
-        var refused = await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Registry().RegisterAsync(new ModelRegistration(folder), Labeler));
+        var refused = await Assert.ThrowsAsync<RefusedException>(() => Registry().RegisterAsync(new ModelRegistration(folder), Labeler));
+        Assert.Equal(OutcomeKind.Forbidden, refused.Kind);
         Assert.Equal("A Labeler cannot register or unregister models; ask an Admin for a role that can.", refused.Message);
 
         var model = await Registry().RegisterAsync(new ModelRegistration(folder, null, "bf16"), Admin);
@@ -198,7 +199,7 @@ public sealed class ModelRegistryTests : IAsyncLifetime
             await ctx.Dictionaries.Where(d => d.Id == dictionaryId).ExecuteDeleteAsync();
             await ctx.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Succeeded));
         }
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => registry.UnregisterAsync(model.Id, Labeler));
+        await Assert.ThrowsAsync<RefusedException>(() => registry.UnregisterAsync(model.Id, Labeler));
         await registry.UnregisterAsync(model.Id, Admin);
         Assert.Empty(await registry.ListAsync());
         Assert.True(Directory.Exists(folder)); // the folder itself is never touched

@@ -45,28 +45,41 @@ public sealed partial class ReadmeCommandLineTests
             # or: dotnet run -c Release --project src/SaeWorkbench.Cli -- worker --name w2
             echo unrelated
             ```
+            Inline, `sae inspect <dir> [--json]` and `sae worker` are commands too; `dotnet build` is not.
             """;
-        Assert.Equal(["lm info models/demo-gpt2", "worker --name w1", "worker --name w2"], ReadmeCommandLines(readme));
+        Assert.Equal(["lm info models/demo-gpt2", "worker --name w1", "worker --name w2", "inspect <dir> [--json]", "worker"],
+            ReadmeCommandLines(readme));
     }
 
-    /// <summary>What follows <c>sae</c>, <c>…/sae.dll</c> or <c>--project src/SaeWorkbench.Cli --</c> on each line of a fenced code block.</summary>
+    /// <summary>
+    /// What follows <c>sae</c>, <c>…/sae.dll</c> or <c>--project src/SaeWorkbench.Cli --</c> on each line of a fenced code
+    /// block, then every inline code span of the prose that starts with <c>sae</c>.
+    /// </summary>
     internal static List<string> ReadmeCommandLines(string markdown)
     {
         var result = new List<string>();
+        var inline = new List<string>();
         var inBlock = false;
         foreach (var raw in markdown.Split('\n'))
         {
             var line = raw.Trim();
             if (line.StartsWith("```", StringComparison.Ordinal)) { inBlock = !inBlock; continue; }
-            if (!inBlock) continue;
+            if (!inBlock)
+            {
+                inline.AddRange(InlineCommand().Matches(line).Select(m => m.Groups["rest"].Value.Trim()));
+                continue;
+            }
             var match = CommandLine().Match(line);
             if (!match.Success) continue;
             var rest = match.Groups["rest"].Value;
             var comment = rest.IndexOf(" #", StringComparison.Ordinal);
             result.Add((comment >= 0 ? rest[..comment] : rest).Trim());
         }
-        return result;
+        return [.. result, .. inline];
     }
+
+    [GeneratedRegex(@"`sae(?:\s+(?<rest>[^`]*))?`")]
+    private static partial Regex InlineCommand();
 
     [GeneratedRegex(@"(?:^sae\s+|sae\.dll\s+|--project\s+src/SaeWorkbench\.Cli\s+--\s+)(?<rest>.*)$")]
     private static partial Regex CommandLine();
@@ -111,14 +124,14 @@ public sealed partial class ReadmeCommandLineTests
         return names;
     }
 
-    /// <summary>Shell-like words: quotes group, optional-part brackets and trailing commas are dropped.</summary>
+    /// <summary>Shell-like words: quotes group; optional-part brackets, choice parentheses and bars, and trailing commas are dropped.</summary>
     private static List<string> Tokens(string line)
     {
         var words = new List<string>();
         foreach (Match m in Regex.Matches(line, "'[^']*'|\"[^\"]*\"|\\S+"))
         {
-            var w = m.Value.Trim('[', ']', ',');
-            if (w.Length > 0) words.Add(w);
+            var w = m.Value.Trim('[', ']', '(', ')', ',');
+            if (w.Length > 0 && w != "|") words.Add(w);
         }
         return words;
     }

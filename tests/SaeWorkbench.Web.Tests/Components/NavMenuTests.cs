@@ -1,7 +1,9 @@
 using Bunit;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Authorization;
 using SaeWorkbench.Data.Accounts;
+using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Web.Components.Layout;
 
 namespace SaeWorkbench.Web.Tests.Components;
@@ -27,8 +29,27 @@ public sealed class NavMenuTests : MudComponentTest
         var user = Hrefs(Render("jobs")).ToList();
 
         Assert.DoesNotContain(user, h => h.StartsWith("admin/", StringComparison.Ordinal));
-        Assert.Equal(NavLinks.For(admin: false).Count(), user.Count);
+        Assert.Equal(NavLinks.For(Role.Viewer).Count(), user.Count);
         Assert.Contains("what-fires", user);
+    }
+
+    [Fact]
+    public void Each_admin_link_follows_the_permission_tables_row_for_its_page()
+    {
+        var reviewer = Hrefs(Render("", WorkbenchRoles.Reviewer)).ToList();
+
+        Assert.DoesNotContain(reviewer, h => h.StartsWith("admin/", StringComparison.Ordinal));
+        // Each link asks for what its page's policy asks for, so the menu never offers a page that would refuse.
+        var pages = typeof(NavLinks).Assembly.GetTypes()
+            .SelectMany(t => t.GetCustomAttributes(typeof(RouteAttribute), false).Cast<RouteAttribute>().Select(r => (r.Template, Type: t)))
+            .ToDictionary(p => p.Template.TrimStart('/'), p => p.Type);
+        Assert.All(NavLinks.All.Where(l => l.Requires != WorkbenchAction.Read), l =>
+        {
+            var policy = pages[l.Href].GetCustomAttributes(typeof(AuthorizeAttribute), true).Cast<AuthorizeAttribute>().Single().Policy;
+            Assert.Equal(l.Requires.ToString(), policy);
+        });
+        Assert.Equal(NavLinks.All.Select(l => l.Href), NavLinks.For(Role.Admin).Select(l => l.Href));
+        Assert.Equal(NavLinks.For(null).Select(l => l.Href), NavLinks.For(Role.Reviewer).Select(l => l.Href));
     }
 
     [Fact]

@@ -23,20 +23,19 @@ public sealed class OpenAiChatClient : IChatModel, IDisposable
     private readonly HttpClient _http;
     private readonly SemaphoreSlim _inFlight;
     private readonly ILogger _logger;
-    private readonly Func<TimeSpan, CancellationToken, Task> _delay;
+    private readonly TimeProvider _clock;
     private readonly Uri _endpoint;
 
-    /// <param name="delay">How to wait between attempts (tests record the waits instead of sleeping).</param>
-    public OpenAiChatClient(OpenAiChatOptions options, ILogger logger, HttpMessageHandler? handler = null,
-        Func<TimeSpan, CancellationToken, Task>? delay = null)
+    /// <param name="clock">The clock the waits between attempts run on (the host's <see cref="TimeProvider"/>).</param>
+    public OpenAiChatClient(OpenAiChatOptions options, ILogger logger, TimeProvider clock)
     {
         if (options.BaseUrl.Scheme is not ("http" or "https")) throw new ArgumentException("baseUrl: must be an http or https address.");
         if (string.IsNullOrWhiteSpace(options.Model)) throw new ArgumentException("model: required.");
         _options = options;
         _logger = logger;
-        _delay = delay ?? Task.Delay;
+        _clock = clock;
         // A plain HttpClient, not IHttpClientFactory: the factory's logging handler writes request headers at Trace.
-        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }, disposeHandler: handler is null)
+        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }, disposeHandler: true)
         {
             Timeout = System.Threading.Timeout.InfiniteTimeSpan,
         };
@@ -100,7 +99,7 @@ public sealed class OpenAiChatClient : IChatModel, IDisposable
             }
             if (attempt >= _options.MaxRetries)
                 throw new ChatProviderException($"Chat completion failed after {attempt + 1} attempt(s): {failure}.", isRetryable: true);
-            await _delay(retryAfter ?? Backoff(attempt), ct);
+            await Task.Delay(retryAfter ?? Backoff(attempt), _clock, ct);
         }
     }
 

@@ -54,7 +54,7 @@ public sealed record ProviderSettingsInput(string? BaseUrl, string? Model, strin
 /// <see cref="ServerPathPolicy"/> like every path a user names and run through the <see cref="ModelHost"/>.
 /// </summary>
 public sealed class ProviderSettingsService(IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions,
-    IDataProtectionProvider protection, ILoggerFactory loggers, ServerPathPolicy folders, ModelHost host)
+    IDataProtectionProvider protection, ILoggerFactory loggers, ServerPathPolicy folders, ModelHost host, TimeProvider clock)
 {
     private const string Purpose = "SaeWorkbench.Explanations.ProviderApiKey.v1";
     private IDataProtector Protector => protection.CreateProtector(Purpose);
@@ -125,8 +125,8 @@ public sealed class ProviderSettingsService(IDbContextFactory<WorkbenchDbContext
 
     public async Task<Outcome<ProviderSettingsView>> UpdateAsync(Actor actor, ProviderSettingsInput input, CancellationToken ct = default)
     {
-        if (actor.Role != Role.Admin)
-            return Outcome<ProviderSettingsView>.Refused(ValidationResult.Fail("role", "Only an Admin can configure the explanation provider."));
+        if (!actor.Can(WorkbenchAction.ManageExplanationProvider))
+            return Outcome<ProviderSettingsView>.Forbidden(actor.Role, WorkbenchAction.ManageExplanationProvider);
         var valid = Validate(input);
         if (!valid.IsValid) return Outcome<ProviderSettingsView>.Refused(valid);
         return await transactions.RunAsync(async (w, ct) =>
@@ -198,7 +198,7 @@ public sealed class ProviderSettingsService(IDbContextFactory<WorkbenchDbContext
         {
             BaseUrl = new Uri(row.BaseUrl), Model = row.Model, ApiKey = key, Timeout = TimeSpan.FromSeconds(row.TimeoutSeconds),
             MaxRetries = row.MaxRetries, MaxConcurrency = row.MaxConcurrency, Streaming = row.Streaming,
-        }, loggers.CreateLogger<OpenAiChatClient>());
+        }, loggers.CreateLogger<OpenAiChatClient>(), clock);
     }
 
     private static ProviderSettingsView ViewOf(ExplanationProviderSettings s) =>

@@ -39,9 +39,9 @@ public partial class ModelsPage
     protected override async Task OnInitializedAsync()
     {
         _actor = Actor.From((await AuthState).User);
-        _isAdmin = _actor is not null && Permissions.Can(_actor.Role, WorkbenchAction.ManageModels);
+        _isAdmin = _actor is not null && _actor.Can(WorkbenchAction.ManageModels);
         // As GET /api/models/found: the folders on the server's disk are listed to those who may name them in a form.
-        _canScan = _actor is not null && _actor.Role >= Role.Labeler;
+        _canScan = _actor is not null && _actor.Can(WorkbenchAction.ImportDictionary);
         _registered = await Registry.DescribeAsync();
         if (_canScan) await ScanAsync();
     }
@@ -93,8 +93,7 @@ public partial class ModelsPage
             Snackbar.Add($"Registered {model.Name}.", Severity.Success);
             await ReloadAsync();
         }
-        catch (ModelRegistrationException e) { _problems = e.Problems; _checked = null; }
-        catch (UnauthorizedAccessException e) { _problems = [e.Message]; }
+        catch (Exception e) when (Refusal(e) is { } problems) { _problems = problems; _checked = null; }
         finally { _busy = false; }
     }
 
@@ -107,8 +106,7 @@ public partial class ModelsPage
             await Registry.SetComputeDtypeAsync(id, dtype, _actor);
             _registered = await Registry.DescribeAsync();
         }
-        catch (ModelRegistrationException e) { _actionError = string.Join(" ", e.Problems); }
-        catch (UnauthorizedAccessException e) { _actionError = e.Message; }
+        catch (Exception e) when (Refusal(e) is { } problems) { _actionError = string.Join(" ", problems); }
     }
 
     private async Task UnregisterAsync(RegisteredModelView view)
@@ -121,8 +119,20 @@ public partial class ModelsPage
             Snackbar.Add($"Unregistered {view.Model.Name}; its folder is unchanged.", Severity.Info);
             await ReloadAsync();
         }
-        catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or UnauthorizedAccessException) { _actionError = e.Message; }
+        catch (Exception e) when (Refusal(e) is { } problems) { _actionError = string.Join(" ", problems); }
     }
+
+    /// <summary>
+    /// The page's one translation of the registry's refusals into messages: a folder's, name's or dtype's problems; the
+    /// permission table's refusal; a model that is gone or still in use. Anything else is a fault, not a refusal.
+    /// </summary>
+    private static IReadOnlyList<string>? Refusal(Exception e) => e switch
+    {
+        ModelRegistrationException r => r.Problems,
+        RefusedException r => [r.Message],
+        InvalidOperationException or KeyNotFoundException => [e.Message],
+        _ => null,
+    };
 
     private async Task ReloadAsync()
     {
