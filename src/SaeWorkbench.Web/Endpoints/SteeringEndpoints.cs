@@ -28,11 +28,11 @@ public static class SteeringEndpoints
         return app;
     }
 
-    public static Task<Results<Ok<SteeringRun>, ValidationProblem, ForbidHttpResult, UnauthorizedHttpResult, ProblemHttpResult>> Run(
+    public static Task<Results<Ok<SteeringRun>, ValidationProblem, UnauthorizedHttpResult, ProblemHttpResult>> Run(
         SteeringRequest request, SteeringService steering, ClaimsPrincipal user, CancellationToken ct) =>
         Refusals(user, actor => steering.RunAsync(actor, request, ct: ct));
 
-    public static Task<Results<Ok<SteeringSweepRun>, ValidationProblem, ForbidHttpResult, UnauthorizedHttpResult, ProblemHttpResult>> Sweep(
+    public static Task<Results<Ok<SteeringSweepRun>, ValidationProblem, UnauthorizedHttpResult, ProblemHttpResult>> Sweep(
         SteeringSweepRequest request, SteeringService steering, ClaimsPrincipal user, CancellationToken ct) =>
         Refusals(user, actor => steering.SweepAsync(actor, request, ct: ct));
 
@@ -44,7 +44,7 @@ public static class SteeringEndpoints
         await steering.GetAsync(id, ct) is { } view ? TypedResults.Ok(view) : TypedResults.NotFound();
 
     /// <summary>The one translation of a run's refusals into HTTP answers.</summary>
-    private static async Task<Results<Ok<T>, ValidationProblem, ForbidHttpResult, UnauthorizedHttpResult, ProblemHttpResult>> Refusals<T>(
+    private static async Task<Results<Ok<T>, ValidationProblem, UnauthorizedHttpResult, ProblemHttpResult>> Refusals<T>(
         ClaimsPrincipal user, Func<Actor, Task<T>> run)
     {
         if (Actor.From(user) is not { } actor) return TypedResults.Unauthorized();
@@ -52,9 +52,9 @@ public static class SteeringEndpoints
         {
             return TypedResults.Ok(await run(actor));
         }
-        catch (RefusedException)
+        catch (RefusedException e)
         {
-            return TypedResults.Forbid();
+            return OutcomeResults.Problem(e);
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException)
         {
