@@ -225,11 +225,10 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         if (q.Status is { } status) latents = latents.Where(l => l.LabelStatus == status);
         // Only latents with a score (the score sort lists scored latents only), at least the minimum if one is set: a
         // page sorted by score gets both from its join with the scores instead (SortedMatching).
+        // A join rather than "Id IN (…)": SQLite then reads the (few) scored latents by id instead of testing every index
+        // entry of the dictionary against the list (the score sort's count at 100,000 latents: 26 ms of SQLite CPU became 8 ms).
         if ((q.MinScore is not null || q.Sort == FeatureSort.BestScore) && !(forPage && q.Sort == FeatureSort.BestScore))
-        {
-            var scored = ScoredAtLeast(db, q.MinScore).Select(b => b.LatentId);
-            latents = latents.Where(l => scored.Contains(l.Id));
-        }
+            latents = latents.Join(ScoredAtLeast(db, q.MinScore), l => l.Id, b => b.LatentId, (l, b) => l);
         if (q.Search is { } text) latents = latents.Where(Search(db, LikePattern(text)));
         if (user is not null && HasLabelFilter(q))
         {
