@@ -36,7 +36,7 @@ public static class ResearchServiceCollectionExtensions
         services.AddJobKind<DictionaryImportJob>();
         services.TryAddSingleton<DemoWorkspace>();
         services.TryAddSingleton<FeatureCatalog>();
-        services.TryAddSingleton<SearchTotals>();
+        services.TryAddSingleton<ListTotals>();
         services.TryAddSingleton(TimeProvider.System);
         // Per-user budgets for each kind of work and the log-in throttle (Workbench:RateLimits).
         services.TryAddSingleton(sp => sp.GetService<Settings.WorkbenchSettings>()?.RateLimits ?? new Limits.RateLimits());

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SaeWorkbench.Data.Dictionaries;
+using SaeWorkbench.Research.Features;
 using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Research.Labelling.Services;
 using SaeWorkbench.Web.Hosting;
@@ -18,7 +19,11 @@ public static partial class LabellingEndpoints
     {
         var api = app.MapGroup("/api").WithTags("Labelling");
         api.MapGet("/dictionaries/{dictionaryId:long}/latents", ListLatents)
-            .WithName("ListLatents").WithSummary("A dictionary's latents with their consensus labels, by index (paged; status filters).");
+            .WithName("ListLatents").WithSummary("A dictionary's latents as the feature list shows them: the same filters and sorts, paged by skip and take.")
+            .WithDescription("Filters: q (text in labels, interpretations, top tokens and contexts), status (Unlabelled, Proposed, Accepted), tag, "
+                             + "dead, dense (true/false), minDensity and maxDensity (fractions, 0.001 = 0.1 %), minScore (best explanation score, 0-1). "
+                             + "sort: index, density, maxActivation, labelStatus or bestScore (scored latents only); desc=true reverses it. "
+                             + "skip >= 0, take 1-" + FeatureQuery.MaxPageSize + " (default 100). Blind mode hides consensus labels and scores as on the page.");
         api.MapGet("/latents/{latentId:long}", GetLatent)
             .WithName("GetLatent").WithSummary("A latent's labelling panel: consensus, interpretations in display order, comments.");
         api.MapGet("/latents/{latentId:long}/interpretations", ListInterpretations)
@@ -52,9 +57,59 @@ public static partial class LabellingEndpoints
 
     public sealed record VoteRequest(int Value);
 
-    public static async Task<Results<Ok<Page<LatentSummary>>, ValidationProblem, ProblemHttpResult>> ListLatents(
-        long dictionaryId, LabellingService labelling, int? skip, int? take, LabelStatus? status, ClaimsPrincipal user, CancellationToken ct) =>
-        Answer(await labelling.ListLatentsAsync(dictionaryId, skip ?? 0, take ?? 100, status, ct, Actor.From(user)));
+    /// <summary>The feature list's read model (<see cref="FeatureCatalog"/>) over HTTP; malformed filters are refused by name.</summary>
+    public static async Task<Results<Ok<Page<LatentListItem>>, ValidationProblem, ProblemHttpResult>> ListLatents(
+        long dictionaryId, FeatureCatalog catalog, ClaimsPrincipal user, CancellationToken ct,
+        string? skip = null, string? take = null, string? q = null, string? status = null, string? tag = null, string? sort = null, string? desc = null,
+        string? dead = null, string? dense = null, string? minDensity = null, string? maxDensity = null, string? minScore = null)
+    {
+        var errors = new Dictionary<string, string[]>();
+        int Int(string name, string? text, int fallback, int min, int max)
+        {
+            if (text is null) return fallback;
+            if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v >= min && v <= max) return v;
+            errors[name] = [$"{name} is a whole number from {min} to {max}."];
+            return fallback;
+        }
+        bool? Bool(string name, string? text)
+        {
+            if (text is null) return null;
+            if (bool.TryParse(text, out var v)) return v;
+            errors[name] = [$"{name} is true or false."];
+            return null;
+        }
+        double? Fraction(string name, string? text)
+        {
+            if (text is null) return null;
+            if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v is >= 0 and <= 1) return v;
+            errors[name] = [$"{name} is a number from 0 to 1."];
+            return null;
+        }
+        TEnum? Named<TEnum>(string name, string? text, string choices) where TEnum : struct, Enum
+        {
+            if (text is null) return null;
+            // Names only: Enum.TryParse also takes numbers, which are not part of the API.
+            if (!text.Any(char.IsDigit) && Enum.TryParse<TEnum>(text, ignoreCase: true, out var v) && Enum.IsDefined(v)) return v;
+            errors[name] = [$"{name} is one of {choices}."];
+            return null;
+        }
+        var from = Int("skip", skip, 0, 0, int.MaxValue - FeatureQuery.MaxPageSize);
+        var count = Int("take", take, 100, 1, FeatureQuery.MaxPageSize);
+        var query = new FeatureQuery
+        {
+            Search = q, Tag = tag,
+            Status = Named<LabelStatus>("status", status, "Unlabelled, Proposed, Accepted"),
+            Sort = Named<FeatureSort>("sort", sort, "index, density, maxActivation, labelStatus, bestScore") ?? FeatureSort.Index,
+            Descending = Bool("desc", desc) ?? false,
+            Dead = Bool("dead", dead), Dense = Bool("dense", dense),
+            MinDensity = Fraction("minDensity", minDensity), MaxDensity = Fraction("maxDensity", maxDensity), MinScore = Fraction("minScore", minScore),
+        };
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        var (rows, total) = await catalog.RangeAsync(dictionaryId, query, from, count, Actor.From(user), ct);
+        if (total == 0 && !await catalog.DictionaryExistsAsync(dictionaryId, ct))
+            return Problem(Outcome<Page<LatentListItem>>.NotFound($"Dictionary {dictionaryId}"));
+        return TypedResults.Ok(new Page<LatentListItem>(rows.Select(LatentListItem.From).ToList(), total, from, count));
+    }
 
     public static async Task<Results<Ok<LatentLabelling>, ValidationProblem, ProblemHttpResult>> GetLatent(
         long latentId, LabellingService labelling, ClaimsPrincipal user, CancellationToken ct) =>

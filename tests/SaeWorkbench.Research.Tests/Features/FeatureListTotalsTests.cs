@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using SaeWorkbench.Data.Dictionaries;
+using SaeWorkbench.Research.Events;
 using SaeWorkbench.Research.Features;
 using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Research.Labelling.Services;
@@ -7,7 +8,10 @@ using SaeWorkbench.Research.Tests.Crowd;
 
 namespace SaeWorkbench.Research.Tests.Features;
 
-/// <summary>The feature list's totals come from the same query as its rows, so they are never stale and are per viewer under blind mode.</summary>
+/// <summary>
+/// The feature list's totals: told exactly by a page that is not full, otherwise kept a few seconds (ListTotals) until
+/// an event or their lifetime ends, counted again when a page shows more rows than kept; per viewer under blind mode.
+/// </summary>
 public sealed class FeatureListTotalsTests
 {
     private static readonly FeatureQuery Accepted = new() { Status = LabelStatus.Accepted, Sort = FeatureSort.MaxActivation, Descending = true };
@@ -55,5 +59,45 @@ public sealed class FeatureListTotalsTests
         Assert.Equal(0, (await catalog.QueryAsync(s.DictionaryId, search, ben)).Total);
         Assert.Equal("No latent matches the search \"calendar\" (it matches labels, interpretations, top tokens and top contexts). Remove a filter or widen a bound to see more; a shorter search word matches more.",
             (await catalog.QueryAsync(s.DictionaryId, search, ben)).EmptyReason);
+    }
+
+    [Fact]
+    public async Task A_kept_total_stands_until_an_event_or_its_lifetime_and_a_page_with_more_rows_counts_again()
+    {
+        await using var s = await CrowdDatabase.StartAsync();
+        var clock = new ManualClock();
+        using var totals = new ListTotals(s.Get<WorkbenchEventBus>(), clock);
+        var catalog = new FeatureCatalog(s.Factory, totals);
+        var alive = new FeatureQuery { Dead = false, PageSize = 2 }; // full pages: their total is the kept one
+        await using var db = s.Db();
+        var n = await db.Latents.CountAsync(l => l.DictionaryId == s.DictionaryId && !l.IsDead);
+        Task SetDeadAsync(int index, bool dead) =>
+            db.Latents.Where(l => l.Id == s.Latents[index]).ExecuteUpdateAsync(u => u.SetProperty(l => l.IsDead, dead));
+        async Task<int> TotalAsync(int page = 0) => (await catalog.QueryAsync(s.DictionaryId, alive with { Page = page }, s.Reviewer)).Total;
+
+        Assert.Equal(n, await TotalAsync());
+        await SetDeadAsync(9, true); // without an event
+        Assert.Equal(n, await TotalAsync());
+        clock.Advance(ListTotals.Lifetime);
+        Assert.Equal(n - 1, await TotalAsync());
+
+        await SetDeadAsync(8, true);
+        s.Get<WorkbenchEventBus>().Publish(new ConsensusChanged(s.Latents[8], "Unlabelled", null, null));
+        Assert.Equal(n - 2, await TotalAsync());
+
+        // Both come back without an event: the kept total (n − 2) is less than the full page at n − 2 shows.
+        await SetDeadAsync(8, false);
+        await SetDeadAsync(9, false);
+        Assert.Equal(n, await TotalAsync((n - 2) / 2));
+        Assert.Equal(n, await TotalAsync());
+    }
+
+    /// <summary>A clock that moves only when told.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private long _ticks;
+        public override long GetTimestamp() => _ticks;
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+        public void Advance(TimeSpan by) => _ticks += by.Ticks;
     }
 }
