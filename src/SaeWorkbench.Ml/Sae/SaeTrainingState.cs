@@ -239,7 +239,9 @@ public sealed class SaeTrainingState : IDisposable
     public void UpdateThresholdOffset(double? correction)
     {
         if (LogThresholdOffset is not { } offset || correction is not { } delta) return;
-        var next = offset.item<double>() + Config.L0ControlRate * Math.Clamp(delta, -1, 1);
+        // c stays within ±27.6 (thresholds within a factor 1e±12 of exp(ℓ)): a run that cannot reach K (too few
+        // positive pre-activations) does not drive θ to 0 or infinity.
+        var next = Math.Clamp(offset.item<double>() + Config.L0ControlRate * Math.Clamp(delta, -1, 1), -27.6, 27.6);
         using var value = next.ToScalar();
         offset.fill_(value);
     }

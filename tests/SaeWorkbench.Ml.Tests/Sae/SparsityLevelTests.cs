@@ -107,6 +107,8 @@ public class SparsityLevelTests(ITestOutputHelper output)
         Assert.Equal(-0.3, state.ThresholdOffset, 12);
         state.UpdateThresholdOffset(null);                   // nothing measured: unchanged
         Assert.Equal(-0.3, state.ThresholdOffset, 12);
+        for (var i = 0; i < 100; i++) state.UpdateThresholdOffset(-1);   // k out of reach: θ is not driven to 0
+        Assert.Equal(-27.6, state.ThresholdOffset, 12);
         using var fixedLambda = SaeTrainingState.Initialise(config with { JumpReluTargetsK = false }, 32, zeros(32), gen);
         fixedLambda.UpdateThresholdOffset(0.9);
         Assert.Null(fixedLambda.LogThresholdOffset);
