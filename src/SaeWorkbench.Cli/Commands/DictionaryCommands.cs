@@ -39,8 +39,8 @@ public static class DictionaryCommands
         var latents = new Option<int>("--latents") { Description = "Number of latents", DefaultValueFactory = _ => defaults.Latents };
         var k = new Option<int>("--k") { Description = "Latents per token (TopK), their mean (BatchTopK), the L0 a JumpReLU is steered to", DefaultValueFactory = _ => defaults.K };
         var l1 = new Option<double>("--l1") { Description = "λ of the decoder-norm-weighted L1 (ReLU)", DefaultValueFactory = _ => defaults.L1 };
-        var l0 = new Option<double>("--l0") { Description = "λ of the L0 loss (JumpReLU), in units of activations scaled to E‖x‖ = √d; its starting value with --target-k", DefaultValueFactory = _ => defaults.L0 };
-        var targetK = new Option<bool>("--target-k") { Description = "JumpReLU: steer λ so that the L0 settles at k (false: λ stays fixed)", DefaultValueFactory = _ => defaults.TargetK };
+        var l0 = new Option<double>("--l0") { Description = "λ of the L0 loss (JumpReLU), in units of activations scaled to E‖x‖ = √d (with --target-k it only sets how thresholds differ between latents)", DefaultValueFactory = _ => defaults.L0 };
+        var targetK = new Option<bool>("--target-k") { Description = "JumpReLU: steer the thresholds so that the L0 settles at k (false: the L0 is what λ buys)", DefaultValueFactory = _ => defaults.TargetK };
         var bandwidth = new Option<double>("--bandwidth") { Description = "Bandwidth ε of the JumpReLU straight-through estimator", DefaultValueFactory = _ => defaults.Bandwidth };
         var threshold = new Option<double>("--initial-threshold") { Description = "Initial JumpReLU threshold θ₀; 0 sets it from the data so the SAE starts at L0 ≈ k", DefaultValueFactory = _ => defaults.InitialThreshold };
         var tokens = new Option<long>("--tokens") { Description = "Training tokens", DefaultValueFactory = _ => defaults.Tokens };

@@ -33,7 +33,7 @@ public static class SaeCommands
         var l1 = new Option<double>("--l1") { Description = "λ of the decoder-norm-weighted L1 (ReLU)", DefaultValueFactory = _ => 1.5 };
         var defaults = new SaeTrainingConfig();
         var l0 = new Option<double>("--l0") { Description = "λ of the L0 loss (JumpReLU), in units of activations scaled to E‖x‖ = √d", DefaultValueFactory = _ => defaults.L0Coefficient };
-        var targetK = new Option<bool>("--target-k") { Description = "JumpReLU: steer λ so that the L0 settles at k (false: λ stays fixed)", DefaultValueFactory = _ => defaults.JumpReluTargetsK };
+        var targetK = new Option<bool>("--target-k") { Description = "JumpReLU: steer the thresholds so that the L0 settles at k (false: the L0 is what λ buys)", DefaultValueFactory = _ => defaults.JumpReluTargetsK };
         var bandwidth = new Option<double>("--bandwidth") { Description = "Bandwidth ε of the JumpReLU straight-through estimator", DefaultValueFactory = _ => defaults.JumpReluBandwidth };
         var threshold = new Option<double>("--initial-threshold") { Description = "Initial JumpReLU threshold θ₀; 0 sets it from the data so the SAE starts at L0 ≈ k", DefaultValueFactory = _ => defaults.JumpReluInitialThreshold };
         var tokens = new Option<long>("--tokens") { Description = "Training tokens", DefaultValueFactory = _ => 512L * 2000 };

@@ -43,22 +43,24 @@ public sealed record SaeTrainingConfig
     /// <summary>
     /// λ of the L0 sparsity loss (JumpReLU), in units of the scaled activations (E‖x‖ = √d, docs/science.md §3): a latent
     /// is worth keeping on a token when it removes more than λ of squared error there. With
-    /// <see cref="JumpReluTargetsK"/> (the default) only λ's starting value: the controller moves it (§2.4).
+    /// <see cref="JumpReluTargetsK"/> (the default) the controller sets the thresholds' common level, so λ only sets how
+    /// they differ between latents (§2.4), and it applies from the first step.
     /// </summary>
     public double L0Coefficient { get; init; } = SaeTrainingDefaults.L0Coefficient;
 
     /// <summary>
-    /// JumpReLU: steer λ during training so that the L0 settles at <see cref="K"/> (the L0 controller of docs/science.md
-    /// §2.4); <see cref="L0Coefficient"/> is then only λ's starting value. False keeps λ fixed (after its warm-up), so the
-    /// L0 is whatever that λ buys on the data.
+    /// JumpReLU: steer the thresholds during training so that the L0 settles at <see cref="K"/> (the L0 controller of
+    /// docs/science.md §2.4: a shared log-threshold offset, moved each step and folded into the exported thresholds).
+    /// False leaves the thresholds to the STE with λ fixed (after its warm-up), so the L0 is whatever that λ buys.
     /// </summary>
     public bool JumpReluTargetsK { get; init; } = SaeTrainingDefaults.JumpReluTargetsK;
 
     /// <summary>
-    /// Rate η of the L0 controller: each step log λ moves by η·clamp(L0/K − 1, −1, 1), so a persistent 100 % miss
-    /// changes λ e-fold in 1/η steps (docs/science.md §2.4).
+    /// Rate α of the L0 controller, in (0, 1]: each step the shared log-threshold offset moves by α·clamp(δ, −1, 1), δ the
+    /// log factor that would have given the batch just seen an L0 of exactly K (docs/science.md §2.4). 1 jumps to it; 0.5
+    /// halves the miss each step and averages the batch-to-batch noise over about two batches.
     /// </summary>
-    public double L0ControlRate { get; init; } = 0.05;
+    public double L0ControlRate { get; init; } = 0.5;
 
     /// <summary>λ rises linearly from 0 over this fraction of the steps (§2: ~5%).</summary>
     public double SparsityWarmupFraction { get; init; } = 0.05;
@@ -148,9 +150,8 @@ public sealed record SaeTrainingConfig
         if (LearningRate <= 0) throw new ArgumentException("learning rate must be > 0");
         if (ScalingBatches < 1) throw new ArgumentException("scaling batches must be ≥ 1");
         if (!double.IsFinite(L0Coefficient) || L0Coefficient < 0) throw new ArgumentException($"l0 (λ of the L0 loss) must be a finite number ≥ 0, got {L0Coefficient}");
-        if (Architecture == SaeArchitecture.JumpRelu && JumpReluTargetsK && L0Coefficient <= 0)
-            throw new ArgumentException($"l0 (λ's starting value when steering the L0 to k) must be > 0, got {L0Coefficient}");
-        if (!double.IsFinite(L0ControlRate) || L0ControlRate <= 0) throw new ArgumentException($"L0 control rate must be a finite number > 0, got {L0ControlRate}");
+        if (!double.IsFinite(L0ControlRate) || L0ControlRate <= 0 || L0ControlRate > 1)
+            throw new ArgumentException($"L0 control rate must be in (0, 1], got {L0ControlRate}");
         if (!double.IsFinite(JumpReluBandwidth) || JumpReluBandwidth <= 0) throw new ArgumentException($"bandwidth (ε) must be a finite number > 0, got {JumpReluBandwidth}");
         if (!double.IsFinite(JumpReluInitialThreshold) || JumpReluInitialThreshold < 0)
             throw new ArgumentException($"initial threshold (θ₀) must be a finite number ≥ 0 (0: from k), got {JumpReluInitialThreshold}");

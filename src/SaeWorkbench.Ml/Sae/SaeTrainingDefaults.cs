@@ -21,7 +21,7 @@ public static class SaeTrainingDefaults
     /// <summary>λ of the decoder-norm-weighted L1 (ReLU), in units of the scaled activations (§2.1).</summary>
     public const double L1Coefficient = 5.0;
 
-    /// <summary>JumpReLU: λ of the L0 loss, SAELens's default; the controller's starting value when it steers to k (§2.4).</summary>
+    /// <summary>JumpReLU: λ of the L0 loss, SAELens's default; when the L0 is steered to k it sets only how thresholds differ between latents (§2.4).</summary>
     public const double L0Coefficient = 1.0;
 
     /// <summary>JumpReLU: bandwidth ε of the straight-through estimator, SAELens's default (§2.4).</summary>
@@ -30,7 +30,7 @@ public static class SaeTrainingDefaults
     /// <summary>JumpReLU: initial θ; 0 sets it from the data so that training starts at L0 ≈ k (§3.2).</summary>
     public const double JumpReluInitialThreshold = 0;
 
-    /// <summary>JumpReLU: steer λ so that the L0 settles at k (§2.4).</summary>
+    /// <summary>JumpReLU: steer the thresholds (a shared log offset, folded in at export) so that the L0 settles at k (§2.4).</summary>
     public const bool JumpReluTargetsK = true;
 
     public const long TrainingTokens = 2_000_000;

@@ -140,7 +140,7 @@ public static class SaeTrainingRun
             SaeOptimizer.Apply(state, result.Gradients, lr);
             state.RecordFired(result.FiredMask);
             if (cfg.Architecture == SaeArchitecture.BatchTopK) state.UpdateBatchTopKThreshold(result.SmallestKept);
-            state.UpdateL0Controller(parts[4]);
+            state.UpdateThresholdOffset(result.ThresholdCorrection);
 
             var done = state.Step == total;
             if (done || state.Step % Math.Max(1, cfg.LogEvery) == 0)

@@ -8,8 +8,8 @@ namespace SaeWorkbench.Ml.Sae;
 /// The trainable tensors of an SAE or transcoder in training (on the scaled activations s·x, and s_out·y for a
 /// transcoder), its buffers and its Adam moments. Parameters: W_enc [d_in, m], b_enc, W_dec [m, d_out], b_dec [d_out],
 /// log_threshold for JumpReLU, W_skip [d_out, d_in] for a skip transcoder. Buffers: steps_since_fired [m] and, for
-/// BatchTopK, the tracked threshold θ (scalar), and for a JumpReLU steered to its target L0 the controller's log λ
-/// (float64 scalar). Owns its tensors.
+/// BatchTopK, the tracked threshold θ (scalar), and for a JumpReLU steered to its target L0 the controller's shared
+/// log-threshold offset c (float64 scalar; θ_i = exp(log_threshold_i + c), docs/science.md §2.4). Owns its tensors.
 /// </summary>
 public sealed class SaeTrainingState : IDisposable
 {
@@ -28,8 +28,11 @@ public sealed class SaeTrainingState : IDisposable
     /// <summary>BatchTopK's tracked threshold θ (scalar), else null.</summary>
     public Tensor? BatchTopKThreshold { get; private set; }
 
-    /// <summary>log λ of the JumpReLU L0 controller (float64 scalar, docs/science.md §2.4), else null.</summary>
-    public Tensor? L0LogLambda { get; private set; }
+    /// <summary>
+    /// The JumpReLU L0 controller's shared log-threshold offset c (float64 scalar, docs/science.md §2.4): every latent's
+    /// threshold is θ_i = exp(log_threshold_i + c). Null when the L0 is not steered (c is then 0).
+    /// </summary>
+    public Tensor? LogThresholdOffset { get; private set; }
 
     /// <summary>Optimiser steps taken.</summary>
     public long Step { get; set; }
@@ -43,13 +46,13 @@ public sealed class SaeTrainingState : IDisposable
     /// <summary>The skip matrix of a skip transcoder, else null.</summary>
     public Tensor? WSkip => Parameters.GetValueOrDefault("W_skip");
 
-    private SaeTrainingState(SaeTrainingConfig config, int dIn, Tensor stepsSinceFired, Tensor? batchTopKThreshold, Tensor? l0LogLambda)
+    private SaeTrainingState(SaeTrainingConfig config, int dIn, Tensor stepsSinceFired, Tensor? batchTopKThreshold, Tensor? logThresholdOffset)
     {
         Config = config;
         DIn = dIn;
         StepsSinceFired = stepsSinceFired.DetachFromDisposeScope();
         BatchTopKThreshold = batchTopKThreshold?.DetachFromDisposeScope();
-        L0LogLambda = l0LogLambda?.DetachFromDisposeScope();
+        LogThresholdOffset = logThresholdOffset?.DetachFromDisposeScope();
     }
 
     /// <summary>
@@ -77,7 +80,7 @@ public sealed class SaeTrainingState : IDisposable
         }
         var state = new SaeTrainingState(config, dIn, zeros(m, dtype: int64),
             config.Architecture == SaeArchitecture.BatchTopK ? zeros(Array.Empty<long>()) : null,
-            SteersL0(config) ? TorchScalars.Full(Math.Log(config.L0Coefficient), Array.Empty<long>(), float64) : null);
+            SteersL0(config) ? zeros(Array.Empty<long>(), dtype: float64) : null);
         state.Add("W_enc", wEnc.contiguous());
         state.Add("b_enc", zeros(m));
         state.Add("W_dec", wDec.contiguous());
@@ -102,7 +105,7 @@ public sealed class SaeTrainingState : IDisposable
         var kept = (int)Math.Min(pre.NumberOfElements, (long)Config.K * sample.shape[0]);
         var (largest, _) = pre.topk(kept);
         var theta = Math.Max(largest.min().item<float>(), 1e-6f);                          // a JumpReLU θ must be > 0
-        using var logTheta = Math.Log(theta).ToScalar();
+        using var logTheta = (Math.Log(theta) - ThresholdOffset).ToScalar();             // so that exp(ℓ + c) = θ
         LogThreshold!.fill_(logTheta);
     }
 
@@ -120,7 +123,7 @@ public sealed class SaeTrainingState : IDisposable
         var arch = Config.Architecture;
         Tensor? threshold = arch switch
         {
-            SaeArchitecture.JumpRelu => LogThreshold!.exp(),
+            SaeArchitecture.JumpRelu => Thresholds(),
             SaeArchitecture.BatchTopK => BatchTopKThreshold!.expand(Config.Latents).clone(),
             _ => null,
         };
@@ -141,7 +144,7 @@ public sealed class SaeTrainingState : IDisposable
         }
         all["steps_since_fired"] = StepsSinceFired;
         if (BatchTopKThreshold is not null) all["batchtopk_threshold"] = BatchTopKThreshold;
-        if (L0LogLambda is not null) all["l0_log_lambda"] = L0LogLambda;
+        if (LogThresholdOffset is not null) all["log_threshold_offset"] = LogThresholdOffset;
         return all;
     }
 
@@ -154,7 +157,7 @@ public sealed class SaeTrainingState : IDisposable
             : throw new InvalidDataException($"checkpoint is missing tensor '{name}'");
         var state = new SaeTrainingState(config, dIn, Take("steps_since_fired"),
             config.Architecture == SaeArchitecture.BatchTopK ? Take("batchtopk_threshold") : null,
-            SteersL0(config) ? Take("l0_log_lambda") : null) { Step = step };
+            SteersL0(config) ? Take("log_threshold_offset") : null) { Step = step };
         var names = new List<string> { "W_enc", "b_enc", "W_dec", "b_dec" };
         if (config.Architecture == SaeArchitecture.JumpRelu) names.Add("log_threshold");
         if (config.Kind == DictionaryKind.SkipTranscoder) names.Add("W_skip");
@@ -200,29 +203,47 @@ public sealed class SaeTrainingState : IDisposable
         theta.TimesInPlace(1 - rate).PlusInPlace(smallestKept, rate);
     }
 
-    /// <summary>Whether λ is steered so that the L0 settles at K (JumpReLU with <see cref="SaeTrainingConfig.JumpReluTargetsK"/>).</summary>
+    /// <summary>Whether the L0 is steered to K (JumpReLU with <see cref="SaeTrainingConfig.JumpReluTargetsK"/>).</summary>
     public static bool SteersL0(SaeTrainingConfig config) => config.Architecture == SaeArchitecture.JumpRelu && config.JumpReluTargetsK;
 
-    /// <summary>
-    /// λ of the sparsity term at <paramref name="step"/>: the controller's λ when it steers the L0, else the configured
-    /// coefficient with its linear warm-up (<see cref="SaeOptimizer.SparsityCoefficient"/>).
-    /// </summary>
-    public double SparsityCoefficient(long step) =>
-        L0LogLambda is { } logLambda ? Math.Exp(logLambda.item<double>()) : SaeOptimizer.SparsityCoefficient(Config, step);
+    /// <summary>The controller's log-threshold offset c as a number (0 when the L0 is not steered).</summary>
+    public double ThresholdOffset => LogThresholdOffset?.item<double>() ?? 0;
 
     /// <summary>
-    /// The L0 controller (docs/science.md §2.4): an integral controller on log λ, log λ += η·clamp(L0/K − 1, −1, 1) with
-    /// the batch's L0 before the update. Above the target λ grows and pushes θ up; below it λ shrinks and the
-    /// reconstruction pulls θ down; it stops moving only where the L0 equals K. The clamp bounds a step to e^±η.
+    /// JumpReLU: the thresholds in force, θ_i = exp(log_threshold_i + c), float32 [m] (docs/science.md §2.4). The
+    /// training step gates with these and the exported SAE holds them, so the offset is folded in exactly.
     /// </summary>
-    public void UpdateL0Controller(double batchL0)
+    public Tensor Thresholds()
     {
-        if (L0LogLambda is not { } logLambda) return;
-        var error = Math.Clamp(batchL0 / Config.K - 1, -1, 1);
-        // λ stays within 1e±12 of 1: a run that cannot reach K (too few latents alive) does not run λ to 0 or ∞.
-        var next = Math.Clamp(logLambda.item<double>() + Config.L0ControlRate * error, -27.6, 27.6);
+        var logThreshold = LogThreshold ?? throw new InvalidOperationException("only a JumpReLU has per-latent thresholds");
+        if (LogThresholdOffset is null) return logThreshold.exp();
+        using var scope = NewDisposeScope();
+        return logThreshold.to(float64).Plus(LogThresholdOffset).exp().to(float32).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// λ of the sparsity term at <paramref name="step"/>: <see cref="SaeTrainingConfig.L0Coefficient"/> without warm-up
+    /// when the L0 is steered (θ starts at L0 ≈ K and the controller holds it there), else the configured coefficient
+    /// with its linear warm-up (<see cref="SaeOptimizer.SparsityCoefficient"/>).
+    /// </summary>
+    public double SparsityCoefficient(long step) =>
+        LogThresholdOffset is not null ? Config.L0Coefficient : SaeOptimizer.SparsityCoefficient(Config, step);
+
+    /// <summary>
+    /// The L0 controller (docs/science.md §2.4): c += α·clamp(δ, −1, 1), where δ is the log factor by which all
+    /// thresholds would have had to move for the batch just seen to fire exactly K latents per token
+    /// (<see cref="SaeStepResult.ThresholdCorrection"/>, measured with the thresholds before this step's update) and
+    /// α = <see cref="SaeTrainingConfig.L0ControlRate"/>. This moves the thresholds directly, outside Adam, at the speed
+    /// the encoder's pre-activations drift; a null δ (the L0 is not steered) changes nothing.
+    /// </summary>
+    public void UpdateThresholdOffset(double? correction)
+    {
+        if (LogThresholdOffset is not { } offset || correction is not { } delta) return;
+        // c stays within ±27.6 (thresholds within a factor 1e±12 of exp(ℓ)): a run that cannot reach K (too few
+        // positive pre-activations) does not drive θ to 0 or infinity.
+        var next = Math.Clamp(offset.item<double>() + Config.L0ControlRate * Math.Clamp(delta, -1, 1), -27.6, 27.6);
         using var value = next.ToScalar();
-        logLambda.fill_(value);
+        offset.fill_(value);
     }
 
     public void Dispose()
@@ -230,6 +251,6 @@ public sealed class SaeTrainingState : IDisposable
         foreach (var t in Parameters.Values.Concat(AdamFirstMoment.Values).Concat(AdamSecondMoment.Values)) t.Dispose();
         StepsSinceFired.Dispose();
         BatchTopKThreshold?.Dispose();
-        L0LogLambda?.Dispose();
+        LogThresholdOffset?.Dispose();
     }
 }

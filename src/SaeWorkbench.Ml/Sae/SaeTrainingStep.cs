@@ -14,6 +14,13 @@ public sealed record SaeStepResult(
 {
     /// <summary>∂L/∂x̂ (∂L/∂ŷ for a transcoder), [B, d_out]: the reconstruction loss's gradient, which the skip path also receives.</summary>
     internal Tensor? OutputGradient { get; init; }
+
+    /// <summary>
+    /// JumpReLU steered to its target L0 only: δ = log q, with q the (K·B)-th largest of pre_bi/θ_i over the batch, the
+    /// log factor by which every threshold would have had to move for this batch to fire exactly K latents per token;
+    /// 1 or −1 when that factor is beyond e^±1 (docs/science.md §2.4). Null otherwise.
+    /// </summary>
+    public double? ThresholdCorrection { get; init; }
 }
 
 /// <summary>
@@ -111,6 +118,7 @@ public static class SaeTrainingStep
         Tensor f, gate;                    // gate: ∂f/∂pre (bool)
         Tensor? smallestKept = null;
         Tensor? theta = null;
+        double? thresholdCorrection = null;
         switch (cfg.Architecture)
         {
             case SaeArchitecture.Relu:
@@ -118,9 +126,10 @@ public static class SaeTrainingStep
                 gate = f.Gt(0);
                 break;
             case SaeArchitecture.JumpRelu:
-                theta = s.LogThreshold!.exp();                                  // θ = exp(log θ)
+                theta = s.Thresholds();                                         // θ = exp(log θ + c)
                 gate = pre > theta;
                 f = pre * gate;
+                if (s.LogThresholdOffset is not null) thresholdCorrection = ThresholdCorrection(pre, theta, (long)cfg.K * batch);
                 break;
             case SaeArchitecture.BatchTopK:
             {
@@ -184,7 +193,23 @@ public static class SaeTrainingStep
         return new SaeStepResult(mse.Plus(sparsity).Plus(aux), mse, sparsity, aux, l0, Fvu(fvuTarget, sse), grads, fired, smallestKept)
         {
             OutputGradient = g,
+            ThresholdCorrection = thresholdCorrection,
         };
+    }
+
+    /// <summary>
+    /// <see cref="SaeStepResult.ThresholdCorrection"/>: log of the <paramref name="kept"/>-th largest ratio pre/θ. Only
+    /// ratios above e^−1 can give a δ inside the clamp, so only those are ranked (about K·B of them near the target,
+    /// not all B·m); fewer than <paramref name="kept"/> of them means δ &lt; −1, reported as −1.
+    /// </summary>
+    private static double ThresholdCorrection(Tensor pre, Tensor theta, long kept)
+    {
+        using var scope = NewDisposeScope();
+        var ratio = pre / theta;                                                // θ > 0: a non-positive pre gives a ratio ≤ 0
+        var candidates = ratio.masked_select(ratio.Gt(Math.Exp(-1)));
+        if (candidates.NumberOfElements < kept) return -1;
+        var (largest, _) = candidates.topk((int)kept, sorted: false);
+        return Math.Min(Math.Log(largest.min().item<float>()), 1);
     }
 
     /// <summary>

@@ -34,10 +34,16 @@ public sealed record SaeTrainingRequest
 
     public double L1 { get; init; } = SaeTrainingDefaults.L1Coefficient;
 
-    /// <summary>JumpReLU: λ of the L0 loss, in units of the scaled activations (E‖x‖ = √d); its starting value when <see cref="TargetK"/>.</summary>
+    /// <summary>
+    /// JumpReLU: λ of the L0 loss, in units of the scaled activations (E‖x‖ = √d). With <see cref="TargetK"/> the L0
+    /// controller sets the thresholds' common level and λ how they differ between latents (docs/science.md §2.4).
+    /// </summary>
     public double L0 { get; init; } = SaeTrainingDefaults.L0Coefficient;
 
-    /// <summary>JumpReLU: steer λ so that the L0 settles at k (docs/science.md §2.4); false keeps λ fixed.</summary>
+    /// <summary>
+    /// JumpReLU: steer the thresholds so that the L0 settles at k (a shared log-threshold offset, folded into the saved
+    /// thresholds, docs/science.md §2.4); false leaves them to the STE with λ fixed.
+    /// </summary>
     public bool TargetK { get; init; } = SaeTrainingDefaults.JumpReluTargetsK;
 
     /// <summary>JumpReLU: bandwidth ε of the straight-through estimator.</summary>
@@ -156,7 +162,6 @@ public sealed record SaeTrainingRequest
             errors.Add($"k: must be from 1 to latents − 1 ({Latents - 1})");
         if (!double.IsFinite(L1) || L1 < 0) errors.Add("l1: must be a finite number ≥ 0");
         if (!double.IsFinite(L0) || L0 < 0) errors.Add("l0: must be a finite number ≥ 0");
-        else if (Arch == "jumprelu" && TargetK && L0 == 0) errors.Add("l0: must be > 0 when λ is steered to reach k (targetK); it is λ's starting value");
         if (!double.IsFinite(Bandwidth) || Bandwidth <= 0) errors.Add("bandwidth: must be a finite number > 0");
         if (!double.IsFinite(InitialThreshold) || InitialThreshold < 0) errors.Add("initialThreshold: must be a finite number ≥ 0 (0: from k)");
         if (BatchSize is < 1 or > 1 << 20) errors.Add("batchSize: must be from 1 to 1,048,576");

@@ -43,7 +43,7 @@ internal static class DenseReferenceStep
                 break;
             case SaeArchitecture.JumpRelu:
             {
-                var theta = p["log_threshold"].exp();
+                var theta = (p["log_threshold"] + s.ThresholdOffset).exp();   // θ = exp(ℓ + c), c the L0 controller's offset
                 var eps = cfg.JumpReluBandwidth;
                 var h = (pre > theta).to(float32).detach();
                 var u = ((pre - theta) / eps).detach();

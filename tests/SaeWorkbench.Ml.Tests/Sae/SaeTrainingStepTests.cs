@@ -47,6 +47,25 @@ public class SaeTrainingStepTests
     }
 
     [Fact]
+    public void JumpRelu_gradients_match_autograd_when_the_L0_controller_has_shifted_every_threshold()
+    {
+        using var scope = NewDisposeScope();
+        using var state = State(SaeArchitecture.JumpRelu, d: 8, m: 32, k: 4, deadLatents: 0, seed: 7);
+        state.LogThresholdOffset!.fill_(-0.7);                  // θ_i = exp(ℓ_i − 0.7): the gate and the STE both see it
+        using var gen = new Generator().manual_seed(11);
+        var x = randn(new long[] { 16, 8 }, generator: gen);
+        var result = SaeTrainingStep.Compute(state, x, sparsityCoefficient: 0.3);
+        var (refLoss, refGrads) = DenseReferenceStep.Compute(state, x, 0.3);
+        Assert.Equal(refLoss, result.Loss.item<float>(), 1e-5);
+        foreach (var (name, expected) in refGrads)
+            Assert.True((result.Gradients[name] - expected).abs().max().item<float>() <= 1e-5, $"gradient of {name} differs from autograd");
+        Assert.True(refGrads["log_threshold"].abs().max().item<float>() > 0);
+        // The offset is in force: lower thresholds let more latents fire than the same ℓ without it.
+        state.LogThresholdOffset.fill_(0.0);
+        Assert.True(result.L0.item<float>() > SaeTrainingStep.Compute(state, x, 0.3).L0.item<float>());
+    }
+
+    [Fact]
     public void JumpRelu_threshold_gradient_is_not_zero_when_pre_activations_are_near_the_threshold()
     {
         using var scope = NewDisposeScope();
