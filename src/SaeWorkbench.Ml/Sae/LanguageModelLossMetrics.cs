@@ -26,11 +26,8 @@ public sealed record LanguageModelLossMetrics(double CeClean, double CeSae, doub
     public static LanguageModelLossMetrics Evaluate(IHookedLanguageModel model, string hookName, SparseAutoencoder sae,
         IEnumerable<long[]> windows, int windowsPerBatch = 8, string? outputHookName = null)
     {
-        if (!model.HookNames.Contains(hookName))
-            throw new ArgumentException($"unknown hook '{hookName}'; valid hooks: {string.Join(", ", model.HookNames)}");
-        var width = model.HookWidth(hookName);
-        if (width != sae.DIn)
-            throw new ArgumentException($"the SAE takes width {sae.DIn} but hook '{hookName}' has width {width}");
+        HookPoints.RequireKnown(model.HookNames, hookName);
+        HookPoints.RequireWidth(model, hookName, sae.DIn, "the SAE's d_in");
         if (!sae.IsTranscoder)
         {
             if (outputHookName is not null && outputHookName != hookName)
@@ -39,8 +36,7 @@ public sealed record LanguageModelLossMetrics(double CeClean, double CeSae, doub
         }
         if (outputHookName is null) throw new ArgumentException("a transcoder's prediction is spliced at its output hook: name it");
         Activations.TranscoderHooks.Check(model.HookNames, hookName, outputHookName);
-        if (model.HookWidth(outputHookName) != sae.DOut)
-            throw new ArgumentException($"the transcoder writes width {sae.DOut} but hook '{outputHookName}' has width {model.HookWidth(outputHookName)}");
+        HookPoints.RequireWidth(model, outputHookName, sae.DOut, "the transcoder's d_out");
         // The input hook runs before the output hook in every pass (clean, spliced, zero), so the output hook's
         // replacement always sees this pass's input.
         Tensor? input = null;
