@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SaeWorkbench.Data;
+using SaeWorkbench.Data.Accounts;
 using SaeWorkbench.Data.Analysis;
 using SaeWorkbench.Data.Explanations;
 using SaeWorkbench.Data.Jobs;
@@ -27,18 +28,26 @@ namespace SaeWorkbench.Benchmarks;
 /// parsing, the database). The real host runs the jobs: it first trains a small SAE on the demo model and corpus, then
 /// a random Llama-family instruct model (Qwen 3's chat template; wired to answer one short explanation, so replies
 /// have a realistic length) explains and scores the latents. The explainer's busy time is its inference queue's.
-/// Arguments: [latents = 12] [concurrency = 1] [d_model = 256] [layers = 4].
+/// Arguments: [latents = 12] [concurrency = 1] [d_model = 256] [layers = 4] [--model folder]: with --model, a real
+/// instruct model folder (Hugging Face layout, with a chat template) explains and scores instead of the random one.
 /// </summary>
 public sealed class ExplainBenchmark : IBenchmark
 {
     public string Name => "explain";
-    public string Description => "latents explained and scored per minute with a local random d=256 4-layer Llama (chat template), and the share of time outside the model";
+    public string Description => "latents explained and scored per minute with a local random d=256 4-layer Llama (chat template) or --model folder, and the share of time outside the model";
 
-    public void Run(TextWriter output, IReadOnlyList<string> args) => RunAsync(output, args).GetAwaiter().GetResult();
+    public void Run(TextWriter output, IReadOnlyList<string> args)
+    {
+        var at = args.ToList().IndexOf("--model");
+        if (at >= 0 && at + 1 >= args.Count) throw new ArgumentException("--model: give an instruct model folder");
+        var folder = at < 0 ? null : Path.GetFullPath(args[at + 1]);
+        var positional = at < 0 ? args : args.Where((_, i) => i != at && i != at + 1).ToList();
+        RunAsync(output, positional, folder).GetAwaiter().GetResult();
+    }
 
     private static int Arg(IReadOnlyList<string> args, int i, int fallback) => args.Count > i && int.TryParse(args[i], out var v) ? v : fallback;
 
-    private static async Task RunAsync(TextWriter output, IReadOnlyList<string> args)
+    private static async Task RunAsync(TextWriter output, IReadOnlyList<string> args, string? realModel)
     {
         var count = Arg(args, 0, 12);
         var concurrency = Arg(args, 1, 1);
@@ -55,6 +64,9 @@ public sealed class ExplainBenchmark : IBenchmark
             {
                 ["Workbench:DataDirectory"] = dir, ["Workbench:SeedDemo"] = "false", ["Workbench:Jobs:PollSeconds"] = "0.1",
                 ["Workbench:Jobs:MaxConcurrent"] = "1", ["Logging:LogLevel:Default"] = "Warning",
+                // The provider settings read their single row with FirstOrDefault, which EF Core warns about on every
+                // read; the warning is about that query, not about what is measured here.
+                ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Query"] = "Error",
             });
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.AddWorkbench();
@@ -75,16 +87,20 @@ public sealed class ExplainBenchmark : IBenchmark
             output.WriteLine($"demo dictionary (256 latents, top-k 8 on demo-gpt2 blocks.2) trained and analysed in {clock.Elapsed.TotalSeconds:F0} s");
 
             clock.Restart();
-            var folder = TinyInstructModel.Create(Path.Combine(dir, "models", "bench-instruct"), shape, answer: "[EXPLANATION]: Common words in speeches about the nation.");
+            var folder = realModel ?? TinyInstructModel.Create(Path.Combine(dir, "models", "bench-instruct"), shape, answer: "[EXPLANATION]: Common words in speeches about the nation.");
+            // The wired random model's answer is a dozen tokens; a real model may think aloud before its answer line.
+            var maxNewTokens = realModel is null ? 64 : 512;
             var providers = app.Services.GetRequiredService<ProviderSettingsService>();
             var saved = await providers.UpdateAsync(new Actor("bench", "bench", Role.Admin), new ProviderSettingsInput(null, null, null,
-                MaxConcurrency: concurrency, Kind: ExplanationProviderSettings.LocalKind, ModelPath: folder, MaxNewTokens: 64));
+                MaxConcurrency: concurrency, Kind: ExplanationProviderSettings.LocalKind, ModelPath: folder, MaxNewTokens: maxNewTokens));
             if (!saved.Succeeded) throw new InvalidOperationException(saved.Validation.ToString());
             var model = (LocalChatModel)await providers.CreateChatModelAsync();
             var warm = await model.CompleteAsync(new ChatRequest([ChatMessage.User("hello")], 4));
             var queue = app.Services.GetRequiredService<ModelHost>().QueueOf(folder);
-            output.WriteLine($"instruct model: random llama d={shape.DModel}, {shape.Layers} layers, {shape.Heads} heads ({shape.KvHeads} KV), mlp {shape.Mlp}, " +
-                             $"vocab {shape.Vocab}; built in {clock.Elapsed.TotalSeconds:F1} s, first request (load + {warm.PromptTokens} tokens) {queue.BusyTime.TotalSeconds:F2} s");
+            output.WriteLine((realModel is null
+                                 ? $"instruct model: random llama d={shape.DModel}, {shape.Layers} layers, {shape.Heads} heads ({shape.KvHeads} KV), mlp {shape.Mlp}, vocab {shape.Vocab}; built"
+                                 : $"instruct model: {realModel}; set up") +
+                             $" in {clock.Elapsed.TotalSeconds:F1} s, first request (load + {warm.PromptTokens} tokens) {queue.BusyTime.TotalSeconds:F2} s");
 
             var dbFactory = app.Services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>();
             await using var db = await dbFactory.CreateDbContextAsync();
@@ -93,25 +109,37 @@ public sealed class ExplainBenchmark : IBenchmark
             var indices = await db.Latents.Where(l => withIntervals.Contains(l.Id) && !l.IsDead).OrderBy(l => l.Index).Take(count).Select(l => l.Index).ToListAsync();
             var list = string.Join(",", indices);
             var subjectQueue = app.Services.GetRequiredService<ModelHost>().QueueOf(app.Services.GetRequiredService<SaeWorkbench.Research.Settings.WorkbenchPaths>().Resolve("models/demo-gpt2"));
-            output.WriteLine($"{indices.Count} latents with interval samples; max {concurrency} requests at once; replies up to 64 tokens, greedy");
+            output.WriteLine($"{indices.Count} latents with interval samples; max {concurrency} requests at once; replies up to {maxNewTokens} tokens, greedy");
 
+            var process = Process.GetCurrentProcess();
+            double totalSeconds = 0;
             foreach (var kind in new[] { ExplainJob.KindName, ScoreJob.KindName })
             {
+                output.WriteLine($"{kind}: {Measure.LoadAverage()} before");
                 var busy = queue.BusyTime;
                 var subjectBusy = subjectQueue.BusyTime;
+                process.Refresh();
+                var cpu = process.TotalProcessorTime;
                 var wall = Stopwatch.StartNew();
                 var job = await jobs.EnqueueAsync(kind, JsonSerializer.Serialize(new { dictionaryId, indices = list }), null);
                 var done = await FinishedAsync(jobs, job.Id);
                 var result = JsonSerializer.Deserialize<ExplanationJobResult>(done.ResultJson!, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+                process.Refresh();
+                var cpuSeconds = (process.TotalProcessorTime - cpu).TotalSeconds;
                 var inJob = (done.FinishedAt - done.StartedAt)?.TotalSeconds ?? wall.Elapsed.TotalSeconds;
+                totalSeconds += inJob;
                 var modelSeconds = (queue.BusyTime - busy).TotalSeconds;
                 var subjectSeconds = (subjectQueue.BusyTime - subjectBusy).TotalSeconds;
                 output.WriteLine($"{kind}: {result.Items} items ({result.Done} done, {result.Problems} problems) in {inJob:F1} s " +
                                  $"= {indices.Count / inJob * 60:F1} latents/min; {result.Calls} requests, {result.Tokens / Math.Max(1, result.Calls):N0} tokens per request, " +
-                                 $"{modelSeconds / Math.Max(1, result.Calls) * 1000:F0} ms of model time per request");
-                output.WriteLine($"  explainer model busy {modelSeconds:F1} s; outside the explainer {Math.Max(0, inJob - modelSeconds):F1} s = " +
-                                 $"{Math.Max(0, 1 - modelSeconds / inJob):P0} of the job's wall time (of which the subject model verifying silent contexts {subjectSeconds:F1} s)");
+                                 $"{modelSeconds / Math.Max(1, result.Calls) * 1000:F0} ms of model time per request; process CPU {cpuSeconds:F1} s");
+                var outside = Math.Max(0, inJob - modelSeconds);
+                output.WriteLine($"  explainer model busy {modelSeconds:F1} s; outside the explainer {outside:F1} s = {outside / inJob:P1} of the job's wall time, " +
+                                 $"of which the subject model verifying silent contexts {subjectSeconds:F1} s; outside both models " +
+                                 $"{Math.Max(0, outside - subjectSeconds):F1} s = {Math.Max(0, outside - subjectSeconds) / inJob:P1} (prompts, parsing, database, job bookkeeping)");
+                output.WriteLine($"{kind}: {Measure.LoadAverage()} after");
             }
+            output.WriteLine($"explained and scored (detection and fuzzing): {indices.Count / totalSeconds * 60:F1} latents/min ({totalSeconds:F1} s for {indices.Count})");
             await app.StopAsync();
         }
         finally
