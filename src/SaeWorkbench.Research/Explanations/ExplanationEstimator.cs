@@ -58,16 +58,21 @@ public sealed class ExplanationEstimator(IServiceProvider services, IDbContextFa
         else
         {
             var ids = latents.Select(l => l.Id).ToList();
-            var interpretations = request.InterpretationIds is { Length: > 0 } named
-                ? named.Length
-                : await db.Interpretations.CountAsync(i => ids.Contains(i.LatentId) && !i.IsDeleted, ct);
-            var scorers = request.Scorers?.Length ?? Scorers.All.Count;
-            items = interpretations * scorers;
+            var targets = request.InterpretationIds is { Length: > 0 } named
+                ? db.Interpretations.Where(i => named.Contains(i.Id) && !i.IsDeleted)
+                : db.Interpretations.Where(i => ids.Contains(i.LatentId) && !i.IsDeleted);
+            if (request.InterpretationIds is not { Length: > 0 } && request.Authors == "people") targets = targets.Where(i => i.ExplanationModelName == null);
+            if (request.InterpretationIds is not { Length: > 0 } && request.Authors == "models") targets = targets.Where(i => i.ExplanationModelName != null);
+            var scorers = (request.Scorers ?? [.. Scorers.All]).Distinct().ToList();
+            items = await targets.CountAsync(ct) * scorers.Count;
+            // Done as the job counts it (MachineExplanationService.IsScoredAsync): this model, this scorer and its
+            // current prompt, this version of the interpretation; re-runs of one item count once.
+            var prompts = scorers.Select(MachineExplanationService.PromptVersion).ToList();
             already = settings.ModelName.Length == 0 ? 0
-                : await db.ExplanationScores.CountAsync(s => s.ModelName == settings.ModelName && (request.InterpretationIds != null
-                    ? request.InterpretationIds.Contains(s.InterpretationId)
-                    : db.Interpretations.Any(i => i.Id == s.InterpretationId && ids.Contains(i.LatentId) && i.Version == s.InterpretationVersion)), ct);
-            already = Math.Min(already, items);
+                : await db.ExplanationScores
+                    .Where(s => s.ModelName == settings.ModelName && scorers.Contains(s.Scorer) && prompts.Contains(s.PromptVersion)
+                                && targets.Any(i => i.Id == s.InterpretationId && i.Version == s.InterpretationVersion))
+                    .Select(s => new { s.InterpretationId, s.Scorer }).Distinct().CountAsync(ct);
             // Each score asks about 2 × 10 contexts in batches; a batch prompt is the fixed instructions plus its contexts,
             // about a quarter of the explainer prompt's excerpts each (measured above).
             var batches = (int)Math.Ceiling(2.0 * Labelling.DetectionScoring.ActivatingPerSet / ClassifierPrompt.BatchSize);

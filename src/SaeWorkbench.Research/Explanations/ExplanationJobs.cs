@@ -56,6 +56,7 @@ public abstract class ExplanationJobBase : IJobKind
         context.Report(0, $"{items.Count:N0} {ItemNoun} to do with {model.ModelName}");
 
         var service = context.Services.GetRequiredService<MachineExplanationService>();
+        var samples = service.NewSharedSamples();
         int done = 0, already = 0, problems = 0, finished = 0, failuresInARow = 0;
         var firstProblems = new List<string>();
         var clock = Stopwatch.StartNew();
@@ -69,7 +70,7 @@ public abstract class ExplanationJobBase : IJobKind
                     ItemResult result;
                     try
                     {
-                        result = await RunItemAsync(service, model, item, settings.UsesLogprobs, context.JobId, token);
+                        result = await RunItemAsync(service, model, item, settings.UsesLogprobs, context.JobId, samples, token);
                         Interlocked.Exchange(ref failuresInARow, 0);
                     }
                     catch (ChatProviderException e)
@@ -116,7 +117,8 @@ public abstract class ExplanationJobBase : IJobKind
     protected sealed record ItemResult(ItemState State, string? Note = null);
 
     /// <summary>Does one item unless the database shows it already done.</summary>
-    protected abstract Task<ItemResult> RunItemAsync(MachineExplanationService service, IChatModel model, WorkItem item, bool logprobs, long jobId, CancellationToken ct);
+    protected abstract Task<ItemResult> RunItemAsync(MachineExplanationService service, IChatModel model, WorkItem item, bool logprobs, long jobId,
+        SharedSamples samples, CancellationToken ct);
 
     protected abstract Task<IReadOnlyList<WorkItem>> ItemsAsync(IServiceProvider services, ExplanationJobRequest request, CancellationToken ct);
 
@@ -176,7 +178,8 @@ public sealed class ExplainJob : ExplanationJobBase
     protected override async Task<IReadOnlyList<WorkItem>> ItemsAsync(IServiceProvider services, ExplanationJobRequest request, CancellationToken ct) =>
         (await LatentsAsync(services, request, ct)).Select(l => new WorkItem(l.Id, null, $"latent {l.Index}")).ToList();
 
-    protected override async Task<ItemResult> RunItemAsync(MachineExplanationService service, IChatModel model, WorkItem item, bool logprobs, long jobId, CancellationToken ct)
+    protected override async Task<ItemResult> RunItemAsync(MachineExplanationService service, IChatModel model, WorkItem item, bool logprobs, long jobId,
+        SharedSamples samples, CancellationToken ct)
     {
         if (await service.IsExplainedAsync(item.Id, model.ModelName, ct)) return new(ItemState.AlreadyDone);
         var outcome = await service.ExplainAsync(model, item.Id, ct);
@@ -221,10 +224,11 @@ public sealed class ScoreJob : ExplanationJobBase
         return interpretations.SelectMany(i => scorers.Select(s => new WorkItem(i.Id, s, $"interpretation {i.Id} (latent {i.Index}), {s}"))).ToList();
     }
 
-    protected override async Task<ItemResult> RunItemAsync(MachineExplanationService service, IChatModel model, WorkItem item, bool logprobs, long jobId, CancellationToken ct)
+    protected override async Task<ItemResult> RunItemAsync(MachineExplanationService service, IChatModel model, WorkItem item, bool logprobs, long jobId,
+        SharedSamples samples, CancellationToken ct)
     {
         if (await service.IsScoredAsync(item.Id, item.Scorer!, model.ModelName, ct)) return new(ItemState.AlreadyDone);
-        var outcome = await service.ScoreAsync(model, item.Id, item.Scorer!, logprobs, jobId, ct);
+        var outcome = await service.ScoreAsync(model, item.Id, item.Scorer!, logprobs, jobId, samples, ct);
         return outcome.ScoreId is null ? new(ItemState.Problem, outcome.Problem) : new(ItemState.Done, outcome.Problem);
     }
 }

@@ -17,7 +17,7 @@ public sealed class MachineConsensusSetting(IDbContextFactory<WorkbenchDbContext
     public async Task<bool> GetAsync(CancellationToken ct = default)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
-        return await db.WorkspaceSettings.Select(s => (bool?)s.CountMachineInterpretations).FirstOrDefaultAsync(ct) ?? true;
+        return await db.WorkspaceSettings.OrderBy(s => s.Id).Select(s => (bool?)s.CountMachineInterpretations).FirstOrDefaultAsync(ct) ?? true;
     }
 
     public async Task<Outcome<bool>> SetAsync(Actor actor, bool count, CancellationToken ct = default)

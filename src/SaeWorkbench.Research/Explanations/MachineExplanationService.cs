@@ -98,7 +98,9 @@ public sealed class MachineExplanationService(
     };
 
     /// <summary>Scores one interpretation with one scorer: draws the sample, asks in batches, stores the score.</summary>
-    public async Task<ScoreOutcome> ScoreAsync(IChatModel model, long interpretationId, string scorer, bool logprobs, long? jobId, CancellationToken ct = default)
+    /// <param name="samples">A job's samples shared between its scorers (the same draw either way, made once); null draws here.</param>
+    public async Task<ScoreOutcome> ScoreAsync(IChatModel model, long interpretationId, string scorer, bool logprobs, long? jobId,
+        SharedSamples? samples = null, CancellationToken ct = default)
     {
         var promptVersion = PromptVersion(scorer);
         await using var db = await factory.CreateDbContextAsync(ct);
@@ -109,7 +111,7 @@ public sealed class MachineExplanationService(
         if (target is null) return new(null, null, $"There is no interpretation {interpretationId}.", 0);
         var account = ModelAccounts.IdFor(model.ModelName);
         var seed = DetectionScoring.SeedFor(interpretationId, account);
-        var drawn = await sampler.DrawAsync(target.LatentId, seed, ct);
+        var drawn = samples is null ? await sampler.DrawAsync(target.LatentId, seed, ct) : await samples.DrawAsync(target.LatentId, seed, ct);
         if (!drawn.IsValid) return new(null, null, drawn.Validation.ToString(), 0);
         var sample = drawn.Value!;
         var tokenizer = await TokenizerAsync(db, target.DictionaryId, ct);
@@ -152,6 +154,9 @@ public sealed class MachineExplanationService(
         await db.SaveChangesAsync(ct);
         return new(row.Id, score, problems.Count == 0 ? null : string.Join(" ", problems.Distinct()), promptTokens + completionTokens);
     }
+
+    /// <summary>Samples shared by the scorers of one job run (docs/science.md §13.4: they draw the same sample).</summary>
+    public SharedSamples NewSharedSamples() => new(sampler.DrawAsync);
 
     /// <summary>One shown context as stored with a score: <see cref="Positive"/> is the truth the rater was graded on.</summary>
     public sealed record SampleRecord(long ExampleId, bool Positive, bool Activating, int Bin, int[]? Highlighted);

@@ -143,7 +143,12 @@ public sealed class NeuronpediaExporter(
                 explanations.Add(new Dictionary<string, object?>
                 {
                     ["id"] = $"sw-{dictionaryId}-{i.Id}", ["modelId"] = modelId, ["layer"] = sourceId, ["index"] = index, ["authorId"] = creator,
-                    ["description"] = i.Label, ["embedding"] = null, ["typeName"] = null, ["explanationModelName"] = null,
+                    ["description"] = i.Label, ["embedding"] = null,
+                    // A model's explanation carries delphi's explainer type and the model's name as Neuronpedia records
+                    // them (docs/science.md §13.4); a person's carries neither, as on Neuronpedia. Scores have no table
+                    // in this layout: they travel in the bundle's catalog.
+                    ["typeName"] = i.ExplanationModelName is null ? null : NeuronpediaExplanations.MachineType,
+                    ["explanationModelName"] = i.ExplanationModelName,
                     ["umap_x"] = null, ["umap_y"] = null, ["umap_cluster"] = null, ["umap_log_feature_sparsity"] = null,
                 });
             // Activations batch N holds features N·batch … N·batch + batch − 1 by index, as Neuronpedia's export does.

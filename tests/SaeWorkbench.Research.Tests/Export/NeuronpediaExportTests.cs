@@ -96,6 +96,29 @@ public class NeuronpediaExportTests
     }
 
     [Fact]
+    public async Task A_machine_explanation_carries_delphis_type_and_its_model_and_a_persons_carries_neither()
+    {
+        await using var w = await ExportWorkspace.StartAsync();
+        var id = await w.AddDictionaryAsync("np", ExportWorkspace.RandomSae(3));
+        await w.LabelAsync(id);
+        var model = await w.Get<SaeWorkbench.Research.Explanations.ModelAccounts>().EnsureAsync("judge-8b");
+        var made = await w.Labelling.CreateInterpretationAsync(model, await w.LatentIdAsync(id, 7),
+            new SaeWorkbench.Research.Labelling.InterpretationDraft("Names of months.", "", 3, null), "judge-8b", CancellationToken.None);
+        Assert.True(made.Succeeded, made.Validation.ToString());
+
+        var result = await w.Get<NeuronpediaExporter>().ExportAsync(id, new ExportOptions(Format: ExportFormat.Neuronpedia), Path.Combine(w.Folder, "np-export"));
+
+        var explanations = AllRows(Path.Combine(result.Path, result.ModelId, result.SourceId, "explanations"));
+        var machine = Assert.Single(explanations, e => e["description"]!.GetValue<string>() == "Names of months.");
+        Assert.Equal(NeuronpediaExplanations.MachineType, machine["typeName"]!.GetValue<string>());
+        Assert.Equal("judge-8b", machine["explanationModelName"]!.GetValue<string>());
+        var people = explanations.Where(e => e != machine).ToList();
+        Assert.Equal(4, people.Count);
+        Assert.All(people, e => Assert.Null(e["typeName"]));
+        Assert.All(people, e => Assert.Null(e["explanationModelName"]));
+    }
+
+    [Fact]
     public async Task Neuronpedias_batch_size_is_1024_and_the_job_writes_one_zip_with_the_source_folder()
     {
         Assert.Equal(1024, NeuronpediaExporter.BatchSize);

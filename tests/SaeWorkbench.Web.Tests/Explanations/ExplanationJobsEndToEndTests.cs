@@ -128,6 +128,20 @@ public sealed class ExplanationJobsEndToEndTests
         Assert.Equal(JobState.Succeeded, rescore.State);
         Assert.Equal(before, server.Received.Count);
 
+        // The estimate counts as done what the job would skip: nothing now, and after an edit not the earlier version's scores.
+        var estimator = factory.Services.GetRequiredService<ExplanationEstimator>();
+        var everything = await estimator.EstimateAsync(ScoreJob.KindName, new ExplanationJobRequest { DictionaryId = dictionaryId, Indices = indices });
+        Assert.Equal((6, 6, 0), (everything.Items, everything.AlreadyDone, everything.Requests));
+        var author = await factory.Services.GetRequiredService<ModelAccounts>().EnsureAsync("tiny-instruct");
+        var edit = await factory.Services.GetRequiredService<LabellingService>().EditInterpretationAsync(author, machine[0].Id, machine[0].Version,
+            new InterpretationDraft("Words about the nation.", "", 3, null));
+        Assert.True(edit.Succeeded, edit.Validation.ToString());
+        var edited = await estimator.EstimateAsync(ScoreJob.KindName,
+            new ExplanationJobRequest { DictionaryId = dictionaryId, InterpretationIds = [machine[0].Id], Scorers = [Scorers.Fuzzing] });
+        Assert.Equal((1, 0, 4), (edited.Items, edited.AlreadyDone, edited.Requests)); // 20 contexts, 5 per request
+        var others = await estimator.EstimateAsync(ScoreJob.KindName, new ExplanationJobRequest { DictionaryId = dictionaryId, Indices = indices });
+        Assert.Equal((6, 4), (others.Items, others.AlreadyDone));
+
         // The key went to the server as a bearer token and nowhere else: not in any log line, job row or audit entry.
         Assert.All(server.Received, r => Assert.Equal($"Bearer {Key}", r.Authorization));
         Assert.NotEmpty(log.Lines);

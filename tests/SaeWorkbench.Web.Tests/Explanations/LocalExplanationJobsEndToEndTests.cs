@@ -102,7 +102,8 @@ public sealed class LocalExplanationJobsEndToEndTests
 
         // Scoring: the wired model's reply has no 0/1 list, so every context stays unanswered — stored, not crashed.
         var score = Result(await FinishedAsync(jobs, (await jobs.EnqueueAsync(ScoreJob.KindName, JsonSerializer.Serialize(new { dictionaryId, indices = all }), null)).Id));
-        Assert.Equal((10, 10, 0), (score.Items, score.Done, score.AlreadyDone));
+        Assert.True((10, 10, 0) == (score.Items, score.Done, score.AlreadyDone),
+            $"{score.Items} items, {score.Done} done, {score.AlreadyDone} already done: {string.Join(" | ", score.FirstProblems)}");
         var scores = await db.ExplanationScores.AsNoTracking().ToListAsync();
         Assert.Equal(10, scores.Count);
         var sampler = factory.Services.GetRequiredService<ScoringContextSampler>();
