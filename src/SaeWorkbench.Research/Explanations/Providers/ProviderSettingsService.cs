@@ -62,7 +62,7 @@ public sealed class ProviderSettingsService(IDbContextFactory<WorkbenchDbContext
     public async Task<ProviderSettingsView> GetAsync(CancellationToken ct = default)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
-        var row = await db.ExplanationProviderSettings.AsNoTracking().FirstOrDefaultAsync(ct);
+        var row = await db.ExplanationProviderSettings.AsNoTracking().OrderBy(s => s.Id).FirstOrDefaultAsync(ct);
         return row is null ? new ProviderSettingsView("", "", false, 60, 3, 4, false, false, 2_000_000, null) : ViewOf(row);
     }
 
@@ -131,7 +131,7 @@ public sealed class ProviderSettingsService(IDbContextFactory<WorkbenchDbContext
         if (!valid.IsValid) return Outcome<ProviderSettingsView>.Refused(valid);
         return await transactions.RunAsync(async (w, ct) =>
         {
-            var row = await w.Db.ExplanationProviderSettings.FirstOrDefaultAsync(ct);
+            var row = await w.Db.ExplanationProviderSettings.OrderBy(s => s.Id).FirstOrDefaultAsync(ct);
             if (row is null) w.Db.ExplanationProviderSettings.Add(row = new ExplanationProviderSettings());
             var before = ViewOf(row);
             row.Kind = input.Kind;
@@ -166,7 +166,7 @@ public sealed class ProviderSettingsService(IDbContextFactory<WorkbenchDbContext
     public async Task<IChatModel> CreateChatModelAsync(CancellationToken ct = default)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
-        var row = await db.ExplanationProviderSettings.AsNoTracking().FirstOrDefaultAsync(ct);
+        var row = await db.ExplanationProviderSettings.AsNoTracking().OrderBy(s => s.Id).FirstOrDefaultAsync(ct);
         if (row?.Kind != ExplanationProviderSettings.LocalKind) return await CreateClientAsync(ct);
         // Checked again at use: the import roots or the folder may have changed since the Admin saved it.
         if (folders.Folder(row.ModelPath ?? "") is not { FullPath: { } full })
@@ -181,7 +181,7 @@ public sealed class ProviderSettingsService(IDbContextFactory<WorkbenchDbContext
     public async Task<OpenAiChatClient> CreateClientAsync(CancellationToken ct = default)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
-        var row = await db.ExplanationProviderSettings.AsNoTracking().FirstOrDefaultAsync(ct);
+        var row = await db.ExplanationProviderSettings.AsNoTracking().OrderBy(s => s.Id).FirstOrDefaultAsync(ct);
         if (row is null || row.BaseUrl.Length == 0 || row.Model.Length == 0)
             throw new ChatProviderException("No explanation provider is configured; an Admin sets one on the Admin page.");
         string? key = null;
