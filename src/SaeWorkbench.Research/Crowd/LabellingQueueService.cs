@@ -15,10 +15,13 @@ namespace SaeWorkbench.Research.Crowd;
 /// takes one of the latent's N slots, and the unique index on (scope, latent, slot) makes two racing writers
 /// (two processes on SQLite, two sessions on PostgreSQL) collide so that the loser retries on fresh data
 /// (<see cref="LabellingTransactions"/>). Every write is audited and announces <see cref="QueueProgressChanged"/>.
+/// Nothing is claimed until a person asks for a latent (<see cref="NextAsync"/>): opening the queue only looks
+/// (<see cref="LookAsync"/>).
 /// </summary>
-public sealed class LabellingQueueService(
+/// The clock decides which claims have expired and when a new one ends.
+public sealed partial class LabellingQueueService(
     IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions, FeatureCatalog catalog, LabellingService labelling,
-    WorkbenchEventBus bus)
+    WorkbenchEventBus bus, TimeProvider clock)
 {
     public const int MaxScopeNameLength = 120;
 
@@ -84,18 +87,19 @@ public sealed class LabellingQueueService(
 
     /// <summary>
     /// "Label next": the caller's own unexpired claim if they hold one, else a new claim on the first eligible
-    /// latent by the scope's priority; null when nothing is left for them. <paramref name="now"/> is for tests.
+    /// latent by the scope's priority; null when nothing is left for them. Dense latents are handed out only when
+    /// <paramref name="includeDense"/> (<see cref="LabellingQueuePolicy.DenseThreshold"/>).
     /// </summary>
-    public async Task<Outcome<QueueNext>> NextAsync(Actor actor, long scopeId, DateTimeOffset? now = null, CancellationToken ct = default)
+    public async Task<Outcome<QueueNext>> NextAsync(Actor actor, long scopeId, bool includeDense = false, CancellationToken ct = default)
     {
         if (!Permissions.Can(actor.Role, WorkbenchAction.LabelInQueue))
             return Outcome<QueueNext>.Forbidden(actor.Role, WorkbenchAction.LabelInQueue);
         return await transactions.RunAsync(async (w, ct) =>
         {
-            var at = now ?? w.Now;
+            var at = clock.GetUtcNow();
             var scope = await w.Db.LabellingScopes.AsNoTracking().FirstOrDefaultAsync(s => s.Id == scopeId, ct);
             if (scope is null) return Outcome<QueueNext>.NotFound($"Labelling scope {scopeId}");
-            var settings = Settings(scope);
+            var settings = Settings(scope, includeDense);
             var candidates = await CandidatesAsync(w.Db, scopeId, null, at, ct);
             foreach (var candidate in LabellingQueuePolicy.Eligible(candidates.Values.Select(c => c.Candidate), actor.UserId, settings, at))
             {
@@ -133,7 +137,7 @@ public sealed class LabellingQueueService(
         var claim = new QueueClaim
         {
             ScopeId = scope.Id, LatentId = latentId, UserId = actor.UserId, Slot = slot.Value, ClaimedAt = at,
-            ExpiresAt = LabellingQueuePolicy.ClaimExpiresAt(at, Settings(scope)),
+            ExpiresAt = LabellingQueuePolicy.ClaimExpiresAt(at, Settings(scope, includeDense: false)),
         };
         w.Db.QueueClaims.Add(claim);
         AuditRecorder.Add(w.Db, actor, "queue.claim", "LabellingScope", scope.Id, null,
@@ -147,16 +151,17 @@ public sealed class LabellingQueueService(
     /// The latent "Label next" would most likely hand the caller after <paramref name="currentLatentId"/>, without
     /// claiming it: the queue view loads its evidence ahead so that it appears at once. Null when none.
     /// </summary>
-    public async Task<QueueAssignment?> PeekAsync(Actor actor, long scopeId, long? currentLatentId, CancellationToken ct = default)
+    public async Task<QueueAssignment?> PeekAsync(Actor actor, long scopeId, long? currentLatentId, bool includeDense = false, CancellationToken ct = default)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
         var scope = await db.LabellingScopes.AsNoTracking().FirstOrDefaultAsync(s => s.Id == scopeId, ct);
         if (scope is null) return null;
-        var now = DateTimeOffset.UtcNow;
+        var now = clock.GetUtcNow();
         var candidates = await CandidatesAsync(db, scopeId, null, now, ct);
-        var next = LabellingQueuePolicy.Eligible(candidates.Values.Select(c => c.Candidate), actor.UserId, Settings(scope), now)
+        var next = LabellingQueuePolicy.Eligible(candidates.Values.Select(c => c.Candidate), actor.UserId, Settings(scope, includeDense), now)
             .Select(c => candidates[c.LatentIndex]).FirstOrDefault(c => c.LatentId != currentLatentId);
-        return next is null ? null : new QueueAssignment(scopeId, next.LatentId, scope.DictionaryId, next.Candidate.LatentIndex, now);
+        return next is null ? null : new QueueAssignment(scopeId, next.LatentId, scope.DictionaryId, next.Candidate.LatentIndex,
+            LabellingQueuePolicy.ClaimExpiresAt(now, Settings(scope, includeDense)));
     }
 
     /// <summary>The workspace's tags in display order (keys 1–7 pick the first seven in the queue view).</summary>
@@ -168,7 +173,7 @@ public sealed class LabellingQueueService(
     }
 
     /// <summary>Skips a latent of the scope with a reason and releases the caller's claim on it.</summary>
-    public async Task<Outcome<QueueProgress>> SkipAsync(Actor actor, long scopeId, long latentId, string? reason, CancellationToken ct = default)
+    public async Task<Outcome<QueueProgress>> SkipAsync(Actor actor, long scopeId, long latentId, string? reason, bool includeDense = false, CancellationToken ct = default)
     {
         if (!Permissions.Can(actor.Role, WorkbenchAction.LabelInQueue))
             return Outcome<QueueProgress>.Forbidden(actor.Role, WorkbenchAction.LabelInQueue);
@@ -188,8 +193,8 @@ public sealed class LabellingQueueService(
             AuditRecorder.Add(w.Db, actor, "queue.skip", "LabellingScope", scopeId, null, new { ScopeId = scopeId, LatentId = latentId, skip.Reason }, w.Now);
             await w.Db.SaveChangesAsync(ct);
             w.Publish(new QueueProgressChanged(scopeId, actor.UserId));
-            var candidates = await CandidatesAsync(w.Db, scopeId, null, w.Now, ct);
-            return Outcome<QueueProgress>.Ok(LabellingQueuePolicy.ProgressFor(candidates.Values.Select(c => c.Candidate), actor.UserId, Settings(scope)));
+            var candidates = await CandidatesAsync(w.Db, scopeId, null, clock.GetUtcNow(), ct);
+            return Outcome<QueueProgress>.Ok(LabellingQueuePolicy.ProgressFor(candidates.Values.Select(c => c.Candidate), actor.UserId, Settings(scope, includeDense)));
         }, ct);
     }
 
@@ -213,8 +218,8 @@ public sealed class LabellingQueueService(
         await using var db = await factory.CreateDbContextAsync(ct);
         var scope = await db.LabellingScopes.AsNoTracking().FirstOrDefaultAsync(s => s.Id == scopeId, ct);
         if (scope is null) return Outcome<ScopeProgressView>.NotFound($"Labelling scope {scopeId}");
-        var settings = Settings(scope);
-        var candidates = (await CandidatesAsync(db, scopeId, null, DateTimeOffset.UtcNow, ct)).Values.Select(c => c.Candidate).ToList();
+        var settings = Settings(scope, includeDense: false);
+        var candidates = (await CandidatesAsync(db, scopeId, null, clock.GetUtcNow(), ct)).Values.Select(c => c.Candidate).ToList();
         var people = candidates.SelectMany(c => c.LabelledBy.Concat(c.SkippedBy).Concat(c.Claims.Select(x => x.UserId))).Distinct().ToList();
         var names = await db.Users.AsNoTracking().Where(u => people.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.UserName, ct);
         var rows = people.Select(p => (p, LabellingQueuePolicy.ProgressFor(candidates, p, settings)))
@@ -287,7 +292,8 @@ public sealed class LabellingQueueService(
             : Validated<List<long>>.Ok(ids);
     }
 
-    internal static QueueSettings Settings(LabellingScope s) => Settings(s.LabelsPerLatent, s.ClaimMinutes, (QueuePriority)s.Priority, s.IncludeDeadLatents);
+    internal static QueueSettings Settings(LabellingScope s, bool includeDense) =>
+        Settings(s.LabelsPerLatent, s.ClaimMinutes, (QueuePriority)s.Priority, s.IncludeDeadLatents) with { IncludeDenseLatents = includeDense };
 
     private static QueueSettings Settings(int n, int minutes, QueuePriority priority, bool includeDead) =>
         new(n, priority, includeDead, TimeSpan.FromMinutes(minutes));
