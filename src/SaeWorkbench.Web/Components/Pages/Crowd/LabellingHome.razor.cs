@@ -18,7 +18,7 @@ public partial class LabellingHome : IDisposable
         public string? Definition { get; set; }
         public int LabelsPerLatent { get; set; } = 1;
         public int ClaimMinutes { get; set; } = 15;
-        public QueuePriority Priority { get; set; }
+        public QueuePriority Priority { get; set; } = QueuePriority.HighestActivationFirst;
         public bool IncludeDeadLatents { get; set; }
         public bool IsBlind { get; set; }
     }
@@ -36,6 +36,7 @@ public partial class LabellingHome : IDisposable
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
     private bool CanLabel => _actor is not null && Permissions.Can(_actor.Role, WorkbenchAction.LabelInQueue);
+    private bool CanReview => _actor is not null && Permissions.Can(_actor.Role, WorkbenchAction.Review);
     private bool CanManage => _actor is not null && Permissions.Can(_actor.Role, WorkbenchAction.ManageScopes);
 
     protected override async Task OnInitializedAsync()
