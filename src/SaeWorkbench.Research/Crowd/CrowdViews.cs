@@ -5,14 +5,17 @@ namespace SaeWorkbench.Research.Crowd;
 /// <summary>A scope as the Labelling page and the API show it.</summary>
 public sealed record ScopeView(
     long Id, long DictionaryId, string Name, string Kind, string? Definition, bool IsBlind, int LabelsPerLatent,
-    int ClaimMinutes, QueuePriority Priority, bool IncludeDeadLatents, int Latents, string CreatedById, DateTimeOffset CreatedAt);
+    int ClaimMinutes, QueuePriority Priority, bool IncludeDeadLatents, int Latents, string CreatedById, DateTimeOffset CreatedAt,
+    string? Guidelines = null);
 
 /// <summary>What an Admin (or Reviewer) asks for when making a scope.</summary>
 /// <param name="Kind">Dictionary, Filter or List.</param>
 /// <param name="Definition">Filter: a feature-list query string (<c>?status=Unlabelled&amp;dead=false</c>); List: indices "1, 4, 9-12".</param>
+/// <param name="Guidelines">What the scope asks of its labellers (plain text, up to 4,000 characters), shown beside the queue's form.</param>
 public sealed record ScopeRequest(
     long DictionaryId, string? Name, string Kind, string? Definition, bool IsBlind, int LabelsPerLatent = 1,
-    int ClaimMinutes = 15, QueuePriority Priority = QueuePriority.HighestActivationFirst, bool IncludeDeadLatents = false);
+    int ClaimMinutes = 15, QueuePriority Priority = QueuePriority.HighestActivationFirst, bool IncludeDeadLatents = false,
+    string? Guidelines = null);
 
 /// <summary>The latent handed out by "Label next", and until when the caller holds it.</summary>
 public sealed record QueueAssignment(long ScopeId, long LatentId, long DictionaryId, int LatentIndex, DateTimeOffset ExpiresAt);

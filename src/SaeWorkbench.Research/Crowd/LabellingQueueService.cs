@@ -24,6 +24,7 @@ public sealed partial class LabellingQueueService(
     WorkbenchEventBus bus, TimeProvider clock)
 {
     public const int MaxScopeNameLength = 120;
+    public const int MaxGuidelinesLength = 4_000;
 
     /// <summary>Makes a scope and fixes its latents. Reviewers and Admins (they organise the team's work).</summary>
     public async Task<Outcome<ScopeView>> CreateScopeAsync(Actor actor, ScopeRequest request, CancellationToken ct = default)
@@ -36,6 +37,11 @@ public sealed partial class LabellingQueueService(
             validation = validation.And(ValidationResult.Fail("name", $"Name the scope (1–{MaxScopeNameLength} characters)."));
         else if (TextRules.FirstForbiddenInMultiline(name) is { } bad)
             validation = validation.And(ValidationResult.Fail("name", $"The name contains {bad}."));
+        var guidelines = string.IsNullOrWhiteSpace(request.Guidelines) ? null : request.Guidelines.Trim();
+        if (guidelines is { Length: > MaxGuidelinesLength })
+            validation = validation.And(ValidationResult.Fail("guidelines", $"The guidelines are {TextRules.Count(guidelines.Length)} characters; the limit is {TextRules.Count(MaxGuidelinesLength)}."));
+        else if (guidelines is not null && TextRules.FirstForbiddenInMultiline(guidelines) is { } badGuidelines)
+            validation = validation.And(ValidationResult.Fail("guidelines", $"The guidelines contain {badGuidelines}."));
         if (!Enum.TryParse<ScopeKind>(request.Kind, ignoreCase: true, out var kind) || !Enum.IsDefined(kind) || int.TryParse(request.Kind, out _))
             validation = validation.And(ValidationResult.Fail("kind", "The scope kind is Dictionary, Filter or List."));
         if (!validation.IsValid) return Outcome<ScopeView>.Refused(validation);
@@ -54,7 +60,7 @@ public sealed partial class LabellingQueueService(
             {
                 DictionaryId = request.DictionaryId, Name = name, Kind = kind, Definition = request.Definition?.Trim(), IsBlind = request.IsBlind,
                 LabelsPerLatent = request.LabelsPerLatent, ClaimMinutes = request.ClaimMinutes, Priority = (int)request.Priority,
-                IncludeDeadLatents = request.IncludeDeadLatents, CreatedById = actor.UserId, CreatedAt = w.Now,
+                IncludeDeadLatents = request.IncludeDeadLatents, Guidelines = guidelines, CreatedById = actor.UserId, CreatedAt = w.Now,
             };
             w.Db.LabellingScopes.Add(scope);
             await w.Db.SaveChangesAsync(ct);
@@ -300,5 +306,5 @@ public sealed partial class LabellingQueueService(
 
     private static ScopeView View(LabellingScope s, int latents) =>
         new(s.Id, s.DictionaryId, s.Name, s.Kind.ToString(), s.Definition, s.IsBlind, s.LabelsPerLatent, s.ClaimMinutes,
-            (QueuePriority)s.Priority, s.IncludeDeadLatents, latents, s.CreatedById, s.CreatedAt);
+            (QueuePriority)s.Priority, s.IncludeDeadLatents, latents, s.CreatedById, s.CreatedAt, s.Guidelines);
 }

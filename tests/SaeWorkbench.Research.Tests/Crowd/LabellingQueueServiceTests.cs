@@ -170,6 +170,19 @@ public sealed class LabellingQueueServiceTests
     }
 
     [Fact]
+    public async Task A_scope_keeps_its_guidelines_and_refuses_overlong_ones()
+    {
+        await using var s = await CrowdDatabase.StartAsync();
+        var made = await s.Queue.CreateScopeAsync(s.Reviewer, new ScopeRequest(s.DictionaryId, "g", "Dictionary", null, false,
+            Guidelines: "  Name the topic, not the token.\nSkip latents with fewer than five contexts.  "));
+        var tooLong = await s.Queue.CreateScopeAsync(s.Reviewer, new ScopeRequest(s.DictionaryId, "g", "Dictionary", null, false,
+            Guidelines: new string('g', LabellingQueueService.MaxGuidelinesLength + 1)));
+
+        Assert.Equal("Name the topic, not the token.\nSkip latents with fewer than five contexts.", (await s.Queue.GetScopeAsync(made.Value!.Id))!.Guidelines);
+        Assert.Equal("The guidelines are 4,001 characters; the limit is 4,000.", tooLong.Validation.Errors["guidelines"]);
+    }
+
+    [Fact]
     public async Task By_default_dense_latents_are_left_out_and_the_strongest_non_dense_latent_comes_first()
     {
         await using var s = await CrowdDatabase.StartAsync();

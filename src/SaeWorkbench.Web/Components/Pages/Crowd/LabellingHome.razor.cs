@@ -21,6 +21,7 @@ public partial class LabellingHome : IDisposable
         public QueuePriority Priority { get; set; } = QueuePriority.HighestActivationFirst;
         public bool IncludeDeadLatents { get; set; }
         public bool IsBlind { get; set; }
+        public string? Guidelines { get; set; }
     }
 
     private IReadOnlyList<ScopeView> _scopes = [];
@@ -60,7 +61,7 @@ public partial class LabellingHome : IDisposable
     private async Task CreateAsync()
     {
         var result = await Queue.CreateScopeAsync(_actor!, new ScopeRequest(_form.DictionaryId, _form.Name, _form.Kind,
-            _form.Kind == "Dictionary" ? null : _form.Definition, _form.IsBlind, _form.LabelsPerLatent, _form.ClaimMinutes, _form.Priority, _form.IncludeDeadLatents));
+            _form.Kind == "Dictionary" ? null : _form.Definition, _form.IsBlind, _form.LabelsPerLatent, _form.ClaimMinutes, _form.Priority, _form.IncludeDeadLatents, _form.Guidelines));
         _error = result.Succeeded ? null : result.Message;
         if (result.Succeeded) _scopes = await Queue.ListScopesAsync();
     }

@@ -22,11 +22,16 @@ public partial class ReviewQueuePage : IDisposable
     private string? _fatal, _message;
     private bool _busy;
     private IDisposable? _subscription;
+    private readonly Dictionary<long, SaeWorkbench.Research.Analysis.FeatureDashboardView?> _evidence = [];
+    private SaeWorkbench.Ml.Lm.Tokenization.ITokenizer? _tokenizer;
 
     [Parameter] public long ScopeId { get; set; }
     [Inject] private ReviewQueueService Reviews { get; set; } = default!;
     [Inject] private LabellingQueueService Queue { get; set; } = default!;
     [Inject] private WorkbenchEventBus Events { get; set; } = default!;
+    [Inject] private SaeWorkbench.Research.Analysis.FeatureDashboardReader Dashboards { get; set; } = default!;
+    [Inject] private SaeWorkbench.Research.Features.TokenText Tokens { get; set; } = default!;
+    [Inject] private SaeWorkbench.Research.Dictionaries.DictionaryRegistry Registry { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
     protected override async Task OnInitializedAsync()
@@ -53,6 +58,14 @@ public partial class ReviewQueuePage : IDisposable
         var pending = await Reviews.PendingAsync(_actor, ScopeId);
         if (pending.Succeeded) _items = pending.Value;
         else _fatal = pending.Message;
+    }
+
+    /// <summary>The latent's top contexts and samples, the same evidence the labeller saw, loaded on demand.</summary>
+    private async Task ToggleEvidenceAsync(ReviewQueueItem item)
+    {
+        if (_evidence.Remove(item.LatentId)) return;
+        _tokenizer ??= Tokens.TokenizerFor(await Registry.ModelPathAsync(item.DictionaryId));
+        _evidence[item.LatentId] = await Dashboards.GetAsync(item.LatentId);
     }
 
     private string? ReasonFor(ReviewQueueItem item) => _reasons.GetValueOrDefault(item.InterpretationId);
