@@ -1,5 +1,6 @@
 // Keys of the labelling queue view (issue 8 §2): 1–7 pick a tag and put the cursor in the label, Ctrl+Enter
-// submits and loads the next latent, s skips (with a reason), Esc leaves a field. Active only on a [data-queue-view] page.
+// submits and loads the next latent, s skips (with a reason), Esc leaves a field, Enter starts (claims the latent shown).
+// Active only on a [data-queue-view] page.
 const typing = (t) => t instanceof HTMLElement && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
 
 document.addEventListener("keydown", (e) => {
@@ -17,6 +18,11 @@ document.addEventListener("keydown", (e) => {
     return;
   }
   if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.key === "Enter" && !(e.target instanceof HTMLButtonElement || e.target instanceof HTMLAnchorElement)) {
+    const start = view.querySelector("[data-testid=queue-start]");
+    if (start) { e.preventDefault(); start.click(); }
+    return;
+  }
   if (/^[1-7]$/.test(e.key)) {
     const tag = view.querySelector(`[data-tag-key="${e.key}"]`);
     if (!tag) return;

@@ -568,6 +568,10 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                     b.Property<long>("DictionaryId")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("Guidelines")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
                     b.Property<bool>("IncludeDeadLatents")
                         .HasColumnType("boolean");
 

@@ -16,6 +16,7 @@ internal sealed class LabellingScopeConfiguration : IEntityTypeConfiguration<Lab
         b.HasOne<WorkbenchUser>().WithMany().HasForeignKey(s => s.CreatedById).OnDelete(DeleteBehavior.Restrict);
         b.Property(s => s.Name).HasMaxLength(120);
         b.Property(s => s.Definition).HasMaxLength(20_000);
+        b.Property(s => s.Guidelines).HasMaxLength(4_000);
         b.Property(s => s.Kind).HasConversion<string>().HasMaxLength(16);
         b.ToTable(t => t.HasCheckConstraint("CK_LabellingScopes_LabelsPerLatent", "\"LabelsPerLatent\" BETWEEN 1 AND 10"));
     }

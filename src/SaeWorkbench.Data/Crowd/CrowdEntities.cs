@@ -38,6 +38,9 @@ public class LabellingScope
 
     public bool IncludeDeadLatents { get; set; }
 
+    /// <summary>What the scope's makers ask of its labellers (plain text, shown beside the queue's form); optional.</summary>
+    public string? Guidelines { get; set; }
+
     public required string CreatedById { get; set; }
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
     public bool IsArchived { get; set; }

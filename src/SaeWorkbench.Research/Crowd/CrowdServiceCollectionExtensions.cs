@@ -9,6 +9,7 @@ public static class CrowdServiceCollectionExtensions
     public static IServiceCollection AddCrowdLabelling(this IServiceCollection services)
     {
         services.TryAddSingleton<LabellingQueueService>();
+        services.TryAddSingleton<ReviewQueueService>();
         services.TryAddSingleton<AgreementService>();
         services.TryAddSingleton<DetectionScoringService>();
         return services;

@@ -212,6 +212,10 @@ public static class InterpretationVisibility
             "GET /api/latents/{latentId:long}/suggestions",
             "POST /api/suggestions/{id:long}/accept",
             "POST /api/suggestions/{id:long}/reject",
+            "GET /api/scopes/{scopeId:long}/submissions",
+            "PUT /api/scopes/{scopeId:long}/submissions/{interpretationId:long}",
+            "GET /api/scopes/{scopeId:long}/reviews",
+            "POST /api/scopes/{scopeId:long}/reviews/{interpretationId:long}",
         };
 
         /// <summary>
@@ -232,6 +236,7 @@ public static class InterpretationVisibility
             "SaeWorkbench.Web.Components.Pages.Crowd.DetectionRatingPage",
             "SaeWorkbench.Web.Components.Pages.Crowd.LabellingHome",
             "SaeWorkbench.Web.Components.Pages.Crowd.QueueView",
+            "SaeWorkbench.Web.Components.Pages.Crowd.ReviewQueuePage",
             "SaeWorkbench.Web.Components.Pages.Features.FeatureList",
             "SaeWorkbench.Web.Components.Pages.Features.LatentPage",
             "SaeWorkbench.Web.Components.Pages.Features.LatentRedirect",

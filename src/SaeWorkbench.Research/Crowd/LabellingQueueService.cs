@@ -15,12 +15,16 @@ namespace SaeWorkbench.Research.Crowd;
 /// takes one of the latent's N slots, and the unique index on (scope, latent, slot) makes two racing writers
 /// (two processes on SQLite, two sessions on PostgreSQL) collide so that the loser retries on fresh data
 /// (<see cref="LabellingTransactions"/>). Every write is audited and announces <see cref="QueueProgressChanged"/>.
+/// Nothing is claimed until a person asks for a latent (<see cref="NextAsync"/>): opening the queue only looks
+/// (<see cref="LookAsync"/>).
 /// </summary>
-public sealed class LabellingQueueService(
+/// The clock decides which claims have expired and when a new one ends.
+public sealed partial class LabellingQueueService(
     IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions, FeatureCatalog catalog, LabellingService labelling,
-    WorkbenchEventBus bus)
+    WorkbenchEventBus bus, TimeProvider clock)
 {
     public const int MaxScopeNameLength = 120;
+    public const int MaxGuidelinesLength = 4_000;
 
     /// <summary>Makes a scope and fixes its latents. Reviewers and Admins (they organise the team's work).</summary>
     public async Task<Outcome<ScopeView>> CreateScopeAsync(Actor actor, ScopeRequest request, CancellationToken ct = default)
@@ -33,6 +37,11 @@ public sealed class LabellingQueueService(
             validation = validation.And(ValidationResult.Fail("name", $"Name the scope (1–{MaxScopeNameLength} characters)."));
         else if (TextRules.FirstForbiddenInMultiline(name) is { } bad)
             validation = validation.And(ValidationResult.Fail("name", $"The name contains {bad}."));
+        var guidelines = string.IsNullOrWhiteSpace(request.Guidelines) ? null : request.Guidelines.Trim();
+        if (guidelines is { Length: > MaxGuidelinesLength })
+            validation = validation.And(ValidationResult.Fail("guidelines", $"The guidelines are {TextRules.Count(guidelines.Length)} characters; the limit is {TextRules.Count(MaxGuidelinesLength)}."));
+        else if (guidelines is not null && TextRules.FirstForbiddenInMultiline(guidelines) is { } badGuidelines)
+            validation = validation.And(ValidationResult.Fail("guidelines", $"The guidelines contain {badGuidelines}."));
         if (!Enum.TryParse<ScopeKind>(request.Kind, ignoreCase: true, out var kind) || !Enum.IsDefined(kind) || int.TryParse(request.Kind, out _))
             validation = validation.And(ValidationResult.Fail("kind", "The scope kind is Dictionary, Filter or List."));
         if (!validation.IsValid) return Outcome<ScopeView>.Refused(validation);
@@ -51,7 +60,7 @@ public sealed class LabellingQueueService(
             {
                 DictionaryId = request.DictionaryId, Name = name, Kind = kind, Definition = request.Definition?.Trim(), IsBlind = request.IsBlind,
                 LabelsPerLatent = request.LabelsPerLatent, ClaimMinutes = request.ClaimMinutes, Priority = (int)request.Priority,
-                IncludeDeadLatents = request.IncludeDeadLatents, CreatedById = actor.UserId, CreatedAt = w.Now,
+                IncludeDeadLatents = request.IncludeDeadLatents, Guidelines = guidelines, CreatedById = actor.UserId, CreatedAt = w.Now,
             };
             w.Db.LabellingScopes.Add(scope);
             await w.Db.SaveChangesAsync(ct);
@@ -84,18 +93,19 @@ public sealed class LabellingQueueService(
 
     /// <summary>
     /// "Label next": the caller's own unexpired claim if they hold one, else a new claim on the first eligible
-    /// latent by the scope's priority; null when nothing is left for them. <paramref name="now"/> is for tests.
+    /// latent by the scope's priority; null when nothing is left for them. Dense latents are handed out only when
+    /// <paramref name="includeDense"/> (<see cref="LabellingQueuePolicy.DenseThreshold"/>).
     /// </summary>
-    public async Task<Outcome<QueueNext>> NextAsync(Actor actor, long scopeId, DateTimeOffset? now = null, CancellationToken ct = default)
+    public async Task<Outcome<QueueNext>> NextAsync(Actor actor, long scopeId, bool includeDense = false, CancellationToken ct = default)
     {
         if (!Permissions.Can(actor.Role, WorkbenchAction.LabelInQueue))
             return Outcome<QueueNext>.Forbidden(actor.Role, WorkbenchAction.LabelInQueue);
         return await transactions.RunAsync(async (w, ct) =>
         {
-            var at = now ?? w.Now;
+            var at = clock.GetUtcNow();
             var scope = await w.Db.LabellingScopes.AsNoTracking().FirstOrDefaultAsync(s => s.Id == scopeId, ct);
             if (scope is null) return Outcome<QueueNext>.NotFound($"Labelling scope {scopeId}");
-            var settings = Settings(scope);
+            var settings = Settings(scope, includeDense);
             var candidates = await CandidatesAsync(w.Db, scopeId, null, at, ct);
             foreach (var candidate in LabellingQueuePolicy.Eligible(candidates.Values.Select(c => c.Candidate), actor.UserId, settings, at))
             {
@@ -133,7 +143,7 @@ public sealed class LabellingQueueService(
         var claim = new QueueClaim
         {
             ScopeId = scope.Id, LatentId = latentId, UserId = actor.UserId, Slot = slot.Value, ClaimedAt = at,
-            ExpiresAt = LabellingQueuePolicy.ClaimExpiresAt(at, Settings(scope)),
+            ExpiresAt = LabellingQueuePolicy.ClaimExpiresAt(at, Settings(scope, includeDense: false)),
         };
         w.Db.QueueClaims.Add(claim);
         AuditRecorder.Add(w.Db, actor, "queue.claim", "LabellingScope", scope.Id, null,
@@ -147,16 +157,17 @@ public sealed class LabellingQueueService(
     /// The latent "Label next" would most likely hand the caller after <paramref name="currentLatentId"/>, without
     /// claiming it: the queue view loads its evidence ahead so that it appears at once. Null when none.
     /// </summary>
-    public async Task<QueueAssignment?> PeekAsync(Actor actor, long scopeId, long? currentLatentId, CancellationToken ct = default)
+    public async Task<QueueAssignment?> PeekAsync(Actor actor, long scopeId, long? currentLatentId, bool includeDense = false, CancellationToken ct = default)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
         var scope = await db.LabellingScopes.AsNoTracking().FirstOrDefaultAsync(s => s.Id == scopeId, ct);
         if (scope is null) return null;
-        var now = DateTimeOffset.UtcNow;
+        var now = clock.GetUtcNow();
         var candidates = await CandidatesAsync(db, scopeId, null, now, ct);
-        var next = LabellingQueuePolicy.Eligible(candidates.Values.Select(c => c.Candidate), actor.UserId, Settings(scope), now)
+        var next = LabellingQueuePolicy.Eligible(candidates.Values.Select(c => c.Candidate), actor.UserId, Settings(scope, includeDense), now)
             .Select(c => candidates[c.LatentIndex]).FirstOrDefault(c => c.LatentId != currentLatentId);
-        return next is null ? null : new QueueAssignment(scopeId, next.LatentId, scope.DictionaryId, next.Candidate.LatentIndex, now);
+        return next is null ? null : new QueueAssignment(scopeId, next.LatentId, scope.DictionaryId, next.Candidate.LatentIndex,
+            LabellingQueuePolicy.ClaimExpiresAt(now, Settings(scope, includeDense)));
     }
 
     /// <summary>The workspace's tags in display order (keys 1–7 pick the first seven in the queue view).</summary>
@@ -168,7 +179,7 @@ public sealed class LabellingQueueService(
     }
 
     /// <summary>Skips a latent of the scope with a reason and releases the caller's claim on it.</summary>
-    public async Task<Outcome<QueueProgress>> SkipAsync(Actor actor, long scopeId, long latentId, string? reason, CancellationToken ct = default)
+    public async Task<Outcome<QueueProgress>> SkipAsync(Actor actor, long scopeId, long latentId, string? reason, bool includeDense = false, CancellationToken ct = default)
     {
         if (!Permissions.Can(actor.Role, WorkbenchAction.LabelInQueue))
             return Outcome<QueueProgress>.Forbidden(actor.Role, WorkbenchAction.LabelInQueue);
@@ -188,8 +199,8 @@ public sealed class LabellingQueueService(
             AuditRecorder.Add(w.Db, actor, "queue.skip", "LabellingScope", scopeId, null, new { ScopeId = scopeId, LatentId = latentId, skip.Reason }, w.Now);
             await w.Db.SaveChangesAsync(ct);
             w.Publish(new QueueProgressChanged(scopeId, actor.UserId));
-            var candidates = await CandidatesAsync(w.Db, scopeId, null, w.Now, ct);
-            return Outcome<QueueProgress>.Ok(LabellingQueuePolicy.ProgressFor(candidates.Values.Select(c => c.Candidate), actor.UserId, Settings(scope)));
+            var candidates = await CandidatesAsync(w.Db, scopeId, null, clock.GetUtcNow(), ct);
+            return Outcome<QueueProgress>.Ok(LabellingQueuePolicy.ProgressFor(candidates.Values.Select(c => c.Candidate), actor.UserId, Settings(scope, includeDense)));
         }, ct);
     }
 
@@ -213,8 +224,8 @@ public sealed class LabellingQueueService(
         await using var db = await factory.CreateDbContextAsync(ct);
         var scope = await db.LabellingScopes.AsNoTracking().FirstOrDefaultAsync(s => s.Id == scopeId, ct);
         if (scope is null) return Outcome<ScopeProgressView>.NotFound($"Labelling scope {scopeId}");
-        var settings = Settings(scope);
-        var candidates = (await CandidatesAsync(db, scopeId, null, DateTimeOffset.UtcNow, ct)).Values.Select(c => c.Candidate).ToList();
+        var settings = Settings(scope, includeDense: false);
+        var candidates = (await CandidatesAsync(db, scopeId, null, clock.GetUtcNow(), ct)).Values.Select(c => c.Candidate).ToList();
         var people = candidates.SelectMany(c => c.LabelledBy.Concat(c.SkippedBy).Concat(c.Claims.Select(x => x.UserId))).Distinct().ToList();
         var names = await db.Users.AsNoTracking().Where(u => people.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.UserName, ct);
         var rows = people.Select(p => (p, LabellingQueuePolicy.ProgressFor(candidates, p, settings)))
@@ -287,12 +298,13 @@ public sealed class LabellingQueueService(
             : Validated<List<long>>.Ok(ids);
     }
 
-    internal static QueueSettings Settings(LabellingScope s) => Settings(s.LabelsPerLatent, s.ClaimMinutes, (QueuePriority)s.Priority, s.IncludeDeadLatents);
+    internal static QueueSettings Settings(LabellingScope s, bool includeDense) =>
+        Settings(s.LabelsPerLatent, s.ClaimMinutes, (QueuePriority)s.Priority, s.IncludeDeadLatents) with { IncludeDenseLatents = includeDense };
 
     private static QueueSettings Settings(int n, int minutes, QueuePriority priority, bool includeDead) =>
         new(n, priority, includeDead, TimeSpan.FromMinutes(minutes));
 
     private static ScopeView View(LabellingScope s, int latents) =>
         new(s.Id, s.DictionaryId, s.Name, s.Kind.ToString(), s.Definition, s.IsBlind, s.LabelsPerLatent, s.ClaimMinutes,
-            (QueuePriority)s.Priority, s.IncludeDeadLatents, latents, s.CreatedById, s.CreatedAt);
+            (QueuePriority)s.Priority, s.IncludeDeadLatents, latents, s.CreatedById, s.CreatedAt, s.Guidelines);
 }

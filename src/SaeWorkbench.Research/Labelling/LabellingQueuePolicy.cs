@@ -1,3 +1,5 @@
+using SaeWorkbench.Research.Features;
+
 namespace SaeWorkbench.Research.Labelling;
 
 /// <summary>Someone's hold on a latent in the queue, until <see cref="ExpiresAt"/> (exclusive).</summary>
@@ -18,9 +20,13 @@ public sealed record QueueCandidate(
 
 public enum QueuePriority
 {
-    /// <summary>Highest activation density first, then highest max activation (default).</summary>
+    /// <summary>Highest activation density first, then highest max activation.</summary>
     MostActiveFirst = 0,
-    /// <summary>Highest max activation first, then highest density.</summary>
+    /// <summary>
+    /// Highest max activation first, then highest density: the default for new scopes. Among alive, non-dense latents
+    /// the strongest peak is the one whose top contexts most clearly show what it detects, where the densest latents
+    /// (handed out first by <see cref="MostActiveFirst"/>) fire on a large share of all tokens and are the hardest to name.
+    /// </summary>
     HighestActivationFirst = 1,
     /// <summary>Latent index order.</summary>
     ByIndex = 2,
@@ -29,11 +35,14 @@ public enum QueuePriority
 /// <summary>A workspace's queue settings.</summary>
 /// <param name="LabelsPerLatent">N: how many different people label each latent.</param>
 /// <param name="ClaimDuration">How long a handed-out latent is held; null means 15 minutes.</param>
+/// <param name="IncludeDenseLatents">Hand out latents denser than <see cref="LabellingQueuePolicy.DenseThreshold"/> too
+/// (left out unless the labeller asks for them).</param>
 public sealed record QueueSettings(
     int LabelsPerLatent = 1,
     QueuePriority Priority = QueuePriority.MostActiveFirst,
     bool IncludeDeadLatents = false,
-    TimeSpan? ClaimDuration = null)
+    TimeSpan? ClaimDuration = null,
+    bool IncludeDenseLatents = false)
 {
     public TimeSpan EffectiveClaimDuration => ClaimDuration ?? LabellingQueuePolicy.DefaultClaimDuration;
 }
@@ -57,10 +66,21 @@ public sealed record ScopeProgress(int Complete, int Partial, int Untouched)
 /// N = 1 a claimed latent goes to nobody else until the claim expires; with N = 2 it goes to a
 /// second person but never a third. A user's own unexpired claim comes first, so reloading the queue
 /// hands back the latent they were working on. Skipping should also release the user's claim.
+/// Dense latents (density above <see cref="DenseThreshold"/>) are left out unless the settings include them: they fire
+/// on so many tokens that their contexts rarely show one thing, and the queue would otherwise start with them.
 /// </summary>
 public static class LabellingQueuePolicy
 {
     public static readonly TimeSpan DefaultClaimDuration = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// The density above which a latent counts as dense: the feature list's own threshold (docs/science.md §3), read
+    /// from <see cref="FeatureQuery"/> so that the list's "dense" filter and the queue never disagree.
+    /// </summary>
+    public static double DenseThreshold { get; } = new FeatureQuery().DenseThreshold;
+
+    /// <summary>Whether the queue counts the latent as dense.</summary>
+    public static bool IsDense(QueueCandidate candidate) => candidate.Density > DenseThreshold;
 
     public const int MaxLabelsPerLatent = 10;
     public const int MaxSkipReasonLength = 500;
@@ -97,6 +117,7 @@ public static class LabellingQueuePolicy
     public static bool IsEligible(QueueCandidate candidate, string userId, QueueSettings settings, DateTimeOffset now)
     {
         if (!candidate.IsAlive && !settings.IncludeDeadLatents) return false;
+        if (!settings.IncludeDenseLatents && IsDense(candidate)) return false;
         if (candidate.LabelledBy.Contains(userId) || candidate.SkippedBy.Contains(userId)) return false;
         var others = candidate.Claims
             .Where(c => IsActive(c, now) && c.UserId != userId)
@@ -111,6 +132,10 @@ public static class LabellingQueuePolicy
 
     public static bool IsActive(LatentClaim claim, DateTimeOffset now) => claim.ExpiresAt > now;
 
+    /// <summary>
+    /// Labelled and skipped count every alive latent; remaining counts only what the queue would hand out (so dense
+    /// latents left out are not "remaining").
+    /// </summary>
     public static QueueProgress ProgressFor(IEnumerable<QueueCandidate> candidates, string userId, QueueSettings settings)
     {
         ThrowIfInvalid(settings);
@@ -119,11 +144,12 @@ public static class LabellingQueuePolicy
         {
             if (c.LabelledBy.Contains(userId)) labelled++;
             else if (c.SkippedBy.Contains(userId)) skipped++;
-            else if (c.LabelledBy.Distinct().Count() < settings.LabelsPerLatent) remaining++;
+            else if (c.LabelledBy.Distinct().Count() < settings.LabelsPerLatent && (settings.IncludeDenseLatents || !IsDense(c))) remaining++;
         }
         return new QueueProgress(labelled, skipped, remaining);
     }
 
+    /// <summary>Labelled latents count whatever their density; untouched dense latents count only when included.</summary>
     public static ScopeProgress ProgressOf(IEnumerable<QueueCandidate> candidates, QueueSettings settings)
     {
         ThrowIfInvalid(settings);
@@ -133,7 +159,7 @@ public static class LabellingQueuePolicy
             var labellers = c.LabelledBy.Distinct().Count();
             if (labellers >= settings.LabelsPerLatent) complete++;
             else if (labellers > 0) partial++;
-            else untouched++;
+            else if (settings.IncludeDenseLatents || !IsDense(c)) untouched++;
         }
         return new ScopeProgress(complete, partial, untouched);
     }
@@ -163,6 +189,14 @@ public static class LabellingQueuePolicy
             ? ValidationResult.Fail("reason", $"The reason contains {bad}.")
             : ValidationResult.Valid;
     }
+
+    /// <summary>
+    /// How many latents the user would also be handed if dense latents were included (what "dense latents are left
+    /// out" on the queue page counts).
+    /// </summary>
+    public static int DenseLeftOut(IEnumerable<QueueCandidate> candidates, string userId, QueueSettings settings, DateTimeOffset now) =>
+        settings.IncludeDenseLatents ? 0
+        : candidates.Count(c => IsDense(c) && IsEligible(c, userId, settings with { IncludeDenseLatents = true }, now));
 
     private static void ThrowIfInvalid(QueueSettings settings)
     {

@@ -47,11 +47,21 @@ public sealed class CrowdDatabase : IAsyncDisposable
     /// A second queue service over the same file with its own transaction runner, as a second process would have:
     /// its writers do not share the first one's in-process gate, so only the database keeps them apart.
     /// </summary>
-    public LabellingQueueService SecondProcessQueue()
+    public LabellingQueueService SecondProcessQueue(TimeProvider? clock = null)
     {
         var bus = new WorkbenchEventBus(NullLogger<WorkbenchEventBus>.Instance);
         var transactions = new LabellingTransactions(Factory, bus);
-        return new LabellingQueueService(Factory, transactions, Get<FeatureCatalog>(), new LabellingService(Factory, transactions), bus);
+        return new LabellingQueueService(Factory, transactions, Get<FeatureCatalog>(), new LabellingService(Factory, transactions), bus,
+            clock ?? TimeProvider.System);
+    }
+
+    /// <summary>Sets one latent's density (e.g. to make it dense).</summary>
+    public async Task SetDensityAsync(int index, double density)
+    {
+        await using var db = Db();
+        var latent = await db.Latents.SingleAsync(l => l.Id == Latents[index]);
+        latent.Density = density;
+        await db.SaveChangesAsync();
     }
 
     public static async Task<CrowdDatabase> StartAsync()
@@ -77,9 +87,10 @@ public sealed class CrowdDatabase : IAsyncDisposable
         return database;
     }
 
-    public async Task<ScopeView> ScopeAsync(int labelsPerLatent = 1, bool blind = false, string kind = "Dictionary", string? definition = null, int claimMinutes = 15)
+    public async Task<ScopeView> ScopeAsync(int labelsPerLatent = 1, bool blind = false, string kind = "Dictionary", string? definition = null, int claimMinutes = 15,
+        QueuePriority priority = QueuePriority.HighestActivationFirst)
     {
-        var result = await Queue.CreateScopeAsync(Reviewer, new ScopeRequest(DictionaryId, "scope", kind, definition, blind, labelsPerLatent, claimMinutes));
+        var result = await Queue.CreateScopeAsync(Reviewer, new ScopeRequest(DictionaryId, "scope", kind, definition, blind, labelsPerLatent, claimMinutes, priority));
         Assert.True(result.Succeeded, result.Validation.ToString());
         return result.Value!;
     }
@@ -90,4 +101,11 @@ public sealed class CrowdDatabase : IAsyncDisposable
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
+}
+
+/// <summary>A clock that stands still until a test moves it.</summary>
+public sealed class ManualClock(DateTimeOffset start) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = start;
+    public override DateTimeOffset GetUtcNow() => Now;
 }

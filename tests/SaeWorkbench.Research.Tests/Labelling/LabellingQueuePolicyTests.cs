@@ -33,11 +33,33 @@ public class LabellingQueuePolicyTests
     [Fact]
     public void Other_priorities_order_by_max_activation_or_index()
     {
-        QueueCandidate[] latents = [Latent(3, density: 0.5, maxActivation: 1), Latent(1, density: 0.1, maxActivation: 9), Latent(2, density: 0.3, maxActivation: 4)];
+        QueueCandidate[] latents = [Latent(3, density: 0.05, maxActivation: 1), Latent(1, density: 0.01, maxActivation: 9), Latent(2, density: 0.03, maxActivation: 4)];
 
         Assert.Equal(1, NextIndex(latents, settings: new QueueSettings(Priority: QueuePriority.HighestActivationFirst)));
         Assert.Equal(1, NextIndex(latents, settings: new QueueSettings(Priority: QueuePriority.ByIndex)));
         Assert.Equal(3, NextIndex(latents));
+    }
+
+    [Fact]
+    public void Dense_latents_are_left_out_unless_included_and_the_threshold_is_the_feature_lists()
+    {
+        QueueCandidate[] latents = [Latent(1, density: 0.41), Latent(2, density: 0.36), Latent(3, density: 0.02), Latent(4, density: 0.1)];
+
+        Assert.Equal(new SaeWorkbench.Research.Features.FeatureQuery().DenseThreshold, LabellingQueuePolicy.DenseThreshold);
+        Assert.Equal([4, 3], LabellingQueuePolicy.Eligible(latents, "ann", OnePerLatent, Now).Select(c => c.LatentIndex).ToArray());
+        Assert.Equal(1, NextIndex(latents, settings: new QueueSettings(IncludeDenseLatents: true)));
+        Assert.Equal(2, LabellingQueuePolicy.DenseLeftOut(latents, "ann", OnePerLatent, Now));
+        Assert.Equal(0, LabellingQueuePolicy.DenseLeftOut(latents, "ann", new QueueSettings(IncludeDenseLatents: true), Now));
+    }
+
+    [Fact]
+    public void Dense_latents_left_out_are_not_remaining_but_labelled_ones_still_count()
+    {
+        QueueCandidate[] latents = [Latent(1, density: 0.5, labelledBy: ["ann"]), Latent(2, density: 0.5), Latent(3)];
+
+        Assert.Equal(new QueueProgress(Labelled: 1, Skipped: 0, Remaining: 1), LabellingQueuePolicy.ProgressFor(latents, "ann", OnePerLatent));
+        Assert.Equal(new ScopeProgress(Complete: 1, Partial: 0, Untouched: 1), LabellingQueuePolicy.ProgressOf(latents, OnePerLatent));
+        Assert.Equal(new ScopeProgress(Complete: 1, Partial: 0, Untouched: 2), LabellingQueuePolicy.ProgressOf(latents, new QueueSettings(IncludeDenseLatents: true)));
     }
 
     [Fact]
@@ -50,7 +72,7 @@ public class LabellingQueuePolicyTests
     [Fact]
     public void Latents_the_user_labelled_or_skipped_are_not_handed_to_them_again()
     {
-        QueueCandidate[] latents = [Latent(1, density: 0.9, labelledBy: ["ann"]), Latent(2, density: 0.8, skippedBy: ["ann"]), Latent(3, density: 0.1)];
+        QueueCandidate[] latents = [Latent(1, density: 0.09, labelledBy: ["ann"]), Latent(2, density: 0.08, skippedBy: ["ann"]), Latent(3, density: 0.01)];
 
         Assert.Equal(3, NextIndex(latents, settings: new QueueSettings(LabelsPerLatent: 3)));
     }
@@ -62,17 +84,17 @@ public class LabellingQueuePolicyTests
     [Fact]
     public void A_latent_claimed_by_someone_else_is_not_handed_out_while_the_claim_lasts()
     {
-        var claimed = Latent(1, density: 0.9, claims: [new LatentClaim("bob", Now.AddMinutes(1))]);
+        var claimed = Latent(1, density: 0.09, claims: [new LatentClaim("bob", Now.AddMinutes(1))]);
 
-        Assert.Equal(2, NextIndex([claimed, Latent(2, density: 0.1)]));
+        Assert.Equal(2, NextIndex([claimed, Latent(2, density: 0.01)]));
     }
 
     [Fact]
     public void An_expired_claim_returns_the_latent_to_the_queue()
     {
-        var expired = Latent(1, density: 0.9, claims: [new LatentClaim("bob", Now)]);
+        var expired = Latent(1, density: 0.09, claims: [new LatentClaim("bob", Now)]);
 
-        Assert.Equal(1, NextIndex([expired, Latent(2, density: 0.1)]));
+        Assert.Equal(1, NextIndex([expired, Latent(2, density: 0.01)]));
     }
 
     [Fact]
@@ -80,7 +102,7 @@ public class LabellingQueuePolicyTests
     {
         var mine = Latent(7, density: 0.001, claims: [new LatentClaim("ann", Now.AddMinutes(5))]);
 
-        Assert.Equal(7, NextIndex([Latent(1, density: 0.9), mine]));
+        Assert.Equal(7, NextIndex([Latent(1, density: 0.09), mine]));
     }
 
     [Fact]
@@ -124,7 +146,7 @@ public class LabellingQueuePolicyTests
             for (var u = 0; u < users; u++)
             {
                 var user = $"user{u}";
-                var candidates = state.Select(s => Latent(s.Key, density: 1.0 / (s.Key + 1), labelledBy: [.. s.Value.labelled], claims: [.. s.Value.claims]));
+                var candidates = state.Select(s => Latent(s.Key, density: 0.1 / (s.Key + 1), labelledBy: [.. s.Value.labelled], claims: [.. s.Value.claims]));
                 var next = LabellingQueuePolicy.Next(candidates, user, settings, Now);
                 if (next is null) continue;
                 var (labelled, claims) = state[next.LatentIndex];

@@ -133,4 +133,40 @@ public sealed class CrowdApiTests(LabellingApiFixture f) : IClassFixture<Labelli
         var actions = await db.AuditLog.Where(a => a.EntityType == "LabellingScope" && a.EntityId == scope.ToString()).Select(a => a.Action).ToListAsync();
         Assert.Equal(["queue.claim", "queue.skip", "scope.create"], actions.Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public async Task Looking_claims_nothing_back_edits_my_submission_and_the_reviewer_queue_decides_inline()
+    {
+        var (dictionaryId, latents) = await f.Harness.SeedLatentsAsync(2);
+        var indices = string.Join(",", await Task.WhenAll(latents.Select(IndexOfAsync)));
+        var scope = await ScopeAsync(dictionaryId, indices, blind: true);
+
+        var look = await f.Ann.Client.GetFromJsonAsync<QueueLook>($"/api/scopes/{scope}/look");
+        int claimsAfterLook;
+        await using (var db = f.Harness.Db()) claimsAfterLook = await db.QueueClaims.CountAsync(c => c.ScopeId == scope);
+        var next = (await (await f.Ann.Client.PostAsync($"/api/scopes/{scope}/next?includeDense=false", null)).Content.ReadFromJsonAsync<QueueNext>())!;
+        var created = await LabellingHarness.CreateAsync(f.Ann, next.Assignment!.LatentId, "years");
+        var mine = await f.Ann.Client.GetFromJsonAsync<List<QueueSubmission>>($"/api/scopes/{scope}/submissions");
+        var back = await f.Ann.Client.PutAsJsonAsync($"/api/scopes/{scope}/submissions/{created.Id}",
+            new { baseVersion = 1, label = "calendar years", description = "", confidence = 4, tag = "entity" });
+        var stale = await f.Ann.Client.PutAsJsonAsync($"/api/scopes/{scope}/submissions/{created.Id}",
+            new { baseVersion = 1, label = "an old tab", description = "", confidence = 4, tag = "entity" });
+        var byLabeller = await f.Ben.Client.GetAsync($"/api/scopes/{scope}/reviews");
+        var pending = await f.Reviewer.Client.GetFromJsonAsync<List<ReviewQueueItem>>($"/api/scopes/{scope}/reviews");
+        var rejectWithoutReason = await f.Reviewer.Client.PostAsJsonAsync($"/api/scopes/{scope}/reviews/{created.Id}", new { decision = "Rejected" });
+        var accept = await f.Reviewer.Client.PostAsJsonAsync($"/api/scopes/{scope}/reviews/{created.Id}", new { decision = "Accepted" });
+        var after = await f.Reviewer.Client.GetFromJsonAsync<List<ReviewQueueItem>>($"/api/scopes/{scope}/reviews");
+
+        Assert.Null(look!.Held);
+        Assert.Equal(next.Assignment.LatentId, look.Next!.LatentId);
+        Assert.Equal(0, claimsAfterLook);
+        Assert.Equal(["years"], mine!.Select(m => m.Label));
+        Assert.Equal(HttpStatusCode.OK, back.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, stale.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, byLabeller.StatusCode);
+        Assert.Equal("calendar years", pending!.Single().Label);
+        Assert.Equal(HttpStatusCode.BadRequest, rejectWithoutReason.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, accept.StatusCode);
+        Assert.Empty(after!);
+    }
 }

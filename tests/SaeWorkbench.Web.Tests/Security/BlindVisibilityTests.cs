@@ -280,6 +280,7 @@ public sealed class BlindVisibilityTests(LabellingApiFixture f) : IClassFixture<
         typeof(LatentSummary), typeof(VoteOutcome), typeof(EditOutcomeView), typeof(EditConflict), typeof(DetectionSessionView),
         typeof(DetectionScoreView), typeof(SaeWorkbench.Research.Labelling.DetectionScore), typeof(SaeWorkbench.Research.CarryOver.SuggestionView),
         typeof(SaeWorkbench.Research.Features.FeatureRow), typeof(SaeWorkbench.Research.Features.FeaturePage),
+        typeof(QueueSubmission), typeof(ReviewQueueItem),
     ];
 
     /// <summary>
@@ -350,7 +351,7 @@ public sealed class BlindVisibilityTests(LabellingApiFixture f) : IClassFixture<
     private static readonly Type[] LabellingReaders =
     [
         typeof(LabellingService), typeof(DetectionScoringService), typeof(SaeWorkbench.Research.Features.FeatureCatalog),
-        typeof(SaeWorkbench.Research.CarryOver.LabelCarryOver), typeof(LabellingQueueService), typeof(AgreementService),
+        typeof(SaeWorkbench.Research.CarryOver.LabelCarryOver), typeof(LabellingQueueService), typeof(AgreementService), typeof(ReviewQueueService),
         typeof(SaeWorkbench.Research.Steering.SteeringCatalog),
         typeof(Microsoft.EntityFrameworkCore.IDbContextFactory<SaeWorkbench.Data.WorkbenchDbContext>),
     ];

@@ -546,6 +546,10 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                     b.Property<long>("DictionaryId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Guidelines")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("IncludeDeadLatents")
                         .HasColumnType("INTEGER");
 

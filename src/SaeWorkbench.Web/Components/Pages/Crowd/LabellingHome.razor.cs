@@ -18,9 +18,10 @@ public partial class LabellingHome : IDisposable
         public string? Definition { get; set; }
         public int LabelsPerLatent { get; set; } = 1;
         public int ClaimMinutes { get; set; } = 15;
-        public QueuePriority Priority { get; set; }
+        public QueuePriority Priority { get; set; } = QueuePriority.HighestActivationFirst;
         public bool IncludeDeadLatents { get; set; }
         public bool IsBlind { get; set; }
+        public string? Guidelines { get; set; }
     }
 
     private IReadOnlyList<ScopeView> _scopes = [];
@@ -36,6 +37,7 @@ public partial class LabellingHome : IDisposable
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
     private bool CanLabel => _actor is not null && Permissions.Can(_actor.Role, WorkbenchAction.LabelInQueue);
+    private bool CanReview => _actor is not null && Permissions.Can(_actor.Role, WorkbenchAction.Review);
     private bool CanManage => _actor is not null && Permissions.Can(_actor.Role, WorkbenchAction.ManageScopes);
 
     protected override async Task OnInitializedAsync()
@@ -59,7 +61,7 @@ public partial class LabellingHome : IDisposable
     private async Task CreateAsync()
     {
         var result = await Queue.CreateScopeAsync(_actor!, new ScopeRequest(_form.DictionaryId, _form.Name, _form.Kind,
-            _form.Kind == "Dictionary" ? null : _form.Definition, _form.IsBlind, _form.LabelsPerLatent, _form.ClaimMinutes, _form.Priority, _form.IncludeDeadLatents));
+            _form.Kind == "Dictionary" ? null : _form.Definition, _form.IsBlind, _form.LabelsPerLatent, _form.ClaimMinutes, _form.Priority, _form.IncludeDeadLatents, _form.Guidelines));
         _error = result.Succeeded ? null : result.Message;
         if (result.Succeeded) _scopes = await Queue.ListScopesAsync();
     }
