@@ -7,7 +7,7 @@ namespace SaeWorkbench.Research.Steering;
 /// </summary>
 public static class SteeringDefaults
 {
-    /// <summary>Multiple of the latent's max activation: Neuronpedia's seeding (docs/science.md §7).</summary>
+    /// <summary>Multiple of the latent's max activation: Neuronpedia's seeding (docs/science.md §7), until the measurement in docs/performance.md (`steer-strength`) replaces it.</summary>
     public const double MaxActivationMultiple = 3;
 
     /// <summary>The strength for a latent whose dictionary has not been analysed yet (no max activation known).</summary>
