@@ -22,6 +22,7 @@ public sealed class SteerStrengthBenchmark : IBenchmark
     private static readonly string[] Prompts = ["The state of the union is", "Our nation must"];
     private static readonly double[] Multiples = [1, 2, 3, 4, 6, 8];
     private const int NewTokens = 16;
+    private const int ShownLatents = 6;   // continuations printed for the first sampled latents, to judge fluency by eye
     private static readonly Random Sampler = new(1);   // the same latents on every run
 
     public void Run(TextWriter output, IReadOnlyList<string> args)
@@ -56,6 +57,7 @@ public sealed class SteerStrengthBenchmark : IBenchmark
         var changedOnMost = new int[Multiples.Length];
         var changedTokens = new double[Multiples.Length];
         var options = new SteeringOptions { MaxNewTokens = NewTokens, Temperature = 0, StopAtEndOfText = false };
+        var shown = new List<string>();
         foreach (var (index, max) in chosen)
         {
             var perLatent = new int[Multiples.Length];
@@ -63,6 +65,12 @@ public sealed class SteerStrengthBenchmark : IBenchmark
             {
                 var variants = Multiples.Select(m => new InterventionSet { Latents = [new LatentIntervention(index, InterventionKind.Add, m * max)] }).ToList();
                 var sample = SteeringGenerator.RunSweep(loaded.Model, loaded.Tokenizer, sae.Autoencoder, hook, prompt, variants, options).Samples[0];
+                if (shown.Count < ShownLatents * (Multiples.Length + 1) && prompt == Prompts[0])
+                {
+                    shown.Add(FormattableString.Invariant($"latent {index} (max {max:G3}), \"{prompt}\"\n  baseline: {Quote(sample.Baseline.Text)}"));
+                    for (var j = 0; j < Multiples.Length; j++)
+                        shown.Add(FormattableString.Invariant($"  ×{Multiples[j],-2:G3} (α {Multiples[j] * max,6:G3}): {Quote(sample.Variants[j].Text)}"));
+                }
                 for (var j = 0; j < Multiples.Length; j++)
                 {
                     var diff = TokenDiff.Changed(sample.Baseline.TokenIds, sample.Variants[j].TokenIds);
@@ -72,6 +80,7 @@ public sealed class SteerStrengthBenchmark : IBenchmark
             }
             for (var j = 0; j < Multiples.Length; j++) if (2 * perLatent[j] > Prompts.Length) changedOnMost[j]++;
         }
+        foreach (var line in shown) output.WriteLine(line);
         var pairs = chosen.Count * Prompts.Length;
         output.WriteLine("multiple of max | median α | α / mean ‖x‖ | continuations changed | latents changed on most prompts | tokens changed");
         for (var j = 0; j < Multiples.Length; j++)
@@ -81,6 +90,10 @@ public sealed class SteerStrengthBenchmark : IBenchmark
                 $"{Multiples[j],15:G3} | {alpha,8:G3} | {alpha / residual,12:P0} | {changed[j] / (double)pairs,21:P0} | {changedOnMost[j] / (double)chosen.Count,31:P0} | {changedTokens[j] / pairs,14:P0}"));
         }
     }
+
+    private static string Quote(string text) => JsonSerializer.Serialize(text, QuoteOptions);
+
+    private static readonly JsonSerializerOptions QuoteOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static double Median(IEnumerable<double> values)
     {

@@ -7,8 +7,8 @@ namespace SaeWorkbench.Research.Steering;
 /// </summary>
 public static class SteeringDefaults
 {
-    /// <summary>Multiple of the latent's max activation: Neuronpedia's seeding (docs/science.md §7).</summary>
-    public const double MaxActivationMultiple = 3;
+    /// <summary>Multiple of the latent's max activation: the smallest that changes most demo continuations fluently (docs/performance.md, `steer-strength`).</summary>
+    public const double MaxActivationMultiple = 1;
 
     /// <summary>The strength for a latent whose dictionary has not been analysed yet (no max activation known).</summary>
     public const double WithoutAnalysis = 10;
