@@ -252,7 +252,8 @@ public sealed partial class BrowseBenchmark : IBenchmark
     /// <summary>
     /// All clients at once, each taking the next request number until <paramref name="total"/> are done. With
     /// <paramref name="thinkMs"/> &gt; 0 each client pauses a random 0.5–1.5 × that long after each response, like a person
-    /// reading the page before pressing j; with 0 it sends its next request at once (closed loop: the server's saturation).
+    /// reading the page before pressing j, and starts after a random 0–1.5 × that long; with 0 it sends its next request
+    /// at once (closed loop: the server's saturation).
     /// </summary>
     private static async Task<Result> MeasureAsync(HttpClient[] clients, int total, Func<int, string> url, BodyCheck check, int thinkMs = 0)
     {
@@ -268,6 +269,9 @@ public sealed partial class BrowseBenchmark : IBenchmark
             // reads the body into one buffer of its own (grown as needed) and checks it as UTF-8 bytes, instead of a new
             // buffer and a decoded string per response (a feature page is ~100 KB: both were large-object allocations).
             var buffer = new byte[256 * 1024];
+            // People arrive at their own moments: a pacing client first waits a random share of one pause, so the 50
+            // first requests do not land in the same millisecond (that one burst alone set the p95 of a 300-request run).
+            if (thinkMs > 0) await Task.Delay((int)(thinkMs * 1.5 * Random.Shared.NextDouble()));
             int n;
             while ((n = Interlocked.Increment(ref next)) < total)
             {

@@ -34,4 +34,17 @@ public sealed class LineChartTests : MudComponentTest
         Assert.All(ticks, t => Assert.DoesNotContain("E", t));
         Assert.All(ticks, t => Assert.True(t.Length <= 5, t));
     }
+
+    [Fact]
+    public void The_top_tick_label_sits_wholly_inside_the_chart()
+    {
+        var chart = Context.Render<LineChart>(p => p
+            .Add(c => c.Title, "loss")
+            .Add(c => c.Points, new List<(double, double)> { (0, 0.9), (100, 0.5), (200, 0.77) }));
+
+        // A label's y is its baseline; its glyphs rise about one font size (10 units in app.css) above it.
+        var baselines = chart.FindAll("text.tick").Select(t => double.Parse(t.GetAttribute("y")!, System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.All(baselines, y => Assert.True(y >= 10, $"a tick label's baseline at y = {y} is cut by the chart's top edge"));
+    }
 }
