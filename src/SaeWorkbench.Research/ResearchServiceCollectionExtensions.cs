@@ -33,6 +33,7 @@ public static class ResearchServiceCollectionExtensions
         services.TryAddSingleton<DictionaryImporter>();
         services.TryAddSingleton<Models.ModelFolderInspector>();
         services.TryAddSingleton<Models.ModelRegistry>();
+        services.TryAddSingleton<Models.IModelComputeDtypes>(sp => sp.GetRequiredService<Models.ModelRegistry>());
         services.AddJobKind<DictionaryImportJob>();
         services.TryAddSingleton<DemoWorkspace>();
         services.TryAddSingleton<FeatureCatalog>();

@@ -43,7 +43,8 @@ public sealed class CarryOverTests(BrowserHost host) : IClassFixture<BrowserHost
             var labelling = host.Services.GetRequiredService<LabellingService>();
             var olga = new Actor(admin!.Id, "olga", Role.Admin);
             var lars = new Actor(labeler.Id, "lars", Role.Labeler);
-            var oldLatent = (await labelling.ListLatentsAsync(ids[0], 0, 10)).Value!.Items.Single(l => l.Index == 4).Id;
+            var oldLatent = (await host.Services.GetRequiredService<SaeWorkbench.Research.Features.FeatureCatalog>()
+                .QueryAsync(ids[0], new SaeWorkbench.Research.Features.FeatureQuery())).Rows.Single(l => l.Index == 4).LatentId;
             var i = await labelling.CreateInterpretationAsync(olga, oldLatent, new InterpretationDraft("sports scores", "", 4, "entity"));
             Assert.True((await labelling.VoteAsync(lars, i.Value!.Id, 1)).Succeeded);
             var summary = await host.Services.GetRequiredService<LabelCarryOver>().SuggestAsync(olga, ids[1]);

@@ -22,6 +22,16 @@ namespace SaeWorkbench.Browser.Tests;
 /// </summary>
 public sealed class DictionariesPageTests(BrowserHost host) : IClassFixture<BrowserHost>
 {
+    /// <summary>True when the page's heading starts at least 16 px right of the navigation drawer's edge.</summary>
+    private const string GutterBesideDrawer = """
+        () => {
+            const nav = document.querySelector("nav[aria-label='Main navigation']");
+            const drawer = nav && (nav.closest('aside') || nav);
+            const heading = document.querySelector('#main-content h1');
+            return !!drawer && !!heading && heading.getBoundingClientRect().left - drawer.getBoundingClientRect().right >= 16;
+        }
+        """;
+
     [Fact]
     public async Task At_1280_px_the_table_fits_its_card_and_table_and_summary_agree_on_dead_latents()
     {
@@ -84,8 +94,12 @@ public sealed class DictionariesPageTests(BrowserHost host) : IClassFixture<Brow
         var unanalysedRow = rows.Filter(new() { HasText = "not analysed yet" }).First;
         Assert.Contains("not measured yet", await unanalysedRow.Locator("[data-testid=dictionary-ce-recovered]").InnerTextAsync());
 
+        // The heading keeps the container's gutter beside the open drawer: a layout that has not settled yet (the drawer's
+        // responsive state comes over the circuit) is waited out; one that never gets the gutter fails here.
+        await page.WaitForFunctionAsync(GutterBesideDrawer, null, new() { PollingInterval = 100 });
         await BrowserHost.ScreenshotAsync(page, "30-dictionaries-1280-light");
         await BrowserHost.ToggleThemeAsync(page);
+        await page.WaitForFunctionAsync(GutterBesideDrawer, null, new() { PollingInterval = 100 });
         await BrowserHost.ScreenshotAsync(page, "30-dictionaries-1280-dark");
         await BrowserHost.ToggleThemeAsync(page);
     }

@@ -48,7 +48,8 @@ public sealed class ExportReportTests(BrowserHost host) : IClassFixture<BrowserH
         var lia = new Actor(labeler.Id, "lia", Role.Labeler);
         var rex = new Actor(reviewer.Id, "rex", Role.Reviewer);
         var erin = new Actor(admin.Id, "erin", Role.Admin);
-        async Task<long> Latent(int index) => (await labelling.ListLatentsAsync(dictionary.Id, 0, 100)).Value!.Items.Single(l => l.Index == index).Id;
+        var catalog = host.Services.GetRequiredService<SaeWorkbench.Research.Features.FeatureCatalog>();
+        async Task<long> Latent(int index) => (await catalog.QueryAsync(dictionary.Id, new SaeWorkbench.Research.Features.FeatureQuery())).Rows.Single(l => l.Index == index).LatentId;
         var one = await labelling.CreateInterpretationAsync(lia, await Latent(1), new InterpretationDraft("dollar amounts", "Fires on **prices**; see ![chart](https://example.org/chart.png) and https://example.org/more", 4, "lexical-token"));
         Assert.True(one.Succeeded, one.Validation.ToString());
         Assert.True((await labelling.VoteAsync(rex, one.Value!.Id, 1)).Succeeded);

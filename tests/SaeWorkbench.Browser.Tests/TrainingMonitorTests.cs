@@ -7,6 +7,16 @@ namespace SaeWorkbench.Browser.Tests;
 
 public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<BrowserHost>
 {
+    /// <summary>
+    /// How long a wait on the model's own work (training, analysis, test text) may take: generous, since on a loaded 2-core
+    /// machine that work runs many times slower than alone. Each wait returns as soon as its event arrives, so this only
+    /// bounds a failing run.
+    /// </summary>
+    private const float ModelWork = 600_000;
+
+    /// <summary>How often a wait on a page's state looks again (not every animation frame: that is work on a loaded machine).</summary>
+    private const int Poll = 250;
+
     [Fact]
     public async Task Training_a_dictionary_from_the_form_shows_live_charts_and_lists_the_result()
     {
@@ -37,10 +47,11 @@ public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<Brows
 
         // The L0 chart gains points while the job runs (pushed through the event bus, no reload).
         var chart = page.Locator("[data-testid=chart-l0]");
-        await chart.WaitForAsync(new() { Timeout = 60_000 });
-        await page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=chart-l0]').dataset.points) >= 3", null, new() { Timeout = 90_000 });
+        await chart.WaitForAsync(new() { Timeout = ModelWork });
+        await page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=chart-l0]')?.dataset.points) >= 3", null,
+            new() { Timeout = ModelWork, PollingInterval = Poll });
         await BrowserHost.ScreenshotAsync(page, "06-training-monitor");
-        await page.Locator("[data-testid=job-state]", new() { HasText = "Succeeded" }).WaitForAsync(new() { Timeout = 120_000 });
+        await page.Locator("[data-testid=job-state]", new() { HasText = "Succeeded" }).WaitForAsync(new() { Timeout = ModelWork });
 
         await BrowserHost.NavigateAsync(page, "dictionaries");
         var table = page.Locator("[data-testid=dictionaries-table]");
@@ -83,14 +94,14 @@ public sealed class TrainingMonitorTests(BrowserHost host) : IClassFixture<Brows
         var analysis = await jobs.EnqueueAsync(SaeWorkbench.Research.Analysis.FeatureAnalysisJob.KindName,
             System.Text.Json.JsonSerializer.Serialize(new { dictionaryId = long.Parse(id), corpus, tokens = 4000 }), null);
         await page.GotoAsync($"jobs/{analysis.Id}");
-        await page.Locator("[data-testid=job-state]", new() { HasText = "Succeeded" }).WaitForAsync(new() { Timeout = 120_000 });
+        await page.Locator("[data-testid=job-state]", new() { HasText = "Succeeded" }).WaitForAsync(new() { Timeout = ModelWork });
         await page.GotoAsync($"dictionaries/{id}/features/{first}");
         await page.Locator("[data-testid=top-examples] [data-testid=heatmap]").First.WaitForAsync();
         Assert.True(await page.Locator("[data-testid=top-examples] .tok.peak").CountAsync() >= 1);
         await page.Locator("[data-testid=activation-histogram]").WaitForAsync();
         await BrowserHost.WaitInteractiveAsync(page);
         await page.Locator("textarea[data-testid=test-text-input], [data-testid=test-text-input] textarea").First.FillAsync("we must defend the nation");
-        await page.Locator("[data-testid=test-text-heatmap] .tok").First.WaitForAsync(new() { Timeout = 30_000 });
+        await page.Locator("[data-testid=test-text-heatmap] .tok").First.WaitForAsync(new() { Timeout = ModelWork });
         Assert.True(await page.Locator("[data-testid=test-text-heatmap] .tok").CountAsync() >= 4);
         await BrowserHost.ScreenshotAsync(page, "11-feature-page-dashboard");
         await BrowserHost.ToggleThemeAsync(page);

@@ -8,8 +8,8 @@ using SaeWorkbench.Ml.Sae.Synthetic;
 namespace SaeWorkbench.Cli.Commands;
 
 /// <summary>
-/// Sparse-autoencoder jobs. The executable is named <c>sae</c>, so they sit on the root (<c>sae synthetic</c>, as the
-/// issue writes them): System.CommandLine refuses a subcommand named like the root.
+/// Sparse-autoencoder jobs. The executable is named <c>sae</c>, so they sit on the root (<c>sae synthetic</c>, not
+/// <c>sae sae synthetic</c>): System.CommandLine refuses a subcommand named like the root.
 /// </summary>
 public static class SaeCommands
 {

@@ -10,7 +10,7 @@ public static class AnalysisServiceCollectionExtensions
     {
         services.TryAddSingleton<FeatureAnalysisStore>();
         services.TryAddSingleton<FeatureDashboardReader>();
-        services.TryAddSingleton(sp => new Inference.ModelHost(computeDtypeOf: sp.GetService<Models.ModelRegistry>() is { } models ? models.ComputeDtypeOf : null));
+        services.TryAddSingleton<Inference.ModelHost>();
         services.TryAddSingleton<TestTextService>();
         services.TryAddSingleton<LatentPageReader>();
         services.TryAddSingleton<WhatFiresService>();

@@ -41,7 +41,7 @@ public sealed class SaeTrainingJob(WorkbenchPaths paths, ServerPathPolicy folder
         var model = Confined("model", request.Model);
         var corpus = Confined("corpus", request.Corpus);
         var outcome = SaeTrainingPipeline.Run(request, model, corpus, output, checkpoints, progress,
-            s => context.Report(progress.Fraction, s), context.Cancellation, context.Services.GetService<Models.ModelRegistry>()?.ComputeDtypeOf(model));
+            s => context.Report(progress.Fraction, s), context.Cancellation, context.Services.GetRequiredService<Models.IModelComputeDtypes>().ComputeDtypeOf(model));
         var hooks = outcome.Config.IsTranscoder ? $"{request.Hook}→{request.HookOut}" : request.Hook;
         var name = string.IsNullOrWhiteSpace(request.Name) ? $"{outcome.ModelName} {hooks} {request.Arch} {request.Latents}" : request.Name;
         var metrics = SaeTrainingPipeline.MetricsJson(outcome.Metrics, outcome.LanguageModelMetrics).ToJsonString();

@@ -33,7 +33,7 @@ public sealed class BundleExporter(
     FeatureDashboardReader dashboards,
     TokenText tokenText,
     IDetectionScoreSource detectionScores,
-    WorkbenchPaths? paths = null)
+    WorkbenchPaths paths)
 {
     /// <summary>Exports dictionary <paramref name="dictionaryId"/> to <paramref name="outPath"/> (a new folder, or a .zip file).</summary>
     /// <param name="exporter">Who exports (recorded in the manifest, pseudonymised with the authors); null for the system.</param>
@@ -254,9 +254,9 @@ public sealed class BundleExporter(
         return File.Exists(file) ? Sha256File(file) : null;
     }
 
-    private string[] PathRoots() => paths is null ? [] : [paths.DataDirectory, paths.SharedDirectory, paths.ContentRoot];
+    private string[] PathRoots() => [paths.DataDirectory, paths.SharedDirectory, paths.ContentRoot];
 
-    private string Resolve(string path) => paths?.Resolve(path) ?? Path.GetFullPath(path);
+    private string Resolve(string path) => paths.Resolve(path);
 
     private static JsonNode? ParseJson(string json)
     {

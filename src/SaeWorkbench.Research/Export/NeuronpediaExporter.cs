@@ -30,7 +30,7 @@ public sealed class NeuronpediaExporter(
     IDbContextFactory<WorkbenchDbContext> dbFactory,
     FeatureDashboardReader dashboards,
     TokenText tokenText,
-    WorkbenchPaths? paths = null)
+    WorkbenchPaths paths)
 {
     /// <summary>Rows per features/explanations batch, and features per activations batch (Neuronpedia's export).</summary>
     public const int BatchSize = 1024;
@@ -285,5 +285,5 @@ public sealed class NeuronpediaExporter(
         return n;
     }
 
-    private string Resolve(string path) => paths?.Resolve(path) ?? Path.GetFullPath(path);
+    private string Resolve(string path) => paths.Resolve(path);
 }

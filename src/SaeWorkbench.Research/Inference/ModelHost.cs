@@ -12,8 +12,8 @@ namespace SaeWorkbench.Research.Inference;
 /// bounded <see cref="InferenceQueue"/>, whose single worker thread loads the model once and keeps it, with the SAEs
 /// used on it, between requests. Test text and steering both run here, so one model's requests share one queue.
 /// </summary>
-/// <param name="computeDtypeOf">The dtype a folder's model runs in (its registration's, docs/science.md §10.2); null: float32.</param>
-public sealed class ModelHost(Func<string, string>? computeDtypeOf = null) : IDisposable
+/// <param name="dtypes">The dtype each folder's model runs in (its registration's, docs/science.md §10.2).</param>
+public sealed class ModelHost(IModelComputeDtypes dtypes) : IDisposable
 {
     /// <summary>Requests one model's queue holds before it answers "full".</summary>
     public const int QueueCapacity = 16;
@@ -30,13 +30,13 @@ public sealed class ModelHost(Func<string, string>? computeDtypeOf = null) : IDi
         CancellationToken cancellation = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var hosted = _models.GetOrAdd(Path.GetFullPath(modelFolder), folder => new HostedModel(folder, QueueCapacity, computeDtypeOf));
+        var hosted = _models.GetOrAdd(Path.GetFullPath(modelFolder), folder => new HostedModel(folder, QueueCapacity, dtypes));
         return hosted.Queue.EnqueueAsync(token => work(hosted, token), position, cancellation);
     }
 
     /// <summary>The queue of a model folder (created on first use).</summary>
     public InferenceQueue QueueOf(string modelFolder) =>
-        _models.GetOrAdd(Path.GetFullPath(modelFolder), folder => new HostedModel(folder, QueueCapacity, computeDtypeOf)).Queue;
+        _models.GetOrAdd(Path.GetFullPath(modelFolder), folder => new HostedModel(folder, QueueCapacity, dtypes)).Queue;
 
     public void Dispose()
     {
@@ -47,7 +47,7 @@ public sealed class ModelHost(Func<string, string>? computeDtypeOf = null) : IDi
 }
 
 /// <summary>One model folder's queue, model and SAEs. <see cref="Model"/> and <see cref="Sae"/> are for the queue's thread only.</summary>
-public sealed class HostedModel(string folder, int capacity, Func<string, string>? computeDtypeOf) : IDisposable
+public sealed class HostedModel(string folder, int capacity, IModelComputeDtypes dtypes) : IDisposable
 {
     private const int SaesKept = 4;
     private readonly List<(string Folder, SaeLensSae Sae)> _saes = [];
@@ -68,7 +68,7 @@ public sealed class HostedModel(string folder, int capacity, Func<string, string
     {
         get
         {
-            var dtype = computeDtypeOf?.Invoke(Folder) ?? ComputeDtypes.Float32;
+            var dtype = dtypes.ComputeDtypeOf(Folder);
             if (_model is not null && dtype == _dtype) return _model;
             _model?.Dispose();
             _model = null;

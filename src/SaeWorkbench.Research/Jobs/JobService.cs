@@ -15,7 +15,7 @@ public sealed class JobService(
     WorkbenchEventBus events,
     JobSignal signal,
     JobLimits limits,
-    Limits.UserRateLimiter? rateLimiter = null)
+    Limits.UserRateLimiter rateLimiter)
 {
     private readonly Dictionary<string, IJobKind> _kinds = kinds.ToDictionary(k => k.Name, StringComparer.Ordinal);
 
@@ -56,7 +56,7 @@ public sealed class JobService(
         var errors = jobKind.Validate(parameters);
         if (errors.Count > 0) throw new JobValidationException(errors);
         // A person's jobs count against their per-user budget, however they arrive (API, pages); system jobs do not.
-        if (ownerId is not null) rateLimiter?.Acquire(Limits.WorkKind.Job, ownerId);
+        if (ownerId is not null) rateLimiter.Acquire(Limits.WorkKind.Job, ownerId);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var job = new Job

@@ -17,6 +17,7 @@ namespace SaeWorkbench.Research.Models;
 /// dtype are Admin work (<see cref="WorkbenchAction.ManageModels"/>) and are audited.
 /// </summary>
 public sealed class ModelRegistry(IDbContextFactory<WorkbenchDbContext> dbFactory, ModelFolderInspector inspector, ServerPathPolicy folders)
+    : IModelComputeDtypes
 {
     public const string RegisterAction = "model.register";
     public const string UnregisterAction = "model.unregister";

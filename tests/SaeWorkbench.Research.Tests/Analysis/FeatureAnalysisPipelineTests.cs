@@ -79,7 +79,7 @@ public class FeatureAnalysisPipelineTests
         }
 
         var paths = new WorkbenchPaths(root, root);
-        using var host = new SaeWorkbench.Research.Inference.ModelHost();
+        using var host = new SaeWorkbench.Research.Inference.ModelHost(SaeWorkbench.Research.Models.FixedComputeDtype.Float32);
         var testText = new TestTextService(db, paths, host, new SaeWorkbench.Research.Limits.UserRateLimiter(new SaeWorkbench.Research.Limits.RateLimits(), TimeProvider.System));
         var answer = await testText.RunAsync(dictionary.Id, "the cat sat", new TestTextOptions { Latent = 2, Count = 3 });
         Assert.Equal(loaded.Tokenizer.Encode("the cat sat").Length + 1, answer.Tokens.Count);

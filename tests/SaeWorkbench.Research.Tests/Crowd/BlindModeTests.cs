@@ -22,7 +22,7 @@ public sealed class BlindModeTests
         await s.Labelling.AddCommentAsync(cat, latent, "looks like years to me");
 
         var benBefore = (await s.Labelling.GetLatentAsync(ben, latent)).Value!;
-        var benListBefore = (await s.Labelling.ListLatentsAsync(s.DictionaryId, 0, 50, actor: ben)).Value!;
+        var benListBefore = (await s.Get<SaeWorkbench.Research.Features.FeatureCatalog>().QueryAsync(s.DictionaryId, new SaeWorkbench.Research.Features.FeatureQuery { PageSize = 50 }, ben)).Rows;
         var reviewer = (await s.Labelling.GetLatentAsync(s.Reviewer, latent)).Value!;
         await s.Labelling.CreateInterpretationAsync(ben, latent, Draft("numbers"));
         var benAfter = (await s.Labelling.GetLatentAsync(ben, latent)).Value!;
@@ -31,8 +31,10 @@ public sealed class BlindModeTests
         Assert.Empty(benBefore.Comments);
         Assert.Equal(InterpretationVisibility.HiddenStatus, benBefore.Consensus.Status);
         Assert.Null(benBefore.Consensus.Label);
-        Assert.Equal(InterpretationVisibility.HiddenStatus, benListBefore.Items.Single(l => l.Index == 2).Consensus.Status);
-        Assert.Equal("Unlabelled", benListBefore.Items.Single(l => l.Index == 3).Consensus.Status);   // not blind: shown as is
+        Assert.True(benListBefore.Single(l => l.Index == 2).ConsensusHidden);
+        Assert.Null(benListBefore.Single(l => l.Index == 2).ConsensusLabel);
+        Assert.False(benListBefore.Single(l => l.Index == 3).ConsensusHidden);   // not blind: shown as is
+        Assert.Equal(SaeWorkbench.Data.Dictionaries.LabelStatus.Unlabelled, benListBefore.Single(l => l.Index == 3).LabelStatus);
         Assert.Equal(["years"], reviewer.Interpretations.Select(i => i.Label));
         Assert.Equal("years", reviewer.Consensus.Label);
         Assert.Equal(["numbers", "years"], benAfter.Interpretations.Select(i => i.Label).Order());

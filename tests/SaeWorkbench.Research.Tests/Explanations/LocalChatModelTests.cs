@@ -21,7 +21,7 @@ public sealed class TinyInstructModels : IDisposable
     public string Explainer { get; }
     public string Yes { get; }
     public string Random { get; }
-    public ModelHost Host { get; } = new();
+    public ModelHost Host { get; } = new(SaeWorkbench.Research.Models.FixedComputeDtype.Float32);
 
     public TinyInstructModels()
     {

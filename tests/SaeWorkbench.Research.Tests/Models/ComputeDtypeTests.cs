@@ -1,6 +1,5 @@
 using SaeWorkbench.Ml.Lm;
 using SaeWorkbench.Ml.Lm.Tokenization;
-using SaeWorkbench.Research.Inference;
 using SaeWorkbench.Research.Models;
 using static TorchSharp.torch;
 
@@ -83,22 +82,5 @@ public sealed class ComputeDtypeTests : IDisposable
         Assert.Equal(f32.WeightBytes, 2 * bf16.WeightBytes);
         Assert.True(f32.AvailableBytes > 0);
         Assert.True(ModelMemory.Check(folder, "float32", CPU).Fits);
-    }
-
-    [Fact]
-    public async Task The_model_host_loads_each_folder_in_the_dtype_its_registration_says_and_reloads_when_it_changes()
-    {
-        var folder = SaveTinyModel();
-        var dtype = "float32";
-        using var host = new ModelHost(computeDtypeOf: _ => dtype);
-        Assert.Equal("float32", await host.RunAsync(folder, (m, ct) => { ct.ThrowIfCancellationRequested(); return m.Model is null ? null : m.ComputeDtype; }));
-        if (ComputeDtypes.Unsupported("bfloat16", CPU) is not null) return;
-        dtype = "bfloat16";
-        var hooked = await host.RunAsync(folder, (m, _) =>
-        {
-            using var scope = NewDisposeScope();
-            return m.Model.Model.RunToHook(tensor(new long[] { 1, 2, 3 }).unsqueeze(0), "blocks.0.hook_resid_post").dtype;
-        });
-        Assert.Equal(ScalarType.BFloat16, hooked);
     }
 }

@@ -204,4 +204,22 @@ public sealed class ModelRegistryTests : IAsyncLifetime
         Assert.Empty(await registry.ListAsync());
         Assert.True(Directory.Exists(folder)); // the folder itself is never touched
     }
+
+    [Fact]
+    public async Task The_model_host_loads_each_folder_in_the_dtype_its_registration_says_and_reloads_when_it_changes()
+    {
+        var folder = SaveTinyModel(Path.Combine(_root, "tiny"));
+        var registry = Registry();
+        var model = await registry.RegisterAsync(new ModelRegistration(folder), Admin);
+        using var host = new SaeWorkbench.Research.Inference.ModelHost(registry);
+        Assert.Equal("float32", await host.RunAsync(folder, (m, ct) => { ct.ThrowIfCancellationRequested(); return m.Model is null ? null : m.ComputeDtype; }));
+        if (ComputeDtypes.Unsupported("bfloat16", CPU) is not null) return;
+        await registry.SetComputeDtypeAsync(model.Id, "bfloat16", Admin);
+        var hooked = await host.RunAsync(folder, (m, _) =>
+        {
+            using var scope = NewDisposeScope();
+            return m.Model.Model.RunToHook(tensor(new long[] { 1, 2, 3 }).unsqueeze(0), "blocks.0.hook_resid_post").dtype;
+        });
+        Assert.Equal(ScalarType.BFloat16, hooked);
+    }
 }

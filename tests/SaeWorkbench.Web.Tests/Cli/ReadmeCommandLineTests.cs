@@ -24,6 +24,16 @@ public sealed partial class ReadmeCommandLineTests
     }
 
     [Fact]
+    public void Every_command_of_the_command_line_is_named_in_the_README()
+    {
+        var lines = ReadmeCommandLines(File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md")));
+        var root = SaeCommandLine.Build();
+        var named = lines.Select(line => Reached(root, line)).ToHashSet();
+        var missing = Leaves(root).Where(c => !named.Contains(c)).Select(Typed).ToList();
+        Assert.True(missing.Count == 0, "commands the README does not name: " + string.Join(", ", missing));
+    }
+
+    [Fact]
     public void A_misspelt_command_or_option_is_reported()
     {
         var root = SaeCommandLine.Build();
@@ -32,6 +42,30 @@ public sealed partial class ReadmeCommandLineTests
         Assert.Contains(Check(root, "train --model m --latentz 8"), p => p.Contains("--latentz"));
         Assert.Empty(Check(root, "import bundle.zip --as alice"));
         Assert.Empty(Check(root, "steer --model m --sae s --prompt 'a b' --latent 3 [--kind add|ablate]"));
+    }
+
+    [Fact]
+    public void The_command_table_names_commands_and_the_options_its_descriptions_show()
+    {
+        const string readme = """
+            | setting | default | meaning |
+            | --- | --- | --- |
+            | `Workbench:Redis` | *(empty)* | not a command |
+
+            | command | what it does |
+            | --- | --- |
+            | `lm info` / `run` / `tokenize` | sizes; run it (`lm run --model <dir> --hooks a,b`); tokenize text |
+            | `train` | an SAE (`--arch relu\|topk`, `--latents`, `--target-k` (default true)); checkpoints go to `<out>.checkpoints` |
+            | `export` / `import` | bundles; `export --format neuronpedia [--creator id]` |
+
+            - `sae inspect <dir> [--json]`: the format.
+              `--center-writing-weights true|false` overrides the centring;
+            - `sae encode --sae <dir>`: reads activations.
+            """;
+        Assert.Equal(["lm info", "lm run", "lm tokenize", "lm run --model <dir> --hooks a,b", "train", "train --arch relu\\|topk",
+                "train --latents", "train --target-k", "export", "import", "export --format neuronpedia [--creator id]",
+                "inspect --center-writing-weights true|false", "inspect <dir> [--json]", "encode --sae <dir>"],
+            ReadmeCommandLines(readme));
     }
 
     [Fact]
@@ -53,19 +87,31 @@ public sealed partial class ReadmeCommandLineTests
 
     /// <summary>
     /// What follows <c>sae</c>, <c>…/sae.dll</c> or <c>--project src/SaeWorkbench.Cli --</c> on each line of a fenced code
-    /// block, then every inline code span of the prose that starts with <c>sae</c>.
+    /// block; the command table's rows (each command of the first cell, and the code spans of the description that start
+    /// with one of them or with an option); the option spans of a list item that starts with an inline <c>sae</c> command;
+    /// then every inline code span of the prose that starts with <c>sae</c>.
     /// </summary>
     internal static List<string> ReadmeCommandLines(string markdown)
     {
         var result = new List<string>();
         var inline = new List<string>();
         var inBlock = false;
+        var inCommandTable = false;
+        string? listCommand = null;
         foreach (var raw in markdown.Split('\n'))
         {
             var line = raw.Trim();
             if (line.StartsWith("```", StringComparison.Ordinal)) { inBlock = !inBlock; continue; }
             if (!inBlock)
             {
+                if (line.StartsWith("| command |", StringComparison.Ordinal)) { inCommandTable = true; continue; }
+                if (!line.StartsWith('|')) inCommandTable = false;
+                else if (inCommandTable && !line.StartsWith("| ---", StringComparison.Ordinal)) result.AddRange(TableRow(line));
+                // A list item's continuation lines are indented; anything else ends the item.
+                if (line.StartsWith("- ", StringComparison.Ordinal)) listCommand = InlineCommand().Match(line) is { Success: true } m && m.Index == 2 ? Reached(m.Groups["rest"].Value) : null;
+                else if (!raw.StartsWith("  ", StringComparison.Ordinal)) listCommand = null;
+                if (listCommand is not null)
+                    result.AddRange(CodeSpan().Matches(line).Select(m => m.Groups[1].Value.Trim()).Where(c => c.StartsWith("--", StringComparison.Ordinal)).Select(c => $"{listCommand} {c}"));
                 inline.AddRange(InlineCommand().Matches(line).Select(m => m.Groups["rest"].Value.Trim()));
                 continue;
             }
@@ -78,8 +124,35 @@ public sealed partial class ReadmeCommandLineTests
         return [.. result, .. inline];
     }
 
+    /// <summary>
+    /// One row of the command table: its first cell's commands (<c>`lm info` / `run`</c>: later ones share the first one's
+    /// group), then the description's code spans that start with one of those commands, and its option spans (of the
+    /// row's first command).
+    /// </summary>
+    private static IEnumerable<string> TableRow(string row)
+    {
+        var cells = Regex.Split(row.Trim('|'), @"(?<!\\)\|");
+        var names = CodeSpan().Matches(cells[0]).Select(m => m.Groups[1].Value.Trim()).ToList();
+        if (names.Count == 0) yield break;
+        var group = names[0].Contains(' ') ? names[0][..names[0].LastIndexOf(' ')] + " " : "";
+        var commands = names.Select((n, i) => i == 0 ? n : group + n).ToList();
+        foreach (var c in commands) yield return c;
+        foreach (var span in cells.Skip(1).SelectMany(c => CodeSpan().Matches(c)).Select(m => m.Groups[1].Value.Trim()))
+        {
+            if (span.StartsWith("--", StringComparison.Ordinal)) yield return $"{commands[0]} {span}";
+            else if (commands.Any(c => span == c || span.StartsWith(c + " ", StringComparison.Ordinal))) yield return span;
+        }
+    }
+
+    /// <summary>The leading words of <paramref name="line"/> that are not arguments or options: the command it names.</summary>
+    private static string Reached(string line) =>
+        string.Join(' ', Tokens(line).TakeWhile(t => !t.StartsWith('-') && !t.StartsWith('<') && !t.Contains('/') && !t.Contains('.')));
+
     [GeneratedRegex(@"`sae(?:\s+(?<rest>[^`]*))?`")]
     private static partial Regex InlineCommand();
+
+    [GeneratedRegex(@"`([^`]+)`")]
+    private static partial Regex CodeSpan();
 
     [GeneratedRegex(@"(?:^sae\s+|sae\.dll\s+|--project\s+src/SaeWorkbench\.Cli\s+--\s+)(?<rest>.*)$")]
     private static partial Regex CommandLine();
@@ -107,6 +180,32 @@ public sealed partial class ReadmeCommandLineTests
             if (!options.Contains(name)) problems.Add($"'{path}' has no option {name}");
         }
         return problems;
+    }
+
+    /// <summary>The command <paramref name="line"/> reaches in the tree.</summary>
+    private static Command Reached(RootCommand root, string line)
+    {
+        Command command = root;
+        foreach (var token in Tokens(line))
+        {
+            var next = command.Subcommands.FirstOrDefault(c => c.Name == token || c.Aliases.Contains(token));
+            if (next is null) break;
+            command = next;
+        }
+        return command;
+    }
+
+    /// <summary>Every command without sub-commands, below <paramref name="command"/>.</summary>
+    private static IEnumerable<Command> Leaves(Command command) =>
+        command.Subcommands.Count == 0 ? [command] : command.Subcommands.SelectMany(Leaves);
+
+    /// <summary>A command's path from the root, as typed (<c>sae lm info</c>).</summary>
+    private static string Typed(Command command)
+    {
+        var names = new List<string> { command.Name };
+        for (var parent = command.Parents.OfType<Command>().FirstOrDefault(); parent is not null; parent = parent.Parents.OfType<Command>().FirstOrDefault())
+            names.Insert(0, parent is RootCommand ? "sae" : parent.Name);
+        return string.Join(' ', names);
     }
 
     /// <summary>The command's own options and the recursive ones of its ancestors (--help), by every alias.</summary>

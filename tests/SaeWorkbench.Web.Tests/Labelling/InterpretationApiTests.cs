@@ -122,10 +122,10 @@ public sealed partial class InterpretationApiTests(LabellingApiFixture f) : ICla
         var accepted = await Row();
         Assert.Equal((LabelStatus.Accepted, b.Id, "Ben's label"), (accepted.LabelStatus, accepted.ConsensusInterpretationId, accepted.ConsensusLabel));
 
-        var page = (await f.Viewer.Client.GetFromJsonAsync<Page<LatentSummary>>($"/api/dictionaries/{dictionaryId}/latents?take=1&skip=1"))!;
+        var page = (await f.Viewer.Client.GetFromJsonAsync<Page<SaeWorkbench.Research.Features.LatentListItem>>($"/api/dictionaries/{dictionaryId}/latents?take=1&skip=1"))!;
         Assert.Equal(2, page.Total);
         Assert.Equal(("Accepted", "Ben's label"), (page.Items.Single().Consensus.Status, page.Items.Single().Consensus.Label));
-        var acceptedOnly = (await f.Viewer.Client.GetFromJsonAsync<Page<LatentSummary>>($"/api/dictionaries/{dictionaryId}/latents?status=Accepted"))!;
+        var acceptedOnly = (await f.Viewer.Client.GetFromJsonAsync<Page<SaeWorkbench.Research.Features.LatentListItem>>($"/api/dictionaries/{dictionaryId}/latents?status=Accepted"))!;
         Assert.Equal([latent], acceptedOnly.Items.Select(l => l.Id));
         Assert.Equal(HttpStatusCode.NotFound, (await f.Viewer.Client.GetAsync("/api/dictionaries/999999/latents")).StatusCode);
         var order = (await f.Viewer.Client.GetFromJsonAsync<List<InterpretationView>>($"/api/latents/{latent}/interpretations"))!;

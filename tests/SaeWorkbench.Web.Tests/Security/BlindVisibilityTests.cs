@@ -277,7 +277,7 @@ public sealed class BlindVisibilityTests(LabellingApiFixture f) : IClassFixture<
     private static readonly Type[] Carriers =
     [
         typeof(InterpretationView), typeof(VersionView), typeof(CommentView), typeof(ConsensusView), typeof(LatentLabelling),
-        typeof(LatentSummary), typeof(VoteOutcome), typeof(EditOutcomeView), typeof(EditConflict), typeof(DetectionSessionView),
+        typeof(VoteOutcome), typeof(EditOutcomeView), typeof(EditConflict), typeof(DetectionSessionView),
         typeof(DetectionScoreView), typeof(SaeWorkbench.Research.Labelling.DetectionScore), typeof(SaeWorkbench.Research.CarryOver.SuggestionView),
         typeof(SaeWorkbench.Research.Features.FeatureRow), typeof(SaeWorkbench.Research.Features.FeaturePage),
         typeof(QueueSubmission), typeof(ReviewQueueItem),

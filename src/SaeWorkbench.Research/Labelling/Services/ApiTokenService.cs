@@ -23,13 +23,13 @@ public sealed record ApiTokenOwner(long TokenId, string UserId);
 /// current roles.
 /// </summary>
 public sealed class ApiTokenService(IDbContextFactory<WorkbenchDbContext> factory, LabellingTransactions transactions,
-    Limits.UserRateLimiter? rateLimiter = null)
+    Limits.UserRateLimiter rateLimiter)
 {
     public const string Scheme = "sae_";
     public const int PrefixLength = 12;
     public const int MaxNameLength = 100;
     /// <summary>Unrevoked tokens one user may hold (<c>Workbench:RateLimits:MaxActiveTokensPerUser</c>).</summary>
-    public int MaxTokensPerUser => rateLimiter?.Limits.MaxActiveTokensPerUser ?? new Limits.RateLimits().MaxActiveTokensPerUser;
+    public int MaxTokensPerUser => rateLimiter.Limits.MaxActiveTokensPerUser;
 
     public async Task<Outcome<CreatedApiToken>> CreateAsync(Actor actor, string? name, CancellationToken ct = default)
     {
@@ -39,7 +39,7 @@ public sealed class ApiTokenService(IDbContextFactory<WorkbenchDbContext> factor
         if (TextRules.FirstForbiddenInLine(name) is { } bad)
             return Outcome<CreatedApiToken>.Refused(ValidationResult.Fail("name", $"The name contains {bad}."));
         // Creating and revoking in a loop must not mint tokens without end: creations count against a per-user budget.
-        rateLimiter?.Acquire(Limits.WorkKind.Token, actor.UserId);
+        rateLimiter.Acquire(Limits.WorkKind.Token, actor.UserId);
         var token = Scheme + Base64Url(RandomNumberGenerator.GetBytes(32));
         return await transactions.RunAsync(async (w, ct) =>
         {

@@ -6,33 +6,6 @@ namespace SaeWorkbench.Research.Labelling.Services;
 
 public sealed partial class LabellingService
 {
-    public const int MaxPageSize = 500;
-
-    /// <summary>
-    /// A dictionary's latents by index with their consensus; <paramref name="status"/> filters (Unlabelled, Proposed, Accepted).
-    /// Blind mode (<see cref="InterpretationVisibility"/>): a latent whose work is hidden from the caller shows a hidden
-    /// consensus, and the status filter leaves it out, as the feature list's label filters do.
-    /// </summary>
-    public async Task<Outcome<Page<LatentSummary>>> ListLatentsAsync(long dictionaryId, int skip, int take, LabelStatus? status = null, CancellationToken ct = default, Actor? actor = null)
-    {
-        take = Math.Clamp(take, 1, MaxPageSize);
-        skip = Math.Max(skip, 0);
-        await using var db = await factory.CreateDbContextAsync(ct);
-        if (!await db.Dictionaries.AnyAsync(d => d.Id == dictionaryId, ct)) return Outcome<Page<LatentSummary>>.NotFound($"Dictionary {dictionaryId}");
-        var latents = db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId);
-        if (status is { } s)
-        {
-            latents = latents.Where(l => l.LabelStatus == s);
-            if (InterpretationVisibility.ListViewer(actor) is { } viewer) latents = InterpretationVisibility.WithoutHidden(db, latents, viewer);
-        }
-        var total = await latents.CountAsync(ct);
-        var rows = await latents.OrderBy(l => l.Index).Skip(skip).Take(take).ToListAsync(ct);
-        var hidden = await InterpretationVisibility.HiddenConsensusAsync(db, actor, rows.Select(l => l.Id).ToList(), ct);
-        var items = rows.Select(l => new LatentSummary(l.Id, l.Index, l.Density, l.MaxActivation, l.IsDead,
-            hidden.Contains(l.Id) ? InterpretationVisibility.Hidden : ConsensusOf(l))).ToList();
-        return Outcome<Page<LatentSummary>>.Ok(new Page<LatentSummary>(items, total, skip, take));
-    }
-
     /// <summary>The labelling panel of a latent: consensus, live interpretations in display order (with the caller's votes) and comments.</summary>
     public async Task<Outcome<LatentLabelling>> GetLatentAsync(Actor? actor, long latentId, CancellationToken ct = default)
     {

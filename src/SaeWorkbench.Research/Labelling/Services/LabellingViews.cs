@@ -21,8 +21,6 @@ public sealed record LatentLabelling(
     long LatentId, long DictionaryId, int Index, ConsensusView Consensus,
     IReadOnlyList<InterpretationView> Interpretations, IReadOnlyList<CommentView> Comments);
 
-public sealed record LatentSummary(long Id, int Index, double? Density, double? MaxActivation, bool IsDead, ConsensusView Consensus);
-
 public sealed record Page<T>(IReadOnlyList<T> Items, int Total, int Skip, int Take);
 
 /// <summary>What a vote request did and where the interpretation's counters stand afterwards.</summary>

@@ -4,7 +4,7 @@ using SaeWorkbench.Research.Jobs;
 
 namespace SaeWorkbench.Web.Components.Pages.Jobs;
 
-/// <summary>One job with a live monitor: progress, ETA and a chart per reported metric (issue: live training monitor).</summary>
+/// <summary>One job with a live monitor: progress, ETA and a chart per reported metric, pushed as the job reports them.</summary>
 public partial class JobDetail : IDisposable
 {
     /// <summary>Metrics drawn, in order, with their titles; others are ignored.</summary>
