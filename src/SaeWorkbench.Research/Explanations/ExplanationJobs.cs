@@ -49,7 +49,11 @@ public abstract class ExplanationJobBase : IJobKind
         var ct = context.Cancellation;
         var providers = context.Services.GetRequiredService<ProviderSettingsService>();
         var settings = await providers.GetAsync(ct);
-        var client = await providers.CreateChatModelAsync(ct);
+        IChatModel client;
+        // A provider that cannot be used (none configured, its model unregistered, its key unreadable) fails the job
+        // with the provider's own sentence as the job's message.
+        try { client = await providers.CreateChatModelAsync(ct); }
+        catch (ChatProviderException e) { throw new InvalidOperationException(e.Message, e); }
         using var owned = client as IDisposable;
         var model = new BudgetedChatModel(client, request.TokenBudget ?? settings.TokenBudgetPerJob);
         var items = await ItemsAsync(context.Services, request, ct);
