@@ -94,10 +94,10 @@ public sealed class ExplainBenchmark : IBenchmark
             // The local explainer is a registered model, picked by its id as on the Admin page; a registration records
             // its registrant, so the benchmark's Admin is an account.
             var benchAdmin = new Actor("bench", "bench", Role.Admin);
-            await using (var db = await app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<SaeWorkbench.Data.WorkbenchDbContext>>().CreateDbContextAsync())
+            await using (var accountsDb = await app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<SaeWorkbench.Data.WorkbenchDbContext>>().CreateDbContextAsync())
             {
-                db.Users.Add(new SaeWorkbench.Data.Accounts.WorkbenchUser { Id = "bench", UserName = "bench", NormalizedUserName = "BENCH" });
-                await db.SaveChangesAsync();
+                accountsDb.Users.Add(new SaeWorkbench.Data.Accounts.WorkbenchUser { Id = "bench", UserName = "bench", NormalizedUserName = "BENCH" });
+                await accountsDb.SaveChangesAsync();
             }
             var registeredModel = await app.Services.GetRequiredService<SaeWorkbench.Research.Models.ModelRegistry>()
                 .RegisterAsync(new SaeWorkbench.Research.Models.ModelRegistration(folder), benchAdmin);
