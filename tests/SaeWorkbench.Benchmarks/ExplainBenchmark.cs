@@ -91,8 +91,18 @@ public sealed class ExplainBenchmark : IBenchmark
             // The wired random model's answer is a dozen tokens; a real model may think aloud before its answer line.
             var maxNewTokens = realModel is null ? 64 : 512;
             var providers = app.Services.GetRequiredService<ProviderSettingsService>();
-            var saved = await providers.UpdateAsync(new Actor("bench", "bench", Role.Admin), new ProviderSettingsInput(null, null, null,
-                MaxConcurrency: concurrency, Kind: ExplanationProviderSettings.LocalKind, ModelPath: folder, MaxNewTokens: maxNewTokens));
+            // The local explainer is a registered model, picked by its id as on the Admin page; a registration records
+            // its registrant, so the benchmark's Admin is an account.
+            var benchAdmin = new Actor("bench", "bench", Role.Admin);
+            await using (var accountsDb = await app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<SaeWorkbench.Data.WorkbenchDbContext>>().CreateDbContextAsync())
+            {
+                accountsDb.Users.Add(new SaeWorkbench.Data.Accounts.WorkbenchUser { Id = "bench", UserName = "bench", NormalizedUserName = "BENCH" });
+                await accountsDb.SaveChangesAsync();
+            }
+            var registeredModel = await app.Services.GetRequiredService<SaeWorkbench.Research.Models.ModelRegistry>()
+                .RegisterAsync(new SaeWorkbench.Research.Models.ModelRegistration(folder), benchAdmin);
+            var saved = await providers.UpdateAsync(benchAdmin, new ProviderSettingsInput(null, null, null,
+                MaxConcurrency: concurrency, Kind: ExplanationProviderSettings.LocalKind, MaxNewTokens: maxNewTokens, RegisteredModelId: registeredModel.Id));
             if (!saved.Succeeded) throw new InvalidOperationException(saved.Validation.ToString());
             var model = (LocalChatModel)await providers.CreateChatModelAsync();
             var warm = await model.CompleteAsync(new ChatRequest([ChatMessage.User("hello")], 4));

@@ -910,6 +910,9 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)");
 
+                    b.Property<long?>("RegisteredModelId")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("Seed")
                         .HasColumnType("bigint");
 

@@ -45,8 +45,8 @@ public class ExplanationScore
 }
 
 /// <summary>
-/// The explanation model an Admin configured (one row): an OpenAI-compatible endpoint, or a local instruct model
-/// folder run on the workbench's own inference queue. The API key is stored only as ASP.NET Data Protection
+/// The explanation model an Admin configured (one row): an OpenAI-compatible endpoint, or a registered local instruct
+/// model run on the workbench's own inference queue. The API key is stored only as ASP.NET Data Protection
 /// ciphertext and never leaves the server.
 /// </summary>
 public class ExplanationProviderSettings
@@ -59,7 +59,16 @@ public class ExplanationProviderSettings
     /// <summary><see cref="EndpointKind"/> or <see cref="LocalKind"/>.</summary>
     public string Kind { get; set; } = EndpointKind;
 
-    /// <summary>Local kind: the instruct model's folder as the Admin typed it (resolved against the import roots when used).</summary>
+    /// <summary>
+    /// Local kind: the registered model (RegisteredModels.Id) the Admin picked. No foreign key on purpose: unregistering
+    /// the model leaves the id behind, so the provider can say which model went missing instead of forgetting it.
+    /// </summary>
+    public long? RegisteredModelId { get; set; }
+
+    /// <summary>
+    /// Local kind: the picked model's folder when it was picked (kept to name it if it is unregistered later); on rows
+    /// saved before models were picked from the registry, the folder as the Admin typed it.
+    /// </summary>
     public string? ModelPath { get; set; }
 
     /// <summary>Local kind: most new tokens per reply.</summary>

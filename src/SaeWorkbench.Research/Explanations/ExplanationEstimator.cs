@@ -68,7 +68,8 @@ public sealed class ExplanationEstimator(IServiceProvider services, IDbContextFa
             // Done as the job counts it (MachineExplanationService.IsScoredAsync): this model, this scorer and its
             // current prompt, this version of the interpretation; re-runs of one item count once.
             var prompts = scorers.Select(MachineExplanationService.PromptVersion).ToList();
-            already = settings.ModelName.Length == 0 ? 0
+            // Scoring again (rescore) redoes them all, so none counts as done.
+            already = settings.ModelName.Length == 0 || request.Rescore ? 0
                 : await db.ExplanationScores
                     .Where(s => s.ModelName == settings.ModelName && scorers.Contains(s.Scorer) && prompts.Contains(s.PromptVersion)
                                 && targets.Any(i => i.Id == s.InterpretationId && i.Version == s.InterpretationVersion))

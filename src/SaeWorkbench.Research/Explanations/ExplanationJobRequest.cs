@@ -26,6 +26,13 @@ public sealed record ExplanationJobRequest
     /// <summary>Prompt + completion tokens this job may spend; default the provider setting.</summary>
     public long? TokenBudget { get; init; }
 
+    /// <summary>
+    /// Score job: score again what this model already scored (same prompt, same version) on a new sample with a new
+    /// seed; the older scores stay in the interpretation's score history and the new one becomes current. Only what
+    /// this job itself scored is skipped when it resumes.
+    /// </summary>
+    public bool Rescore { get; init; }
+
     public IReadOnlyList<string> Validate(bool scoring)
     {
         var errors = new List<string>();
@@ -38,6 +45,7 @@ public sealed record ExplanationJobRequest
             errors.Add($"scorers: use {string.Join(" and/or ", Explanations.Scorers.All)}");
         if (Authors is not null && Authors is not ("all" or "people" or "models")) errors.Add("authors: all, people or models");
         if (!scoring && Authors is not null) errors.Add("authors: only the score job takes authors");
+        if (!scoring && Rescore) errors.Add("rescore: only the score job scores again");
         if (MaxLatents is < 1 or > 10_000_000) errors.Add("maxLatents: 1 to 10,000,000");
         if (TokenBudget is < 1_000 or > 10_000_000_000) errors.Add("tokenBudget: 1,000 to 10,000,000,000");
         return errors;

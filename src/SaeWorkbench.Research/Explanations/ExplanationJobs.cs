@@ -49,7 +49,11 @@ public abstract class ExplanationJobBase : IJobKind
         var ct = context.Cancellation;
         var providers = context.Services.GetRequiredService<ProviderSettingsService>();
         var settings = await providers.GetAsync(ct);
-        var client = await providers.CreateChatModelAsync(ct);
+        IChatModel client;
+        // A provider that cannot be used (none configured, its model unregistered, its key unreadable) fails the job
+        // with the provider's own sentence as the job's message.
+        try { client = await providers.CreateChatModelAsync(ct); }
+        catch (ChatProviderException e) { throw new InvalidOperationException(e.Message, e); }
         using var owned = client as IDisposable;
         var model = new BudgetedChatModel(client, request.TokenBudget ?? settings.TokenBudgetPerJob);
         var items = await ItemsAsync(context.Services, request, ct);
@@ -70,7 +74,7 @@ public abstract class ExplanationJobBase : IJobKind
                     ItemResult result;
                     try
                     {
-                        result = await RunItemAsync(service, model, item, settings.UsesLogprobs, context.JobId, samples, token);
+                        result = await RunItemAsync(service, model, item, settings.UsesLogprobs, context.JobId, samples, request, token);
                         Interlocked.Exchange(ref failuresInARow, 0);
                     }
                     catch (ChatProviderException e)
@@ -118,7 +122,7 @@ public abstract class ExplanationJobBase : IJobKind
 
     /// <summary>Does one item unless the database shows it already done.</summary>
     protected abstract Task<ItemResult> RunItemAsync(MachineExplanationService service, IChatModel model, WorkItem item, bool logprobs, long jobId,
-        SharedSamples samples, CancellationToken ct);
+        SharedSamples samples, ExplanationJobRequest request, CancellationToken ct);
 
     protected abstract Task<IReadOnlyList<WorkItem>> ItemsAsync(IServiceProvider services, ExplanationJobRequest request, CancellationToken ct);
 
@@ -179,7 +183,7 @@ public sealed class ExplainJob : ExplanationJobBase
         (await LatentsAsync(services, request, ct)).Select(l => new WorkItem(l.Id, null, $"latent {l.Index}")).ToList();
 
     protected override async Task<ItemResult> RunItemAsync(MachineExplanationService service, IChatModel model, WorkItem item, bool logprobs, long jobId,
-        SharedSamples samples, CancellationToken ct)
+        SharedSamples samples, ExplanationJobRequest request, CancellationToken ct)
     {
         if (await service.IsExplainedAsync(item.Id, model.ModelName, ct)) return new(ItemState.AlreadyDone);
         var outcome = await service.ExplainAsync(model, item.Id, ct);
@@ -225,10 +229,14 @@ public sealed class ScoreJob : ExplanationJobBase
     }
 
     protected override async Task<ItemResult> RunItemAsync(MachineExplanationService service, IChatModel model, WorkItem item, bool logprobs, long jobId,
-        SharedSamples samples, CancellationToken ct)
+        SharedSamples samples, ExplanationJobRequest request, CancellationToken ct)
     {
-        if (await service.IsScoredAsync(item.Id, item.Scorer!, model.ModelName, ct)) return new(ItemState.AlreadyDone);
-        var outcome = await service.ScoreAsync(model, item.Id, item.Scorer!, logprobs, jobId, samples, ct);
+        // Scoring again skips only what this job scored before a restart; otherwise any earlier score of this version counts.
+        var done = request.Rescore
+            ? await service.IsScoredByJobAsync(item.Id, item.Scorer!, model.ModelName, jobId, ct)
+            : await service.IsScoredAsync(item.Id, item.Scorer!, model.ModelName, ct);
+        if (done) return new(ItemState.AlreadyDone);
+        var outcome = await service.ScoreAsync(model, item.Id, item.Scorer!, logprobs, jobId, samples, ct, rescore: request.Rescore);
         return outcome.ScoreId is null ? new(ItemState.Problem, outcome.Problem) : new(ItemState.Done, outcome.Problem);
     }
 }

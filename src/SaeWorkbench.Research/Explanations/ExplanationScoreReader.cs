@@ -7,6 +7,13 @@ namespace SaeWorkbench.Research.Explanations;
 public sealed record InterpretationScoreView(long InterpretationId, string Scorer, string Rater, bool ByModel, double? BalancedAccuracy, double? Auroc,
     int Contexts, int Unanswered, string? PromptVersion, long? Seed, bool IsStale, DateTimeOffset? At);
 
+/// <summary>
+/// One stored score in an interpretation's score history, newest first: <see cref="IsCurrent"/> marks the one shown
+/// for its scorer and model (the newest of the newest version); the others are superseded by a later score or an edit.
+/// </summary>
+public sealed record ScoreHistoryEntry(long Id, string Scorer, string Model, double? BalancedAccuracy, double? Auroc, int Contexts, int Unanswered,
+    string PromptVersion, long Seed, int InterpretationVersion, bool IsCurrent, long? JobId, DateTimeOffset At);
+
 /// <summary>One bar of a score histogram: scores in [From, To) (the last bar includes 1).</summary>
 public sealed record ScoreBin(double From, double To, int Human, int Machine);
 
@@ -44,6 +51,29 @@ public sealed class ExplanationScoreReader(IDbContextFactory<WorkbenchDbContext>
         return result;
     }
 
+    /// <summary>Every model score of one interpretation, newest first, the current one per scorer and model marked.</summary>
+    public async Task<IReadOnlyList<ScoreHistoryEntry>> HistoryAsync(long interpretationId, CancellationToken ct = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var rows = await db.ExplanationScores.AsNoTracking().Where(s => s.InterpretationId == interpretationId).ToListAsync(ct);
+        // The same choice as ForInterpretationsAsync: newest interpretation version first, then the newest score.
+        var current = rows.GroupBy(r => (r.Scorer, r.ModelName))
+            .Select(g => g.OrderByDescending(r => r.InterpretationVersion).ThenByDescending(r => r.Id).First().Id).ToHashSet();
+        return rows.OrderByDescending(r => r.Id)
+            .Select(r => new ScoreHistoryEntry(r.Id, r.Scorer, r.ModelName, r.BalancedAccuracy, r.Auroc, r.Contexts, r.Unanswered, r.PromptVersion, r.Seed,
+                r.InterpretationVersion, current.Contains(r.Id), r.JobId, r.CreatedAt)).ToList();
+    }
+
+    /// <summary>
+    /// Whether interpretation <paramref name="interpretationId"/> was written by a model, and which: the page header
+    /// marks a machine-made consensus label without loading the labelling panel's view.
+    /// </summary>
+    public async Task<string?> ExplanationModelOfAsync(long interpretationId, CancellationToken ct = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        return await db.Interpretations.AsNoTracking().Where(i => i.Id == interpretationId && !i.IsDeleted).Select(i => i.ExplanationModelName).FirstOrDefaultAsync(ct);
+    }
+
     /// <summary>Histogram of each interpretation's best current score by <paramref name="scorer"/>, split by who wrote it.</summary>
     public async Task<ScoreDistribution> DistributionAsync(long dictionaryId, string scorer, CancellationToken ct = default)
     {
@@ -52,8 +82,10 @@ public sealed class ExplanationScoreReader(IDbContextFactory<WorkbenchDbContext>
                             join i in db.Interpretations on s.InterpretationId equals i.Id
                             join l in db.Latents on i.LatentId equals l.Id
                             where l.DictionaryId == dictionaryId && !i.IsDeleted && s.Scorer == scorer && s.InterpretationVersion == i.Version && s.BalancedAccuracy != null
-                            select new { i.Id, Machine = i.ExplanationModelName != null, Score = s.BalancedAccuracy!.Value }).ToListAsync(ct);
-        var best = scored.GroupBy(s => s.Id).Select(g => (Machine: g.First().Machine, Score: g.Max(x => x.Score))).ToList();
+                            select new { i.Id, s.ModelName, ScoreId = s.Id, Machine = i.ExplanationModelName != null, Score = s.BalancedAccuracy!.Value }).ToListAsync(ct);
+        // A score run again supersedes the older one of the same model: only each model's newest score of the version counts.
+        var best = scored.GroupBy(s => s.Id)
+            .Select(g => (Machine: g.First().Machine, Score: g.GroupBy(x => x.ModelName).Max(m => m.MaxBy(x => x.ScoreId)!.Score))).ToList();
         return Distribution(scorer, best);
     }
 

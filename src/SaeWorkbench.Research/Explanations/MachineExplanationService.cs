@@ -90,6 +90,25 @@ public sealed class MachineExplanationService(
             && s.ModelName == modelName && s.PromptVersion == prompt && s.InterpretationVersion == version, ct);
     }
 
+    /// <summary>True when job <paramref name="jobId"/> already scored this version with this scorer, model and prompt (a
+    /// restarted "score again" job resumes instead of scoring twice).</summary>
+    public async Task<bool> IsScoredByJobAsync(long interpretationId, string scorer, string modelName, long jobId, CancellationToken ct = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var version = await db.Interpretations.Where(i => i.Id == interpretationId).Select(i => (int?)i.Version).FirstOrDefaultAsync(ct);
+        var prompt = PromptVersion(scorer);
+        return version is not null && await db.ExplanationScores.AnyAsync(s => s.InterpretationId == interpretationId && s.Scorer == scorer
+            && s.ModelName == modelName && s.PromptVersion == prompt && s.InterpretationVersion == version && s.JobId == jobId, ct);
+    }
+
+    /// <summary>
+    /// The seed of a score: the first one by a model is <see cref="DetectionScoring.SeedFor"/> of (interpretation, model
+    /// account), the same rule as a person's detection test; scoring again takes the n-th re-draw's seed, skipping any
+    /// seed this model already used with this scorer, so each re-score sees a new sample (docs/science.md §13.4).
+    /// </summary>
+    public static long SeedFor(long interpretationId, string account, int rescoreNumber) =>
+        rescoreNumber == 0 ? DetectionScoring.SeedFor(interpretationId, account) : DetectionScoring.SeedFor(interpretationId, $"{account}\u001Frescore {rescoreNumber}");
+
     public static string PromptVersion(string scorer) => scorer switch
     {
         Scorers.Detection => ClassifierPrompt.DetectionVersion,
@@ -99,8 +118,9 @@ public sealed class MachineExplanationService(
 
     /// <summary>Scores one interpretation with one scorer: draws the sample, asks in batches, stores the score.</summary>
     /// <param name="samples">A job's samples shared between its scorers (the same draw either way, made once); null draws here.</param>
+    /// <param name="rescore">Draw a new sample with a seed this model has not used for this scorer (the old scores stay).</param>
     public async Task<ScoreOutcome> ScoreAsync(IChatModel model, long interpretationId, string scorer, bool logprobs, long? jobId,
-        SharedSamples? samples = null, CancellationToken ct = default)
+        SharedSamples? samples = null, CancellationToken ct = default, bool rescore = false)
     {
         var promptVersion = PromptVersion(scorer);
         await using var db = await factory.CreateDbContextAsync(ct);
@@ -110,7 +130,13 @@ public sealed class MachineExplanationService(
                             select new { i.LatentId, i.Label, i.Version, l.DictionaryId }).AsNoTracking().FirstOrDefaultAsync(ct);
         if (target is null) return new(null, null, $"There is no interpretation {interpretationId}.", 0);
         var account = ModelAccounts.IdFor(model.ModelName);
-        var seed = DetectionScoring.SeedFor(interpretationId, account);
+        var seed = SeedFor(interpretationId, account, 0);
+        if (rescore)
+        {
+            var used = (await db.ExplanationScores.Where(s => s.InterpretationId == interpretationId && s.Scorer == scorer && s.ModelName == model.ModelName)
+                .Select(s => s.Seed).ToListAsync(ct)).ToHashSet();
+            for (var n = used.Count; used.Contains(seed); n++) seed = SeedFor(interpretationId, account, n);
+        }
         var drawn = samples is null ? await sampler.DrawAsync(target.LatentId, seed, ct) : await samples.DrawAsync(target.LatentId, seed, ct);
         if (!drawn.IsValid) return new(null, null, drawn.Validation.ToString(), 0);
         var sample = drawn.Value!;

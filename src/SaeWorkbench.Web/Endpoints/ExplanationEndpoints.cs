@@ -18,7 +18,8 @@ public static class ExplanationEndpoints
     public static IEndpointRouteBuilder MapExplanationEndpoints(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/explanations").WithTags("Explanations");
-        api.MapGet("/provider", GetProvider).RequirePermission(WorkbenchAction.ManageExplanationProvider).WithSummary("The explanation provider settings: a local model folder or an OpenAI-compatible endpoint (never the key).");
+        api.MapGet("/provider", GetProvider).RequirePermission(WorkbenchAction.ManageExplanationProvider).WithSummary("The explanation provider settings: a registered local model or an OpenAI-compatible endpoint (never the key).");
+        api.MapGet("/provider/models", LocalModels).RequirePermission(WorkbenchAction.ManageExplanationProvider).WithSummary("The registered models a local provider can use, each with why it cannot when it cannot (no chat template).");
         api.MapPut("/provider", PutProvider).RequirePermission(WorkbenchAction.ManageExplanationProvider).WithSummary("Change the provider; apiKey null keeps, empty removes.");
         api.MapPost("/estimate/{kind}", Estimate).RequirePermission(WorkbenchAction.QueueJob).WithSummary("Requests, tokens and time an explain or score job would take.");
         api.MapGet("/scores/{dictionaryId:long}/{scorer}", Distribution).WithSummary("Score histogram of a dictionary, people vs models.");
@@ -27,6 +28,9 @@ public static class ExplanationEndpoints
 
     public static async Task<Ok<ProviderSettingsView>> GetProvider(ProviderSettingsService providers, CancellationToken ct) =>
         TypedResults.Ok(await providers.GetAsync(ct));
+
+    public static async Task<Ok<IReadOnlyList<LocalModelOption>>> LocalModels(ProviderSettingsService providers, CancellationToken ct) =>
+        TypedResults.Ok(await providers.LocalModelsAsync(ct));
 
     public static async Task<Results<Ok<ProviderSettingsView>, ValidationProblem, UnauthorizedHttpResult>> PutProvider(ProviderSettingsInput input,
         ProviderSettingsService providers, ClaimsPrincipal user, CancellationToken ct)

@@ -1,10 +1,13 @@
+using Microsoft.EntityFrameworkCore;
 using SaeWorkbench.Data.Explanations;
+using SaeWorkbench.Data.Models;
 using SaeWorkbench.Ml.Lm.Tokenization;
 using SaeWorkbench.Research.Explanations;
 using SaeWorkbench.Research.Explanations.Providers;
 using SaeWorkbench.Research.Inference;
 using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Research.Labelling.Services;
+using SaeWorkbench.Research.Models;
 using SaeWorkbench.Research.Settings;
 using SaeWorkbench.Research.Tests.Crowd;
 using SaeWorkbench.Tests.Shared;
@@ -130,42 +133,117 @@ public sealed class LocalChatModelTests(TinyInstructModels models) : IClassFixtu
         Assert.Matches(@"^tiny-short: The prompt has [\d,]+ tokens; the model's context holds 64\.$", e.Message);
     }
 
+    /// <summary>A tiny instruct model inside the import roots and a copy without its chat template (a base model), both registered.</summary>
+    private static async Task<(string Judge, RegisteredModel JudgeModel, RegisteredModel BaseModel)> RegisterTwoAsync(CrowdDatabase s, Actor admin)
+    {
+        var data = s.Get<WorkbenchPaths>().DataDirectory;
+        var judge = TinyInstructModel.Create(Path.Combine(data, "models", "tiny-judge"), new TinyInstructShape(Context: 4096));
+        var plain = Directory.CreateDirectory(Path.Combine(data, "models", "base")).FullName;
+        foreach (var file in new[] { "config.json", "tokenizer.json", "model.safetensors" }) File.Copy(Path.Combine(judge, file), Path.Combine(plain, file));
+        var registry = s.Get<ModelRegistry>();
+        return (judge, await registry.RegisterAsync(new ModelRegistration(judge, "judge-small"), admin), await registry.RegisterAsync(new ModelRegistration(plain), admin));
+    }
+
+    /// <summary>An existing account acting as Admin (a registration records who registered the model).</summary>
+    private static Actor AdminOf(CrowdDatabase s) => new(s.Reviewer.UserId, s.Reviewer.UserName, Role.Admin);
+
+    private static ProviderSettingsInput Local(long? id = null, string? path = null) =>
+        new(null, null, null, Kind: ExplanationProviderSettings.LocalKind, ModelPath: path, MaxNewTokens: 32, RegisteredModelId: id);
+
     [Fact]
-    public async Task An_Admin_chooses_a_local_model_folder_inside_the_import_roots_and_jobs_get_a_local_model_named_after_it()
+    public async Task An_Admin_picks_a_registered_instruct_model_and_jobs_get_a_local_model_named_after_its_registration()
     {
         await using var s = await CrowdDatabase.StartAsync();
-        var data = s.Get<WorkbenchPaths>().DataDirectory;
-        var inside = TinyInstructModel.Create(Path.Combine(data, "models", "tiny-judge"), new TinyInstructShape(Context: 4096));
-        var baseModel = Directory.CreateDirectory(Path.Combine(data, "models", "base")).FullName;
-        File.Copy(Path.Combine(inside, "config.json"), Path.Combine(baseModel, "config.json"));
-        File.Copy(Path.Combine(inside, "tokenizer.json"), Path.Combine(baseModel, "tokenizer.json"));
+        var admin = AdminOf(s);
+        var (judge, judgeModel, baseModel) = await RegisterTwoAsync(s, admin);
         var providers = s.Get<ProviderSettingsService>();
-        var admin = new Actor("admin", "admin", Role.Admin);
-        ProviderSettingsInput Local(string? path) => new(null, null, null, Kind: ExplanationProviderSettings.LocalKind, ModelPath: path, MaxNewTokens: 32);
 
-        var outside = await providers.UpdateAsync(admin, Local(models.Explainer));
-        var noTemplate = await providers.UpdateAsync(admin, Local(baseModel));
-        var badLimits = await providers.UpdateAsync(admin, Local(inside) with { MaxNewTokens = 0, TopP = 0, Temperature = double.NaN });
-        var unknownKind = await providers.UpdateAsync(admin, Local(inside) with { Kind = "gguf" });
-        var byLabeller = await providers.UpdateAsync(s.Labellers[0], Local(inside));
-        var saved = await providers.UpdateAsync(admin, Local(inside));
+        var options = await providers.LocalModelsAsync();
+        var nothing = await providers.UpdateAsync(admin, Local());
+        var unknown = await providers.UpdateAsync(admin, Local(id: 999));
+        var noTemplate = await providers.UpdateAsync(admin, Local(id: baseModel.Id));
+        var outside = await providers.UpdateAsync(admin, Local(path: models.Explainer));
+        var both = await providers.UpdateAsync(admin, Local(judgeModel.Id, judge));
+        var badLimits = await providers.UpdateAsync(admin, Local(judgeModel.Id) with { MaxNewTokens = 0, TopP = 0, Temperature = double.NaN });
+        var unknownKind = await providers.UpdateAsync(admin, Local(judgeModel.Id) with { Kind = "gguf" });
+        var byLabeller = await providers.UpdateAsync(s.Labellers[0], Local(judgeModel.Id));
+        var saved = await providers.UpdateAsync(admin, Local(judgeModel.Id));
 
+        // The picker lists every registered model; the one without a chat template is there, disabled, with the reason.
+        Assert.Equal([("base", false), ("judge-small", true)], options.Select(o => (o.Name, o.CanExplain)));
+        Assert.Equal("The model has no chat template (tokenizer_config.json or chat_template.jinja): choose an instruct model.", options[0].Problem);
+        Assert.Contains("Pick the instruct model from the registered models", nothing.Validation.Errors["registeredModelId"]);
+        Assert.Equal("There is no registered model #999; pick one of the registered models.", unknown.Validation.Errors["registeredModelId"]);
+        Assert.Equal("'base' cannot explain: The model has no chat template (tokenizer_config.json or chat_template.jinja): choose an instruct model.",
+            noTemplate.Validation.Errors["registeredModelId"]);
         Assert.Equal($"The model folder cannot be used: {ServerPathPolicy.Refusal}.", outside.Validation.Errors["modelPath"]);
-        Assert.Contains("no chat template", noTemplate.Validation.Errors["modelPath"]);
+        Assert.Contains("not both", both.Validation.Errors["modelPath"]);
         Assert.Equal(["maxNewTokens", "temperature", "topP"], badLimits.Validation.Errors.Keys.Order());
         Assert.Contains("\"local\"", unknownKind.Validation.Errors["kind"]);
         Assert.Equal(OutcomeKind.Forbidden, byLabeller.Kind);
         Assert.Equal(Permissions.Refusal(Role.Labeler, WorkbenchAction.ManageExplanationProvider), byLabeller.Message);
         Assert.True(saved.Succeeded, saved.Validation.ToString());
+        await using (var db = s.Db())
+        {
+            var row = await db.ExplanationProviderSettings.AsNoTracking().SingleAsync();
+            Assert.Equal(((long?)judgeModel.Id, (string?)judgeModel.FolderPath), (row.RegisteredModelId, row.ModelPath));
+        }
         var view = await providers.GetAsync();
-        Assert.Equal(("local", "tiny-judge", true, true, 32), (view.Kind, view.ModelName, view.IsConfigured, view.UsesLogprobs, view.MaxNewTokens));
+        Assert.Equal(("local", "judge-small", judgeModel.Id, true, true, 32), (view.Kind, view.ModelName, view.RegisteredModelId, view.IsConfigured, view.UsesLogprobs, view.MaxNewTokens));
         var model = Assert.IsType<LocalChatModel>(await providers.CreateChatModelAsync());
-        Assert.Equal(("tiny-judge", inside, 32), (model.ModelName, model.Options.ModelFolder, model.Options.MaxNewTokens));
+        Assert.Equal(("judge-small", judgeModel.FolderPath, 32), (model.ModelName, model.Options.ModelFolder, model.Options.MaxNewTokens));
 
-        // Switching back to the endpoint keeps the local folder for later, and jobs then get the endpoint's client.
+        // A caller that names a registered folder gets it stored as that registration.
+        var byFolder = await providers.UpdateAsync(admin, Local(path: judge));
+        Assert.Equal((judgeModel.Id, "judge-small"), (byFolder.Value!.RegisteredModelId, byFolder.Value.ModelName));
+
+        // Switching back to the endpoint keeps the local choice for later, and jobs then get the endpoint's client.
         var endpoint = await providers.UpdateAsync(admin, new ProviderSettingsInput("http://127.0.0.1:9/v1", "judge-8b", null));
         Assert.True(endpoint.Succeeded, endpoint.Validation.ToString());
-        Assert.Equal(("endpoint", "judge-8b", inside), (endpoint.Value!.Kind, endpoint.Value.ModelName, endpoint.Value.ModelPath));
+        Assert.Equal(("endpoint", "judge-8b", judgeModel.Id), (endpoint.Value!.Kind, endpoint.Value.ModelName, endpoint.Value.RegisteredModelId));
         using var client = Assert.IsType<OpenAiChatClient>(await providers.CreateChatModelAsync());
+    }
+
+    [Fact]
+    public async Task A_picked_model_that_is_unregistered_later_is_named_as_missing_and_jobs_get_that_sentence_instead_of_a_crash()
+    {
+        await using var s = await CrowdDatabase.StartAsync();
+        var admin = AdminOf(s);
+        var (_, judgeModel, _) = await RegisterTwoAsync(s, admin);
+        var providers = s.Get<ProviderSettingsService>();
+        Assert.True((await providers.UpdateAsync(admin, Local(judgeModel.Id))).Succeeded);
+
+        await s.Get<ModelRegistry>().UnregisterAsync(judgeModel.Id, admin);
+
+        var view = await providers.GetAsync();
+        var expected = $"The explanation model 'tiny-judge' (registered model #{judgeModel.Id}) is no longer registered: an Admin picks another registered model on the Admin page (Explanation model).";
+        Assert.Equal((false, "", expected), (view.IsConfigured, view.ModelName, view.LocalProblem));
+        var e = await Assert.ThrowsAsync<ChatProviderException>(() => providers.CreateChatModelAsync());
+        Assert.Equal(expected, e.Message);
+    }
+
+    [Fact]
+    public async Task A_folder_path_saved_before_models_were_picked_keeps_working_and_becomes_its_registration_once_registered()
+    {
+        await using var s = await CrowdDatabase.StartAsync();
+        var data = s.Get<WorkbenchPaths>().DataDirectory;
+        var folder = TinyInstructModel.Create(Path.Combine(data, "models", "old-judge"), new TinyInstructShape(Context: 4096));
+        await using (var db = s.Db())
+        {
+            db.ExplanationProviderSettings.Add(new ExplanationProviderSettings { Kind = ExplanationProviderSettings.LocalKind, ModelPath = folder, MaxNewTokens = 16 });
+            await db.SaveChangesAsync();
+        }
+        var providers = s.Get<ProviderSettingsService>();
+
+        var before = await providers.GetAsync();
+        var asFolder = Assert.IsType<LocalChatModel>(await providers.CreateChatModelAsync());
+        var registered = await s.Get<ModelRegistry>().RegisterAsync(new ModelRegistration(folder, "judge-registered"), AdminOf(s));
+        var after = await providers.GetAsync();
+        var asRegistered = Assert.IsType<LocalChatModel>(await providers.CreateChatModelAsync());
+
+        Assert.Equal((true, true, "old-judge", (long?)null), (before.IsFolderFromBefore, before.IsConfigured, before.ModelName, before.RegisteredModelId));
+        Assert.Equal(("old-judge", 16), (asFolder.ModelName, asFolder.Options.MaxNewTokens));
+        Assert.Equal((false, true, "judge-registered", (long?)registered.Id), (after.IsFolderFromBefore && after.RegisteredModelName is null, after.IsConfigured, after.ModelName, after.RegisteredModelId));
+        Assert.Equal(("judge-registered", registered.FolderPath), (asRegistered.ModelName, asRegistered.Options.ModelFolder));
     }
 }

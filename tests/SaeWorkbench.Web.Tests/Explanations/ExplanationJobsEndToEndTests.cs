@@ -142,6 +142,44 @@ public sealed class ExplanationJobsEndToEndTests
         var others = await estimator.EstimateAsync(ScoreJob.KindName, new ExplanationJobRequest { DictionaryId = dictionaryId, Indices = indices });
         Assert.Equal((6, 4), (others.Items, others.AlreadyDone));
 
+        // "Score again anyway" (rescore): the estimate counts the score as to do, the job asks the model again on a new
+        // sample with a new seed, and the new score is current while the old one stays in the history, superseded.
+        var again2Request = new ExplanationJobRequest { DictionaryId = dictionaryId, InterpretationIds = [machine[1].Id], Scorers = [Scorers.Detection] };
+        var skipped = await estimator.EstimateAsync(ScoreJob.KindName, again2Request);
+        var redo = await estimator.EstimateAsync(ScoreJob.KindName, again2Request with { Rescore = true });
+        Assert.Equal(((1, 1, 0), (1, 0, 4)), ((skipped.Items, skipped.AlreadyDone, skipped.Requests), (redo.Items, redo.AlreadyDone, redo.Requests)));
+        before = server.Received.Count;
+        var scoredAgain = await FinishedAsync(jobs, (await jobs.EnqueueAsync(ScoreJob.KindName, JsonSerializer.Serialize(new
+        {
+            dictionaryId, interpretationIds = new[] { machine[1].Id }, scorers = new[] { Scorers.Detection }, rescore = true,
+        }), null)).Id);
+        Assert.Equal(JobState.Succeeded, scoredAgain.State);
+        var detections = await db.ExplanationScores.AsNoTracking().Where(s => s.InterpretationId == machine[1].Id && s.Scorer == Scorers.Detection)
+            .OrderBy(s => s.Id).ToListAsync();
+        Assert.Equal(2, detections.Count);
+        Assert.NotEqual(detections[0].Seed, detections[1].Seed);
+        Assert.Equal((scoredAgain.Id, (int)Math.Ceiling(detections[1].Contexts / (double)ClassifierPrompt.BatchSize)),
+            (detections[1].JobId!.Value, server.Received.Count - before));
+        var newSample = JsonDocument.Parse(detections[1].SampleJson).RootElement.EnumerateArray().Select(e => e.GetProperty("exampleId").GetInt64()).ToList();
+        var oldSample = JsonDocument.Parse(detections[0].SampleJson).RootElement.EnumerateArray().Select(e => e.GetProperty("exampleId").GetInt64()).ToList();
+        Assert.NotEqual(oldSample, newSample);
+        var reader = factory.Services.GetRequiredService<ExplanationScoreReader>();
+        var shown = (await reader.ForInterpretationsAsync([machine[1].Id]))[machine[1].Id].Single(v => v.ByModel && v.Scorer == Scorers.Detection);
+        Assert.Equal(detections[1].Seed, shown.Seed);
+        Assert.Equal([(detections[1].Id, true), (detections[0].Id, false)],
+            (await reader.HistoryAsync(machine[1].Id)).Where(h => h.Scorer == Scorers.Detection).Select(h => (h.Id, h.IsCurrent)));
+        // Without the option the same request skips it again and asks nothing.
+        before = server.Received.Count;
+        var plain = await FinishedAsync(jobs, (await jobs.EnqueueAsync(ScoreJob.KindName, JsonSerializer.Serialize(new
+        {
+            dictionaryId, interpretationIds = new[] { machine[1].Id }, scorers = new[] { Scorers.Detection },
+        }), null)).Id);
+        Assert.Equal((JobState.Succeeded, before, 2), (plain.State, server.Received.Count,
+            await db.ExplanationScores.CountAsync(s => s.InterpretationId == machine[1].Id && s.Scorer == Scorers.Detection)));
+        // The explain job takes no rescore: it is refused with the reason, not ignored.
+        var refused = await Assert.ThrowsAsync<JobValidationException>(() => jobs.EnqueueAsync(ExplainJob.KindName, JsonSerializer.Serialize(new { dictionaryId, indices, rescore = true }), null));
+        Assert.Contains(refused.Errors, e => e.Contains("rescore: only the score job scores again"));
+
         // The key went to the server as a bearer token and nowhere else: not in any log line, job row or audit entry.
         Assert.All(server.Received, r => Assert.Equal($"Bearer {Key}", r.Authorization));
         Assert.NotEmpty(log.Lines);

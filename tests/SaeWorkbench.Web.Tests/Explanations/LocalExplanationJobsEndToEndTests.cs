@@ -53,8 +53,19 @@ public sealed class LocalExplanationJobsEndToEndTests
         var all = string.Join(",", latents.Select(l => l.Index));
         var providers = factory.Services.GetRequiredService<ProviderSettingsService>();
         var admin = new Actor("admin-id", "admin", Role.Admin);
-        async Task UseAsync(string folder, int maxNewTokens) => Assert.True((await providers.UpdateAsync(admin, new ProviderSettingsInput(null, null, null,
-            MaxConcurrency: 1, Kind: ExplanationProviderSettings.LocalKind, ModelPath: folder, MaxNewTokens: maxNewTokens))).Succeeded);
+        var registry = factory.Services.GetRequiredService<SaeWorkbench.Research.Models.ModelRegistry>();
+        await factory.RegisterAsync("root", "Correct-Horse-41"); // the first account is the Admin; a registration records its registrant
+        var root = new Actor(await db.Users.Where(u => u.UserName == "root").Select(u => u.Id).SingleAsync(), "root", Role.Admin);
+        var registered = new Dictionary<string, long>();
+        // The Admin picks the local model from the registered ones (registering it first, as the Models page does).
+        async Task UseAsync(string folder, int maxNewTokens)
+        {
+            if (!registered.TryGetValue(folder, out var id))
+                registered[folder] = id = (await registry.RegisterAsync(new SaeWorkbench.Research.Models.ModelRegistration(folder), root)).Id;
+            var saved = await providers.UpdateAsync(admin, new ProviderSettingsInput(null, null, null,
+                MaxConcurrency: 1, Kind: ExplanationProviderSettings.LocalKind, MaxNewTokens: maxNewTokens, RegisteredModelId: id));
+            Assert.True(saved.Succeeded, saved.Validation.ToString());
+        }
 
         // Random weights answer gibberish: every latent is a recorded problem, nothing is stored, the job succeeds.
         await UseAsync(gibberish, 12);
@@ -123,6 +134,13 @@ public sealed class LocalExplanationJobsEndToEndTests
 
         var rescore = Result(await FinishedAsync(jobs, (await jobs.EnqueueAsync(ScoreJob.KindName, JsonSerializer.Serialize(new { dictionaryId, indices = all }), null)).Id));
         Assert.Equal((10, 0, 0), (rescore.AlreadyDone, rescore.Done, rescore.Calls));
+
+        // The picked model is unregistered later: the next job fails with the sentence that says so, not with a crash.
+        await registry.UnregisterAsync(registered[explainer], root);
+        var orphaned = await FinishedAsync(jobs, await ExplainAsync(jobs, dictionaryId, all));
+        Assert.Equal(JobState.Failed, orphaned.State);
+        Assert.Equal($"The explanation model 'tiny-explainer' (registered model #{registered[explainer]}) is no longer registered: an Admin picks another registered model on the Admin page (Explanation model).",
+            orphaned.Message);
     }
 
     private static async Task<long> ExplainAsync(JobService jobs, long dictionaryId, string indices) =>

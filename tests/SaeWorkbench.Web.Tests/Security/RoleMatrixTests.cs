@@ -79,6 +79,7 @@ public sealed class RoleMatrixTests(RoleMatrixTests.Fixture f) : IClassFixture<R
         ["PUT /api/admin/settings/labelling"] = Admin,
         ["GET /api/admin/users"] = Admin,
         ["GET /api/explanations/provider"] = Admin,
+        ["GET /api/explanations/provider/models"] = Admin,
         ["PUT /api/explanations/provider"] = Admin,
         ["POST /api/explanations/estimate/{kind}"] = Labeler,
         ["GET /api/explanations/scores/{dictionaryId:long}/{scorer}"] = User,

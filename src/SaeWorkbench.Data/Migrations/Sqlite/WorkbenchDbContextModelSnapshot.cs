@@ -880,6 +880,9 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         .HasMaxLength(4000)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("RegisteredModelId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("Seed")
                         .HasColumnType("INTEGER");
 

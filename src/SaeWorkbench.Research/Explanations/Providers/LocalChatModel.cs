@@ -5,7 +5,7 @@ using LmChatMessage = SaeWorkbench.Ml.Lm.Tokenization.ChatMessage;
 
 namespace SaeWorkbench.Research.Explanations.Providers;
 
-/// <summary>A local instruct model folder and its generation limits, as an Admin configures them.</summary>
+/// <summary>A local instruct model (its folder and registered name) and its generation limits, as an Admin configures them.</summary>
 public sealed record LocalChatOptions
 {
     /// <summary>The model folder (absolute, already checked against the import roots).</summary>
@@ -24,8 +24,11 @@ public sealed record LocalChatOptions
     /// <summary>How long a request keeps trying while the model's queue is full of other users' work.</summary>
     public TimeSpan QueueWait { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>The model's name for explanations, scores and its account: the folder's name.</summary>
-    public string ModelName => NameOf(ModelFolder);
+    /// <summary>The registered model's name, when it is one.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>The model's name for explanations, scores and its account: its registered name, else the folder's name.</summary>
+    public string ModelName => Name ?? NameOf(ModelFolder);
 
     public static string NameOf(string folder) => Path.GetFileName(Path.TrimEndingDirectorySeparator(folder));
 }
