@@ -38,13 +38,15 @@ public sealed class StoredBestScoreTests
         });
     }
 
-    private static async Task AssertStoredEqualsRuleAsync(CrowdDatabase s, string after)
+    /// <summary>Asserts that every stored best score equals the rule; returns how many latents are scored.</summary>
+    private static async Task<int> AssertStoredEqualsRuleAsync(CrowdDatabase s, string after)
     {
         await using var db = s.Db();
         var expected = await BruteForceAsync(db, s.DictionaryId);
         var stored = await db.Latents.AsNoTracking().Where(l => l.DictionaryId == s.DictionaryId).ToDictionaryAsync(l => l.Id, l => l.BestScore);
         foreach (var (id, best) in expected)
             Assert.True(best == stored[id], $"latent {id} after {after}: stored {stored[id]?.ToString() ?? "null"}, rule {best?.ToString() ?? "null"}");
+        return expected.Count(e => e.Value is not null);
     }
 
     private static InterpretationDraft Draft(string label) => new(label, "", 3, null);
@@ -55,6 +57,7 @@ public sealed class StoredBestScoreTests
         await using var s = await CrowdDatabase.StartAsync();
         var rng = new Random(21);
         var kinds = new Dictionary<string, int>();
+        var mostScored = 0;
         for (var step = 0; step < 90; step++)
         {
             await using var db = s.Db();
@@ -91,7 +94,7 @@ public sealed class StoredBestScoreTests
                 }
                 case 3 or 4: // a model score, on the current version or an older one, sometimes without a balanced accuracy
                 {
-                    var i = all[rng.Next(all.Count)];
+                    var i = rng.Next(4) == 0 ? all[rng.Next(all.Count)] : live[rng.Next(live.Count)];
                     var version = rng.Next(3) == 0 ? Math.Max(1, i.Version - 1) : i.Version;
                     db.ExplanationScores.Add(new ExplanationScore
                     {
@@ -104,7 +107,7 @@ public sealed class StoredBestScoreTests
                 }
                 case 5: // pooled human detection ratings (as DetectionScoringService writes them), sometimes none yet
                 {
-                    var i = all[rng.Next(all.Count)];
+                    var i = rng.Next(4) == 0 ? all[rng.Next(all.Count)] : live[rng.Next(live.Count)];
                     i.DetectionRatings = rng.Next(3);
                     i.DetectionScore = i.DetectionRatings == 0 ? null : Math.Round(rng.NextDouble(), 3);
                     await db.SaveChangesAsync();
@@ -139,11 +142,10 @@ public sealed class StoredBestScoreTests
                 }
             }
             kinds[what] = kinds.GetValueOrDefault(what) + 1;
-            await AssertStoredEqualsRuleAsync(s, $"step {step}: {what}");
+            mostScored = Math.Max(mostScored, await AssertStoredEqualsRuleAsync(s, $"step {step}: {what}"));
         }
         Assert.Equal(8, kinds.Count); // every kind of write happened
-        await using (var db = s.Db())
-            Assert.True(await db.Latents.CountAsync(l => l.BestScore != null) >= 3);
+        Assert.True(mostScored >= 3, $"at most {mostScored} latents were scored at once");
     }
 
     [Fact]
@@ -175,7 +177,7 @@ public sealed class StoredBestScoreTests
             Assert.Equal(2, await LatentBestScores.RepairAsync(db));
             Assert.Equal(0, await LatentBestScores.RepairAsync(db)); // only rows that differ are written
         }
-        await AssertStoredEqualsRuleAsync(s, "the repair");
+        Assert.Equal(1, await AssertStoredEqualsRuleAsync(s, "the repair"));
         await using var check = s.Db();
         Assert.Equal(0.75, await check.Latents.Where(l => l.Id == s.Latents[4]).Select(l => l.BestScore).SingleAsync());
     }
