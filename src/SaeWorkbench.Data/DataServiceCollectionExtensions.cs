@@ -46,7 +46,10 @@ public static class DataServiceCollectionExtensions
         }
     }
 
-    /// <summary>Applies pending migrations and, for SQLite, switches the file to WAL journalling.</summary>
+    /// <summary>
+    /// Applies pending migrations, for SQLite switches the file to WAL journalling, and brings stored best scores that
+    /// differ from their rule up to date (a database from before the column; <see cref="Dictionaries.LatentBestScores"/>).
+    /// </summary>
     public static async Task MigrateWorkbenchDatabaseAsync(this WorkbenchDbContext db, CancellationToken ct = default)
     {
         if (db.Database.IsSqlite())
@@ -57,5 +60,6 @@ public static class DataServiceCollectionExtensions
         }
         await db.Database.MigrateAsync(ct);
         if (db.Database.IsSqlite()) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", ct);
+        await Dictionaries.LatentBestScores.RepairAsync(db, ct);
     }
 }

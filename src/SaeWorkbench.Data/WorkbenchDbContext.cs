@@ -41,6 +41,43 @@ public class WorkbenchDbContext(DbContextOptions<WorkbenchDbContext> options) : 
     public DbSet<RegisteredModel> RegisteredModels => Set<RegisteredModel>();
     public DbSet<Explanations.ExplanationProviderSettings> ExplanationProviderSettings => Set<Explanations.ExplanationProviderSettings>();
 
+    /// <summary>
+    /// Saves, and where the save touches a best score's inputs, recomputes those latents' stored best scores in the same
+    /// transaction (<see cref="LatentBestScores"/>; one place for every write path, docs/architecture.md §5).
+    /// </summary>
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        var pending = LatentBestScores.Collect(this);
+        if (pending.IsEmpty) return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        var own = Database.CurrentTransaction is null ? await Database.BeginTransactionAsync(cancellationToken) : null;
+        try
+        {
+            // Changes are accepted only once the scores are written too, so a failure leaves the context as it was.
+            var saved = await base.SaveChangesAsync(acceptAllChangesOnSuccess: false, cancellationToken);
+            await LatentBestScores.RefreshAsync(this, await LatentBestScores.LatentsAsync(this, pending, cancellationToken), cancellationToken);
+            if (own is not null) await own.CommitAsync(cancellationToken);
+            if (acceptAllChangesOnSuccess) ChangeTracker.AcceptAllChanges();
+            return saved;
+        }
+        finally
+        {
+            if (own is not null) await own.DisposeAsync();
+        }
+    }
+
+    /// <summary>The synchronous save, with the same best-score upkeep as <see cref="SaveChangesAsync(bool, CancellationToken)"/>.</summary>
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        var pending = LatentBestScores.Collect(this);
+        if (pending.IsEmpty) return base.SaveChanges(acceptAllChangesOnSuccess);
+        using var own = Database.CurrentTransaction is null ? Database.BeginTransaction() : null;
+        var saved = base.SaveChanges(acceptAllChangesOnSuccess: false);
+        LatentBestScores.RefreshAsync(this, LatentBestScores.LatentsAsync(this, pending, default).GetAwaiter().GetResult()).GetAwaiter().GetResult();
+        own?.Commit();
+        if (acceptAllChangesOnSuccess) ChangeTracker.AcceptAllChanges();
+        return saved;
+    }
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

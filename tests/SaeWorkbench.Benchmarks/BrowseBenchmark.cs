@@ -10,6 +10,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SaeWorkbench.Data;
+using SaeWorkbench.Data.Accounts;
 using SaeWorkbench.Data.Dictionaries;
 using SaeWorkbench.Data.Explanations;
 using SaeWorkbench.Data.Labelling;
@@ -17,6 +18,7 @@ using SaeWorkbench.Ml.Analysis;
 using SaeWorkbench.Research.Accounts;
 using SaeWorkbench.Research.Analysis;
 using SaeWorkbench.Research.Features;
+using SaeWorkbench.Research.Labelling.Services;
 using SaeWorkbench.Web.Hosting;
 
 namespace SaeWorkbench.Benchmarks;
@@ -182,6 +184,9 @@ public sealed partial class BrowseBenchmark : IBenchmark
                     bestCpu = Math.Min(bestCpu, closed.CpuMsPerRequest);
                     output.WriteLine($"list {(s.Length == 0 ? "(default)" : s),-70} paced: {paced} {Goal(paced, 50)}");
                     output.WriteLine($"list {"",-70} closed: {closed} {Goal(closed, 150)}" + FormattableString.Invariant($"; 1 client p50={alone.P50:F1} ms"));
+                    var (catalogMs, plans) = await CatalogAloneAsync(dir, listDictionary, new Actor(userId, "bench", Role.Admin), s);
+                    output.WriteLine(FormattableString.Invariant($"list {"",-70} catalog alone (SQL + EF, 1 caller): {catalogMs:F2} ms CPU per call"));
+                    foreach (var plan in plans) output.WriteLine($"list {"",-70}   plan: {plan}");
                 }
                 output.WriteLine(FormattableString.Invariant($"feature list, CPU per request (host + clients): {bestCpu:F1}-{worstCpu:F1} ms; load average {LoadAverage()}"));
                 output.WriteLine(FormattableString.Invariant($"feature list at {listLatents:N0} latents, {clients} pacing clients: worst p95 {worstPaced:F1} ms, goal <= 50 ms met for {pacedMet} of {measured}"));
@@ -295,6 +300,58 @@ public sealed partial class BrowseBenchmark : IBenchmark
         Array.Sort(latencies);
         double P(double q) => latencies[Math.Min(total - 1, (int)Math.Ceiling(q * total) - 1)];
         return new Result(total, failures, P(0.5), P(0.95), P(0.99), latencies[^1], total / seconds, cpuMs / total, GcDelta.Since(gc));
+    }
+
+    /// <summary>
+    /// The read model alone for one list view (<see cref="FeatureCatalog.QueryAsync"/>, no page rendering, no HTTP): process
+    /// CPU per call over 200 sequential calls after 20 warm-up calls, on a context factory of its own over the benchmark's
+    /// database file; and SQLite's EXPLAIN QUERY PLAN of each distinct statement it sends, with its parameters.
+    /// </summary>
+    private static async Task<(double CpuMsPerCall, List<string> Plans)> CatalogAloneAsync(string dataDirectory, long dictionaryId, Actor viewer, string view)
+    {
+        var capture = new CommandCapture();
+        var builder = new DbContextOptionsBuilder<WorkbenchDbContext>();
+        DataServiceCollectionExtensions.Configure(builder, new DatabaseOptions(), dataDirectory);
+        builder.AddInterceptors(capture);
+        var factory = new Microsoft.EntityFrameworkCore.Infrastructure.PooledDbContextFactory<WorkbenchDbContext>(builder.Options);
+        var events = new SaeWorkbench.Research.Events.WorkbenchEventBus(Microsoft.Extensions.Logging.Abstractions.NullLogger<SaeWorkbench.Research.Events.WorkbenchEventBus>.Instance);
+        using var totals = new ListTotals(events, TimeProvider.System);
+        var catalog = new FeatureCatalog(factory, totals);
+        var query = FeatureQuery.Parse(Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(view).ToDictionary(p => p.Key, p => (string?)p.Value.ToString()));
+        for (var i = 0; i < 20; i++) await catalog.QueryAsync(dictionaryId, query, viewer);
+        capture.Commands.Clear();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        const int calls = 200;
+        for (var i = 0; i < calls; i++) await catalog.QueryAsync(dictionaryId, query, viewer);
+        var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / calls;
+        var plans = new List<string>();
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = Path.Combine(dataDirectory, "workbench.db") }.ToString());
+        await connection.OpenAsync();
+        foreach (var (text, parameters) in capture.Commands.DistinctBy(c => c.Text))
+        {
+            await using var explain = connection.CreateCommand();
+            explain.CommandText = "EXPLAIN QUERY PLAN " + text;
+            foreach (var (name, value) in parameters) explain.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            await using var reader = await explain.ExecuteReaderAsync();
+            var steps = new List<string>();
+            while (await reader.ReadAsync()) steps.Add(reader.GetString(3));
+            plans.Add(string.Join(" | ", steps));
+        }
+        return (cpuMs, plans);
+    }
+
+    /// <summary>The statements a context sends, with their parameter values, for EXPLAIN QUERY PLAN.</summary>
+    private sealed class CommandCapture : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<(string Text, List<(string, object?)> Parameters)> Commands { get; } = new();
+
+        public override ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader>> ReaderExecutingAsync(
+            System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.CommandEventData eventData,
+            Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            Commands.Enqueue((command.CommandText, command.Parameters.Cast<System.Data.Common.DbParameter>().Select(p => (p.ParameterName, (object?)p.Value)).ToList()));
+            return base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
+        }
     }
 
     /// <summary>Whether a response body (UTF-8) is the page that was asked for.</summary>

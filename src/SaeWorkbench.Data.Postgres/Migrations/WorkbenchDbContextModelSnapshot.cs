@@ -717,6 +717,9 @@ namespace SaeWorkbench.Data.Postgres.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<double?>("BestScore")
+                        .HasColumnType("double precision");
+
                     b.Property<long?>("ConsensusInterpretationId")
                         .HasColumnType("bigint");
 
@@ -769,6 +772,11 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                     b.HasIndex("DictionaryId", "IsDead", "Density");
 
                     b.HasIndex("DictionaryId", "IsDead", "Index");
+
+                    b.HasIndex(new[] { "DictionaryId", "BestScore", "Index", "IsDead", "Density", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_BestScore");
+
+                    b.HasIndex(new[] { "DictionaryId", "BestScore", "Index", "IsDead", "Density", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_BestScoreDesc")
+                        .IsDescending(false, true, false, false, false, false, false);
 
                     b.HasIndex(new[] { "DictionaryId", "Density", "Index", "IsDead", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_Density");
 

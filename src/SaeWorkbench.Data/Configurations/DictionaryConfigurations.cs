@@ -40,6 +40,11 @@ internal sealed class LatentConfiguration : IEntityTypeConfiguration<Latent>
         b.HasIndex(l => new { l.DictionaryId, l.LabelStatus, l.Index, l.IsDead, l.Density, l.ConsensusTag }, "IX_Latents_Sort_LabelStatus");
         b.HasIndex(l => new { l.DictionaryId, l.LabelStatus, l.Index, l.IsDead, l.Density, l.ConsensusTag }, "IX_Latents_Sort_LabelStatusDesc")
             .IsDescending(false, true, false, false, false, false);
+        // The score sort (descending is the usual one, ties by ascending index) and the minimum-score filter: a seek to
+        // the first score at or above the minimum instead of a grouped pass over every interpretation and score per page.
+        b.HasIndex(l => new { l.DictionaryId, l.BestScore, l.Index, l.IsDead, l.Density, l.LabelStatus, l.ConsensusTag }, "IX_Latents_Sort_BestScore");
+        b.HasIndex(l => new { l.DictionaryId, l.BestScore, l.Index, l.IsDead, l.Density, l.LabelStatus, l.ConsensusTag }, "IX_Latents_Sort_BestScoreDesc")
+            .IsDescending(false, true, false, false, false, false, false);
         // The dead / alive filter (counted and paged by index or density) and the tag filter.
         b.HasIndex(l => new { l.DictionaryId, l.IsDead, l.Index });
         b.HasIndex(l => new { l.DictionaryId, l.IsDead, l.Density });

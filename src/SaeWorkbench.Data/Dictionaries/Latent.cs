@@ -48,4 +48,12 @@ public class Latent
 
     /// <summary>Copy of the current analysis's <see cref="Analysis.FeatureDashboard.TopContext"/>.</summary>
     public string? TopContext { get; set; }
+
+    /// <summary>
+    /// The best current detection or fuzzing score of the latent's live interpretations, human or model
+    /// (docs/science.md §13); null when none is scored. Stored so that the list's score sort and minimum-score filter
+    /// walk an index; written only by <see cref="LatentBestScores"/>, from <see cref="WorkbenchDbContext"/>'s save,
+    /// in the same transaction as the change that moves it (docs/architecture.md §5).
+    /// </summary>
+    public double? BestScore { get; set; }
 }

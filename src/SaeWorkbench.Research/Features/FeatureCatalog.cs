@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using SaeWorkbench.Data;
 using SaeWorkbench.Data.Dictionaries;
 using SaeWorkbench.Research.Crowd;
+using SaeWorkbench.Research.Explanations;
 using SaeWorkbench.Research.Labelling.Services;
 
 namespace SaeWorkbench.Research.Features;
@@ -13,7 +14,8 @@ namespace SaeWorkbench.Research.Features;
 /// query, the same on SQLite and PostgreSQL (a page's total comes from <see cref="ListTotals"/> when no page tells it);
 /// this class is the one place that knows the filters (<see cref="Matching"/>) and the sorts (<see cref="Ordered"/>,
 /// <see cref="SortedMatching"/>). The sorts and filters run on the latent rows' own columns and their covering indexes
-/// (LatentConfiguration), except the explanation score, which is read from the interpretations and their scores.
+/// (LatentConfiguration), the explanation score included: its stored copy on the latent (<see cref="Latent.BestScore"/>,
+/// kept current by <see cref="LatentBestScores"/> on every save).
 /// <para>
 /// Blind mode (<see cref="InterpretationVisibility"/>): for a viewer below Reviewer, latents of a blind scope where the
 /// viewer has no interpretation of their own show no consensus and no score, the label filters (tag, status, text,
@@ -128,14 +130,18 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         public string? TopContext { get; init; }
         public bool Hidden { get; init; }
         public double? BestScore { get; init; }
+        public bool ConsensusByModel { get; init; }
 
         public FeatureRow ToRow() => Hidden
             ? new FeatureRow(Index, Density, MaxActivation, MeanActivation, IsDead, LabelStatus.Unlabelled, null, null, true, TopTokens, TopContext, null, Id)
             : new FeatureRow(Index, Density, MaxActivation, MeanActivation, IsDead, LabelStatus, ConsensusLabel, ConsensusTag, false, TopTokens, TopContext, BestScore,
-                Id, ConsensusInterpretationId);
+                Id, ConsensusInterpretationId, ConsensusByModel);
     }
 
-    /// <summary>A row with its hidden flag and its visible best score.</summary>
+    /// <summary>
+    /// A row with its hidden flag, its visible best score, and whether a model account wrote its consensus (a primary-key
+    /// lookup of the consensus interpretation's author, <see cref="ModelAccounts.IsModelAccount"/>).
+    /// </summary>
     private static Expression<Func<Latent, RowData>> Projection(WorkbenchDbContext db, string? user)
     {
         Expression<Func<Latent, bool, double?, RowData>> template = (l, hidden, score) => new RowData
@@ -143,6 +149,7 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
             Id = l.Id, Index = l.Index, Density = l.Density, MaxActivation = l.MaxActivation, MeanActivation = l.MeanActivation, IsDead = l.IsDead,
             LabelStatus = l.LabelStatus, ConsensusInterpretationId = l.ConsensusInterpretationId, ConsensusLabel = l.ConsensusLabel,
             ConsensusTag = l.ConsensusTag, TopTokens = l.TopTokens, TopContext = l.TopContext, Hidden = hidden, BestScore = score,
+            ConsensusByModel = db.Interpretations.Any(i => i.Id == l.ConsensusInterpretationId && i.AuthorId.StartsWith(ModelAccounts.IdPrefix)),
         };
         var latent = template.Parameters[0];
         Expression hiddenBody = user is null ? Expression.Constant(false) : Inline(Hidden(db, user), latent);
@@ -162,23 +169,13 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     }
 
     /// <summary>
-    /// The best current score of any live interpretation of the latent (docs/science.md §13): its model scores by any
-    /// scorer on the interpretation's current version, and the human detection score pooled from the blind test.
-    /// Null when nothing is scored.
+    /// The best score as <paramref name="user"/> may see it: the stored best score (docs/science.md §13), none on a
+    /// latent whose work is hidden from them. Blind mode hides a latent's work as a whole, never single interpretations,
+    /// so the column serves blind viewers as well: what they may see is the stored value or nothing.
     /// </summary>
-    private static Expression<Func<Latent, double?>> BestScore(WorkbenchDbContext db) => l =>
-        db.Interpretations.Where(i => i.LatentId == l.Id && !i.IsDeleted)
-            .Select(i => new
-            {
-                Human = i.DetectionRatings > 0 ? i.DetectionScore : null,
-                Machine = db.ExplanationScores.Where(s => s.InterpretationId == i.Id && s.InterpretationVersion == i.Version).Max(s => s.BalancedAccuracy),
-            })
-            .Max(x => x.Machine > x.Human ? x.Machine : x.Human ?? x.Machine);
-
-    /// <summary>The best score as <paramref name="user"/> may see it: none on a latent whose work is hidden from them.</summary>
     private static Expression<Func<Latent, double?>> VisibleScore(WorkbenchDbContext db, string? user)
     {
-        var best = BestScore(db);
+        Expression<Func<Latent, double?>> best = l => l.BestScore;
         if (user is null) return best;
         var l = best.Parameters[0];
         return Expression.Lambda<Func<Latent, double?>>(
@@ -224,11 +221,9 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         if (q.Tag is { } tag) latents = latents.Where(l => l.ConsensusTag == tag);
         if (q.Status is { } status) latents = latents.Where(l => l.LabelStatus == status);
         // Only latents with a score (the score sort lists scored latents only), at least the minimum if one is set: a
-        // page sorted by score gets both from its join with the scores instead (SortedMatching).
-        // A join rather than "Id IN (…)": SQLite then reads the (few) scored latents by id instead of testing every index
-        // entry of the dictionary against the list (the score sort's count at 100,000 latents: 26 ms of SQLite CPU became 8 ms).
-        if ((q.MinScore is not null || q.Sort == FeatureSort.BestScore) && !(forPage && q.Sort == FeatureSort.BestScore))
-            latents = latents.Join(ScoredAtLeast(db, q.MinScore), l => l.Id, b => b.LatentId, (l, b) => l);
+        // range of the score index.
+        if (q.MinScore is { } minScore) latents = latents.Where(l => l.BestScore >= minScore);
+        else if (q.Sort == FeatureSort.BestScore) latents = latents.Where(l => l.BestScore != null);
         if (q.Search is { } text) latents = latents.Where(Search(db, LikePattern(text)));
         if (user is not null && HasLabelFilter(q))
         {
@@ -238,59 +233,9 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         return latents;
     }
 
-    /// <summary>
-    /// The matching latents in the list's order (<see cref="Ordered"/>), to be paged. By score, the matching latents are
-    /// joined with every scored latent's best score (<see cref="BestScores"/>, computed once for the statement) and sorted
-    /// on it, instead of one correlated score per latent (at 100,000 latents with 4,000 scored the score sort page cost
-    /// 45 ms of SQLite CPU that way, the grouped join 8 ms).
-    /// </summary>
-    private static IQueryable<Latent> SortedMatching(WorkbenchDbContext db, long dictionaryId, FeatureQuery query, string? user)
-    {
-        var matching = Matching(db, dictionaryId, query, user, forPage: true);
-        if (query.Sort != FeatureSort.BestScore) return Ordered(db, matching, query, user);
-        var scored = matching.Join(ScoredAtLeast(db, query.MinScore), l => l.Id, b => b.LatentId, (l, b) => new ScoredLatent { Latent = l, Best = b.Best });
-        var x = Expression.Parameter(typeof(ScoredLatent), "x");
-        Expression visible = Expression.Property(x, nameof(ScoredLatent.Best));
-        if (user is not null)
-            visible = Expression.Condition(Inline(Hidden(db, user), Expression.Property(x, nameof(ScoredLatent.Latent))), Expression.Constant(null, typeof(double?)), visible);
-        // As in Ordered: a score hidden from a blind viewer sorts past every score (balanced accuracies are in [0, 1]).
-        var key = Expression.Lambda<Func<ScoredLatent, double>>(Expression.Coalesce(visible, Expression.Constant(query.Descending ? -1.0 : 2.0)), x);
-        return (query.Descending ? scored.OrderByDescending(key) : scored.OrderBy(key)).ThenBy(s => s.Latent.Index).Select(s => s.Latent);
-    }
-
-    private sealed class ScoredLatent
-    {
-        public Latent Latent { get; init; } = null!;
-        public double? Best { get; init; }
-    }
-
-    private sealed class ScoreRow
-    {
-        public long LatentId { get; init; }
-        public double? Score { get; init; }
-    }
-
-    private sealed class LatentScore
-    {
-        public long LatentId { get; init; }
-        public double? Best { get; init; }
-    }
-
-    /// <summary>
-    /// Every scored latent's best current score (<see cref="BestScore"/>'s rule, docs/science.md §13) in one grouped pass
-    /// over the live interpretations' human detection scores and their current versions' model scores, at least
-    /// <paramref name="min"/> when one is given.
-    /// </summary>
-    private static IQueryable<LatentScore> ScoredAtLeast(WorkbenchDbContext db, double? min)
-    {
-        var human = db.Interpretations.Where(i => !i.IsDeleted && i.DetectionRatings > 0)
-            .Select(i => new ScoreRow { LatentId = i.LatentId, Score = i.DetectionScore });
-        var machine = db.Interpretations.Where(i => !i.IsDeleted)
-            .Join(db.ExplanationScores, i => new { Id = i.Id, Version = i.Version }, s => new { Id = s.InterpretationId, Version = s.InterpretationVersion },
-                (i, s) => new ScoreRow { LatentId = i.LatentId, Score = s.BalancedAccuracy });
-        var best = human.Concat(machine).GroupBy(r => r.LatentId).Select(g => new LatentScore { LatentId = g.Key, Best = g.Max(r => r.Score) });
-        return min is { } m ? best.Where(b => b.Best >= m) : best.Where(b => b.Best != null);
-    }
+    /// <summary>The matching latents in the list's order (<see cref="Ordered"/>), to be paged.</summary>
+    private static IQueryable<Latent> SortedMatching(WorkbenchDbContext db, long dictionaryId, FeatureQuery query, string? user) =>
+        Ordered(db, Matching(db, dictionaryId, query, user, forPage: true), query, user);
 
     /// <summary>
     /// Text search: the consensus label, what the latent fires on (its top tokens and strongest context), and the label
@@ -328,6 +273,11 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     /// </summary>
     private static IOrderedQueryable<Latent> Ordered(WorkbenchDbContext db, IQueryable<Latent> latents, FeatureQuery query, string? user)
     {
+        if (query.Sort == FeatureSort.BestScore && user is null)
+        {
+            // The score index's order (only scored latents are listed, so no NULL is ordered).
+            return query.Descending ? latents.OrderByDescending(l => l.BestScore).ThenBy(l => l.Index) : latents.OrderBy(l => l.BestScore).ThenBy(l => l.Index);
+        }
         if (query.Sort == FeatureSort.BestScore)
         {
             var score = VisibleScore(db, user);
@@ -362,7 +312,7 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         query = query.Normalised();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var user = await ListViewerAsync(db, query, viewer, ct);
-        if (user is not null || query.Sort == FeatureSort.BestScore)
+        if (user is not null)
         {
             var order = await OrderedIndicesAsync(db, dictionaryId, query, user, ct);
             var at = Array.IndexOf(order, index);
@@ -377,6 +327,7 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         {
             FeatureSort.Density => await ByNullableKey(set, current, nameof(Latent.Density), query.Descending).FirstOrDefaultAsync(ct),
             FeatureSort.MaxActivation => await ByNullableKey(set, current, nameof(Latent.MaxActivation), query.Descending).FirstOrDefaultAsync(ct),
+            FeatureSort.BestScore => await ByNullableKey(set, current, nameof(Latent.BestScore), query.Descending).FirstOrDefaultAsync(ct),
             FeatureSort.LabelStatus => await ByLabelStatus(set, current, query.Descending).FirstOrDefaultAsync(ct),
             _ => await ByIndex(set, current, query.Descending).FirstOrDefaultAsync(ct),
         };
@@ -394,7 +345,7 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         query = query.Normalised();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var user = await ListViewerAsync(db, query, viewer, ct);
-        if (user is not null || query.Sort == FeatureSort.BestScore)
+        if (user is not null)
         {
             var order = await OrderedIndicesAsync(db, dictionaryId, query, user, ct);
             var at = Array.IndexOf(order, index);
@@ -406,6 +357,7 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         {
             FeatureSort.Density => CountBefore(set, current, nameof(Latent.Density), query.Descending),
             FeatureSort.MaxActivation => CountBefore(set, current, nameof(Latent.MaxActivation), query.Descending),
+            FeatureSort.BestScore => CountBefore(set, current, nameof(Latent.BestScore), query.Descending),
             FeatureSort.LabelStatus => CountBeforeByStatus(set, current, query.Descending),
             _ => query.Descending
                 ? current.Select(c => new PositionRow { Before = set.Count(k => k.Index > c.Index), Total = set.Count() })

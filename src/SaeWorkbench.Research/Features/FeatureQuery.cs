@@ -123,11 +123,13 @@ public sealed record FeatureQuery
 /// One row of the feature list. <paramref name="TopTokens"/> and <paramref name="TopContext"/> are the stored preview
 /// texts (<see cref="LatentPreview"/>); <paramref name="BestScore"/> the best explanation score the viewer may see;
 /// <paramref name="LatentId"/> the row's id, and <paramref name="ConsensusInterpretationId"/> the consensus interpretation's
-/// (null when hidden), for the list API.
+/// (null when hidden), for the list API; <paramref name="ConsensusByModel"/> whether a model account wrote the consensus
+/// interpretation (a machine explanation, docs/science.md §13; false when hidden or when there is none).
 /// </summary>
 public sealed record FeatureRow(int Index, double? Density, double? MaxActivation, double? MeanActivation, bool IsDead,
     LabelStatus LabelStatus, string? ConsensusLabel, string? ConsensusTag, bool ConsensusHidden = false,
-    string? TopTokens = null, string? TopContext = null, double? BestScore = null, long LatentId = 0, long? ConsensusInterpretationId = null)
+    string? TopTokens = null, string? TopContext = null, double? BestScore = null, long LatentId = 0, long? ConsensusInterpretationId = null,
+    bool ConsensusByModel = false)
 {
     public IReadOnlyList<TokenCount> Tokens => LatentPreview.ParseTokens(TopTokens);
     public ContextSnippet? Context => LatentPreview.ParseContext(TopContext);

@@ -689,6 +689,9 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<double?>("BestScore")
+                        .HasColumnType("REAL");
+
                     b.Property<long?>("ConsensusInterpretationId")
                         .HasColumnType("INTEGER");
 
@@ -741,6 +744,11 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                     b.HasIndex("DictionaryId", "IsDead", "Density");
 
                     b.HasIndex("DictionaryId", "IsDead", "Index");
+
+                    b.HasIndex(new[] { "DictionaryId", "BestScore", "Index", "IsDead", "Density", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_BestScore");
+
+                    b.HasIndex(new[] { "DictionaryId", "BestScore", "Index", "IsDead", "Density", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_BestScoreDesc")
+                        .IsDescending(false, true, false, false, false, false, false);
 
                     b.HasIndex(new[] { "DictionaryId", "Density", "Index", "IsDead", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_Density");
 
