@@ -133,8 +133,10 @@ internal static class SaeLensReader
             if (k < 1 || k > dSae) throw new SaeFormatException(cfgPath, "k", $"{k} is outside 1…d_sae ({dSae})");
         }
         var rescale = cfg.Bool("rescale_acts_by_decoder_norm") ?? false;
-        if (rescale && archName != "topk")
-            throw new SaeFormatException(cfgPath, "rescale_acts_by_decoder_norm", $"is true for architecture '{archName}'; SAELens applies it to topk only");
+        // TopK uses it at inference; a BatchTopK training checkpoint (batchtopk / matryoshka_batchtopk, true by default)
+        // is folded by the same _fold_norm_topk when SAELens saves it for inference, before its threshold applies.
+        if (rescale && archName is not ("topk" or "batchtopk" or "matryoshka_batchtopk"))
+            throw new SaeFormatException(cfgPath, "rescale_acts_by_decoder_norm", $"is true for architecture '{archName}'; SAELens applies it to topk, batchtopk and matryoshka_batchtopk only");
 
         var weightsPath = Path.Combine(folder, SaeLensFolder.WeightsFile);
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"{folder}: {SaeLensFolder.WeightsFile} is missing", weightsPath);
