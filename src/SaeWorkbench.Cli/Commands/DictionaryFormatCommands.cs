@@ -59,7 +59,7 @@ public static class DictionaryFormatCommands
     }
 
     /// <summary>One folder's report: the dictionary as it will be read, or the reason it is refused.</summary>
-    private static JsonObject Describe(string folder, SaeLoadOptions options)
+    public static JsonObject Describe(string folder, SaeLoadOptions options)
     {
         var report = new JsonObject { ["folder"] = folder };
         try
@@ -99,10 +99,32 @@ public static class DictionaryFormatCommands
             if (Path.GetFileName(file) == SaeLensFolder.SparsityFile) continue;
             foreach (var e in Safetensors.ReadHeader(file).Tensors.Values) types.Add(e.Dtype);
         }
-        if (File.Exists(Path.Combine(folder, "params.npz"))) types.Add("npz");
-        if (File.Exists(Path.Combine(folder, "ae.pt"))) types.Add("torch");
+        // npz arrays and torch storages carry their own dtypes: read them rather than naming only the container.
+        foreach (var (file, load) in new (string, Func<string, Dictionary<string, Tensor>>)[] { ("params.npz", NumpyArchive.Load), ("ae.pt", TorchStateDict.Load) })
+        {
+            var path = Path.Combine(folder, file);
+            if (!File.Exists(path)) continue;
+            var tensors = load(path);
+            foreach (var t in tensors.Values)
+            {
+                types.Add(SafetensorsDtype(t.dtype));
+                t.Dispose();
+            }
+        }
         return string.Join(", ", types);
     }
+
+    /// <summary>A torch dtype in the safetensors spelling the other formats' weights are reported in.</summary>
+    private static string SafetensorsDtype(ScalarType t) => t switch
+    {
+        ScalarType.Float32 => "F32",
+        ScalarType.Float16 => "F16",
+        ScalarType.BFloat16 => "BF16",
+        ScalarType.Float64 => "F64",
+        ScalarType.Int64 => "I64",
+        ScalarType.Int32 => "I32",
+        _ => t.ToString(),
+    };
 
     private static string Text(JsonObject r)
     {

@@ -148,7 +148,10 @@ public static class SaeLensFolder
                 InputNormalization.ConstantNormRescale => "constant_norm_rescale",
                 _ => "none",
             },
-            ["reshape_activations"] = sae.Form.HookZ ? "hook_z" : "none",
+            // SAELens feeds attn.hook_z as [.., heads, d_head] and flattens it only under "hook_z"; a dictionary trained
+            // here on our (already flattened) hook_z needs the field too, or SAELens would multiply unflattened heads
+            // (docs/science.md §11).
+            ["reshape_activations"] = sae.Form.HookZ || m.HookName.EndsWith("attn.hook_z", StringComparison.Ordinal) ? "hook_z" : "none",
         };
         if (sae.IsTranscoder) cfg["d_out"] = sae.DOut;
         if (m.HookNameOut is not null) meta["hook_name_out"] = m.HookNameOut;

@@ -105,7 +105,8 @@ internal static class SaeLensReader
                 if (options.NormScalingFactor is not { } s || !(s > 0) || !double.IsFinite(s))
                     throw new SaeFormatException(cfgPath, "normalize_activations",
                         "is \"expected_average_only_in\" but the dataset norm scaling factor is not in the folder (SAELens keeps it in its pretrained directory); " +
-                        "give it as the norm scaling factor import option, or fold it with SAELens's fold_activation_norm_scaling_factor and save the folder again");
+                        "give it with --norm-scaling-factor (sae inspect, sae encode), or fold it with SAELens's fold_activation_norm_scaling_factor and save the folder again " +
+                        "(an import from the app reads the folder as it is)");
                 foldScale = s;
                 transforms.Add($"normalize_activations \"expected_average_only_in\" with scaling factor {s:R}: folded into W_enc (×s), W_dec and b_dec (÷s), as SAELens's fold_activation_norm_scaling_factor does.");
                 break;
@@ -133,8 +134,10 @@ internal static class SaeLensReader
             if (k < 1 || k > dSae) throw new SaeFormatException(cfgPath, "k", $"{k} is outside 1…d_sae ({dSae})");
         }
         var rescale = cfg.Bool("rescale_acts_by_decoder_norm") ?? false;
-        if (rescale && archName != "topk")
-            throw new SaeFormatException(cfgPath, "rescale_acts_by_decoder_norm", $"is true for architecture '{archName}'; SAELens applies it to topk only");
+        // TopK uses it at inference; a BatchTopK training checkpoint (batchtopk / matryoshka_batchtopk, true by default)
+        // is folded by the same _fold_norm_topk when SAELens saves it for inference, before its threshold applies.
+        if (rescale && archName is not ("topk" or "batchtopk" or "matryoshka_batchtopk"))
+            throw new SaeFormatException(cfgPath, "rescale_acts_by_decoder_norm", $"is true for architecture '{archName}'; SAELens applies it to topk, batchtopk and matryoshka_batchtopk only");
 
         var weightsPath = Path.Combine(folder, SaeLensFolder.WeightsFile);
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"{folder}: {SaeLensFolder.WeightsFile} is missing", weightsPath);

@@ -49,6 +49,25 @@ public sealed class SaeLensFolderTests : IDisposable
     }
 
     [Fact]
+    public void A_dictionary_trained_on_hook_z_is_saved_with_reshape_activations_hook_z_and_reads_back_the_same()
+    {
+        // Trained here, the dictionary carries no hook_z flag of its own: our hook_z is already flattened.
+        using var sae = Random(SaeArchitecture.TopK);
+        Assert.False(sae.Form.HookZ);
+        var first = Path.Combine(_dir, "z");
+        var second = Path.Combine(_dir, "z2");
+        SaeLensFolder.Save(first, sae, Meta with { HookName = "blocks.0.attn.hook_z" });
+        var cfg = JsonNode.Parse(File.ReadAllText(Path.Combine(first, SaeLensFolder.ConfigFile)))!;
+        Assert.Equal("hook_z", cfg["reshape_activations"]!.GetValue<string>());
+        using (var loaded = SaeLensFolder.Load(first))
+        {
+            Assert.True(loaded.Autoencoder.Form.HookZ);
+            SaeLensFolder.Save(second, loaded.Autoencoder, loaded.Metadata);
+        }
+        Assert.Equal(File.ReadAllBytes(Path.Combine(first, SaeLensFolder.ConfigFile)), File.ReadAllBytes(Path.Combine(second, SaeLensFolder.ConfigFile)));
+    }
+
+    [Fact]
     public void Old_cfg_key_names_are_accepted()
     {
         using var sae = Random(SaeArchitecture.TopK);

@@ -506,5 +506,105 @@ ae = fill(dl_mat.MatryoshkaBatchTopKSAE(D_IN, D_SAE, 5, [8, 8, 16]))
 ae.threshold.fill_(0.25)
 dictionary_learning("matryoshka", "MatryoshkaBatchTopKSAE", ae, lambda p: dl_mat.MatryoshkaBatchTopKSAE.from_pretrained(p, k=5), k=5)
 
+# ----------------------------------------------------------------------------------------------- added fixtures
+# Appended after the fixtures above so that those keep their bytes (the generator's random stream is shared).
+btk = load_file_as("sae_lens.saes.batchtopk_sae", os.path.join(SAELENS, "sae_lens", "saes", "batchtopk_sae.py"))
+mbtk = load_file_as("sae_lens.saes.matryoshka_batchtopk_sae", os.path.join(SAELENS, "sae_lens", "saes", "matryoshka_batchtopk_sae.py"))
+
+
+def metadata(hook="blocks.1.hook_resid_post"):
+    return sae_mod.SAEMetadata(model_name="tiny-test", hook_name=hook, hook_head_index=None, prepend_bos=True, context_size=64,
+                               dataset_path="fixtures", neuronpedia_id=None, sae_lens_version="6.18.0", sae_lens_training_version="6.18.0")
+
+
+# SAELens v6 plain `transcoder` (ReLU, no skip), loaded and run by SAELens's Transcoder.
+w = std_weights(D_IN, D_OUT)
+cfg = v6_cfg("transcoder", hook="blocks.1.ln2.hook_normalized", apply_b_dec_to_input=False, d_out=D_OUT)
+cfg["metadata"]["hook_name_out"] = "blocks.1.hook_mlp_out"
+folder = saelens_folder("saelens-transcoder", cfg, w)
+x = activations()
+fixture("saelens-transcoder", folder, x, *saelens_run(folder, x), "SAELens v6", "transcoder")
+
+# `jumprelu_skip_transcoder`: SAELens 6.18 has no class for it (later SAELens adds JumpReLUSkipTranscoder, a
+# JumpReLUTranscoder with SkipTranscoder's skip term). The expected outputs are SAELens 6.18's JumpReLUTranscoder
+# encode/forward on the same tensors plus x·W_skipᵀ exactly as SkipTranscoder.forward adds it. Thresholds are partly
+# negative so the ReLU before the threshold matters.
+w = std_weights(D_IN, D_OUT)
+w["threshold"] = torch.rand(D_SAE, generator=gen) * 0.8 - 0.2
+w["W_skip"] = randn(D_OUT, D_IN, scale=0.2)
+cfg = v6_cfg("jumprelu_skip_transcoder", hook="blocks.1.ln2.hook_normalized", apply_b_dec_to_input=False, d_out=D_OUT)
+cfg["metadata"]["hook_name_out"] = "blocks.1.hook_mlp_out"
+folder = saelens_folder("saelens-jumprelu-skip-transcoder", cfg, w)
+jt = SAE.from_dict({**cfg, "architecture": "jumprelu_transcoder"})
+jt.load_state_dict({k: v for k, v in w.items() if k != "W_skip"})
+x = activations()
+with torch.no_grad():
+    f = jt.encode(x)
+    fixture("saelens-jumprelu-skip-transcoder", folder, x, f, jt.forward(x) + x @ w["W_skip"].T, "SAELens v6", "jumprelu_skip_transcoder")
+
+
+# BatchTopK and Matryoshka BatchTopK as SAELens saves them: a training checkpoint (`save_model`: architecture
+# batchtopk / matryoshka_batchtopk, a scalar topk_threshold, rescale_acts_by_decoder_norm true, decoder not folded) and
+# the inference folder (`save_inference_model`: architecture jumprelu, decoder norms folded, per-latent threshold).
+# The expected outputs of both are SAELens's JumpReLUSAE loaded from the inference folder by SAE.load_from_disk.
+def batchtopk(name, train_cls, cfg_cls, arch, **fields):
+    cfg = cfg_cls(d_in=D_IN, d_sae=D_SAE, k=5.0, dtype="float32", device="cpu", rescale_acts_by_decoder_norm=True,
+                  metadata=metadata(), **fields)
+    sae = train_cls(cfg)
+    with torch.no_grad():
+        sae.W_enc.copy_(randn(D_IN, D_SAE, scale=0.4))
+        sae.b_enc.copy_(randn(D_SAE, scale=0.2))
+        sae.W_dec.copy_(randn(D_SAE, D_IN, scale=0.4) * (0.5 + torch.rand(D_SAE, 1, generator=gen) * 2))
+        sae.b_dec.copy_(randn(D_IN, scale=0.2))
+        sae.topk_threshold = torch.tensor(0.45, dtype=torch.double)
+    checkpoint = mkdir(f"{name}-checkpoint")
+    sae.save_model(checkpoint)
+    inference = mkdir(name)
+    sae.save_inference_model(inference)
+    loaded = SAE.load_from_disk(inference)
+    x = activations()
+    with torch.no_grad():
+        f = loaded.encode(x)
+        y = loaded.decode(f)
+    fixture(name, inference, x, f, y, "SAELens v6", "jumprelu")
+    fixture(f"{name}-checkpoint", checkpoint, x, f, y, "SAELens v6", arch)
+
+
+batchtopk("saelens-batchtopk", btk.BatchTopKTrainingSAE, btk.BatchTopKTrainingSAEConfig, "batchtopk")
+batchtopk("saelens-matryoshka-batchtopk", mbtk.MatryoshkaBatchTopKTrainingSAE, mbtk.MatryoshkaBatchTopKTrainingSAEConfig,
+          "matryoshka_batchtopk", matryoshka_widths=[8, 32])
+
+# A JumpReLU folder holding `log_threshold` (what SAELens's JumpReLUTrainingSAE keeps as its parameter) instead of
+# `threshold`: the expected outputs are JumpReLUTrainingSAE's own encode/decode with that log_threshold loaded.
+w = std_weights()
+w["log_threshold"] = torch.log(torch.rand(D_SAE, generator=gen) * 0.5 + 0.05)
+folder = saelens_folder("saelens-jumprelu-log-threshold", v6_cfg("jumprelu"), w)
+# torch 1.13 predates autograd.Function's separate setup_context, so `JumpReLU.apply` is pointed at the library's own
+# static `JumpReLU.forward` (the backward pass plays no part here).
+jump.JumpReLU.apply = staticmethod(lambda x, threshold, bandwidth: jump.JumpReLU.forward(x, threshold, bandwidth))
+tj = jump.JumpReLUTrainingSAE(jump.JumpReLUTrainingSAEConfig(d_in=D_IN, d_sae=D_SAE, dtype="float32", device="cpu", metadata=metadata()))
+tj.load_state_dict(w)
+x = activations()
+with torch.no_grad():
+    f = tj.encode(x)
+    fixture("saelens-jumprelu-log-threshold", folder, x, f, tj.decode(f), "SAELens v6", "jumprelu")
+
+# SAELens before 6.0 with the `activation_fn` key (not `activation_fn_str`), `apply_b_dec_to_input: false` and a
+# `hook_point_head_index` of null: sae_lens_disk_loader + handle_config_defaulting, then v6's TopKSAE.
+w = std_weights()
+cfg = {"d_in": D_IN, "d_sae": D_SAE, "dtype": "float32", "device": "cpu", "model_name": "tiny-test",
+       "hook_point": "blocks.2.hook_resid_post", "hook_point_layer": 2, "hook_point_head_index": None,
+       "activation_fn": "topk", "activation_fn_kwargs": {"k": 3}, "apply_b_dec_to_input": False,
+       "normalize_activations": False, "context_size": 64, "dataset_path": "fixtures", "prepend_bos": True,
+       "sae_lens_training_version": "4.0.0"}
+folder = saelens_folder("saelens-pre6-activation-fn-topk", cfg, w)
+cfg_dict, state = loaders.sae_lens_disk_loader(folder)
+sae = SAE.from_dict(loaders.handle_config_defaulting(cfg_dict))
+sae.load_state_dict(state)
+x = activations()
+with torch.no_grad():
+    f = sae.encode(x)
+    fixture("saelens-pre6-activation-fn-topk", folder, x, f, sae.decode(f), "SAELens (before 6.0)", "topk")
+
 write_json(os.path.join(HERE, "manifest.json"), MANIFEST)
 print(f"{len(MANIFEST)} fixtures written")
