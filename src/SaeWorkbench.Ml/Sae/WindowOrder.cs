@@ -45,44 +45,61 @@ public static class WindowOrder
 
     /// <summary>
     /// The windows in a random order fixed by <paramref name="seed"/>: every enumeration gives the same sequence
-    /// (the activation source replays it to resume, and re-enumerates it for each epoch). Windows are held, not copied.
+    /// (the activation source replays it to resume, and re-enumerates it for each epoch). Windows are held, not copied;
+    /// once a pass has found that all of them fit in the pool, later passes replay that permutation without reading
+    /// (and tokenising) <paramref name="windows"/> again.
     /// </summary>
     public static IEnumerable<T[]> Shuffle<T>(IEnumerable<T[]> windows, int seed, long poolTokens = DefaultPoolTokens)
     {
         ArgumentNullException.ThrowIfNull(windows);
         if (poolTokens < 1) throw new ArgumentOutOfRangeException(nameof(poolTokens), $"the shuffle pool must hold at least 1 token, got {poolTokens}");
-        return Enumerate(windows, seed, poolTokens);
+        return new Shuffled<T>(windows, seed, poolTokens);
     }
 
-    private static IEnumerable<T[]> Enumerate<T>(IEnumerable<T[]> windows, int seed, long poolTokens)
+    private sealed class Shuffled<T>(IEnumerable<T[]> windows, int seed, long poolTokens) : IEnumerable<T[]>
     {
-        // System.Random with a seed is a fixed algorithm (the seeded generator keeps its historical sequence).
-        var random = new Random(seed);
-        var pool = new List<T[]>();
-        long pooled = 0;
-        foreach (var window in windows)
+        private List<T[]>? _whole;      // the whole permutation, from a pass in which every window fitted in the pool
+
+        public IEnumerator<T[]> GetEnumerator() => (_whole ?? Pass()).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        private IEnumerable<T[]> Pass()
         {
-            if (pool.Count > 0 && pooled + window.Length > poolTokens)
+            // System.Random with a seed is a fixed algorithm (the seeded generator keeps its historical sequence).
+            var random = new Random(seed);
+            var pool = new List<T[]>();
+            long pooled = 0;
+            var overflowed = false;
+            foreach (var window in windows)
             {
-                // Full: hand out a random held window and keep the new one in its place.
-                var i = random.Next(pool.Count);
-                var out_ = pool[i];
-                pooled += window.Length - out_.Length;
-                pool[i] = window;
-                yield return out_;
+                if (pool.Count > 0 && pooled + window.Length > poolTokens)
+                {
+                    // Full: hand out a random held window and keep the new one in its place.
+                    overflowed = true;
+                    var i = random.Next(pool.Count);
+                    var held = pool[i];
+                    pooled += window.Length - held.Length;
+                    pool[i] = window;
+                    yield return held;
+                }
+                else
+                {
+                    pool.Add(window);
+                    pooled += window.Length;
+                }
             }
-            else
+            // The rest in a Fisher–Yates order: for a split that fitted in the pool this is the whole permutation.
+            var order = overflowed ? null : new List<T[]>(pool.Count);
+            for (var n = pool.Count; n > 0; n--)
             {
-                pool.Add(window);
-                pooled += window.Length;
+                var j = random.Next(n);
+                var next = pool[j];
+                pool[j] = pool[n - 1];
+                order?.Add(next);
+                yield return next;
             }
-        }
-        // The rest in a Fisher–Yates order: for a split that fitted in the pool this is the whole permutation.
-        for (var n = pool.Count; n > 0; n--)
-        {
-            var j = random.Next(n);
-            yield return pool[j];
-            pool[j] = pool[n - 1];
+            if (order is not null) _whole = order;
         }
     }
 }

@@ -60,6 +60,34 @@ public sealed class WindowOrderTests(ITestOutputHelper output) : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => WindowOrder.Shuffle(windows, 3, poolTokens: 0));
     }
 
+    /// <summary>Windows that count how often they are read from the start.</summary>
+    private sealed class CountingWindows(List<int[]> windows) : IEnumerable<int[]>
+    {
+        public int Passes { get; private set; }
+        public IEnumerator<int[]> GetEnumerator()
+        {
+            Passes++;
+            return windows.GetEnumerator();
+        }
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    [Fact]
+    public void A_split_that_fits_in_the_pool_is_read_once_and_its_permutation_replayed()
+    {
+        var windows = Enumerable.Range(0, 100).Select(i => new[] { i, i }).ToList();
+        var fits = new CountingWindows(windows);
+        var shuffled = WindowOrder.Shuffle(fits, seed: 3, poolTokens: 200);
+        var first = shuffled.Select(w => w[0]).ToList();
+        Assert.Equal(first, shuffled.Select(w => w[0]));
+        Assert.Equal(first, shuffled.Select(w => w[0]));
+        Assert.Equal(1, fits.Passes);
+        var tooBig = new CountingWindows(windows);                                         // 200 tokens, a pool of 100
+        var mixed = WindowOrder.Shuffle(tooBig, seed: 3, poolTokens: 100);
+        Assert.Equal(mixed.Select(w => w[0]).ToList(), mixed.Select(w => w[0]));
+        Assert.Equal(2, tooBig.Passes);
+    }
+
     [Fact]
     public void The_last_tenth_of_a_training_pass_comes_from_every_era_of_a_corpus_in_era_order()
     {
