@@ -42,6 +42,23 @@ public sealed class FeatureTableTests : MudComponentTest
         Assert.Contains("not analysed yet", rows[2].QuerySelectorAll("td")[2].TextContent);
     }
 
+    [Fact]
+    public void A_page_of_fifty_rows_is_plain_markup_inside_one_table_component()
+    {
+        var rows = Enumerable.Range(0, 50)
+            .Select(i => new FeatureRow(i, 0.01, 2, 1, false, LabelStatus.Proposed, $"label {i}", "syntax", TopTokens: Tokens, TopContext: Snippet))
+            .ToArray();
+        var cut = Render(rows);
+        Assert.Equal(50, cut.FindAll("tbody tr").Count);
+        // A component per cell was most of the list's rendering cost; each row's link is a plain, focusable anchor.
+        Assert.Empty(cut.FindComponents<MudBlazor.MudLink>());
+        Assert.Empty(cut.FindComponents<MudBlazor.MudText>());
+        Assert.Single(cut.FindComponents<MudBlazor.MudSimpleTable>());
+        var link = cut.Find("tbody tr[data-index='49'] a.feature-link");
+        Assert.Equal("dictionaries/3/features/49?q=a&b=\"x\"", link.GetAttribute("href"));
+        Assert.Equal("Proposed · syntax", cut.Find("tbody tr[data-index='49'] .feature-status").TextContent);
+    }
+
     [Theory]
     [InlineData(1.0, "100%")]
     [InlineData(0.001, "50%")]
