@@ -43,6 +43,19 @@ public sealed class FeatureTableTests : MudComponentTest
     }
 
     [Fact]
+    public void A_consensus_label_written_by_a_model_carries_the_machine_mark_and_a_persons_does_not()
+    {
+        var cut = Render(
+            new FeatureRow(1, 0.01, 2, 1, false, LabelStatus.Accepted, "Names of months.", null, ConsensusByModel: true),
+            new FeatureRow(2, 0.01, 2, 1, false, LabelStatus.Accepted, "Years in dates.", null));
+        var marks = cut.FindAll("tbody td [data-testid=machine-made]");
+        Assert.Single(marks);
+        Assert.Equal("1", marks[0].Closest("tr")!.GetAttribute("data-index"));
+        Assert.Equal("machine", marks[0].TextContent.Trim());
+        Assert.Equal("Machine-made, written by a language model", marks[0].GetAttribute("aria-label"));
+    }
+
+    [Fact]
     public void A_page_of_fifty_rows_is_plain_markup_inside_one_table_component()
     {
         var rows = Enumerable.Range(0, 50)
