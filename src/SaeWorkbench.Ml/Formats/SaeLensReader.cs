@@ -113,6 +113,10 @@ internal static class SaeLensReader
             default:
                 throw new SaeFormatException(cfgPath, "normalize_activations", $"'{norm}' is not one of none, layer_norm, constant_norm_rescale, expected_average_only_in");
         }
+        // A factor given for a folder that does not use one would otherwise be silently ignored.
+        if (options.NormScalingFactor is not null && foldScale is null)
+            throw new SaeFormatException(cfgPath, "normalize_activations",
+                $"is \"{norm?.ToString() ?? "none"}\": a norm scaling factor applies only to \"expected_average_only_in\"; leave it out");
         if (transcoder && normalization != InputNormalization.None)
             throw new SaeFormatException(cfgPath, "normalize_activations", $"'{norm}' on a transcoder is not supported (SAELens normalises a transcoder's input but never its output)");
 
