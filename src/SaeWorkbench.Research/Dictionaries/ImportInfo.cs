@@ -20,6 +20,13 @@ public sealed record ImportInfo(string Format, string Architecture, IReadOnlyLis
         new(sae.Format, sae.SourceArchitecture, sae.Transforms, release, SaeFolders.PublishedL0(folder, sae), Path.GetFullPath(folder),
             options is { CentreWritingWeights: null, NormScalingFactor: null } ? null : options, modelMismatch);
 
+    /// <summary>The import options in words ("center_writing_weights on, norm scaling factor 2.5"), or null when none were chosen.</summary>
+    public string? OptionsText => Options is not { } o ? null : string.Join(", ", new[]
+    {
+        o.CentreWritingWeights is { } c ? $"center_writing_weights {(c ? "on" : "off")}" : null,
+        o.NormScalingFactor is { } s ? $"norm scaling factor {s.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}" : null,
+    }.Where(x => x is not null));
+
     public string ToJson() => new JsonObject { ["import"] = JsonSerializer.SerializeToNode(this, Json) }.ToJsonString();
 
     /// <summary>The import record in a dictionary's config JSON, or null for a dictionary trained here.</summary>
