@@ -214,4 +214,22 @@ public sealed class ImportOptionsTests : IAsyncLifetime
         var factor = await Assert.ThrowsAsync<ImportValidationException>(() => Importer().ImportReleaseAsync(new(release, gpt2, NormScalingFactor: 2), Labeler));
         Assert.Contains(factor.Errors, e => e.StartsWith("Norm scaling factor: each of the 2 dictionaries", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_release_job_takes_the_options_by_their_API_names_and_stores_them_with_every_member()
+    {
+        var release = Path.Combine(_root, "centred-release");
+        SaveSae(Path.Combine("centred-release", "a"));
+        SaveSae(Path.Combine("centred-release", "b"));
+        var json = System.Text.Json.JsonSerializer.Serialize(new { saeFolder = release, modelFolder = _model, centreWritingWeights = true, importDespiteModelMismatch = true });
+        using var parameters = System.Text.Json.JsonDocument.Parse(json);
+        Assert.Empty(new DictionaryImportJob().Validate(parameters.RootElement));
+        var request = System.Text.Json.JsonSerializer.Deserialize<SaeImportRequest>(parameters.RootElement,
+            new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
+        Assert.Equal(new SaeImportRequest(release, _model, null, true, null, true), request);
+
+        var imported = await Importer().ImportReleaseAsync(request, Labeler);
+        Assert.Equal(2, imported.Count);
+        Assert.All(imported, d => Assert.True(RegisteredSae.OptionsOf(d).CentreWritingWeights));
+    }
 }
