@@ -19,6 +19,7 @@ namespace SaeWorkbench.Research.Dictionaries;
 public sealed record SaeImportRequest(string SaeFolder, string ModelFolder, string? Name = null,
     bool? CentreWritingWeights = null, double? NormScalingFactor = null, bool ImportDespiteModelMismatch = false)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public SaeLoadOptions LoadOptions => new() { CentreWritingWeights = CentreWritingWeights, NormScalingFactor = NormScalingFactor };
 }
 

@@ -21,6 +21,7 @@ public sealed record ImportInfo(string Format, string Architecture, IReadOnlyLis
             options is { CentreWritingWeights: null, NormScalingFactor: null } ? null : options, modelMismatch);
 
     /// <summary>The import options in words ("center_writing_weights on, norm scaling factor 2.5"), or null when none were chosen.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string? OptionsText => Options is not { } o ? null : string.Join(", ", new[]
     {
         o.CentreWritingWeights is { } c ? $"center_writing_weights {(c ? "on" : "off")}" : null,

@@ -13,13 +13,9 @@ public static class ModelNames
     /// <summary>TransformerLens names that differ from the Hugging Face id beyond the organisation; each row is one model.</summary>
     private static readonly string[][] Aliases =
     [
+        // From TransformerLens's MODEL_ALIASES: aliases that are not just the Hugging Face id without its organisation.
         ["gpt2", "gpt2-small"],
-        ["gpt2-medium", "gpt2-m"],
-        ["gpt2-large", "gpt2-l"],
-        ["gpt2-xl"],
-        ["distilgpt2", "distillgpt2", "distill-gpt2", "distil-gpt2"],
-        ["meta-llama-3-8b", "llama-3-8b"],
-        ["llama-3.1-8b", "meta-llama-3.1-8b"],
+        ["distilgpt2", "distillgpt2", "distill-gpt2", "distil-gpt2", "gpt2-xs"],
     ];
 
     private static readonly Dictionary<string, string> Canonical = Aliases
