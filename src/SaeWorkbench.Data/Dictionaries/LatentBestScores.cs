@@ -8,8 +8,8 @@ namespace SaeWorkbench.Data.Dictionaries;
 
 /// <summary>
 /// Keeps <see cref="Latent.BestScore"/> equal to its rule (docs/science.md §13): the best current score of the latent's
-/// live interpretations — each interpretation's human detection score once it has ratings, and its model scores by any
-/// scorer on its current version. The one place that writes the column: <see cref="WorkbenchDbContext"/>'s save asks
+/// live interpretations — each interpretation's human detection score once it has ratings, and its newest model score per
+/// scorer and model on its current version (an older one is superseded by a score run again). The one place that writes the column: <see cref="WorkbenchDbContext"/>'s save asks
 /// <see cref="Collect"/> which latents a save touches (an interpretation added, deleted, re-versioned or rated; a model
 /// score added, changed or removed), then <see cref="RefreshAsync"/> recomputes those latents in the same transaction
 /// (docs/architecture.md §5). Every write path (labelling, detection ratings, model scores, bundle import, carry-over)
@@ -30,7 +30,11 @@ public static class LatentBestScores
             .Select(i => new
             {
                 Human = i.DetectionRatings > 0 ? i.DetectionScore : null,
-                Machine = db.ExplanationScores.Where(s => s.InterpretationId == i.Id && s.InterpretationVersion == i.Version).Max(s => s.BalancedAccuracy),
+                // A score run again supersedes the older one of the same scorer and model: only the newest counts.
+                Machine = db.ExplanationScores.Where(s => s.InterpretationId == i.Id && s.InterpretationVersion == i.Version
+                        && !db.ExplanationScores.Any(n => n.InterpretationId == s.InterpretationId && n.InterpretationVersion == s.InterpretationVersion
+                                                          && n.Scorer == s.Scorer && n.ModelName == s.ModelName && n.Id > s.Id))
+                    .Max(s => s.BalancedAccuracy),
             })
             .Max(x => x.Machine > x.Human ? x.Machine : x.Human ?? x.Machine);
 

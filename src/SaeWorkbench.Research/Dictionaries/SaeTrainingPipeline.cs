@@ -33,7 +33,9 @@ public static class SaeTrainingPipeline
         var context = request.ContextSize > 0 ? Math.Min(request.ContextSize, model.ContextLength) : model.ContextLength;
         var corpus = new TextCorpus(corpusFolder);
         var modelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(modelFolder));
-        var trainWindows = TokenWindows.Enumerate(corpus, loaded.Tokenizer, CorpusSplit.Train, context).Select(w => Array.ConvertAll(w, t => (long)t));
+        // In a seeded random order, not the corpus's file order (docs/science.md §3.3): the demo's files are years, and a
+        // run that read them in order ended fitted to the latest speeches (held-out L0 46 for k = 32).
+        var trainWindows = WindowOrder.TrainingWindows(corpus, loaded.Tokenizer, context, request.Seed);
 
         status?.Invoke($"training {request.Arch} with {request.Latents} latents on {request.Hook}{(hookOut is null ? "" : $" → {hookOut}")}");
         SaeTrainingResult result;
@@ -83,10 +85,9 @@ public static class SaeTrainingPipeline
         Ml.Lm.Tokenization.ITokenizer tokenizer, TextCorpus corpus, string hook, SparseAutoencoder sae, int context, long evalTokens,
         int bufferTokens, int seed, string? hookOut = null)
     {
-        IEnumerable<long[]> Windows(CorpusSplit split) =>
-            TokenWindows.Enumerate(corpus, tokenizer, split, context).Select(w => Array.ConvertAll(w, t => (long)t));
-        var heldOut = Windows(CorpusSplit.Validation).Take(4096).ToList();
-        if (heldOut.Count == 0) heldOut = Windows(CorpusSplit.Train).Take(64).ToList();
+        // Shuffled (docs/science.md §4): the metrics read only the first evalTokens tokens, which in file order are the
+        // split's earliest files (on the demo, about 100k tokens: the speeches of 1792–1851, 13 of the 32 held out).
+        var heldOut = WindowOrder.HeldOutWindows(corpus, tokenizer, context, seed);
         if (heldOut.Count == 0) throw new InvalidDataException($"the corpus in {corpus.Folder} yields no {context}-token windows to evaluate on");
         var tokens = Math.Max(1, Math.Min(evalTokens, heldOut.Count * (long)(context - 1) / 2));
         // At most half the held-out tokens, like the count: BOS and padding positions are skipped, so a buffer of all

@@ -106,15 +106,15 @@ public sealed class TranscoderAnalysisMetricsTests
     private static double Metric(JsonObject metrics, string key) => metrics[key]!.GetValue<double>();
 
     /// <summary>
-    /// CE by hand over the held-out windows the metrics use (the validation split's first 64), with the output hook
+    /// CE by hand over the held-out windows the metrics use (the first 64 of the shuffled validation split), with the output hook
     /// replaced by <paramref name="replace"/> at every non-BOS position (none: the clean model); BOS inputs are not scored.
     /// </summary>
     private static double CrossEntropyByHand(string modelFolder, string corpusFolder, Func<Tensor, Tensor>? replace)
     {
         using var loaded = HuggingFaceGpt2.Load(modelFolder);
         var corpus = new TextCorpus(corpusFolder);
-        var windows = TokenWindows.Enumerate(corpus, loaded.Tokenizer, CorpusSplit.Validation, Context).Take(64).ToList();
-        if (windows.Count == 0) windows = TokenWindows.Enumerate(corpus, loaded.Tokenizer, CorpusSplit.Train, Context).Take(64).ToList();
+        // The evaluation's held-out windows are shuffled with the request's seed (docs/science.md §4).
+        var windows = WindowOrder.HeldOutWindows(corpus, loaded.Tokenizer, Context, new FeatureAnalysisRequest().Seed).Take(64).ToList();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var tokens = tensor(windows.SelectMany(w => w.Select(t => (long)t)).ToArray(), new long[] { windows.Count, Context });

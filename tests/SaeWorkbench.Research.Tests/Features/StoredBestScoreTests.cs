@@ -19,7 +19,7 @@ namespace SaeWorkbench.Research.Tests.Features;
 public sealed class StoredBestScoreTests
 {
     /// <summary>The rule, computed here in memory from every row: the best of each live interpretation's human score
-    /// (once rated) and its model scores on its current version.</summary>
+    /// (once rated) and, on its current version, each scorer and model's newest score.</summary>
     private static async Task<Dictionary<long, double?>> BruteForceAsync(WorkbenchDbContext db, long dictionaryId)
     {
         var latents = await db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId).Select(l => l.Id).ToListAsync();
@@ -31,8 +31,9 @@ public sealed class StoredBestScoreTests
             foreach (var i in interpretations.Where(i => i.LatentId == id && !i.IsDeleted))
             {
                 if (i.DetectionRatings > 0 && i.DetectionScore is { } human) values.Add(human);
-                values.AddRange(scores.Where(s => s.InterpretationId == i.Id && s.InterpretationVersion == i.Version && s.BalancedAccuracy is not null)
-                    .Select(s => s.BalancedAccuracy!.Value));
+                values.AddRange(scores.Where(s => s.InterpretationId == i.Id && s.InterpretationVersion == i.Version)
+                    .GroupBy(s => (s.Scorer, s.ModelName)).Select(g => g.MaxBy(s => s.Id)!.BalancedAccuracy)
+                    .Where(b => b is not null).Select(b => b!.Value));
             }
             return values.Count == 0 ? (double?)null : values.Max();
         });
@@ -98,7 +99,7 @@ public sealed class StoredBestScoreTests
                     var version = rng.Next(3) == 0 ? Math.Max(1, i.Version - 1) : i.Version;
                     db.ExplanationScores.Add(new ExplanationScore
                     {
-                        InterpretationId = i.Id, InterpretationVersion = version, Scorer = rng.Next(2) == 0 ? "detection" : "fuzzing", ModelName = "rater",
+                        InterpretationId = i.Id, InterpretationVersion = version, Scorer = rng.Next(2) == 0 ? "detection" : "fuzzing", ModelName = rng.Next(2) == 0 ? "rater" : "other rater",
                         PromptVersion = "v1", BalancedAccuracy = rng.Next(6) == 0 ? null : Math.Round(rng.NextDouble(), 3),
                     });
                     await db.SaveChangesAsync();
@@ -146,6 +147,24 @@ public sealed class StoredBestScoreTests
         }
         Assert.Equal(8, kinds.Count); // every kind of write happened
         Assert.True(mostScored >= 3, $"at most {mostScored} latents were scored at once");
+    }
+
+    [Fact]
+    public async Task A_score_run_again_supersedes_the_older_one_of_the_same_scorer_and_model_even_when_lower()
+    {
+        await using var s = await CrowdDatabase.StartAsync();
+        var i = (await s.Labelling.CreateInterpretationAsync(s.Labellers[0], s.Latents[4], Draft("years"))).Value!;
+        async Task<double?> ScoreAsync(string scorer, string model, double accuracy)
+        {
+            await using var db = s.Db();
+            db.ExplanationScores.Add(new ExplanationScore { InterpretationId = i.Id, InterpretationVersion = 1, Scorer = scorer, ModelName = model, PromptVersion = "v1", BalancedAccuracy = accuracy });
+            await db.SaveChangesAsync();
+            return await db.Latents.Where(l => l.Id == s.Latents[4]).Select(l => l.BestScore).SingleAsync();
+        }
+        Assert.Equal(0.95, await ScoreAsync("detection", "m", 0.95));
+        Assert.Equal(0.6, await ScoreAsync("detection", "m", 0.6));   // the same model scored again: the new score replaces it
+        Assert.Equal(0.7, await ScoreAsync("fuzzing", "m", 0.7));     // another scorer counts beside it
+        Assert.Equal(0.8, await ScoreAsync("detection", "n", 0.8));   // and another model
     }
 
     [Fact]

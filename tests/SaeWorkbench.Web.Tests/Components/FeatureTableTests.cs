@@ -42,6 +42,36 @@ public sealed class FeatureTableTests : MudComponentTest
         Assert.Contains("not analysed yet", rows[2].QuerySelectorAll("td")[2].TextContent);
     }
 
+    [Fact]
+    public void A_consensus_label_written_by_a_model_carries_the_machine_mark_and_a_persons_does_not()
+    {
+        var cut = Render(
+            new FeatureRow(1, 0.01, 2, 1, false, LabelStatus.Accepted, "Names of months.", null, ConsensusByModel: true),
+            new FeatureRow(2, 0.01, 2, 1, false, LabelStatus.Accepted, "Years in dates.", null));
+        var marks = cut.FindAll("tbody td [data-testid=machine-made]");
+        Assert.Single(marks);
+        Assert.Equal("1", marks[0].Closest("tr")!.GetAttribute("data-index"));
+        Assert.Equal("machine", marks[0].TextContent.Trim());
+        Assert.Equal("Machine-made, written by a language model", marks[0].GetAttribute("aria-label"));
+    }
+
+    [Fact]
+    public void A_page_of_fifty_rows_is_plain_markup_inside_one_table_component()
+    {
+        var rows = Enumerable.Range(0, 50)
+            .Select(i => new FeatureRow(i, 0.01, 2, 1, false, LabelStatus.Proposed, $"label {i}", "syntax", TopTokens: Tokens, TopContext: Snippet))
+            .ToArray();
+        var cut = Render(rows);
+        Assert.Equal(50, cut.FindAll("tbody tr").Count);
+        // A component per cell was most of the list's rendering cost; each row's link is a plain, focusable anchor.
+        Assert.Empty(cut.FindComponents<MudBlazor.MudLink>());
+        Assert.Empty(cut.FindComponents<MudBlazor.MudText>());
+        Assert.Single(cut.FindComponents<MudBlazor.MudSimpleTable>());
+        var link = cut.Find("tbody tr[data-index='49'] a.feature-link");
+        Assert.Equal("dictionaries/3/features/49?q=a&b=\"x\"", link.GetAttribute("href"));
+        Assert.Equal("Proposed · syntax", cut.Find("tbody tr[data-index='49'] .feature-status").TextContent);
+    }
+
     [Theory]
     [InlineData(1.0, "100%")]
     [InlineData(0.001, "50%")]
