@@ -105,14 +105,18 @@ internal static class SaeLensReader
                 if (options.NormScalingFactor is not { } s || !(s > 0) || !double.IsFinite(s))
                     throw new SaeFormatException(cfgPath, "normalize_activations",
                         "is \"expected_average_only_in\" but the dataset norm scaling factor is not in the folder (SAELens keeps it in its pretrained directory); " +
-                        "give it with --norm-scaling-factor (sae inspect, sae encode), or fold it with SAELens's fold_activation_norm_scaling_factor and save the folder again " +
-                        "(an import from the app reads the folder as it is)");
+                        "give it with --norm-scaling-factor (sae inspect, sae encode) or as the import's norm scaling factor (normScalingFactor), " +
+                        "or fold it with SAELens's fold_activation_norm_scaling_factor and save the folder again");
                 foldScale = s;
                 transforms.Add($"normalize_activations \"expected_average_only_in\" with scaling factor {s:R}: folded into W_enc (×s), W_dec and b_dec (÷s), as SAELens's fold_activation_norm_scaling_factor does.");
                 break;
             default:
                 throw new SaeFormatException(cfgPath, "normalize_activations", $"'{norm}' is not one of none, layer_norm, constant_norm_rescale, expected_average_only_in");
         }
+        // A factor given for a folder that does not use one would otherwise be silently ignored.
+        if (options.NormScalingFactor is not null && foldScale is null)
+            throw new SaeFormatException(cfgPath, "normalize_activations",
+                $"is \"{norm?.ToString() ?? "none"}\": a norm scaling factor applies only to \"expected_average_only_in\"; leave it out");
         if (transcoder && normalization != InputNormalization.None)
             throw new SaeFormatException(cfgPath, "normalize_activations", $"'{norm}' on a transcoder is not supported (SAELens normalises a transcoder's input but never its output)");
 

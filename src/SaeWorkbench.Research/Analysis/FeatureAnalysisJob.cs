@@ -79,7 +79,8 @@ public sealed class FeatureAnalysisJob(WorkbenchPaths paths, ServerPathPolicy fo
         var corpus = folders.Folder(request.Corpus) is { FullPath: { } c } ? c : throw new ArgumentException($"corpus: {ServerPathPolicy.Refusal}");
         var outcome = FeatureAnalysisPipeline.Run(request, paths.Resolve(dictionary.ModelPath), dictionary.SaePath, corpus, store,
             context.JobId, (p, s) => context.Report(p, s), context.Cancellation,
-            context.Services.GetRequiredService<Models.IModelComputeDtypes>().ComputeDtypeOf(paths.Resolve(dictionary.ModelPath)));
+            context.Services.GetRequiredService<Models.IModelComputeDtypes>().ComputeDtypeOf(paths.Resolve(dictionary.ModelPath)),
+            Dictionaries.RegisteredSae.OptionsOf(dictionary));
         // A dictionary with metrics from its training run (here, or in the workbench a bundle came from) keeps them; one
         // without (an imported SAE) gets the analysis's measurement, marked with the analysis that made it, and a later
         // analysis replaces it.

@@ -26,12 +26,14 @@ public static class FeatureAnalysisPipeline
     private const double PassesShare = 0.85;
 
     public static FeatureAnalysisOutcome Run(FeatureAnalysisRequest request, string modelFolder, string saeFolder, string corpusFolder,
-        FeatureAnalysisStore store, long? jobId, Action<double, string> report, CancellationToken ct, string? computeDtype = null)
+        FeatureAnalysisStore store, long? jobId, Action<double, string> report, CancellationToken ct, string? computeDtype = null,
+        SaeLoadOptions? saeOptions = null)
     {
         report(0, "loading the model and the SAE");
         // In the model's compute dtype, after the memory check (docs/science.md §10.2); float32 when none is given.
         using var loaded = Models.ModelMemory.Load(modelFolder, computeDtype);
-        using var sae = SaeFolders.Load(saeFolder);
+        // An imported dictionary is read with its stored import options (Dictionaries.RegisteredSae.OptionsOf).
+        using var sae = SaeFolders.Load(saeFolder, saeOptions);
         var model = loaded.Model;
         var hook = sae.Metadata.HookName;
         HookPoints.RequireKnown(model.HookNames, hook);

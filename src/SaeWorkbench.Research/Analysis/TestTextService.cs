@@ -30,11 +30,11 @@ public sealed class TestTextService(IDbContextFactory<WorkbenchDbContext> dbFact
     /// </summary>
     public async Task<TestTextResult> RunAsync(long dictionaryId, string text, TestTextOptions options, CancellationToken ct = default)
     {
-        var (modelPath, saePath, densities) = await DictionaryFilesAsync(dictionaryId, ct);
+        var (modelPath, saePath, saeOptions, densities) = await DictionaryFilesAsync(dictionaryId, ct);
         return await host.RunAsync(modelPath, (hosted, _) =>
         {
             var model = hosted.Model;
-            var sae = hosted.Sae(saePath);
+            var sae = hosted.Sae(saePath, saeOptions);
             var ids = model.Tokenizer.Encode(text);
             return TestText.Run(model.Model, sae.Metadata.HookName, sae.Autoencoder, ids, id => model.Tokenizer.Decode([id]), options, densities);
         }, cancellation: ct);
@@ -47,25 +47,25 @@ public sealed class TestTextService(IDbContextFactory<WorkbenchDbContext> dbFact
     /// </summary>
     public async Task<float[]> MaxActivationsAsync(long dictionaryId, int latentIndex, IReadOnlyList<int[]> contexts, CancellationToken ct = default)
     {
-        var (modelPath, saePath, densities) = await DictionaryFilesAsync(dictionaryId, ct);
+        var (modelPath, saePath, saeOptions, densities) = await DictionaryFilesAsync(dictionaryId, ct);
         var options = new TestTextOptions { Latent = latentIndex, Count = 1, IgnoreBos = true };
         return await host.RunAsync(modelPath, (hosted, _) =>
         {
             var model = hosted.Model;
-            var sae = hosted.Sae(saePath);
+            var sae = hosted.Sae(saePath, saeOptions);
             return contexts.Select(ids => TestText.Run(model.Model, sae.Metadata.HookName, sae.Autoencoder, ids, _ => "", options, densities)
                 .Tokens.Where(t => t.Position > 0).Select(t => t.LatentActivation ?? 0f).DefaultIfEmpty(0f).Max()).ToArray();
         }, cancellation: ct);
     }
 
-    /// <summary>The dictionary's model and SAE folders (resolved) and its latents' densities, or a message for the user.</summary>
-    private async Task<(string ModelPath, string SaePath, double?[] Densities)> DictionaryFilesAsync(long dictionaryId, CancellationToken ct)
+    /// <summary>The dictionary's model and SAE folders (resolved), its import options and its latents' densities, or a message for the user.</summary>
+    private async Task<(string ModelPath, string SaePath, SaeWorkbench.Ml.Formats.SaeLoadOptions SaeOptions, double?[] Densities)> DictionaryFilesAsync(long dictionaryId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var dictionary = await db.Dictionaries.AsNoTracking().SingleOrDefaultAsync(d => d.Id == dictionaryId, ct)
                          ?? throw new ArgumentException($"there is no dictionary #{dictionaryId}");
         if (string.IsNullOrWhiteSpace(dictionary.ModelPath)) throw new ArgumentException($"dictionary #{dictionaryId} has no model folder recorded");
         var densities = await db.Latents.AsNoTracking().Where(l => l.DictionaryId == dictionaryId).OrderBy(l => l.Index).Select(l => l.Density).ToArrayAsync(ct);
-        return (paths.Resolve(dictionary.ModelPath), paths.Resolve(dictionary.SaePath), densities);
+        return (paths.Resolve(dictionary.ModelPath), paths.Resolve(dictionary.SaePath), Dictionaries.RegisteredSae.OptionsOf(dictionary), densities);
     }
 }

@@ -66,7 +66,7 @@ public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFacto
                 $"Dictionary {sourceDictionaryId} is not another dictionary on {target.ModelName} / {target.HookName} with d_in {target.DIn}."));
 
         var targetLatents = await read.Latents.AsNoTracking().Where(l => l.DictionaryId == target.Id).ToDictionaryAsync(l => l.Index, l => l.Id, ct);
-        using var targetSae = SaeFolders.Load(Resolve(target.SaePath));
+        using var targetSae = Dictionaries.RegisteredSae.Load(target, Resolve(target.SaePath));
         var matches = 0;
         var pending = new List<LabelSuggestion>();
         foreach (var source in sources)
@@ -76,7 +76,7 @@ public sealed class LabelCarryOver(IDbContextFactory<WorkbenchDbContext> dbFacto
                                   where l.DictionaryId == source.Id && l.ConsensusInterpretationId != null
                                   select new { l.Index, i.Id, i.Label, i.Description, i.Tag, i.Confidence }).ToDictionaryAsync(x => x.Index, ct);
             if (labelled.Count == 0) continue;
-            using var sourceSae = SaeFolders.Load(Resolve(source.SaePath));
+            using var sourceSae = Dictionaries.RegisteredSae.Load(source, Resolve(source.SaePath));
             var found = DecoderMatching.Match(sourceSae.Autoencoder.WDec, targetSae.Autoencoder.WDec, threshold, ct: ct);
             matches += found.Count;
             foreach (var m in found)

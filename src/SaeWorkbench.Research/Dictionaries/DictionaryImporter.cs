@@ -9,9 +9,19 @@ namespace SaeWorkbench.Research.Dictionaries;
 
 /// <summary>
 /// What an import needs: the dictionary folder (or, for a release, the folder holding many), the model folder its
-/// activations come from, and a name (for a release, the release's name).
+/// activations come from, and a name (for a release, the release's name). The options are those of <c>sae inspect</c>
+/// and <c>sae encode</c> (docs/science.md §11): <paramref name="CentreWritingWeights"/> overrides the centring a SAELens
+/// folder records (null: as recorded), <paramref name="NormScalingFactor"/> is the dataset norm scaling factor a SAELens
+/// folder with <c>normalize_activations: "expected_average_only_in"</c> needs; both are stored with the dictionary and
+/// used by every later load. <paramref name="ImportDespiteModelMismatch"/> imports a dictionary whose config names
+/// another model (a fine-tuned or renamed copy), recorded in the import notes.
 /// </summary>
-public sealed record SaeImportRequest(string SaeFolder, string ModelFolder, string? Name = null);
+public sealed record SaeImportRequest(string SaeFolder, string ModelFolder, string? Name = null,
+    bool? CentreWritingWeights = null, double? NormScalingFactor = null, bool ImportDespiteModelMismatch = false)
+{
+    [System.Text.Json.Serialization.JsonIgnore]
+    public SaeLoadOptions LoadOptions => new() { CentreWritingWeights = CentreWritingWeights, NormScalingFactor = NormScalingFactor };
+}
 
 /// <summary>The reasons an import was refused, each one a sentence a person can act on.</summary>
 public sealed class ImportValidationException(IReadOnlyList<string> errors) : Exception(string.Join(" ", errors))
@@ -51,13 +61,14 @@ public sealed class DictionaryImporter(DictionaryRegistry registry, ServerPathPo
     {
         RequireLabeler(actor);
         var (model, members) = CheckRelease(request, single: true);
-        var loaded = LoadChecked(members[0], model);
+        var loaded = LoadChecked(members[0], model, request.LoadOptions);
         try
         {
+            var mismatch = await CheckModelNameAsync(loaded, members[0], model, request.ImportDespiteModelMismatch, ct);
             var name = string.IsNullOrWhiteSpace(request.Name)
                 ? $"{Path.GetFileName(members[0].TrimEnd(Path.DirectorySeparatorChar))} (imported)"
                 : request.Name.Trim();
-            return await Register(loaded, members[0], name, null, model, actor, ct);
+            return await Register(loaded, members[0], name, null, model, request.LoadOptions, mismatch, actor, ct);
         }
         finally
         {
@@ -79,7 +90,11 @@ public sealed class DictionaryImporter(DictionaryRegistry registry, ServerPathPo
         {
             ct.ThrowIfCancellationRequested();
             progress?.Report((0.5 * i / members.Count, $"checking {i + 1}/{members.Count}: {Relative(request, members[i])}"));
-            try { LoadChecked(members[i], model).Dispose(); }
+            try
+            {
+                using var checkedSae = LoadChecked(members[i], model, request.LoadOptions);
+                await CheckModelNameAsync(checkedSae, members[i], model, request.ImportDespiteModelMismatch, ct);
+            }
             catch (ImportValidationException e) { errors.AddRange(e.Errors); }
         }
         if (errors.Count > 0) throw new ImportValidationException(errors);
@@ -89,9 +104,10 @@ public sealed class DictionaryImporter(DictionaryRegistry registry, ServerPathPo
         {
             ct.ThrowIfCancellationRequested();
             progress?.Report((0.5 + 0.5 * i / members.Count, $"importing {i + 1}/{members.Count}: {Relative(request, members[i])}"));
-            using var loaded = LoadChecked(members[i], model);
+            using var loaded = LoadChecked(members[i], model, request.LoadOptions);
+            var mismatch = await CheckModelNameAsync(loaded, members[i], model, request.ImportDespiteModelMismatch, ct);
             var rel = Relative(request, members[i]);
-            registered.Add(await Register(loaded, members[i], $"{release} / {rel}", release, model, actor, ct));
+            registered.Add(await Register(loaded, members[i], $"{release} / {rel}", release, model, request.LoadOptions, mismatch, actor, ct));
         }
         progress?.Report((1, $"imported {registered.Count} dictionaries from {release}"));
         return registered;
@@ -115,15 +131,19 @@ public sealed class DictionaryImporter(DictionaryRegistry registry, ServerPathPo
                         : $"SAE folder: {folder} holds no dictionary: {SaeLensFolder.ConfigFile} is missing (SAELens), and there are no Gemma Scope, Llama Scope, sparsify or dictionary_learning files either.");
             // The policy's folder check already followed every link below the folder, so every member is inside the roots.
         }
+        if (request.NormScalingFactor is { } s && !(s > 0 && double.IsFinite(s)))
+            errors.Add($"Norm scaling factor: {s.ToString(System.Globalization.CultureInfo.InvariantCulture)} is not a positive number.");
+        else if (request.NormScalingFactor is not null && members.Count > 1)
+            errors.Add($"Norm scaling factor: each of the {members.Count} dictionaries of a release has its own; import them one by one with theirs.");
         if (errors.Count > 0) throw new ImportValidationException(errors);
         return (model!, members);
     }
 
     /// <summary>Reads one dictionary and checks it fits the model; throws <see cref="ImportValidationException"/> naming the folder.</summary>
-    private static SaeLensSae LoadChecked(string folder, ModelFolderReport model)
+    private static SaeLensSae LoadChecked(string folder, ModelFolderReport model, SaeLoadOptions options)
     {
         SaeLensSae sae;
-        try { sae = SaeFolders.Load(folder); }
+        try { sae = SaeFolders.Load(folder, options); }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException
                                       or FormatException or System.Text.Json.JsonException)
         {
@@ -137,10 +157,42 @@ public sealed class DictionaryImporter(DictionaryRegistry registry, ServerPathPo
         return sae;
     }
 
-    private async Task<SaeDictionary> Register(SaeLensSae sae, string folder, string name, string? release, ModelFolderReport model, Actor actor, CancellationToken ct)
+    /// <summary>
+    /// Refuses a dictionary whose config names a model that is none of the target model's names (its folder name, its
+    /// registered names, the name its Hugging Face config records), listing the registered models that do match; with
+    /// <paramref name="despite"/>, returns the note to record instead. Null when the names match, the dictionary names
+    /// no model, or the target records no name of its own and is not registered (its folder name alone is too weak to
+    /// refuse on).
+    /// </summary>
+    private async Task<string?> CheckModelNameAsync(SaeLensSae sae, string folder, ModelFolderReport model, bool despite, CancellationToken ct)
+    {
+        var named = sae.Metadata.ModelName;
+        if (string.IsNullOrWhiteSpace(named)) return null;
+        var registered = await registry.RegisteredModelsAsync(ct);
+        static string Full(string path) => Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar);
+        static string FolderName(string path) => Path.GetFileName(Full(path));
+        var own = registered.Where(r => Full(r.FolderPath) == Full(model.Folder)).Select(r => r.Name).ToList();
+        var recorded = ModelNames.RecordedIn(model.Folder);
+        List<string> known = [FolderName(model.Folder), .. own, .. recorded];
+        if (known.Any(n => ModelNames.Same(n, named))) return null;
+        if (own.Count == 0 && recorded.Count == 0) return null;
+        var names = string.Join(", ", known.Distinct(StringComparer.OrdinalIgnoreCase).Select(n => $"'{n}'"));
+        if (despite)
+            return $"Imported anyway: the model differs. The dictionary's config names model '{named}'; it was imported on {model.Folder} ({names}).";
+        var matching = registered.Where(r => ModelNames.Same(r.Name, named) || ModelNames.Same(FolderName(r.FolderPath), named)
+                                             || ModelNames.RecordedIn(r.FolderPath).Any(n => ModelNames.Same(n, named)))
+            .Select(r => $"{r.Name} ({r.FolderPath})").ToList();
+        throw new ImportValidationException([
+            $"{folder}: the dictionary was trained on model '{named}', but the model folder {model.Folder} is {names}. " +
+            (matching.Count == 0 ? $"No registered model is '{named}'." : $"Registered models that match: {string.Join(", ", matching)}.") +
+            " For a fine-tuned or renamed copy of that model, import anyway: the model differs (importDespiteModelMismatch)."]);
+    }
+
+    private async Task<SaeDictionary> Register(SaeLensSae sae, string folder, string name, string? release, ModelFolderReport model,
+        SaeLoadOptions options, string? modelMismatch, Actor actor, CancellationToken ct)
     {
         var metrics = sae.Metadata.Extras["saeworkbench"]?["metrics"]?.ToJsonString() ?? "{}";
-        var info = ImportInfo.Of(sae, folder, release);
+        var info = ImportInfo.Of(sae, folder, release, options, modelMismatch);
         return await registry.RegisterAsync(sae, folder, name, model.Folder, metrics, info.ToJson(), 0, null, actor.UserId, ct, actor);
     }
 

@@ -11,7 +11,9 @@ namespace SaeWorkbench.Research.Dictionaries;
 public sealed class DictionaryRegistry(IDbContextFactory<WorkbenchDbContext> dbFactory)
 {
     /// <summary>
-    /// Registers the dictionary folder at <paramref name="saeFolder"/> (any published format, docs/science.md §11).
+    /// Registers the dictionary folder at <paramref name="saeFolder"/> (any published format, docs/science.md §11), read
+    /// with the default options: a folder trained here. An import goes through <see cref="DictionaryImporter"/>, which
+    /// stores its options in the import record.
     /// Latent densities come from its sparsity file (log10 density) when present. Everything is written in one transaction.
     /// </summary>
     public async Task<SaeDictionary> RegisterAsync(string saeFolder, string name, string? modelPath, string metricsJson,
@@ -66,6 +68,14 @@ public sealed class DictionaryRegistry(IDbContextFactory<WorkbenchDbContext> dbF
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return dictionary;
+    }
+
+    /// <summary>The registered models' names and folders, for the model-name check of an import.</summary>
+    public async Task<IReadOnlyList<(string Name, string FolderPath)>> RegisteredModelsAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.RegisteredModels.AsNoTracking().OrderBy(m => m.Name).Select(m => new { m.Name, m.FolderPath }).ToListAsync(ct);
+        return rows.Select(r => (r.Name, r.FolderPath)).ToList();
     }
 
     /// <summary>The dictionary's model folder as recorded (null when unknown), for pages that show its tokens.</summary>

@@ -50,7 +50,7 @@ public sealed class ModelHost(IModelComputeDtypes dtypes) : IDisposable
 public sealed class HostedModel(string folder, int capacity, IModelComputeDtypes dtypes) : IDisposable
 {
     private const int SaesKept = 4;
-    private readonly List<(string Folder, SaeLensSae Sae)> _saes = [];
+    private readonly List<(string Folder, SaeLoadOptions Options, SaeLensSae Sae)> _saes = [];
     private LoadedLanguageModel? _model;
     private string? _dtype;
 
@@ -82,12 +82,13 @@ public sealed class HostedModel(string folder, int capacity, IModelComputeDtypes
 
     /// <summary>
     /// The SAE in <paramref name="saeFolder"/>, loaded on first use and checked against the model: a hook the model
-    /// does not have, or another width, throws <see cref="InvalidDataException"/> before anything runs.
+    /// does not have, or another width, throws <see cref="InvalidDataException"/> before anything runs. The options are
+    /// the dictionary's stored import options (<see cref="Dictionaries.RegisteredSae.OptionsOf"/>), part of the cache key.
     /// </summary>
-    public SaeLensSae Sae(string saeFolder)
+    public SaeLensSae Sae(string saeFolder, SaeLoadOptions options)
     {
         var full = Path.GetFullPath(saeFolder);
-        var at = _saes.FindIndex(s => s.Folder == full);
+        var at = _saes.FindIndex(s => s.Folder == full && s.Options == options);
         if (at >= 0)
         {
             var hit = _saes[at];
@@ -95,13 +96,13 @@ public sealed class HostedModel(string folder, int capacity, IModelComputeDtypes
             _saes.Add(hit);
             return hit.Sae;
         }
-        var loaded = SaeFolders.Load(full, Model.Model);
+        var loaded = SaeFolders.Load(full, Model.Model, options);
         if (_saes.Count >= SaesKept)
         {
             _saes[0].Sae.Dispose();
             _saes.RemoveAt(0);
         }
-        _saes.Add((full, loaded));
+        _saes.Add((full, options, loaded));
         return loaded;
     }
 

@@ -43,7 +43,7 @@ public sealed class SteeringService(
                 .Select(l => l.LatentIndex).Distinct().ToListAsync(token)).ToHashSet();
         }, ct);
 
-    private sealed record Target(string Name, string ModelFolder, string SaeFolder, string HookName, int DSae);
+    private sealed record Target(string Name, string ModelFolder, string SaeFolder, SaeWorkbench.Ml.Formats.SaeLoadOptions SaeOptions, string HookName, int DSae);
 
     private async Task<Target> TargetAsync(long dictionaryId, CancellationToken ct)
     {
@@ -51,7 +51,7 @@ public sealed class SteeringService(
         var d = await db.Dictionaries.AsNoTracking().SingleOrDefaultAsync(x => x.Id == dictionaryId, ct)
                 ?? throw new ArgumentException($"there is no dictionary #{dictionaryId}");
         if (string.IsNullOrWhiteSpace(d.ModelPath)) throw new ArgumentException($"dictionary #{dictionaryId} has no model folder recorded");
-        return new Target(d.Name, paths.Resolve(d.ModelPath), paths.Resolve(d.SaePath), d.HookName, d.DSae);
+        return new Target(d.Name, paths.Resolve(d.ModelPath), paths.Resolve(d.SaePath), RegisteredSae.OptionsOf(d), d.HookName, d.DSae);
     }
 
     /// <summary>
@@ -91,7 +91,7 @@ public sealed class SteeringService(
         var result = await host.RunAsync(target.ModelFolder, (hosted, token) =>
         {
             var model = hosted.Model;
-            var sae = hosted.Sae(target.SaeFolder);   // checks the SAE's hook exists in this model
+            var sae = hosted.Sae(target.SaeFolder, target.SaeOptions);   // checks the SAE's hook exists in this model
             var promptTokens = SteeringGenerator.EncodePrompt(model.Tokenizer, request.Prompt).Length;
             var maxNew = SteeringGenerator.FitNewTokens(promptTokens, model.Model.ContextLength, request.MaxNewTokens);
             return SteeringGenerator.RunSweep(model.Model, model.Tokenizer, sae.Autoencoder, sae.Metadata.HookName, request.Prompt,
@@ -136,7 +136,7 @@ public sealed class SteeringService(
         return await host.RunAsync(target.ModelFolder, (hosted, _) =>
         {
             var model = hosted.Model;
-            var sae = hosted.Sae(target.SaeFolder);
+            var sae = hosted.Sae(target.SaeFolder, target.SaeOptions);
             return TextAblation.Run(model.Model, sae.Autoencoder, sae.Metadata.HookName, model.Tokenizer.Encode(text), latents,
                 id => model.Tokenizer.Decode([id]), position, includeBos: includeBos, outputHookName: OutputHook(sae));
         }, cancellation: ct);
