@@ -35,6 +35,20 @@ public sealed partial class MudClassNamesTests
         Assert.True(stale.Count == 0, "allow-listed files that no longer write a mud-* class (remove them from the list):\n" + string.Join("\n", stale));
     }
 
+    [Fact]
+    public void No_stylesheet_of_ours_selects_a_MudBlazor_class_name()
+    {
+        // A selector on a mud-* class breaks as silently as markup that writes one; our own class on the component is
+        // what a rule selects. The palette's custom properties (var(--mud-palette-…)) are MudBlazor's public theme API.
+        var root = RepositoryRoot();
+        var selectors = Directory.EnumerateFiles(Path.Combine(root, "wwwroot"), "*.css", SearchOption.AllDirectories)
+            .SelectMany(f => File.ReadAllLines(f).Select((line, i) => (File: Path.GetFileName(f), Line: i + 1, Text: line)))
+            .Where(l => MudSelector().IsMatch(l.Text))
+            .Select(l => $"{l.File}:{l.Line}: {l.Text.Trim()}")
+            .ToList();
+        Assert.True(selectors.Count == 0, "CSS rules that select a mud-* class:\n" + string.Join("\n", selectors));
+    }
+
     [Theory]
     [InlineData("""<div class="mud-paper pa-3">""")]
     [InlineData("""<label for="x" class="mr-2 mud-typography-body2">""")]
@@ -62,6 +76,9 @@ public sealed partial class MudClassNamesTests
     // "class" attribute) whose value holds a word starting with "mud-".
     [GeneratedRegex("""(?:\bclass\s*=\s*[@$(]*\\?["'](?:@\(\$?")?|"class"\s*,\s*[@$]*")[^"'\\]*(?<![\w-])mud-""", RegexOptions.IgnoreCase)]
     private static partial Regex MudClass();
+
+    [GeneratedRegex(@"\.mud-[a-z]")]
+    private static partial Regex MudSelector();
 
     private static string RepositoryRoot()
     {
