@@ -12,12 +12,12 @@ public sealed record LocalChatOptions
     public required string ModelFolder { get; init; }
 
     /// <summary>Cap on new tokens per reply; a request asking for more gets this many.</summary>
-    public int MaxNewTokens { get; init; } = 512;
+    public int MaxNewTokens { get; init; } = ProviderDefaults.MaxNewTokens;
 
     /// <summary>0 = greedy. A request's own temperature, when above 0, wins.</summary>
     public double Temperature { get; init; }
 
-    public double TopP { get; init; } = 1.0;
+    public double TopP { get; init; } = ProviderDefaults.TopP;
 
     public long Seed { get; init; }
 
