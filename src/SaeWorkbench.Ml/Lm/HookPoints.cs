@@ -23,8 +23,6 @@ public sealed class HookPoints
     /// <summary>When set, reaching this hook ends the forward pass (see <see cref="HookReachedException"/>).</summary>
     internal string? StopAt { get; set; }
 
-    public bool IsKnown(string name) => _names.Contains(name);
-
     /// <summary>Throws <see cref="ArgumentException"/> with <see cref="UnknownHookMessage"/> unless the model has hook <paramref name="name"/>.</summary>
     public void RequireKnown(string name)
     {

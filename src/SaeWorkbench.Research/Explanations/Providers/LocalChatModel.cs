@@ -70,7 +70,7 @@ public sealed class LocalChatModel(ModelHost host, LocalChatOptions options) : I
                 // A batch job waits its turn behind interactive users instead of failing.
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5_000, 100 << Math.Min(attempt, 6))), ct);
             }
-            catch (InferenceQueueFullException e) { throw new ChatProviderException($"{ModelName}: {e.Message}", isRetryable: true); }
+            catch (InferenceQueueFullException e) { throw new ChatProviderException($"{ModelName}: {e.Message}"); }
             catch (ChatGenerationException e) { throw new ChatProviderException($"{ModelName}: {e.Message}"); }
             catch (LanguageModelFolderException e) { throw new ChatProviderException($"{ModelName} cannot be loaded: {e.Message}"); }
         }
