@@ -15,7 +15,7 @@ public sealed partial class DocsCitationTests
     [Fact]
     public void Every_docs_section_that_code_cites_exists()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryRoot.Path;
         var sections = new Dictionary<string, HashSet<string>>
         {
             ["science"] = Headings(File.ReadAllText(Path.Combine(root, "docs", "science.md"))),
@@ -33,7 +33,7 @@ public sealed partial class DocsCitationTests
     [Fact]
     public void No_file_cites_the_briefing_files_or_an_issue_number()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryRoot.Path;
         var offending = Files(root).Append(Path.Combine(root, "README.md"))
             .Where(f => Path.GetFileName(f) != Path.GetFileName(ThisFile()))
             .SelectMany(f => File.ReadAllLines(f).Select((line, i) => (File: Relative(root, f), Line: i + 1, Text: line)))
@@ -85,12 +85,4 @@ public sealed partial class DocsCitationTests
     // The briefing files by name, a path out of the repository to them, or an issue of a tracker by number.
     [GeneratedRegex(@"\b(?:SCIENCE|ARCHITECTURE)\.md\b|\.\./shared/|\b[Ii]ssues? #?\d")]
     private static partial Regex Forbidden();
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SaeWorkbench.sln"))) dir = dir.Parent;
-        Assert.NotNull(dir);
-        return dir!.FullName;
-    }
 }

@@ -20,7 +20,7 @@ public sealed partial class MudClassNamesTests
     [Fact]
     public void No_razor_or_CSharp_file_outside_the_allow_list_writes_a_MudBlazor_class_name_by_hand()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryRoot.Path;
         var offending = Directory.EnumerateFiles(Path.Combine(root, "src"), "*.*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".razor", StringComparison.Ordinal) || f.EndsWith(".cs", StringComparison.Ordinal))
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
@@ -40,7 +40,7 @@ public sealed partial class MudClassNamesTests
     {
         // A selector on a mud-* class breaks as silently as markup that writes one; our own class on the component is
         // what a rule selects. The palette's custom properties (var(--mud-palette-…)) are MudBlazor's public theme API.
-        var root = RepositoryRoot();
+        var root = RepositoryRoot.Path;
         var selectors = Directory.EnumerateFiles(Path.Combine(root, "wwwroot"), "*.css", SearchOption.AllDirectories)
             .SelectMany(f => File.ReadAllLines(f).Select((line, i) => (File: Path.GetFileName(f), Line: i + 1, Text: line)))
             .Where(l => MudSelector().IsMatch(l.Text))
@@ -79,12 +79,4 @@ public sealed partial class MudClassNamesTests
 
     [GeneratedRegex(@"\.mud-[a-z]")]
     private static partial Regex MudSelector();
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SaeWorkbench.sln"))) dir = dir.Parent;
-        Assert.NotNull(dir);
-        return dir!.FullName;
-    }
 }

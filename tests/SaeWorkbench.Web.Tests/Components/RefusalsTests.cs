@@ -48,7 +48,7 @@ public sealed partial class RefusalsTests
     [Fact]
     public void No_component_keeps_a_catch_list_of_its_own()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryRoot.Path;
         var components = Path.Combine(root, "src", "SaeWorkbench.Web", "Components");
         var catches = Directory.EnumerateFiles(components, "*.*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".razor", StringComparison.Ordinal) || f.EndsWith(".cs", StringComparison.Ordinal))
@@ -63,12 +63,4 @@ public sealed partial class RefusalsTests
     // A catch clause with its filter, up to the filter's closing parenthesis at the end of the line.
     [GeneratedRegex(@"catch \([^)]*\)(?:\s*when \((?:[^()]|\([^()]*\))*\))?")]
     private static partial Regex Catch();
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SaeWorkbench.sln"))) dir = dir.Parent;
-        Assert.NotNull(dir);
-        return dir!.FullName;
-    }
 }
