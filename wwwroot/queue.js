@@ -1,4 +1,4 @@
-// Keys of the labelling queue view (issue 8 §2): 1–7 pick a tag and put the cursor in the label, Ctrl+Enter
+// Keys of the labelling queue view: 1–7 pick a tag and put the cursor in the label, Ctrl+Enter
 // submits and loads the next latent, s skips (with a reason), Esc leaves a field, Enter starts (claims the latent shown).
 // Active only on a [data-queue-view] page.
 const typing = (t) => t instanceof HTMLElement && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));

@@ -87,7 +87,7 @@ public static class DictionaryCommands
         var model = new Option<string>("--model") { Description = "Hugging Face GPT-2 folder", Required = true };
         var sae = new Option<string>("--sae") { Description = "SAELens folder (cfg.json, sae_weights.safetensors)", Required = true };
         var corpus = new Option<string>("--corpus") { Description = "Folder of .txt / .jsonl files (its validation split is used)", Required = true };
-        var tokens = new Option<long>("--tokens") { Description = "Held-out tokens for the reconstruction metrics", DefaultValueFactory = _ => 65_536L };
+        var tokens = new Option<long>("--tokens") { Description = "Held-out tokens for the reconstruction metrics", DefaultValueFactory = _ => SaeTrainingDefaults.EvalTokens };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text" };
         var command = new Command("eval", "Every docs/science.md §4 metric of an SAE on held-out tokens: L0, MSE, FVU, explained variance, cosine, L2 ratio, CE loss recovered, ΔLM loss, KL, dead and dense fractions.")
         {
@@ -100,7 +100,7 @@ public static class DictionaryCommands
             var hook = saeFolder.Metadata.HookName;
             var context = saeFolder.Metadata.ContextSize > 0 ? Math.Min(saeFolder.Metadata.ContextSize, loaded.Model.ContextLength) : loaded.Model.ContextLength;
             var (metrics, lm) = SaeTrainingPipeline.Evaluate(loaded.Model, loaded.Tokenizer, new TextCorpus(Path.GetFullPath(parse.GetValue(corpus)!)),
-                hook, saeFolder.Autoencoder, context, parse.GetValue(tokens), 1 << 16, 0, saeFolder.Autoencoder.IsTranscoder ? saeFolder.Metadata.HookNameOut : null);
+                hook, saeFolder.Autoencoder, context, parse.GetValue(tokens), SaeTrainingDefaults.BufferTokens, 0, saeFolder.Autoencoder.IsTranscoder ? saeFolder.Metadata.HookNameOut : null);
             var result = SaeTrainingPipeline.MetricsJson(metrics, lm);
             result["hook"] = hook;
             if (saeFolder.Autoencoder.IsTranscoder) result["hook_out"] = saeFolder.Metadata.HookNameOut;

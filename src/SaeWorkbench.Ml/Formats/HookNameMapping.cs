@@ -74,9 +74,6 @@ public static partial class HookNameMapping
         };
     }
 
-    /// <summary>Whether a model name or architecture is a Gemma (sandwich norms, see <see cref="Resolve"/>).</summary>
-    public static bool IsGemma(string? modelName) => modelName?.Contains("gemma", StringComparison.OrdinalIgnoreCase) == true;
-
     [GeneratedRegex(@"^blocks\.\d+\.(hook_resid_pre|hook_resid_mid|hook_resid_post|hook_attn_out|hook_mlp_out|ln1\.hook_normalized|ln2\.hook_normalized|attn\.hook_[a-z_]+|mlp\.hook_pre|mlp\.hook_post)$")]
     private static partial Regex TransformerLens();
 

@@ -16,9 +16,6 @@ internal static class WeightReading
         return Check(t, file, name, shape);
     }
 
-    public static Tensor? TakeOptional(IReadOnlyDictionary<string, Tensor> tensors, string file, string name, params long[] shape) =>
-        tensors.ContainsKey(name) ? Take(tensors, file, name, shape) : null;
-
     public static Tensor Check(Tensor t, string file, string name, params long[] shape)
     {
         if (!WeightChecks.IsFloat(t.dtype))

@@ -72,12 +72,11 @@ public sealed class DecoderModel : IHookedLanguageModel, IDisposable
 
     public int HookWidth(string hookName)
     {
-        if (!_hooks.IsKnown(hookName))
-            throw new ArgumentException(HookPoints.UnknownHookMessage(hookName, _hookNames));
+        _hooks.RequireKnown(hookName);
         return Config.HookWidth(hookName);
     }
 
-    public IDisposable AddHook(string hookName, Func<Tensor, Tensor> hook) => _hooks.Add(hookName, hook, _hookNames);
+    public IDisposable AddHook(string hookName, Func<Tensor, Tensor> hook) => _hooks.Add(hookName, hook);
 
     public FinalNorm FinalNorm
     {
@@ -117,8 +116,7 @@ public sealed class DecoderModel : IHookedLanguageModel, IDisposable
 
     public Tensor RunToHook(Tensor tokens, string hookName)
     {
-        if (!_hooks.IsKnown(hookName))
-            throw new ArgumentException(HookPoints.UnknownHookMessage(hookName, _hookNames));
+        _hooks.RequireKnown(hookName);
         using var scope = NewDisposeScope();
         _hooks.StopAt = hookName;
         try

@@ -57,8 +57,7 @@ public sealed class Gpt2Model : nn.Module<Tensor, Tensor>, IHookedLanguageModel
 
     public int HookWidth(string hookName)
     {
-        if (!_hooks.IsKnown(hookName))
-            throw new ArgumentException(HookPoints.UnknownHookMessage(hookName, _hookNames));
+        _hooks.RequireKnown(hookName);
         return HookWidthFor(Config, hookName);
     }
 
@@ -71,7 +70,7 @@ public sealed class Gpt2Model : nn.Module<Tensor, Tensor>, IHookedLanguageModel
         return config.DModel;
     }
 
-    public IDisposable AddHook(string hookName, Func<Tensor, Tensor> hook) => _hooks.Add(hookName, hook, _hookNames);
+    public IDisposable AddHook(string hookName, Func<Tensor, Tensor> hook) => _hooks.Add(hookName, hook);
 
     public Tensor Forward(Tensor tokens) => forward(tokens);
 
@@ -112,8 +111,7 @@ public sealed class Gpt2Model : nn.Module<Tensor, Tensor>, IHookedLanguageModel
 
     public Tensor RunToHook(Tensor tokens, string hookName)
     {
-        if (!_hooks.IsKnown(hookName))
-            throw new ArgumentException(HookPoints.UnknownHookMessage(hookName, _hookNames));
+        _hooks.RequireKnown(hookName);
         using var scope = NewDisposeScope();
         _hooks.StopAt = hookName;
         try

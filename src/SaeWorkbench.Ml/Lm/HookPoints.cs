@@ -10,14 +10,24 @@ public sealed class HookPoints
 {
     private readonly Dictionary<string, List<Func<Tensor, Tensor>>> _hooks = new(StringComparer.Ordinal);
     private readonly HashSet<string> _names;
+    private readonly string[] _ordered;
     private readonly object _gate = new();
 
-    public HookPoints(IEnumerable<string> names) => _names = new HashSet<string>(names, StringComparer.Ordinal);
+    /// <param name="names">The model's hook names in forward order (the order an unknown name's message lists them in).</param>
+    public HookPoints(IEnumerable<string> names)
+    {
+        _ordered = names.ToArray();
+        _names = new HashSet<string>(_ordered, StringComparer.Ordinal);
+    }
 
     /// <summary>When set, reaching this hook ends the forward pass (see <see cref="HookReachedException"/>).</summary>
     internal string? StopAt { get; set; }
 
-    public bool IsKnown(string name) => _names.Contains(name);
+    /// <summary>Throws <see cref="ArgumentException"/> with <see cref="UnknownHookMessage"/> unless the model has hook <paramref name="name"/>.</summary>
+    public void RequireKnown(string name)
+    {
+        if (!_names.Contains(name)) throw new ArgumentException(UnknownHookMessage(name, _ordered));
+    }
 
     /// <summary>The one message for a hook name a model does not have: names it and lists the valid ones.</summary>
     public static string UnknownHookMessage(string hook, IEnumerable<string> validHooks) =>
@@ -40,9 +50,9 @@ public sealed class HookPoints
         if (width != expected) throw new ArgumentException(WidthMessage(what, expected, hook, width));
     }
 
-    public IDisposable Add(string name, Func<Tensor, Tensor> hook, IReadOnlyList<string> orderedNames)
+    public IDisposable Add(string name, Func<Tensor, Tensor> hook)
     {
-        if (!_names.Contains(name)) throw new ArgumentException(UnknownHookMessage(name, orderedNames));
+        RequireKnown(name);
         lock (_gate)
         {
             if (!_hooks.TryGetValue(name, out var list)) _hooks[name] = list = [];

@@ -35,9 +35,6 @@ public static class TorchScalars
     /// <inheritdoc cref="DividedBy(Tensor, double)"/>
     public static Tensor DividedBy(this Tensor t, long v) { using var s = v.ToScalar(); return t.div(s); }
 
-    /// <summary>t ← t / v.</summary>
-    public static Tensor DividedByInPlace(this Tensor t, double v) { using var s = v.ToScalar(); return t.div_(s); }
-
     /// <summary>v / t.</summary>
     public static Tensor Into(this Tensor t, double v)
     {
@@ -147,9 +144,6 @@ public static class TorchScalars
 
     /// <summary>t ← v where <paramref name="mask"/> is true.</summary>
     public static Tensor MaskedFillInPlace(this Tensor t, Tensor mask, long v) { using var s = v.ToScalar(); return t.masked_fill_(mask, s); }
-
-    /// <summary>t ← v everywhere.</summary>
-    public static Tensor FillInPlace(this Tensor t, double v) { using var s = v.ToScalar(); return t.fill_(s); }
 
     /// <summary>t[index[i]] += source[i] along <paramref name="dim"/>.</summary>
     public static Tensor IndexAddInPlace(this Tensor t, long dim, Tensor index, Tensor source)

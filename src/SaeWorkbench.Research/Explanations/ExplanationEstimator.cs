@@ -76,7 +76,7 @@ public sealed class ExplanationEstimator(IServiceProvider services, IDbContextFa
                     .Select(s => new { s.InterpretationId, s.Scorer }).Distinct().CountAsync(ct);
             // Each score asks about 2 × 10 contexts in batches; a batch prompt is the fixed instructions plus its contexts,
             // about a quarter of the explainer prompt's excerpts each (measured above).
-            var batches = (int)Math.Ceiling(2.0 * Labelling.DetectionScoring.ActivatingPerSet / ClassifierPrompt.BatchSize);
+            var batches = (int)Math.Ceiling((double)Labelling.DetectionScoring.ContextsPerSet / ClassifierPrompt.BatchSize);
             requests = (items - already) * batches;
             prompt = (long)requests * (450 + explainPrompt / 4);
             completion = (long)requests * MachineExplanationService.ClassifyMaxTokens;

@@ -19,8 +19,6 @@ public sealed class JobService(
 {
     private readonly Dictionary<string, IJobKind> _kinds = kinds.ToDictionary(k => k.Name, StringComparer.Ordinal);
 
-    public IReadOnlyCollection<IJobKind> Kinds => _kinds.Values;
-
     /// <summary>Validates and queues a job. Throws <see cref="JobValidationException"/> and writes nothing if invalid.</summary>
     public Task<JobSnapshot> EnqueueAsync(string kind, string parametersJson, string? ownerId, CancellationToken ct = default) =>
         EnqueueAsync(kind, parametersJson, ownerId, null, ct);

@@ -16,10 +16,7 @@ public sealed class ModelRegistrationException(IReadOnlyList<string> problems) :
 /// A model folder checked without loading its weights: its real path and description, or every problem found
 /// (<see cref="Info"/> is null when the folder cannot be described).
 /// </summary>
-public sealed record ModelFolderCheck(string Path, string? FullPath, ModelFolderInfo? Info, IReadOnlyList<string> Problems)
-{
-    public bool IsUsable => Problems.Count == 0 && Info is not null;
-}
+public sealed record ModelFolderCheck(string Path, string? FullPath, ModelFolderInfo? Info, IReadOnlyList<string> Problems);
 
 /// <summary>A folder found under the import roots, with the registration it has (if any).</summary>
 public sealed record FoundModel(ModelFolderCheck Check, RegisteredModel? Registered);

@@ -16,12 +16,23 @@ public sealed class PresenceTracker
     private readonly SemaphoreSlim _sync = new(1, 1);
     private IReadOnlyList<string> _cluster = [];
 
-    public PresenceTracker(WorkbenchEventBus events, RedisPresenceStore? shared = null)
+    /// <summary>One web node: the names online are this node's.</summary>
+    public PresenceTracker(WorkbenchEventBus events)
+    {
+        _events = events;
+    }
+
+    /// <summary>
+    /// Several web nodes (<c>Workbench:Redis</c> set): the names online are the union over the nodes' entries in Redis.
+    /// The container takes this constructor exactly when the host registered a <see cref="RedisPresenceStore"/>
+    /// (<c>AddWorkbenchScaleOut</c>); it picks the constructor with the most parameters it can supply.
+    /// </summary>
+    public PresenceTracker(WorkbenchEventBus events, RedisPresenceStore shared)
     {
         _events = events;
         _shared = shared;
         // Another node's change arrives as its PresenceChanged (already the union over all nodes).
-        if (shared is not null) events.Subscribe((e, origin) => { if (e is PresenceChanged p && origin != EventOrigin.Local) _cluster = p.OnlineUserNames; });
+        events.Subscribe((e, origin) => { if (e is PresenceChanged p && origin != EventOrigin.Local) _cluster = p.OnlineUserNames; });
     }
 
     /// <summary>Names online now (across every node when presence is shared).</summary>

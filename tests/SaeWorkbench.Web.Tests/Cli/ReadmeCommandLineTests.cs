@@ -15,7 +15,7 @@ public sealed partial class ReadmeCommandLineTests
     [Fact]
     public void Every_sae_command_and_option_in_the_README_exists_in_the_command_line()
     {
-        var lines = ReadmeCommandLines(File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md")));
+        var lines = ReadmeCommandLines(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "README.md")));
         var root = SaeCommandLine.Build();
         var problems = lines.SelectMany(line => Check(root, line).Select(p => $"`{line}`: {p}")).ToList();
         Assert.True(problems.Count == 0, string.Join("\n", problems));
@@ -26,7 +26,7 @@ public sealed partial class ReadmeCommandLineTests
     [Fact]
     public void Every_command_of_the_command_line_is_named_in_the_README()
     {
-        var lines = ReadmeCommandLines(File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md")));
+        var lines = ReadmeCommandLines(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "README.md")));
         var root = SaeCommandLine.Build();
         var named = lines.Select(line => Reached(root, line)).ToHashSet();
         var missing = Leaves(root).Where(c => !named.Contains(c)).Select(Typed).ToList();
@@ -233,13 +233,5 @@ public sealed partial class ReadmeCommandLineTests
             if (w.Length > 0 && w != "|") words.Add(w);
         }
         return words;
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SaeWorkbench.sln"))) dir = dir.Parent;
-        Assert.NotNull(dir);
-        return dir!.FullName;
     }
 }

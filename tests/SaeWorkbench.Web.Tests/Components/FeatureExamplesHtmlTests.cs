@@ -38,4 +38,26 @@ public sealed class FeatureExamplesHtmlTests
         Assert.Equal("(7.2, 9] · 20.0 % of activations", examples.Intervals[0].Heading);
         Assert.Equal(45, examples.Pieces.Sum(p => parser.ParseDocument(p.Value).QuerySelectorAll(".tok.peak").Length));
     }
+
+    [Fact]
+    public void Corpus_text_in_a_dashboards_examples_stays_text_and_never_becomes_markup()
+    {
+        var tokenizer = SaeWorkbench.Ml.Lm.Tokenization.BpeTrainer.Train(["one two <script>alert(1)</script> <b>bold</b> \"'&"], 300);
+        var ids = tokenizer.Encode(" <script>alert(1)</script> <b>bold</b> \"'&");
+        var acts = ids.Select((_, i) => (float)i).ToArray();
+        var example = new FeatureExampleView(FeatureExampleKind.Top, 0, 0, ids, acts, ids.Length - 1, acts[^1], 0, ids.Length - 1);
+        var view = new FeatureDashboardView(1, 7, 1, 1000, null, 10, 0.01, acts[^1], 1, false, new long[50], [example],
+            [new FeatureIntervalView(0, 0, acts[^1], 1, 1, [example with { Kind = FeatureExampleKind.Interval }])], [], [], new long[50], 0, 1, []);
+
+        var examples = FeatureDashboardCache.ExamplesHtml(view, tokenizer);
+
+        var parser = new AngleSharp.Html.Parser.HtmlParser();
+        foreach (var piece in examples.Pieces)
+        {
+            var body = parser.ParseDocument("<body>" + piece.Value + "</body>").Body!;
+            Assert.Empty(body.QuerySelectorAll("script, b"));
+            Assert.Contains("<script>alert(1)</script>", body.QuerySelector(".heatmap")!.TextContent);
+            Assert.Contains("\"'&", body.QuerySelector(".heatmap")!.TextContent);
+        }
+    }
 }

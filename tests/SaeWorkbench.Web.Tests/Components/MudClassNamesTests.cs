@@ -20,7 +20,7 @@ public sealed partial class MudClassNamesTests
     [Fact]
     public void No_razor_or_CSharp_file_outside_the_allow_list_writes_a_MudBlazor_class_name_by_hand()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryRoot.Path;
         var offending = Directory.EnumerateFiles(Path.Combine(root, "src"), "*.*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".razor", StringComparison.Ordinal) || f.EndsWith(".cs", StringComparison.Ordinal))
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
@@ -33,6 +33,20 @@ public sealed partial class MudClassNamesTests
         Assert.True(unexpected.Count == 0, "hand-written mud-* classes (use a MudBlazor component or our own CSS):\n" + string.Join("\n", unexpected));
         var stale = Allowed.Keys.Where(file => !offending.Any(o => o.File == file)).ToList();
         Assert.True(stale.Count == 0, "allow-listed files that no longer write a mud-* class (remove them from the list):\n" + string.Join("\n", stale));
+    }
+
+    [Fact]
+    public void No_stylesheet_of_ours_selects_a_MudBlazor_class_name()
+    {
+        // A selector on a mud-* class breaks as silently as markup that writes one; our own class on the component is
+        // what a rule selects. The palette's custom properties (var(--mud-palette-…)) are MudBlazor's public theme API.
+        var root = RepositoryRoot.Path;
+        var selectors = Directory.EnumerateFiles(Path.Combine(root, "wwwroot"), "*.css", SearchOption.AllDirectories)
+            .SelectMany(f => File.ReadAllLines(f).Select((line, i) => (File: Path.GetFileName(f), Line: i + 1, Text: line)))
+            .Where(l => MudSelector().IsMatch(l.Text))
+            .Select(l => $"{l.File}:{l.Line}: {l.Text.Trim()}")
+            .ToList();
+        Assert.True(selectors.Count == 0, "CSS rules that select a mud-* class:\n" + string.Join("\n", selectors));
     }
 
     [Theory]
@@ -63,11 +77,6 @@ public sealed partial class MudClassNamesTests
     [GeneratedRegex("""(?:\bclass\s*=\s*[@$(]*\\?["'](?:@\(\$?")?|"class"\s*,\s*[@$]*")[^"'\\]*(?<![\w-])mud-""", RegexOptions.IgnoreCase)]
     private static partial Regex MudClass();
 
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SaeWorkbench.sln"))) dir = dir.Parent;
-        Assert.NotNull(dir);
-        return dir!.FullName;
-    }
+    [GeneratedRegex(@"\.mud-[a-z]")]
+    private static partial Regex MudSelector();
 }

@@ -60,4 +60,39 @@ public sealed class InterpretationHistoryMarksTests : MudComponentTest
         Assert.Equal("machine · judge-7b", byModel.Find("[data-testid=machine-made]").TextContent.Trim());
         Assert.Empty(byPerson.Markup.Trim());
     }
+
+    [Fact]
+    public async Task The_history_names_each_versions_editor_by_user_name_never_by_account_id()
+    {
+        await using var harness = new LabellingHarness();
+        var admin = await harness.UserAsync("admin", SaeWorkbench.Data.Accounts.WorkbenchRoles.Admin);
+        var ann = await harness.UserAsync("ann", SaeWorkbench.Data.Accounts.WorkbenchRoles.Labeler);
+        var latent = await harness.SeedLatentAsync();
+        var interpretation = await LabellingHarness.CreateAsync(ann, latent, "Years in dates");
+        // The schema lets another account than the author save a version (an imported history, an account merged
+        // later); no write path of ours does it today, so the row is written here as such a history would be.
+        await using (var db = harness.Db())
+        {
+            db.InterpretationVersions.Add(new SaeWorkbench.Data.Labelling.InterpretationVersion
+            {
+                InterpretationId = interpretation.Id, Version = 2, Label = "Years in dates and ages", EditedById = admin.Id, Confidence = 4,
+            });
+            var row = await db.Interpretations.FindAsync(interpretation.Id);
+            row!.Version = 2;
+            row.Label = "Years in dates and ages";
+            await db.SaveChangesAsync();
+        }
+        var services = harness.Host.Services;
+        var labelling = services.GetRequiredService<LabellingService>();
+        Context.Services.AddSingleton(labelling);
+        Context.Services.AddSingleton(services.GetRequiredService<ExplanationScoreReader>());
+        var view = Assert.Single((await labelling.GetLatentAsync(new Actor(ann.Id, ann.Name, Role.Labeler), latent)).Value!.Interpretations);
+
+        var history = Context.Render<InterpretationHistory>(p => p.Add(h => h.Interpretation, view).Add(h => h.Taxonomy, Taxonomy.Default));
+
+        history.WaitForAssertion(() => Assert.Equal(2, history.FindAll("[data-testid=version]").Count));
+        Assert.Equal(["admin", "ann"], history.FindAll("[data-testid=version-editor]").Select(e => e.TextContent));
+        Assert.DoesNotContain(admin.Id, history.Markup);
+        Assert.DoesNotContain(ann.Id, history.Markup);
+    }
 }

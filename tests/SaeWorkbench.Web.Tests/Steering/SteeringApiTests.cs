@@ -13,11 +13,11 @@ namespace SaeWorkbench.Web.Tests.Steering;
 
 public class SteeringApiTests
 {
-    /// <summary>A random SAE on a tiny model's block-0 residual, registered as a dictionary.</summary>
-    private static async Task<long> RegisterAsync(WorkbenchFactory factory)
+    /// <summary>A random SAE on a tiny model's block-0 residual, registered as a dictionary; <paramref name="name"/> names the folders of its model and SAE.</summary>
+    internal static async Task<long> RegisterAsync(WorkbenchFactory factory, string name = "tiny")
     {
-        var (model, _) = TinyWorld.Create(Path.Combine(factory.DataDirectory, "tiny"));
-        var saeFolder = Path.Combine(factory.DataDirectory, "sae");
+        var (model, _) = TinyWorld.Create(Path.Combine(factory.DataDirectory, name));
+        var saeFolder = Path.Combine(factory.DataDirectory, name + "-sae");
         using (NewDisposeScope())
         {
             using var g = new Generator().manual_seed(5);
@@ -26,7 +26,7 @@ public class SteeringApiTests
             SaeLensFolder.Save(saeFolder, sae, new SaeLensMetadata { ModelName = "tiny", HookName = "blocks.0.hook_resid_post", ContextSize = 32 });
         }
         var registry = new DictionaryRegistry(factory.Services.GetRequiredService<IDbContextFactory<WorkbenchDbContext>>());
-        return (await registry.RegisterAsync(saeFolder, "tiny", model, "{}", "{}", 0, null, null)).Id;
+        return (await registry.RegisterAsync(saeFolder, name, model, "{}", "{}", 0, null, null)).Id;
     }
 
     private static object Request(long dictionaryId, double strength = 20) => new

@@ -284,8 +284,6 @@ public sealed class HuggingFaceTokenizer : ITokenizer
     /// <summary>True when <see cref="EncodeWithSpecialTokens"/> starts with the BOS.</summary>
     public bool AddsBos => BosTokenId is { } bos && _prefix.Length > 0 && _prefix[0] == bos;
 
-    public bool IsSpecial(int id) => _specialIds.Contains(id);
-
     public int? Id(string token)
     {
         if (_addedByContent.TryGetValue(token, out var added)) return added.Id;

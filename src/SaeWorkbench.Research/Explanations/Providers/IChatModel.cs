@@ -19,7 +19,4 @@ public interface IChatModel
 }
 
 /// <summary>A provider failure with a message fit for a job's status line: it never contains the API key.</summary>
-public sealed class ChatProviderException(string message, bool isRetryable = false) : Exception(message)
-{
-    public bool IsRetryable { get; } = isRetryable;
-}
+public sealed class ChatProviderException(string message) : Exception(message);

@@ -12,12 +12,12 @@ public sealed record LocalChatOptions
     public required string ModelFolder { get; init; }
 
     /// <summary>Cap on new tokens per reply; a request asking for more gets this many.</summary>
-    public int MaxNewTokens { get; init; } = 512;
+    public int MaxNewTokens { get; init; } = ProviderDefaults.MaxNewTokens;
 
     /// <summary>0 = greedy. A request's own temperature, when above 0, wins.</summary>
     public double Temperature { get; init; }
 
-    public double TopP { get; init; } = 1.0;
+    public double TopP { get; init; } = ProviderDefaults.TopP;
 
     public long Seed { get; init; }
 
@@ -70,7 +70,7 @@ public sealed class LocalChatModel(ModelHost host, LocalChatOptions options) : I
                 // A batch job waits its turn behind interactive users instead of failing.
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5_000, 100 << Math.Min(attempt, 6))), ct);
             }
-            catch (InferenceQueueFullException e) { throw new ChatProviderException($"{ModelName}: {e.Message}", isRetryable: true); }
+            catch (InferenceQueueFullException e) { throw new ChatProviderException($"{ModelName}: {e.Message}"); }
             catch (ChatGenerationException e) { throw new ChatProviderException($"{ModelName}: {e.Message}"); }
             catch (LanguageModelFolderException e) { throw new ChatProviderException($"{ModelName} cannot be loaded: {e.Message}"); }
         }

@@ -98,7 +98,7 @@ public sealed class OpenAiChatClient : IChatModel, IDisposable
                 _inFlight.Release();
             }
             if (attempt >= _options.MaxRetries)
-                throw new ChatProviderException($"Chat completion failed after {attempt + 1} attempt(s): {failure}.", isRetryable: true);
+                throw new ChatProviderException($"Chat completion failed after {attempt + 1} attempt(s): {failure}.");
             await Task.Delay(retryAfter ?? Backoff(attempt), _clock, ct);
         }
     }
@@ -158,7 +158,7 @@ public sealed class OpenAiChatClient : IChatModel, IDisposable
             finish = String(P(choice, "finish_reason")) ?? finish;
             if (Logprobs(P(P(choice, "logprobs"), "content")) is { } more) (logprobs ??= []).AddRange(more);
         }
-        if (!done && finish is null) throw new ChatProviderException("The endpoint's stream ended before it finished the reply.", isRetryable: true);
+        if (!done && finish is null) throw new ChatProviderException("The endpoint's stream ended before it finished the reply.");
         return WithUsage(text.ToString(), finish, usage, logprobs, request);
     }
 

@@ -19,6 +19,24 @@ using SaeWorkbench.Research.Settings;
 namespace SaeWorkbench.Research.Explanations.Providers;
 
 /// <summary>
+/// The provider settings' defaults, for the API's input, the view before an Admin saved anything and the Admin page
+/// (the settings row's own initial values, in SaeWorkbench.Data, are the same numbers).
+/// </summary>
+public static class ProviderDefaults
+{
+    public const int TimeoutSeconds = 60;
+    public const int MaxRetries = 3;
+    public const int MaxConcurrency = 4;
+
+    /// <summary>Prompt and completion tokens one explain or score job may spend.</summary>
+    public const long TokenBudgetPerJob = 2_000_000;
+
+    /// <summary>Local kind: most new tokens per reply; greedy (temperature 0), nucleus off (top-p 1), seed 0.</summary>
+    public const int MaxNewTokens = 512;
+    public const double TopP = 1;
+}
+
+/// <summary>
 /// The provider settings as pages and the API see them: whether a key is stored, never the key. <see cref="Kind"/> is
 /// "endpoint" (an OpenAI-compatible server at <see cref="BaseUrl"/>) or "local" (a registered instruct model, run on
 /// the workbench's inference queue with the generation limits below). For a local model: <see cref="RegisteredModelId"/>
@@ -28,7 +46,7 @@ namespace SaeWorkbench.Research.Explanations.Providers;
 /// </summary>
 public sealed record ProviderSettingsView(string BaseUrl, string Model, bool HasKey, int TimeoutSeconds, int MaxRetries, int MaxConcurrency,
     bool Streaming, bool Logprobs, long TokenBudgetPerJob, DateTimeOffset? UpdatedAt, string Kind = ExplanationProviderSettings.EndpointKind,
-    string? ModelPath = null, int MaxNewTokens = 512, double Temperature = 0, double TopP = 1, long Seed = 0,
+    string? ModelPath = null, int MaxNewTokens = ProviderDefaults.MaxNewTokens, double Temperature = 0, double TopP = ProviderDefaults.TopP, long Seed = 0,
     long? RegisteredModelId = null, string? RegisteredModelName = null, string? LocalProblem = null)
 {
     public bool IsLocal => Kind == ExplanationProviderSettings.LocalKind;
@@ -55,10 +73,10 @@ public sealed record ProviderSettingsView(string BaseUrl, string Model, bool Has
 /// for callers that name folders, <see cref="ModelPath"/> of a folder that is registered, stored as that registration —
 /// and ignores the endpoint fields, which are kept as they were; "endpoint" needs <see cref="BaseUrl"/> and <see cref="Model"/>.
 /// </summary>
-public sealed record ProviderSettingsInput(string? BaseUrl, string? Model, string? ApiKey, int TimeoutSeconds = 60, int MaxRetries = 3,
-    int MaxConcurrency = 4, bool Streaming = false, bool Logprobs = false, long TokenBudgetPerJob = 2_000_000,
-    string Kind = ExplanationProviderSettings.EndpointKind, string? ModelPath = null, int MaxNewTokens = 512, double Temperature = 0,
-    double TopP = 1, long Seed = 0, long? RegisteredModelId = null);
+public sealed record ProviderSettingsInput(string? BaseUrl, string? Model, string? ApiKey, int TimeoutSeconds = ProviderDefaults.TimeoutSeconds,
+    int MaxRetries = ProviderDefaults.MaxRetries, int MaxConcurrency = ProviderDefaults.MaxConcurrency, bool Streaming = false, bool Logprobs = false,
+    long TokenBudgetPerJob = ProviderDefaults.TokenBudgetPerJob, string Kind = ExplanationProviderSettings.EndpointKind, string? ModelPath = null,
+    int MaxNewTokens = ProviderDefaults.MaxNewTokens, double Temperature = 0, double TopP = ProviderDefaults.TopP, long Seed = 0, long? RegisteredModelId = null);
 
 /// <summary>A registered model as the provider picker lists it: <see cref="Problem"/> says why it cannot explain (null: it can).</summary>
 public sealed record LocalModelOption(long Id, string Name, string Family, string FolderPath, string? Problem)
@@ -83,7 +101,8 @@ public sealed class ProviderSettingsService(IDbContextFactory<WorkbenchDbContext
     {
         await using var db = await factory.CreateDbContextAsync(ct);
         var row = await db.ExplanationProviderSettings.AsNoTracking().OrderBy(s => s.Id).FirstOrDefaultAsync(ct);
-        return row is null ? new ProviderSettingsView("", "", false, 60, 3, 4, false, false, 2_000_000, null) : await ResolvedViewAsync(row, ct);
+        return row is null ? new ProviderSettingsView("", "", false, ProviderDefaults.TimeoutSeconds, ProviderDefaults.MaxRetries,
+            ProviderDefaults.MaxConcurrency, false, false, ProviderDefaults.TokenBudgetPerJob, null) : await ResolvedViewAsync(row, ct);
     }
 
     /// <summary>

@@ -74,8 +74,10 @@ public sealed partial class LabellingService
                 case EditOutcome.Conflict:
                     var stored = await w.Db.InterpretationVersions.AsNoTracking()
                         .FirstOrDefaultAsync(x => x.InterpretationId == i.Id && x.Version == i.Version, ct);
-                    var currentView = stored is not null ? View(stored)
-                        : new VersionView(i.Version, i.Label, i.Description, StoredMarkdown.Html(i.DescriptionHtml, i.Description), i.Tag, i.Confidence, i.AuthorId, i.UpdatedAt);
+                    var editorId = stored?.EditedById ?? i.AuthorId;
+                    var editorName = (await UserNamesAsync(w.Db, [editorId], ct)).GetValueOrDefault(editorId);
+                    var currentView = stored is not null ? View(stored, editorName)
+                        : new VersionView(i.Version, i.Label, i.Description, StoredMarkdown.Html(i.DescriptionHtml, i.Description), i.Tag, i.Confidence, i.AuthorId, editorName, i.UpdatedAt);
                     return Outcome<(string, DataLabelling.Interpretation)>.Conflicted(new EditConflict(baseVersion, currentView,
                         new ProposedEdit(proposed.Label, proposed.Description, proposed.DescriptionHtml, proposed.Tag, proposed.Confidence)));
             }

@@ -45,7 +45,8 @@ public sealed partial class LabellingService
             return Outcome<IReadOnlyList<VersionView>>.NotFound($"Interpretation {interpretationId}");
         var versions = await db.InterpretationVersions.AsNoTracking().Where(v => v.InterpretationId == interpretationId)
             .OrderBy(v => v.Version).ToListAsync(ct);
-        return Outcome<IReadOnlyList<VersionView>>.Ok(versions.Select(View).ToList());
+        var names = await UserNamesAsync(db, versions.Select(v => v.EditedById), ct);
+        return Outcome<IReadOnlyList<VersionView>>.Ok(versions.Select(v => View(v, names.GetValueOrDefault(v.EditedById))).ToList());
     }
 
     private static async Task<Dictionary<string, string?>> UserNamesAsync(SaeWorkbench.Data.WorkbenchDbContext db, IEnumerable<string> ids, CancellationToken ct)

@@ -83,8 +83,8 @@ public sealed partial class LabellingService(IDbContextFactory<WorkbenchDbContex
             i.Tag, i.Confidence, i.Score, i.UpVotes, i.DownVotes, myVote, ToStatus(i.Review).ToString(), i.ReviewReason,
             i.ReviewerId, i.ReviewedAt, i.Version, i.CreatedAt, i.UpdatedAt);
 
-    internal static VersionView View(DataLabelling.InterpretationVersion v) =>
-        new(v.Version, v.Label, v.Description, StoredMarkdown.Html(v.DescriptionHtml, v.Description), v.Tag, v.Confidence, v.EditedById, v.EditedAt);
+    internal static VersionView View(DataLabelling.InterpretationVersion v, string? editorName) =>
+        new(v.Version, v.Label, v.Description, StoredMarkdown.Html(v.DescriptionHtml, v.Description), v.Tag, v.Confidence, v.EditedById, editorName, v.EditedAt);
 
     internal static CommentView View(DataLabelling.Comment c, string? authorName) =>
         new(c.Id, c.LatentId, c.InterpretationId, c.AuthorId, authorName, c.Body, StoredMarkdown.Html(c.BodyHtml, c.Body, CommentRenderer), c.CreatedAt);

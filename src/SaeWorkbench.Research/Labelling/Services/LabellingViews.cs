@@ -10,8 +10,10 @@ public sealed record InterpretationView(
     string? Tag, int Confidence, int Score, int UpVotes, int DownVotes, int? MyVote, string ReviewStatus, string? ReviewReason,
     string? ReviewerId, DateTimeOffset? ReviewedAt, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
+/// <param name="EditedByName">The editor's user name, as <see cref="InterpretationView.AuthorName"/>; null when the account is gone.</param>
 public sealed record VersionView(
-    int Version, string Label, string Description, string DescriptionHtml, string? Tag, int Confidence, string EditedById, DateTimeOffset EditedAt);
+    int Version, string Label, string Description, string DescriptionHtml, string? Tag, int Confidence, string EditedById,
+    string? EditedByName, DateTimeOffset EditedAt);
 
 public sealed record CommentView(
     long Id, long LatentId, long? InterpretationId, string AuthorId, string? AuthorName, string Body, string BodyHtml, DateTimeOffset CreatedAt);

@@ -5,6 +5,7 @@ using SaeWorkbench.Ml.Interventions;
 using SaeWorkbench.Ml.Lm.Generation;
 using SaeWorkbench.Research.Labelling.Services;
 using SaeWorkbench.Research.Steering;
+using SaeWorkbench.Web.Components.Shared;
 
 namespace SaeWorkbench.Web.Components.Steering;
 
@@ -137,10 +138,9 @@ public partial class SteeringRunPanel : IDisposable
         {
             _error = "Cancelled.";
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or RefusedException
-                                      or SteeringRateLimitedException or InferenceQueueFullException)
+        catch (Exception e) when (Refusals.Message(e) is { } message)
         {
-            _error = e.Message;
+            _error = message;
         }
         finally
         {
@@ -176,9 +176,9 @@ public partial class SteeringRunPanel : IDisposable
             var id = await Steering.SaveAsync(Actor, run, _title ?? "", _tags);
             Navigation.NavigateTo($"steering/{id}");
         }
-        catch (Exception e) when (e is ArgumentException or RefusedException)
+        catch (Exception e) when (Refusals.Message(e) is { } message)
         {
-            _error = e.Message;
+            _error = message;
         }
     }
 

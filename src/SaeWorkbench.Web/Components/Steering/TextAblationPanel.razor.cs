@@ -4,6 +4,7 @@ using SaeWorkbench.Ml.Lm.Generation;
 using SaeWorkbench.Ml.Lm.Tokenization;
 using SaeWorkbench.Research.Labelling.Services;
 using SaeWorkbench.Research.Steering;
+using SaeWorkbench.Web.Components.Shared;
 
 namespace SaeWorkbench.Web.Components.Steering;
 
@@ -49,10 +50,9 @@ public partial class TextAblationPanel
             var result = await Steering.AblateTextAsync(Actor, dictionaryId, _text ?? "", Latents, _position, includeBos: _includeBos);
             _shown = new Shown(dictionaryId, result, await Catalog.TokenizerAsync(dictionaryId));
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or RefusedException
-                                      or SteeringRateLimitedException or InferenceQueueFullException)
+        catch (Exception e) when (Refusals.Message(e) is { } message)
         {
-            _error = e.Message;
+            _error = message;
             _shown = null;
         }
     }

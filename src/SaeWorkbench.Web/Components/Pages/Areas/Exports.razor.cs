@@ -11,6 +11,7 @@ using SaeWorkbench.Research.Jobs;
 using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Research.Labelling.Services;
 using SaeWorkbench.Research.Settings;
+using SaeWorkbench.Web.Components.Shared;
 
 namespace SaeWorkbench.Web.Components.Pages.Areas;
 
@@ -73,9 +74,9 @@ public partial class Exports : IDisposable
         {
             Upsert(await JobService.EnqueueAsync(ExportJob.KindName, JsonSerializer.Serialize(request, Json), _actor.UserId));
         }
-        catch (Exception e) when (e is JobValidationException or SaeWorkbench.Research.Limits.RateLimitedException)
+        catch (Exception e) when (Refusals.Message(e) is { } message)
         {
-            _error = e.Message;
+            _error = message;
         }
     }
 
@@ -98,9 +99,9 @@ public partial class Exports : IDisposable
                 : $"This bundle was imported before (dictionary #{result.DictionaryId}); nothing changed.";
             _dictionaries = (await Registry.ListAsync()).ToList();
         }
-        catch (Exception ex) when (ex is BundleException or IOException)
+        catch (Exception ex) when (Refusals.Message(ex) is { } message)
         {
-            _error = $"Bundle refused: {ex.Message}";
+            _error = $"Bundle refused: {message}";
         }
         finally
         {
@@ -121,9 +122,9 @@ public partial class Exports : IDisposable
                     : $"{r.Value.Matches:N0} matched latents (cosine ≥ 0.9) against dictionaries {string.Join(", ", r.Value.SourceDictionaryIds.Select(i => "#" + i))}; {r.Value.Suggestions:N0} new label suggestions.";
             else _error = r.Message;
         }
-        catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException)
+        catch (Exception ex) when (Refusals.Message(ex) is { } message)
         {
-            _error = ex.Message;
+            _error = message;
         }
         finally { _busy = false; }
     }

@@ -17,7 +17,7 @@ public partial class LabellingHome : IDisposable
         public string Kind { get; set; } = "Dictionary";
         public string? Definition { get; set; }
         public int LabelsPerLatent { get; set; } = 1;
-        public int ClaimMinutes { get; set; } = 15;
+        public int ClaimMinutes { get; set; } = (int)LabellingQueuePolicy.DefaultClaimDuration.TotalMinutes;
         public QueuePriority Priority { get; set; } = QueuePriority.HighestActivationFirst;
         public bool IncludeDeadLatents { get; set; }
         public bool IsBlind { get; set; }

@@ -6,6 +6,7 @@ using SaeWorkbench.Research.Dictionaries;
 using SaeWorkbench.Research.Events;
 using SaeWorkbench.Research.Jobs;
 using MudBlazor;
+using SaeWorkbench.Web.Components.Shared;
 
 namespace SaeWorkbench.Web.Components.Pages.Dictionaries;
 
@@ -155,13 +156,9 @@ public partial class Dictionaries : IDisposable
                 user.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value);
             Navigation.NavigateTo($"jobs/{job.Id}");
         }
-        catch (JobValidationException e)
+        catch (Exception e) when (Refusals.Of(e) is { } errors)
         {
-            _errors = e.Errors;
-        }
-        catch (SaeWorkbench.Research.Limits.RateLimitedException e)
-        {
-            _errors = [e.Message];
+            _errors = errors;
         }
     }
 

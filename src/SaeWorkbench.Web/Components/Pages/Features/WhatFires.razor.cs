@@ -3,6 +3,7 @@ using SaeWorkbench.Data.Dictionaries;
 using SaeWorkbench.Research.Analysis;
 using SaeWorkbench.Research.Dictionaries;
 using SaeWorkbench.Research.Labelling.Services;
+using SaeWorkbench.Web.Components.Shared;
 
 namespace SaeWorkbench.Web.Components.Pages.Features;
 
@@ -49,10 +50,9 @@ public partial class WhatFires
             _result = await Service.RunAsync(viewer, _dictionaryId, _text, _perToken);
             _error = null;
         }
-        catch (Exception e) when (e is ArgumentException or KeyNotFoundException or InvalidOperationException or IOException
-                                       or SaeWorkbench.Research.Limits.RateLimitedException)
+        catch (Exception e) when (Refusals.Message(e) is { } message)
         {
-            _error = e.Message;
+            _error = message;
             _result = null;
         }
         finally

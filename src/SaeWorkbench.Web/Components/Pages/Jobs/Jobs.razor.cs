@@ -6,6 +6,7 @@ using SaeWorkbench.Data.Jobs;
 using SaeWorkbench.Research.Events;
 using SaeWorkbench.Research.Jobs;
 using SaeWorkbench.Research.Labelling;
+using SaeWorkbench.Web.Components.Shared;
 
 namespace SaeWorkbench.Web.Components.Pages.Jobs;
 
@@ -62,9 +63,9 @@ public partial class Jobs : IDisposable
                 throw new JobValidationException([Permissions.Refusal(role, WorkbenchAction.QueueJob)]);
             Upsert(await JobService.EnqueueAsync(SelfCheckJob.KindName, parameters, userId));
         }
-        catch (Exception e) when (e is JobValidationException or SaeWorkbench.Research.Limits.RateLimitedException)
+        catch (Exception e) when (Refusals.Message(e) is { } message)
         {
-            _error = e.Message;
+            _error = message;
         }
     }
 

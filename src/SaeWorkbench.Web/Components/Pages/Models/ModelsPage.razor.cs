@@ -6,6 +6,7 @@ using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Research.Labelling.Services;
 using SaeWorkbench.Research.Models;
 using SaeWorkbench.Research.Settings;
+using SaeWorkbench.Web.Components.Shared;
 
 namespace SaeWorkbench.Web.Components.Pages.Models;
 
@@ -93,7 +94,7 @@ public partial class ModelsPage
             Snackbar.Add($"Registered {model.Name}.", Severity.Success);
             await ReloadAsync();
         }
-        catch (Exception e) when (Refusal(e) is { } problems) { _problems = problems; _checked = null; }
+        catch (Exception e) when (Refusals.Of(e) is { } problems) { _problems = problems; _checked = null; }
         finally { _busy = false; }
     }
 
@@ -106,7 +107,7 @@ public partial class ModelsPage
             await Registry.SetComputeDtypeAsync(id, dtype, _actor);
             _registered = await Registry.DescribeAsync();
         }
-        catch (Exception e) when (Refusal(e) is { } problems) { _actionError = string.Join(" ", problems); }
+        catch (Exception e) when (Refusals.Message(e) is { } message) { _actionError = message; }
     }
 
     private async Task UnregisterAsync(RegisteredModelView view)
@@ -119,20 +120,8 @@ public partial class ModelsPage
             Snackbar.Add($"Unregistered {view.Model.Name}; its folder is unchanged.", Severity.Info);
             await ReloadAsync();
         }
-        catch (Exception e) when (Refusal(e) is { } problems) { _actionError = string.Join(" ", problems); }
+        catch (Exception e) when (Refusals.Message(e) is { } message) { _actionError = message; }
     }
-
-    /// <summary>
-    /// The page's one translation of the registry's refusals into messages: a folder's, name's or dtype's problems; the
-    /// permission table's refusal; a model that is gone or still in use. Anything else is a fault, not a refusal.
-    /// </summary>
-    private static IReadOnlyList<string>? Refusal(Exception e) => e switch
-    {
-        ModelRegistrationException r => r.Problems,
-        RefusedException r => [r.Message],
-        InvalidOperationException or KeyNotFoundException => [e.Message],
-        _ => null,
-    };
 
     private async Task ReloadAsync()
     {

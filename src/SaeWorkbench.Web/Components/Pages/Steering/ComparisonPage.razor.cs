@@ -6,6 +6,7 @@ using SaeWorkbench.Research.Events;
 using SaeWorkbench.Research.Labelling;
 using SaeWorkbench.Research.Labelling.Services;
 using SaeWorkbench.Research.Steering;
+using SaeWorkbench.Web.Components.Shared;
 
 namespace SaeWorkbench.Web.Components.Pages.Steering;
 
@@ -107,10 +108,9 @@ public partial class ComparisonPage : IDisposable
         _error = null;
         if (_actor is null) return;
         try { await action(); }
-        catch (Exception e) when (e is ArgumentException or KeyNotFoundException or InvalidDataException or IOException or RefusedException
-                                      or SteeringRateLimitedException or InferenceQueueFullException)
+        catch (Exception e) when (Refusals.Message(e) is { } message)
         {
-            _error = e.Message;
+            _error = message;
         }
     }
 
