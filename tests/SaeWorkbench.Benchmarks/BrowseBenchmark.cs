@@ -34,7 +34,7 @@ namespace SaeWorkbench.Benchmarks;
 /// Latency is to the last byte of the HTML.
 /// Arguments: [clients=50] [feature requests=3000] [requests per list scenario=600] [feature latents=16384] [list latents=100000]
 /// [phases=feature,capacity,list,floor] (a subset runs only those measurements) [list scenario filter] (only the list
-/// URLs containing this text).
+/// URLs containing this text, or any of several texts separated by "|").
 /// </summary>
 public sealed partial class BrowseBenchmark : IBenchmark
 {
@@ -167,7 +167,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
                 output.WriteLine($"load average before the list: {LoadAverage()}");
                 // Warm-up with all the clients, as for the feature page: the list's code is still unoptimised (tier-0) JIT code here.
                 await MeasureAsync(http, Math.Min(600, listRequests), _ => $"/dictionaries/{listDictionary}/features?sort=index", IsListPage);
-                foreach (var s in scenarios.Where(s => args.Count <= 6 || s.Contains(args[6], StringComparison.Ordinal)))
+                foreach (var s in scenarios.Where(s => args.Count <= 6 || args[6].Split('|').Any(f => s.Contains(f, StringComparison.Ordinal))))
                 {
                     string List(int _) => $"/dictionaries/{listDictionary}/features{s}";
                     var alone = await MeasureAsync(http[..1], Math.Min(50, listRequests), List, IsListPage); // also the warm-up
