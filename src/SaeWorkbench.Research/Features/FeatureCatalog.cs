@@ -15,7 +15,8 @@ namespace SaeWorkbench.Research.Features;
 /// this class is the one place that knows the filters (<see cref="Matching"/>) and the sorts (<see cref="Ordered"/>,
 /// <see cref="SortedMatching"/>). The sorts and filters run on the latent rows' own columns and their covering indexes
 /// (LatentConfiguration), the explanation score included: its stored copy on the latent (<see cref="Latent.BestScore"/>,
-/// kept current by <see cref="LatentBestScores"/> on every save).
+/// kept current by <see cref="LatentBestScores"/> on every save); the text search tests the stored search text
+/// (<see cref="Latent.SearchText"/>, kept by <see cref="LatentSearchTexts"/> the same way).
 /// <para>
 /// Blind mode (<see cref="InterpretationVisibility"/>): for a viewer below Reviewer, latents of a blind scope where the
 /// viewer has no interpretation of their own show no consensus and no score, the label filters (tag, status, text,
