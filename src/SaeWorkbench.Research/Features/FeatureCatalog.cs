@@ -82,8 +82,10 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     private async Task<(IReadOnlyList<FeatureRow> Rows, int Total)?> IndexRangeAsync(WorkbenchDbContext db, long dictionaryId, FeatureQuery query,
         int skip, int take, string? user, CancellationToken ct)
     {
-        // Every filter at its default: compared as a whole, so that a filter added later never takes this path by mistake.
-        if (query with { Descending = false, Page = 0, PageSize = 50 } != new FeatureQuery()) return null;
+        // Every filter at its default: compared as a whole, so that a filter added later never takes this path by mistake
+        // (the dense threshold counts only with the dense filter, which this excludes).
+        var whole = new FeatureQuery();
+        if (query with { Descending = false, Page = 0, PageSize = whole.PageSize, DenseThreshold = whole.DenseThreshold } != whole) return null;
         var key = $"{dictionaryId}|indices 0..n-1";
         var n = await totals.GetAsync(key, token => ContiguousCountAsync(dictionaryId, token), ct);
         if (n < 0) return null;
