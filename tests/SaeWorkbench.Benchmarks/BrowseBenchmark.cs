@@ -217,6 +217,16 @@ public sealed partial class BrowseBenchmark : IBenchmark
                     output.WriteLine(FormattableString.Invariant($"catalog {(s.Length == 0 ? "(default)" : s),-70} min {rounds[0]:F2} ms, median {rounds[2]:F2} ms CPU per call"));
                     foreach (var plan in plans) output.WriteLine($"catalog {"",-70}   plan: {plan}");
                 }
+                // The upkeep of the stored search texts at this size (wall time): start-up's check with nothing to write,
+                // and an analysis's refresh when every latent's text changes (last: it rewrites the list dictionary).
+                await using var db = await dbFactory.CreateDbContextAsync();
+                var upkeep = Stopwatch.StartNew();
+                var repaired = await LatentSearchTexts.RepairAsync(db);
+                output.WriteLine($"search texts: start-up check of {listLatents:N0} latents wrote {repaired} in {upkeep.ElapsedMilliseconds} ms");
+                await db.Latents.Where(l => l.DictionaryId == listDictionary).ExecuteUpdateAsync(u => u.SetProperty(l => l.SearchText, ""));
+                upkeep.Restart();
+                var rewritten = await LatentSearchTexts.RefreshDictionaryAsync(db, listDictionary);
+                output.WriteLine($"search texts: an analysis's refresh rewrote {rewritten:N0} in {upkeep.ElapsedMilliseconds} ms");
             }
             // The floor under every page, measured last (JIT-warm): the signed-in layout around an almost empty page.
             if (phases.Contains("floor"))
