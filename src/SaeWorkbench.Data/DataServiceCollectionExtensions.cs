@@ -47,8 +47,9 @@ public static class DataServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Applies pending migrations, for SQLite switches the file to WAL journalling, and brings stored best scores that
-    /// differ from their rule up to date (a database from before the column; <see cref="Dictionaries.LatentBestScores"/>).
+    /// Applies pending migrations, for SQLite switches the file to WAL journalling, and brings stored best scores and
+    /// search texts that differ from their rules up to date (a database from before the columns;
+    /// <see cref="Dictionaries.LatentBestScores"/>, <see cref="Dictionaries.LatentSearchTexts"/>).
     /// </summary>
     public static async Task MigrateWorkbenchDatabaseAsync(this WorkbenchDbContext db, CancellationToken ct = default)
     {
@@ -61,5 +62,6 @@ public static class DataServiceCollectionExtensions
         await db.Database.MigrateAsync(ct);
         if (db.Database.IsSqlite()) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", ct);
         await Dictionaries.LatentBestScores.RepairAsync(db, ct);
+        await Dictionaries.LatentSearchTexts.RepairAsync(db, ct);
     }
 }

@@ -42,19 +42,22 @@ public class WorkbenchDbContext(DbContextOptions<WorkbenchDbContext> options) : 
     public DbSet<Explanations.ExplanationProviderSettings> ExplanationProviderSettings => Set<Explanations.ExplanationProviderSettings>();
 
     /// <summary>
-    /// Saves, and where the save touches a best score's inputs, recomputes those latents' stored best scores in the same
-    /// transaction (<see cref="LatentBestScores"/>; one place for every write path, docs/architecture.md §5).
+    /// Saves, and where the save touches a best score's or a search text's inputs, recomputes those latents' stored values
+    /// in the same transaction (<see cref="LatentBestScores"/>, <see cref="LatentSearchTexts"/>; one place for every write
+    /// path, docs/architecture.md §5).
     /// </summary>
     public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
-        var pending = LatentBestScores.Collect(this);
-        if (pending.IsEmpty) return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        var (scores, texts) = CollectDerived();
+        if (scores.IsEmpty && texts.IsEmpty) return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
         var own = Database.CurrentTransaction is null ? await Database.BeginTransactionAsync(cancellationToken) : null;
         try
         {
-            // Changes are accepted only once the scores are written too, so a failure leaves the context as it was.
+            // Changes are accepted only once the derived columns are written too, so a failure leaves the context as it was.
             var saved = await base.SaveChangesAsync(acceptAllChangesOnSuccess: false, cancellationToken);
-            await LatentBestScores.RefreshAsync(this, await LatentBestScores.LatentsAsync(this, pending, cancellationToken), cancellationToken);
+            if (!scores.IsEmpty)
+                await LatentBestScores.RefreshAsync(this, await LatentBestScores.LatentsAsync(this, scores, cancellationToken), cancellationToken);
+            if (!texts.IsEmpty) await LatentSearchTexts.RefreshAsync(this, LatentSearchTexts.Latents(texts), cancellationToken);
             if (own is not null) await own.CommitAsync(cancellationToken);
             if (acceptAllChangesOnSuccess) ChangeTracker.AcceptAllChanges();
             return saved;
@@ -65,17 +68,26 @@ public class WorkbenchDbContext(DbContextOptions<WorkbenchDbContext> options) : 
         }
     }
 
-    /// <summary>The synchronous save, with the same best-score upkeep as <see cref="SaveChangesAsync(bool, CancellationToken)"/>.</summary>
+    /// <summary>The synchronous save, with the same upkeep as <see cref="SaveChangesAsync(bool, CancellationToken)"/>.</summary>
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
-        var pending = LatentBestScores.Collect(this);
-        if (pending.IsEmpty) return base.SaveChanges(acceptAllChangesOnSuccess);
+        var (scores, texts) = CollectDerived();
+        if (scores.IsEmpty && texts.IsEmpty) return base.SaveChanges(acceptAllChangesOnSuccess);
         using var own = Database.CurrentTransaction is null ? Database.BeginTransaction() : null;
         var saved = base.SaveChanges(acceptAllChangesOnSuccess: false);
-        LatentBestScores.RefreshAsync(this, LatentBestScores.LatentsAsync(this, pending, default).GetAwaiter().GetResult()).GetAwaiter().GetResult();
+        if (!scores.IsEmpty)
+            LatentBestScores.RefreshAsync(this, LatentBestScores.LatentsAsync(this, scores, default).GetAwaiter().GetResult()).GetAwaiter().GetResult();
+        if (!texts.IsEmpty) LatentSearchTexts.RefreshAsync(this, LatentSearchTexts.Latents(texts)).GetAwaiter().GetResult();
         own?.Commit();
         if (acceptAllChangesOnSuccess) ChangeTracker.AcceptAllChanges();
         return saved;
+    }
+
+    /// <summary>What the save is about to change of the stored best scores' and search texts' inputs (changes detected once for both).</summary>
+    private (LatentBestScores.Pending Scores, LatentSearchTexts.Pending Texts) CollectDerived()
+    {
+        if (ChangeTracker.AutoDetectChangesEnabled) ChangeTracker.DetectChanges();
+        return (LatentBestScores.Collect(this), LatentSearchTexts.Collect(this));
     }
 
     protected override void OnModelCreating(ModelBuilder builder)

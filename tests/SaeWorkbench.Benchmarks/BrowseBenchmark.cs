@@ -33,12 +33,26 @@ namespace SaeWorkbench.Benchmarks;
 /// CPU ms per page beside the empty layout's, and how many pacing clients the feature page serves within 50 ms.
 /// Latency is to the last byte of the HTML.
 /// Arguments: [clients=50] [feature requests=3000] [requests per list scenario=600] [feature latents=16384] [list latents=100000]
-/// [phases=feature,capacity,list,floor] (a subset runs only those measurements) [list scenario filter] (only the list
-/// URLs containing this text).
+/// [phases=feature,capacity,list,floor] (a subset runs only those measurements; "catalog" measures the list's read model
+/// alone, without HTTP) [list scenario filter] (only the list
+/// URLs containing this text, or any of several texts separated by "|").
 /// </summary>
 public sealed partial class BrowseBenchmark : IBenchmark
 {
     private const string Password = "benchmark password 42";
+
+    /// <summary>The list views measured (the list phase over HTTP, the catalog phase on the read model alone).</summary>
+    private static readonly string[] ListScenarios =
+    [
+        "", "?page=1000", "?desc=true",
+        "?sort=density", "?sort=density&desc=true", "?sort=maxactivation&desc=true", "?sort=maxactivation&page=500",
+        "?sort=labelstatus&desc=true", "?sort=labelstatus",
+        "?dead=true", "?dead=false&sort=density&desc=true", "?dense=true&sort=maxactivation&desc=true",
+        "?minDensity=0.001&maxDensity=0.01&sort=density", "?status=accepted&sort=maxactivation&desc=true",
+        "?tag=syntax", "?q=numbers", "?q=dates&sort=density&desc=true", "?q=war",
+        "?dead=false&minDensity=0.0001&status=proposed&tag=entity&sort=maxactivation&desc=true&page=3",
+        "?sort=bestscore&desc=true", "?minScore=0.7&sort=bestscore&desc=true",
+    ];
 
     public string Name => "browse";
     public string Description => "feature page and feature list over HTTP: 50 pacing clients p95 <= 50 ms, 50 closed-loop clients list p95 <= 150 ms";
@@ -99,7 +113,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
                 output.WriteLine($"seeded {featureLatents:N0} latents x 45 examples through FeatureAnalysisStore in {seedClock.Elapsed.TotalSeconds:F0} s");
             }
             seedClock.Restart();
-            if (phases.Contains("list"))
+            if (phases.Contains("list") || phases.Contains("catalog"))
             {
                 listDictionary = await SeedLatentsAsync(dbFactory, "synthetic list", listLatents, labelled: true, userId);
                 output.WriteLine($"seeded {listLatents:N0} labelled latents in {seedClock.Elapsed.TotalSeconds:F0} s");
@@ -150,24 +164,14 @@ public sealed partial class BrowseBenchmark : IBenchmark
 
             if (phases.Contains("list"))
             {
-                string[] scenarios =
-                [
-                    "", "?page=1000", "?desc=true",
-                    "?sort=density", "?sort=density&desc=true", "?sort=maxactivation&desc=true", "?sort=maxactivation&page=500",
-                    "?sort=labelstatus&desc=true", "?sort=labelstatus",
-                    "?dead=true", "?dead=false&sort=density&desc=true", "?dense=true&sort=maxactivation&desc=true",
-                    "?minDensity=0.001&maxDensity=0.01&sort=density", "?status=accepted&sort=maxactivation&desc=true",
-                    "?tag=syntax", "?q=numbers", "?q=dates&sort=density&desc=true", "?q=war",
-                    "?dead=false&minDensity=0.0001&status=proposed&tag=entity&sort=maxactivation&desc=true&page=3",
-                    "?sort=bestscore&desc=true", "?minScore=0.7&sort=bestscore&desc=true",
-                ];
+                var scenarios = ListScenarios;
                 static bool IsListPage(ReadOnlySpan<byte> body) => body.IndexOf("data-testid=\"feature-table\""u8) >= 0;
                 double worstPaced = 0, worstClosed = 0, worstCpu = 0, bestCpu = double.MaxValue;
                 int pacedMet = 0, closedMet = 0, measured = 0;
                 output.WriteLine($"load average before the list: {LoadAverage()}");
                 // Warm-up with all the clients, as for the feature page: the list's code is still unoptimised (tier-0) JIT code here.
                 await MeasureAsync(http, Math.Min(600, listRequests), _ => $"/dictionaries/{listDictionary}/features?sort=index", IsListPage);
-                foreach (var s in scenarios.Where(s => args.Count <= 6 || s.Contains(args[6], StringComparison.Ordinal)))
+                foreach (var s in scenarios.Where(s => args.Count <= 6 || args[6].Split('|').Any(f => s.Contains(f, StringComparison.Ordinal))))
                 {
                     string List(int _) => $"/dictionaries/{listDictionary}/features{s}";
                     var alone = await MeasureAsync(http[..1], Math.Min(50, listRequests), List, IsListPage); // also the warm-up
@@ -194,6 +198,35 @@ public sealed partial class BrowseBenchmark : IBenchmark
                 static bool IsEmptyList(ReadOnlySpan<byte> body) => body.IndexOf("data-testid=\"feature-empty\""u8) >= 0;
                 var cold = await MeasureAsync(http[..1], 20, n => $"/dictionaries/{listDictionary}/features?q=unseen{n}word&sort=density&desc=true", IsEmptyList);
                 output.WriteLine($"list, a search for a word found nowhere (the whole scan), 1 client: {cold}");
+            }
+            if (phases.Contains("catalog"))
+            {
+                // The read model alone (no HTTP, no rendering) for each view and for a word found nowhere (the whole scan):
+                // the least CPU per call of five rounds, which other load on a shared machine moves less than one round.
+                var viewer = new Actor(userId, "bench", Role.Admin);
+                foreach (var s in ListScenarios.Append("?q=unseenword&sort=density&desc=true").Where(s => args.Count <= 6 || args[6].Split('|').Any(f => s.Contains(f, StringComparison.Ordinal))))
+                {
+                    var rounds = new List<double>();
+                    List<string> plans = [];
+                    for (var round = 0; round < 5; round++)
+                    {
+                        (var ms, plans) = await CatalogAloneAsync(dir, listDictionary, viewer, s, s.Contains("unseen", StringComparison.Ordinal) ? 10 : 200);
+                        rounds.Add(ms);
+                    }
+                    rounds.Sort();
+                    output.WriteLine(FormattableString.Invariant($"catalog {(s.Length == 0 ? "(default)" : s),-70} min {rounds[0]:F2} ms, median {rounds[2]:F2} ms CPU per call"));
+                    foreach (var plan in plans) output.WriteLine($"catalog {"",-70}   plan: {plan}");
+                }
+                // The upkeep of the stored search texts at this size (wall time): start-up's check with nothing to write,
+                // and an analysis's refresh when every latent's text changes (last: it rewrites the list dictionary).
+                await using var db = await dbFactory.CreateDbContextAsync();
+                var upkeep = Stopwatch.StartNew();
+                var repaired = await LatentSearchTexts.RepairAsync(db);
+                output.WriteLine($"search texts: start-up check of {listLatents:N0} latents wrote {repaired} in {upkeep.ElapsedMilliseconds} ms");
+                await db.Latents.Where(l => l.DictionaryId == listDictionary).ExecuteUpdateAsync(u => u.SetProperty(l => l.SearchText, ""));
+                upkeep.Restart();
+                var rewritten = await LatentSearchTexts.RefreshDictionaryAsync(db, listDictionary);
+                output.WriteLine($"search texts: an analysis's refresh rewrote {rewritten:N0} in {upkeep.ElapsedMilliseconds} ms");
             }
             // The floor under every page, measured last (JIT-warm): the signed-in layout around an almost empty page.
             if (phases.Contains("floor"))
@@ -304,10 +337,10 @@ public sealed partial class BrowseBenchmark : IBenchmark
 
     /// <summary>
     /// The read model alone for one list view (<see cref="FeatureCatalog.QueryAsync"/>, no page rendering, no HTTP): process
-    /// CPU per call over 200 sequential calls after 20 warm-up calls, on a context factory of its own over the benchmark's
+    /// CPU per call over <paramref name="calls"/> sequential calls after up to 20 warm-up calls, on a context factory of its own over the benchmark's
     /// database file; and SQLite's EXPLAIN QUERY PLAN of each distinct statement it sends, with its parameters.
     /// </summary>
-    private static async Task<(double CpuMsPerCall, List<string> Plans)> CatalogAloneAsync(string dataDirectory, long dictionaryId, Actor viewer, string view)
+    private static async Task<(double CpuMsPerCall, List<string> Plans)> CatalogAloneAsync(string dataDirectory, long dictionaryId, Actor viewer, string view, int calls = 200)
     {
         var capture = new CommandCapture();
         var builder = new DbContextOptionsBuilder<WorkbenchDbContext>();
@@ -318,10 +351,9 @@ public sealed partial class BrowseBenchmark : IBenchmark
         using var totals = new ListTotals(events, TimeProvider.System);
         var catalog = new FeatureCatalog(factory, totals);
         var query = FeatureQuery.Parse(Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(view).ToDictionary(p => p.Key, p => (string?)p.Value.ToString()));
-        for (var i = 0; i < 20; i++) await catalog.QueryAsync(dictionaryId, query, viewer);
+        for (var i = 0; i < Math.Min(20, calls); i++) await catalog.QueryAsync(dictionaryId, query, viewer);
         capture.Commands.Clear();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        const int calls = 200;
         for (var i = 0; i < calls; i++) await catalog.QueryAsync(dictionaryId, query, viewer);
         var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / calls;
         var plans = new List<string>();

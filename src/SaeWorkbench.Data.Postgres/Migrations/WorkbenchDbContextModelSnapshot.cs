@@ -754,6 +754,10 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                     b.Property<double?>("MeanActivation")
                         .HasColumnType("double precision");
 
+                    b.Property<string>("SearchText")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<string>("TopContext")
                         .HasMaxLength(600)
                         .HasColumnType("character varying(600)");
@@ -779,6 +783,9 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         .IsDescending(false, true, false, false, false, false, false);
 
                     b.HasIndex(new[] { "DictionaryId", "Density", "Index", "IsDead", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_Density");
+
+                    b.HasIndex(new[] { "DictionaryId", "Density", "Index", "IsDead", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_DensityDesc")
+                        .IsDescending(false, true, false, false, false, false);
 
                     b.HasIndex(new[] { "DictionaryId", "Index", "IsDead", "Density", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_Index");
 

@@ -36,6 +36,10 @@ internal sealed class LatentConfiguration : IEntityTypeConfiguration<Latent>
         // reading the row (five filters on 100k latents: 10 ms of row lookups became 2.4 ms).
         b.HasIndex(l => new { l.DictionaryId, l.Index, l.IsDead, l.Density, l.LabelStatus, l.ConsensusTag }, "IX_Latents_Sort_Index");
         b.HasIndex(l => new { l.DictionaryId, l.Density, l.Index, l.IsDead, l.LabelStatus, l.ConsensusTag }, "IX_Latents_Sort_Density");
+        // Density descending, ties by ascending index: the ascending index served it with a sort of each run of equal
+        // densities. Bought by the browse benchmark's ?sort=density&desc=true.
+        b.HasIndex(l => new { l.DictionaryId, l.Density, l.Index, l.IsDead, l.LabelStatus, l.ConsensusTag }, "IX_Latents_Sort_DensityDesc")
+            .IsDescending(false, true, false, false, false, false);
         b.HasIndex(l => new { l.DictionaryId, l.MaxActivation, l.Index, l.IsDead, l.Density, l.LabelStatus, l.ConsensusTag }, "IX_Latents_Sort_MaxActivation");
         b.HasIndex(l => new { l.DictionaryId, l.LabelStatus, l.Index, l.IsDead, l.Density, l.ConsensusTag }, "IX_Latents_Sort_LabelStatus");
         b.HasIndex(l => new { l.DictionaryId, l.LabelStatus, l.Index, l.IsDead, l.Density, l.ConsensusTag }, "IX_Latents_Sort_LabelStatusDesc")

@@ -56,4 +56,12 @@ public class Latent
     /// in the same transaction as the change that moves it (docs/architecture.md §5).
     /// </summary>
     public double? BestScore { get; set; }
+
+    /// <summary>
+    /// What the list's text search matches, lower-cased (the consensus label, top tokens, strongest context and every live
+    /// interpretation's label and description): one substring test per latent instead of one per column plus a pass over
+    /// the interpretations. Written only by <see cref="LatentSearchTexts"/>, from <see cref="WorkbenchDbContext"/>'s save,
+    /// in the same transaction as the change that moves it (docs/architecture.md §5).
+    /// </summary>
+    public string SearchText { get; set; } = "";
 }

@@ -48,11 +48,13 @@ public static class LatentBestScores
         public bool IsEmpty => Interpretations.Count == 0 && Scores.Count == 0;
     }
 
-    /// <summary>The tracked interpretations and model scores whose change can move a best score.</summary>
+    /// <summary>
+    /// The tracked interpretations and model scores whose change can move a best score. Reads the change tracker as it
+    /// stands: the caller detects changes first.
+    /// </summary>
     public static Pending Collect(WorkbenchDbContext db)
     {
         var pending = new Pending();
-        if (db.ChangeTracker.AutoDetectChangesEnabled) db.ChangeTracker.DetectChanges();
         foreach (var e in db.ChangeTracker.Entries<Interpretation>())
         {
             if (e.State is EntityState.Added or EntityState.Deleted

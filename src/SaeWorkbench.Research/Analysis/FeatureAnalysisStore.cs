@@ -131,6 +131,8 @@ public sealed class FeatureAnalysisStore(IDbContextFactory<WorkbenchDbContext> d
             FROM "FeatureDashboards" AS d
             WHERE d."AnalysisId" = {analysisId} AND d."LatentId" = "Latents"."Id"
             """, ct);
+        // That update bypasses the save, which keeps each latent's search text: bring them up to date in this transaction.
+        await Data.Dictionaries.LatentSearchTexts.RefreshDictionaryAsync(db, dictionaryId, ct);
         var previous = await db.LatentAnalyses.Where(a => a.DictionaryId == dictionaryId && a.IsCurrent).Select(a => a.Id).ToListAsync(ct);
         foreach (var id in previous) await DeleteAnalysisAsync(db, id, ct);
         var completed = DateTimeOffset.UtcNow;

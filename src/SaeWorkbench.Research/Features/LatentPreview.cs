@@ -14,8 +14,8 @@ public sealed record ContextSnippet(string Before, string Peak, string After);
 /// What tells one latent from another before anyone labels it (docs/science.md §6): the tokens it peaks on in its top
 /// contexts, with counts, and a short window of its strongest context. The analysis writes it beside each dashboard as
 /// decoded text, copied to the latent row, so the list shows it and its text search matches it without decoding
-/// anything per request. Stored as plain text with two control characters as separators, which no tokenizer's decoded
-/// text keeps (they are replaced when decoding).
+/// anything per request. Stored as plain text with two control characters as separators (<see cref="PreviewFormat"/>),
+/// which no tokenizer's decoded text keeps (they are replaced when decoding).
 /// </summary>
 public static class LatentPreview
 {
@@ -25,7 +25,7 @@ public static class LatentPreview
     /// <summary>Tokens of the strongest context shown before and after its peak.</summary>
     public const int Before = 8, After = 4;
 
-    private const char Entry = '\u001E', Field = '\u001F';
+    private const char Entry = PreviewFormat.Entry, Field = PreviewFormat.Field;
 
     /// <summary>The stored texts for one latent's dashboard; nulls when it has no top context.</summary>
     public static (string? TopTokens, string? TopContext) From(LatentDashboard dashboard, ITokenizer tokenizer)

@@ -726,6 +726,10 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                     b.Property<double?>("MeanActivation")
                         .HasColumnType("REAL");
 
+                    b.Property<string>("SearchText")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("TopContext")
                         .HasMaxLength(600)
                         .HasColumnType("TEXT");
@@ -751,6 +755,9 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         .IsDescending(false, true, false, false, false, false, false);
 
                     b.HasIndex(new[] { "DictionaryId", "Density", "Index", "IsDead", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_Density");
+
+                    b.HasIndex(new[] { "DictionaryId", "Density", "Index", "IsDead", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_DensityDesc")
+                        .IsDescending(false, true, false, false, false, false);
 
                     b.HasIndex(new[] { "DictionaryId", "Index", "IsDead", "Density", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_Index");
 
