@@ -30,6 +30,7 @@ public sealed class ListRenderBenchmark : IBenchmark
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddMudServices();
+        SaeWorkbench.Web.Hosting.WorkbenchHostExtensions.AddWorkbenchHtmlEncoder(services); // the host's encoder
         using var provider = services.BuildServiceProvider();
         using var renderer = new HtmlRenderer(provider, NullLoggerFactory.Instance);
 
