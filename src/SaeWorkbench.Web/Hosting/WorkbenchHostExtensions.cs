@@ -35,7 +35,6 @@ public static class WorkbenchHostExtensions
         builder.Services.AddWorkbenchLive(presence);
         builder.AddWorkbenchScaleOut(settings);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents().AddHubOptions(presence.ApplyTo);
-        builder.Services.AddWorkbenchHtmlEncoder();
         builder.Services.AddMudServices();
         builder.Services.AddSingleton<SaeWorkbench.Web.Components.Features.FeatureDashboardCache>();
         builder.Services.AddProblemDetails();
@@ -66,15 +65,6 @@ public static class WorkbenchHostExtensions
         builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
         return builder;
     }
-
-    /// <summary>
-    /// The encoder the pages' text goes through: every Unicode character passes as itself (UTF-8), and the characters that
-    /// mean something in HTML (&lt; &gt; &amp; quotes) are still escaped. The default lets only ASCII through, so every
-    /// "·", "×" and "—" of the feature list was written as an entity by the slow path; one-line cost: the list's CPU per
-    /// request in the browse benchmark and the list-render benchmark's rows (docs/performance.md).
-    /// </summary>
-    public static IServiceCollection AddWorkbenchHtmlEncoder(this IServiceCollection services) =>
-        services.AddWebEncoders(o => o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
 
     /// <summary>Checks the data directory and migrates the database before the host accepts requests.</summary>
     public static async Task PrepareWorkbenchAsync(this WebApplication app)

