@@ -34,8 +34,9 @@ namespace SaeWorkbench.Benchmarks;
 /// Latency is to the last byte of the HTML.
 /// Arguments: [clients=50] [feature requests=3000] [requests per list scenario=600] [feature latents=16384] [list latents=100000]
 /// [phases=feature,capacity,list,floor] (a subset runs only those measurements; "catalog" measures the list's read model
-/// alone, without HTTP) [list scenario filter] (only the list
-/// URLs containing this text, or any of several texts separated by "|").
+/// alone, without HTTP) [list scenario filter] (only the list URLs containing this text; alternatives separated by "|",
+/// and "=text" for exactly that URL, so "=" is the default view) [rounds=1] (the chosen list views measured that many
+/// times over, in turn: later rounds run fully tiered code and can be compared with each other).
 /// </summary>
 public sealed partial class BrowseBenchmark : IBenchmark
 {
@@ -171,7 +172,8 @@ public sealed partial class BrowseBenchmark : IBenchmark
                 output.WriteLine($"load average before the list: {LoadAverage()}");
                 // Warm-up with all the clients, as for the feature page: the list's code is still unoptimised (tier-0) JIT code here.
                 await MeasureAsync(http, Math.Min(600, listRequests), _ => $"/dictionaries/{listDictionary}/features?sort=index", IsListPage);
-                foreach (var s in scenarios.Where(s => args.Count <= 6 || args[6].Split('|').Any(f => s.Contains(f, StringComparison.Ordinal))))
+                var chosen = scenarios.Where(s => args.Count <= 6 || ListFilterMatches(args[6], s)).ToArray();
+                foreach (var s in Enumerable.Repeat(chosen, Arg(args, 7, 1)).SelectMany(views => views))
                 {
                     string List(int _) => $"/dictionaries/{listDictionary}/features{s}";
                     var alone = await MeasureAsync(http[..1], Math.Min(50, listRequests), List, IsListPage); // also the warm-up
@@ -204,7 +206,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
                 // The read model alone (no HTTP, no rendering) for each view and for a word found nowhere (the whole scan):
                 // the least CPU per call of five rounds, which other load on a shared machine moves less than one round.
                 var viewer = new Actor(userId, "bench", Role.Admin);
-                foreach (var s in ListScenarios.Append("?q=unseenword&sort=density&desc=true").Where(s => args.Count <= 6 || args[6].Split('|').Any(f => s.Contains(f, StringComparison.Ordinal))))
+                foreach (var s in ListScenarios.Append("?q=unseenword&sort=density&desc=true").Where(s => args.Count <= 6 || ListFilterMatches(args[6], s)))
                 {
                     var rounds = new List<double>();
                     List<string> plans = [];
@@ -247,6 +249,10 @@ public sealed partial class BrowseBenchmark : IBenchmark
             try { Directory.Delete(dir, true); } catch (IOException) { }
         }
     }
+
+    /// <summary>Whether a list view's query string is one the filter argument asks for (see the class summary).</summary>
+    private static bool ListFilterMatches(string filter, string view) =>
+        filter.Split('|').Any(f => f.StartsWith('=') ? view == f[1..] : view.Contains(f, StringComparison.Ordinal));
 
     private static HttpClient NewClient(string address, CookieContainer cookies) => new(new SocketsHttpHandler
     {

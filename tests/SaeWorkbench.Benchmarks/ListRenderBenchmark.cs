@@ -15,7 +15,8 @@ namespace SaeWorkbench.Benchmarks;
 /// What the feature list's own components cost to prerender, without HTTP, the layout or the query: one page of 50 rows
 /// (five top tokens and a context each) rendered to HTML with <see cref="HtmlRenderer"/>, as the server prerenders it,
 /// beside the same rows with a MudLink and a caption MudText per row (how the table was written before) and the filters
-/// form. Interleaved batches, medians of process CPU per page; the shared machine's load moves all of them alike.
+/// form; and, each beside what it replaced, the list page's plain heading, count and pager against MudText, MudStack and
+/// MudButtons, and the layout's theme provider against MudThemeProvider. Interleaved batches, medians of process CPU per page; the shared machine's load moves all of them alike.
 /// Arguments: [batches = 30] [pages per batch = 20].
 /// </summary>
 public sealed class ListRenderBenchmark : IBenchmark
@@ -27,10 +28,7 @@ public sealed class ListRenderBenchmark : IBenchmark
     {
         var batches = args.Count > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 30;
         var perBatch = args.Count > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20;
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddMudServices();
-        using var provider = services.BuildServiceProvider();
+        using var provider = Services();
         using var renderer = new HtmlRenderer(provider, NullLoggerFactory.Instance);
 
         var rows = Rows(50);
@@ -38,21 +36,48 @@ public sealed class ListRenderBenchmark : IBenchmark
         var table = ParameterView.FromDictionary(new Dictionary<string, object?> { [nameof(FeatureTable.Rows)] = rows, [nameof(FeatureTable.Href)] = href });
         var filters = ParameterView.FromDictionary(new Dictionary<string, object?> { [nameof(FeatureFilters.Query)] = new FeatureQuery() });
         var perCell = ParameterView.FromDictionary(new Dictionary<string, object?> { [nameof(ComponentPerCellRows.Rows)] = rows, [nameof(ComponentPerCellRows.Href)] = href });
+        var theme = ParameterView.FromDictionary(new Dictionary<string, object?>
+        {
+            [nameof(MudThemeProvider.Theme)] = SaeWorkbench.Web.Components.Layout.WorkbenchTheme.Theme, [nameof(MudThemeProvider.IsDarkMode)] = false,
+            [nameof(MudThemeProvider.ObserveSystemDarkModeChange)] = false,
+        });
 
-        string Render<T>(ParameterView parameters) where T : IComponent =>
-            renderer.Dispatcher.InvokeAsync(async () => (await renderer.RenderComponentAsync<T>(parameters)).ToHtmlString()).GetAwaiter().GetResult();
+        static string Render<T>(HtmlRenderer on, ParameterView parameters) where T : IComponent =>
+            on.Dispatcher.InvokeAsync(async () => (await on.RenderComponentAsync<T>(parameters)).ToHtmlString()).GetAwaiter().GetResult();
+        Action Pages<T>(HtmlRenderer on, ParameterView parameters) where T : IComponent => () => { for (var i = 0; i < perBatch; i++) Render<T>(on, parameters); };
 
-        var sizes = (Render<FeatureTable>(table).Length, Render<ComponentPerCellRows>(perCell).Length, Render<FeatureFilters>(filters).Length);
-        var results = Measure.Interleaved(batches, 3,
-            () => { for (var i = 0; i < perBatch; i++) Render<FeatureTable>(table); },
-            () => { for (var i = 0; i < perBatch; i++) Render<ComponentPerCellRows>(perCell); },
-            () => { for (var i = 0; i < perBatch; i++) Render<FeatureFilters>(filters); });
-        string Line(string what, (double Wall, double Cpu) r, int chars) =>
-            FormattableString.Invariant($"{what,-58} {r.Cpu * 1000 / perBatch,6:F3} ms CPU, {r.Wall * 1000 / perBatch,6:F3} ms wall per page, {chars:N0} chars");
+        (string What, Action Run, int Chars)[] cases =
+        [
+            ("FeatureTable, 50 plain rows (as shipped)", Pages<FeatureTable>(renderer, table), Render<FeatureTable>(renderer, table).Length),
+            ("the same rows with a MudLink and a MudText per row", Pages<ComponentPerCellRows>(renderer, perCell), Render<ComponentPerCellRows>(renderer, perCell).Length),
+            ("FeatureFilters (native controls)", Pages<FeatureFilters>(renderer, filters), Render<FeatureFilters>(renderer, filters).Length),
+            ("heading, count and pager, plain (as the list page writes them)", Pages<PlainPager>(renderer, ParameterView.Empty), Render<PlainPager>(renderer, ParameterView.Empty).Length),
+            ("heading, count and pager as MudText, MudStack and MudButtons", Pages<MudPager>(renderer, ParameterView.Empty), Render<MudPager>(renderer, ParameterView.Empty).Length),
+            ("WorkbenchThemeProvider (CSS kept per theme and mode)", Pages<SaeWorkbench.Web.Components.Layout.WorkbenchThemeProvider>(renderer, theme), Render<SaeWorkbench.Web.Components.Layout.WorkbenchThemeProvider>(renderer, theme).Length),
+            ("MudThemeProvider (CSS generated on every render)", Pages<MudThemeProvider>(renderer, theme), Render<MudThemeProvider>(renderer, theme).Length),
+        ];
+        var results = Measure.Interleaved(batches, 3, cases.Select(c => c.Run).ToArray());
         output.WriteLine($"{batches} interleaved batches of {perBatch} pages, medians; {Measure.LoadAverage()}");
-        output.WriteLine(Line("FeatureTable, 50 plain rows (as shipped)", results[0], sizes.Item1));
-        output.WriteLine(Line("the same rows with a MudLink and a MudText per row", results[1], sizes.Item2));
-        output.WriteLine(Line("FeatureFilters (native controls)", results[2], sizes.Item3));
+        for (var i = 0; i < cases.Length; i++)
+            output.WriteLine(FormattableString.Invariant(
+                $"{cases[i].What,-66} {results[i].Cpu * 1000 / perBatch,6:F3} ms CPU, {results[i].Wall * 1000 / perBatch,6:F3} ms wall per page, {cases[i].Chars:N0} chars"));
+    }
+
+    private static ServiceProvider Services()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddMudServices();
+        services.AddSingleton<Microsoft.JSInterop.IJSRuntime, NoBrowser>(); // the theme provider asks for one; a prerender never calls it
+        return services.BuildServiceProvider();
+    }
+
+    /// <summary>A prerender has no browser to call: any call is a mistake in the benchmark.</summary>
+    private sealed class NoBrowser : Microsoft.JSInterop.IJSRuntime
+    {
+        public ValueTask<TValue> InvokeAsync<TValue>(string identifier, object?[]? args) => throw new InvalidOperationException($"{identifier} called in a prerender");
+
+        public ValueTask<TValue> InvokeAsync<TValue>(string identifier, CancellationToken cancellationToken, object?[]? args) => InvokeAsync<TValue>(identifier, args);
     }
 
     private static FeatureRow[] Rows(int count)
@@ -64,6 +89,105 @@ public sealed class ListRenderBenchmark : IBenchmark
             TopTokens: LatentPreview.EncodeTokens(Enumerable.Range(0, 5).Select(t => new TokenCount(words[(i + t) % words.Length], 12 - t))),
             TopContext: LatentPreview.EncodeContext(new ContextSnippet("the long and costly", words[i % words.Length], " that followed in the spring")),
             BestScore: i % 5 == 0 ? 0.75 : null)).ToArray();
+    }
+
+    /// <summary>The list page's heading, count and pager as it writes them: plain elements with our classes (FeatureList.razor).</summary>
+    private sealed class PlainPager : ComponentBase
+    {
+        protected override void BuildRenderTree(RenderTreeBuilder b)
+        {
+            b.OpenElement(0, "h1");
+            b.AddAttribute(1, "class", "page-title");
+            b.AddContent(2, "Features ");
+            b.OpenElement(3, "span");
+            b.AddAttribute(4, "class", "page-subtitle");
+            b.AddContent(5, "dictionary #");
+            b.AddContent(6, 2);
+            b.CloseElement();
+            b.CloseElement();
+            b.OpenElement(7, "p");
+            b.AddAttribute(8, "class", "list-total");
+            b.AddContent(9, 100_000.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " latents match");
+            b.CloseElement();
+            b.OpenElement(10, "div");
+            b.AddAttribute(11, "class", "pager");
+            b.AddAttribute(12, "role", "group");
+            b.AddAttribute(13, "aria-label", "Pages");
+            b.AddContent(14, Button("Previous", disabled: true));
+            b.OpenElement(20, "span");
+            b.AddAttribute(21, "class", "pager-position");
+            b.AddContent(22, "Page ");
+            b.AddContent(23, 1);
+            b.AddContent(24, " of ");
+            b.AddContent(25, 2000);
+            b.CloseElement();
+            b.AddContent(26, Button("Next", disabled: false));
+            b.CloseElement();
+        }
+
+        private RenderFragment Button(string text, bool disabled) => b =>
+        {
+            b.OpenElement(0, "button");
+            b.AddAttribute(1, "type", "button");
+            b.AddAttribute(2, "class", "pager-button");
+            b.AddAttribute(3, "disabled", disabled);
+            b.AddAttribute(4, "onclick", EventCallback.Factory.Create<MouseEventArgs>(this, () => { }));
+            b.AddContent(5, text);
+            b.CloseElement();
+        };
+    }
+
+    /// <summary>The reference: the same heading, count and pager as the list page wrote them before, with MudBlazor components.</summary>
+    private sealed class MudPager : ComponentBase
+    {
+        protected override void BuildRenderTree(RenderTreeBuilder b)
+        {
+            b.OpenComponent<MudText>(0);
+            b.AddAttribute(1, nameof(MudText.Typo), Typo.h4);
+            b.AddAttribute(2, nameof(MudText.HtmlTag), "h1");
+            b.AddAttribute(3, nameof(MudText.GutterBottom), true);
+            b.AddAttribute(4, nameof(MudText.ChildContent), (RenderFragment)(h =>
+            {
+                h.AddContent(5, "Features ");
+                h.OpenComponent<MudText>(6);
+                h.AddAttribute(7, nameof(MudText.Typo), Typo.subtitle1);
+                h.AddAttribute(8, nameof(MudText.HtmlTag), "span");
+                h.AddAttribute(9, nameof(MudText.Inline), true);
+                h.AddAttribute(10, nameof(MudText.ChildContent), (RenderFragment)(s => { s.AddContent(11, "dictionary #"); s.AddContent(12, 2); }));
+                h.CloseComponent();
+            }));
+            b.CloseComponent();
+            b.OpenComponent<MudText>(13);
+            b.AddAttribute(14, nameof(MudText.Typo), Typo.body2);
+            b.AddAttribute(15, nameof(MudText.Class), "mb-1");
+            b.AddAttribute(16, nameof(MudText.ChildContent), (RenderFragment)(t => t.AddContent(17, 100_000.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " latents match")));
+            b.CloseComponent();
+            b.OpenComponent<MudStack>(18);
+            b.AddAttribute(19, nameof(MudStack.Row), true);
+            b.AddAttribute(20, nameof(MudStack.AlignItems), AlignItems.Center);
+            b.AddAttribute(21, nameof(MudStack.Spacing), 3);
+            b.AddAttribute(22, nameof(MudStack.Class), "mt-2");
+            b.AddAttribute(23, nameof(MudStack.ChildContent), (RenderFragment)(row =>
+            {
+                row.AddContent(24, Button("Previous", disabled: true));
+                row.OpenComponent<MudText>(30);
+                row.AddAttribute(31, nameof(MudText.Typo), Typo.body2);
+                row.AddAttribute(32, nameof(MudText.ChildContent), (RenderFragment)(t => { t.AddContent(33, "Page "); t.AddContent(34, 1); t.AddContent(35, " of "); t.AddContent(36, 2000); }));
+                row.CloseComponent();
+                row.AddContent(37, Button("Next", disabled: false));
+            }));
+            b.CloseComponent();
+        }
+
+        private RenderFragment Button(string text, bool disabled) => b =>
+        {
+            b.OpenComponent<MudButton>(0);
+            b.AddAttribute(1, nameof(MudButton.Variant), Variant.Text);
+            b.AddAttribute(2, nameof(MudButton.Disabled), disabled);
+            b.AddAttribute(3, nameof(MudButton.OnClick), EventCallback.Factory.Create<MouseEventArgs>(this, () => { }));
+            b.AddAttribute(4, nameof(MudButton.ChildContent), (RenderFragment)(t => t.AddContent(5, text)));
+            b.CloseComponent();
+        };
     }
 
     /// <summary>

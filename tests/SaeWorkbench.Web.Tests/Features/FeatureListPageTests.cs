@@ -1,0 +1,25 @@
+using SaeWorkbench.Web.Tests.Labelling;
+
+namespace SaeWorkbench.Web.Tests.Features;
+
+/// <summary>The feature list as the server prerenders it: its heading, count and pager.</summary>
+public sealed class FeatureListPageTests
+{
+    [Fact]
+    public async Task The_heading_count_and_pager_are_plain_elements_and_the_pager_knows_its_ends()
+    {
+        await using var harness = new LabellingHarness();
+        var admin = await harness.UserAsync("admin", SaeWorkbench.Data.Accounts.WorkbenchRoles.Admin);
+        var (dictionaryId, _) = await harness.SeedLatentsAsync(3);
+        var page = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(
+            await admin.Client.GetStringAsync($"/dictionaries/{dictionaryId}/features?size=2"));
+
+        Assert.Equal($"Features dictionary #{dictionaryId}", page.QuerySelector("#main-content h1")!.TextContent.Trim());
+        Assert.Equal("3 latents match", page.QuerySelector("[data-testid=feature-total]")!.TextContent.Trim());
+        var pager = page.QuerySelector("[role=group][aria-label=Pages]")!;
+        Assert.Equal(["BUTTON", "BUTTON"], pager.QuerySelectorAll("button").Select(b => b.TagName));
+        Assert.True(pager.QuerySelector("[data-testid=page-prev]")!.HasAttribute("disabled"));
+        Assert.False(pager.QuerySelector("[data-testid=page-next]")!.HasAttribute("disabled"));
+        Assert.Contains("Page 1 of 2", pager.TextContent);
+    }
+}
