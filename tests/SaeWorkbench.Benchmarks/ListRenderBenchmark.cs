@@ -15,8 +15,7 @@ namespace SaeWorkbench.Benchmarks;
 /// What the feature list's own components cost to prerender, without HTTP, the layout or the query: one page of 50 rows
 /// (five top tokens and a context each) rendered to HTML with <see cref="HtmlRenderer"/>, as the server prerenders it,
 /// beside the same rows with a MudLink and a caption MudText per row (how the table was written before) and the filters
-/// form; and, each beside what it replaced, the list page's plain heading, count and pager against MudText, MudStack and
-/// MudButtons, and the layout's theme provider against MudThemeProvider. Interleaved batches, medians of process CPU per page; the shared machine's load moves all of them alike.
+/// form; and the layout's theme provider (CSS kept per theme and mode) beside MudThemeProvider. Interleaved batches, medians of process CPU per page; the shared machine's load moves all of them alike.
 /// Arguments: [batches = 30] [pages per batch = 20].
 /// </summary>
 public sealed class ListRenderBenchmark : IBenchmark
@@ -51,8 +50,6 @@ public sealed class ListRenderBenchmark : IBenchmark
             ("FeatureTable, 50 plain rows (as shipped)", Pages<FeatureTable>(renderer, table), Render<FeatureTable>(renderer, table).Length),
             ("the same rows with a MudLink and a MudText per row", Pages<ComponentPerCellRows>(renderer, perCell), Render<ComponentPerCellRows>(renderer, perCell).Length),
             ("FeatureFilters (native controls)", Pages<FeatureFilters>(renderer, filters), Render<FeatureFilters>(renderer, filters).Length),
-            ("heading, count and pager, plain (as the list page writes them)", Pages<PlainPager>(renderer, ParameterView.Empty), Render<PlainPager>(renderer, ParameterView.Empty).Length),
-            ("heading, count and pager as MudText, MudStack and MudButtons", Pages<MudPager>(renderer, ParameterView.Empty), Render<MudPager>(renderer, ParameterView.Empty).Length),
             ("WorkbenchThemeProvider (CSS kept per theme and mode)", Pages<SaeWorkbench.Web.Components.Layout.WorkbenchThemeProvider>(renderer, theme), Render<SaeWorkbench.Web.Components.Layout.WorkbenchThemeProvider>(renderer, theme).Length),
             ("MudThemeProvider (CSS generated on every render)", Pages<MudThemeProvider>(renderer, theme), Render<MudThemeProvider>(renderer, theme).Length),
         ];
@@ -89,105 +86,6 @@ public sealed class ListRenderBenchmark : IBenchmark
             TopTokens: LatentPreview.EncodeTokens(Enumerable.Range(0, 5).Select(t => new TokenCount(words[(i + t) % words.Length], 12 - t))),
             TopContext: LatentPreview.EncodeContext(new ContextSnippet("the long and costly", words[i % words.Length], " that followed in the spring")),
             BestScore: i % 5 == 0 ? 0.75 : null)).ToArray();
-    }
-
-    /// <summary>The list page's heading, count and pager as it writes them: plain elements with our classes (FeatureList.razor).</summary>
-    private sealed class PlainPager : ComponentBase
-    {
-        protected override void BuildRenderTree(RenderTreeBuilder b)
-        {
-            b.OpenElement(0, "h1");
-            b.AddAttribute(1, "class", "page-title");
-            b.AddContent(2, "Features ");
-            b.OpenElement(3, "span");
-            b.AddAttribute(4, "class", "page-subtitle");
-            b.AddContent(5, "dictionary #");
-            b.AddContent(6, 2);
-            b.CloseElement();
-            b.CloseElement();
-            b.OpenElement(7, "p");
-            b.AddAttribute(8, "class", "list-total");
-            b.AddContent(9, 100_000.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " latents match");
-            b.CloseElement();
-            b.OpenElement(10, "div");
-            b.AddAttribute(11, "class", "pager");
-            b.AddAttribute(12, "role", "group");
-            b.AddAttribute(13, "aria-label", "Pages");
-            b.AddContent(14, Button("Previous", disabled: true));
-            b.OpenElement(20, "span");
-            b.AddAttribute(21, "class", "pager-position");
-            b.AddContent(22, "Page ");
-            b.AddContent(23, 1);
-            b.AddContent(24, " of ");
-            b.AddContent(25, 2000);
-            b.CloseElement();
-            b.AddContent(26, Button("Next", disabled: false));
-            b.CloseElement();
-        }
-
-        private RenderFragment Button(string text, bool disabled) => b =>
-        {
-            b.OpenElement(0, "button");
-            b.AddAttribute(1, "type", "button");
-            b.AddAttribute(2, "class", "pager-button");
-            b.AddAttribute(3, "disabled", disabled);
-            b.AddAttribute(4, "onclick", EventCallback.Factory.Create<MouseEventArgs>(this, () => { }));
-            b.AddContent(5, text);
-            b.CloseElement();
-        };
-    }
-
-    /// <summary>The reference: the same heading, count and pager as the list page wrote them before, with MudBlazor components.</summary>
-    private sealed class MudPager : ComponentBase
-    {
-        protected override void BuildRenderTree(RenderTreeBuilder b)
-        {
-            b.OpenComponent<MudText>(0);
-            b.AddAttribute(1, nameof(MudText.Typo), Typo.h4);
-            b.AddAttribute(2, nameof(MudText.HtmlTag), "h1");
-            b.AddAttribute(3, nameof(MudText.GutterBottom), true);
-            b.AddAttribute(4, nameof(MudText.ChildContent), (RenderFragment)(h =>
-            {
-                h.AddContent(5, "Features ");
-                h.OpenComponent<MudText>(6);
-                h.AddAttribute(7, nameof(MudText.Typo), Typo.subtitle1);
-                h.AddAttribute(8, nameof(MudText.HtmlTag), "span");
-                h.AddAttribute(9, nameof(MudText.Inline), true);
-                h.AddAttribute(10, nameof(MudText.ChildContent), (RenderFragment)(s => { s.AddContent(11, "dictionary #"); s.AddContent(12, 2); }));
-                h.CloseComponent();
-            }));
-            b.CloseComponent();
-            b.OpenComponent<MudText>(13);
-            b.AddAttribute(14, nameof(MudText.Typo), Typo.body2);
-            b.AddAttribute(15, nameof(MudText.Class), "mb-1");
-            b.AddAttribute(16, nameof(MudText.ChildContent), (RenderFragment)(t => t.AddContent(17, 100_000.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " latents match")));
-            b.CloseComponent();
-            b.OpenComponent<MudStack>(18);
-            b.AddAttribute(19, nameof(MudStack.Row), true);
-            b.AddAttribute(20, nameof(MudStack.AlignItems), AlignItems.Center);
-            b.AddAttribute(21, nameof(MudStack.Spacing), 3);
-            b.AddAttribute(22, nameof(MudStack.Class), "mt-2");
-            b.AddAttribute(23, nameof(MudStack.ChildContent), (RenderFragment)(row =>
-            {
-                row.AddContent(24, Button("Previous", disabled: true));
-                row.OpenComponent<MudText>(30);
-                row.AddAttribute(31, nameof(MudText.Typo), Typo.body2);
-                row.AddAttribute(32, nameof(MudText.ChildContent), (RenderFragment)(t => { t.AddContent(33, "Page "); t.AddContent(34, 1); t.AddContent(35, " of "); t.AddContent(36, 2000); }));
-                row.CloseComponent();
-                row.AddContent(37, Button("Next", disabled: false));
-            }));
-            b.CloseComponent();
-        }
-
-        private RenderFragment Button(string text, bool disabled) => b =>
-        {
-            b.OpenComponent<MudButton>(0);
-            b.AddAttribute(1, nameof(MudButton.Variant), Variant.Text);
-            b.AddAttribute(2, nameof(MudButton.Disabled), disabled);
-            b.AddAttribute(3, nameof(MudButton.OnClick), EventCallback.Factory.Create<MouseEventArgs>(this, () => { }));
-            b.AddAttribute(4, nameof(MudButton.ChildContent), (RenderFragment)(t => t.AddContent(5, text)));
-            b.CloseComponent();
-        };
     }
 
     /// <summary>

@@ -2,11 +2,11 @@ using SaeWorkbench.Web.Tests.Labelling;
 
 namespace SaeWorkbench.Web.Tests.Features;
 
-/// <summary>The feature list as the server prerenders it: its heading, count and pager.</summary>
+/// <summary>The feature list as the server prerenders it: its heading, count and pager (MudBlazor components).</summary>
 public sealed class FeatureListPageTests
 {
     [Fact]
-    public async Task The_heading_count_and_pager_are_plain_elements_and_the_pager_knows_its_ends()
+    public async Task The_heading_names_the_dictionary_and_the_pager_knows_its_ends()
     {
         await using var harness = new LabellingHarness();
         var admin = await harness.UserAsync("admin", SaeWorkbench.Data.Accounts.WorkbenchRoles.Admin);
