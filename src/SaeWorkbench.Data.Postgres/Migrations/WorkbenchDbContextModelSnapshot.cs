@@ -796,6 +796,9 @@ namespace SaeWorkbench.Data.Postgres.Migrations
 
                     b.HasIndex(new[] { "DictionaryId", "MaxActivation", "Index", "IsDead", "Density", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_MaxActivation");
 
+                    b.HasIndex(new[] { "DictionaryId", "MaxActivation", "Index", "IsDead", "Density", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_MaxActivationDesc")
+                        .IsDescending(false, true, false, false, false, false, false);
+
                     b.ToTable("Latents");
                 });
 

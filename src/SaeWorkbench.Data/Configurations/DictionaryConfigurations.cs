@@ -41,6 +41,10 @@ internal sealed class LatentConfiguration : IEntityTypeConfiguration<Latent>
         b.HasIndex(l => new { l.DictionaryId, l.Density, l.Index, l.IsDead, l.LabelStatus, l.ConsensusTag }, "IX_Latents_Sort_DensityDesc")
             .IsDescending(false, true, false, false, false, false);
         b.HasIndex(l => new { l.DictionaryId, l.MaxActivation, l.Index, l.IsDead, l.Density, l.LabelStatus, l.ConsensusTag }, "IX_Latents_Sort_MaxActivation");
+        // Maximum descending (the usual way to look for the strongest latents), ties by ascending index: without it the plan
+        // sorts each run of equal maxima (browse benchmark: ?sort=maxactivation&desc=true and its status and dense filters).
+        b.HasIndex(l => new { l.DictionaryId, l.MaxActivation, l.Index, l.IsDead, l.Density, l.LabelStatus, l.ConsensusTag }, "IX_Latents_Sort_MaxActivationDesc")
+            .IsDescending(false, true, false, false, false, false, false);
         b.HasIndex(l => new { l.DictionaryId, l.LabelStatus, l.Index, l.IsDead, l.Density, l.ConsensusTag }, "IX_Latents_Sort_LabelStatus");
         b.HasIndex(l => new { l.DictionaryId, l.LabelStatus, l.Index, l.IsDead, l.Density, l.ConsensusTag }, "IX_Latents_Sort_LabelStatusDesc")
             .IsDescending(false, true, false, false, false, false);

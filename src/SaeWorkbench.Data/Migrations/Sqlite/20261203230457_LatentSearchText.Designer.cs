@@ -10,7 +10,7 @@ using SaeWorkbench.Data;
 namespace SaeWorkbench.Data.Migrations.Sqlite
 {
     [DbContext(typeof(WorkbenchDbContext))]
-    [Migration("20261203215031_LatentSearchText")]
+    [Migration("20261203230457_LatentSearchText")]
     partial class LatentSearchText
     {
         /// <inheritdoc />
@@ -770,6 +770,9 @@ namespace SaeWorkbench.Data.Migrations.Sqlite
                         .IsDescending(false, true, false, false, false, false);
 
                     b.HasIndex(new[] { "DictionaryId", "MaxActivation", "Index", "IsDead", "Density", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_MaxActivation");
+
+                    b.HasIndex(new[] { "DictionaryId", "MaxActivation", "Index", "IsDead", "Density", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_MaxActivationDesc")
+                        .IsDescending(false, true, false, false, false, false, false);
 
                     b.ToTable("Latents");
                 });

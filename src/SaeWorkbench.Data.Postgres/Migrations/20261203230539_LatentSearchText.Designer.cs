@@ -12,7 +12,7 @@ using SaeWorkbench.Data;
 namespace SaeWorkbench.Data.Postgres.Migrations
 {
     [DbContext(typeof(WorkbenchDbContext))]
-    [Migration("20261203215117_LatentSearchText")]
+    [Migration("20261203230539_LatentSearchText")]
     partial class LatentSearchText
     {
         /// <inheritdoc />
@@ -798,6 +798,9 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                         .IsDescending(false, true, false, false, false, false);
 
                     b.HasIndex(new[] { "DictionaryId", "MaxActivation", "Index", "IsDead", "Density", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_MaxActivation");
+
+                    b.HasIndex(new[] { "DictionaryId", "MaxActivation", "Index", "IsDead", "Density", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_MaxActivationDesc")
+                        .IsDescending(false, true, false, false, false, false, false);
 
                     b.ToTable("Latents");
                 });

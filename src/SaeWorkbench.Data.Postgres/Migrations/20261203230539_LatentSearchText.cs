@@ -22,6 +22,12 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                 table: "Latents",
                 columns: new[] { "DictionaryId", "Density", "Index", "IsDead", "LabelStatus", "ConsensusTag" },
                 descending: new[] { false, true, false, false, false, false });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Latents_Sort_MaxActivationDesc",
+                table: "Latents",
+                columns: new[] { "DictionaryId", "MaxActivation", "Index", "IsDead", "Density", "LabelStatus", "ConsensusTag" },
+                descending: new[] { false, true, false, false, false, false, false });
         }
 
         /// <inheritdoc />
@@ -29,6 +35,10 @@ namespace SaeWorkbench.Data.Postgres.Migrations
         {
             migrationBuilder.DropIndex(
                 name: "IX_Latents_Sort_DensityDesc",
+                table: "Latents");
+
+            migrationBuilder.DropIndex(
+                name: "IX_Latents_Sort_MaxActivationDesc",
                 table: "Latents");
 
             migrationBuilder.DropColumn(
