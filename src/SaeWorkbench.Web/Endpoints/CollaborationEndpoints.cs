@@ -22,7 +22,8 @@ public static class CollaborationEndpoints
         notifications.MapPost("/{id:long}/read", MarkRead).WithName("MarkNotificationRead").WithSummary("Mark one of your notifications read.");
         notifications.MapPost("/read-all", MarkAllRead).WithName("MarkAllNotificationsRead").WithSummary("Mark all your notifications read.");
 
-        app.MapGet("/api/latents/{latentId:long}/viewers", (long latentId, LatentPresence presence) => TypedResults.Ok(presence.Viewers(latentId)))
+        app.MapGroup("/api/latents").TranslatesRefusals()
+            .MapGet("/{latentId:long}/viewers", (long latentId, LatentPresence presence) => TypedResults.Ok(presence.Viewers(latentId)))
             .RequireAuthorization().WithTags("Labelling").WithName("LatentViewers").WithSummary("Who has this latent's page open now.");
         return app;
     }
