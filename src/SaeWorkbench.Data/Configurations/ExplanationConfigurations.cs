@@ -28,7 +28,7 @@ internal sealed class ExplanationProviderSettingsConfiguration : IEntityTypeConf
         b.Property(s => s.ProtectedApiKey).HasMaxLength(4000);
         b.Property(s => s.Kind).HasMaxLength(20).HasDefaultValue(ExplanationProviderSettings.EndpointKind);
         b.Property(s => s.ModelPath).HasMaxLength(2000);
-        b.Property(s => s.MaxNewTokens).HasDefaultValue(512);
-        b.Property(s => s.TopP).HasDefaultValue(1.0);
+        b.Property(s => s.MaxNewTokens).HasDefaultValue(ExplanationProviderSettings.DefaultMaxNewTokens);
+        b.Property(s => s.TopP).HasDefaultValue(ExplanationProviderSettings.DefaultTopP);
     }
 }

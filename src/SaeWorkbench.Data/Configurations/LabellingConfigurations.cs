@@ -81,7 +81,7 @@ internal sealed class WorkspaceSettingsConfiguration : IEntityTypeConfiguration<
             TaxonomyJson = "[\"lexical/token\",\"syntax\",\"topic/semantic\",\"entity\",\"format/position\",\"polysemantic\",\"uninterpretable\"]",
             ConsensusThreshold = 1,
             LabelsPerLatent = 1,
-            ClaimMinutes = 15,
+            ClaimMinutes = WorkspaceSettings.DefaultClaimMinutes,
             CountMachineInterpretations = true,
         });
     }

@@ -31,7 +31,7 @@ public class LabellingScope
     /// <summary>N: how many different people label each latent.</summary>
     public int LabelsPerLatent { get; set; } = 1;
 
-    public int ClaimMinutes { get; set; } = 15;
+    public int ClaimMinutes { get; set; } = Labelling.WorkspaceSettings.DefaultClaimMinutes;
 
     /// <summary>The queue priority (the Research layer's QueuePriority as a number).</summary>
     public int Priority { get; set; }

@@ -54,6 +54,14 @@ public class ExplanationProviderSettings
     public const string EndpointKind = "endpoint";
     public const string LocalKind = "local";
 
+    // The starting values of a new provider row, its column defaults and the Research layer's ProviderDefaults: one source.
+    public const int DefaultTimeoutSeconds = 60;
+    public const int DefaultMaxRetries = 3;
+    public const int DefaultMaxConcurrency = 4;
+    public const long DefaultTokenBudgetPerJob = 2_000_000;
+    public const int DefaultMaxNewTokens = 512;
+    public const double DefaultTopP = 1;
+
     public int Id { get; set; } = 1;
 
     /// <summary><see cref="EndpointKind"/> or <see cref="LocalKind"/>.</summary>
@@ -72,13 +80,13 @@ public class ExplanationProviderSettings
     public string? ModelPath { get; set; }
 
     /// <summary>Local kind: most new tokens per reply.</summary>
-    public int MaxNewTokens { get; set; } = 512;
+    public int MaxNewTokens { get; set; } = DefaultMaxNewTokens;
 
     /// <summary>Local kind: 0 = greedy.</summary>
     public double Temperature { get; set; }
 
     /// <summary>Local kind: nucleus mass (1 = off).</summary>
-    public double TopP { get; set; } = 1;
+    public double TopP { get; set; } = DefaultTopP;
 
     /// <summary>Local kind: seed of the sampler, so sampled answers repeat.</summary>
     public long Seed { get; set; }
@@ -91,13 +99,13 @@ public class ExplanationProviderSettings
     /// <summary>Data Protection ciphertext of the key; null when the endpoint needs none.</summary>
     public string? ProtectedApiKey { get; set; }
 
-    public int TimeoutSeconds { get; set; } = 60;
-    public int MaxRetries { get; set; } = 3;
-    public int MaxConcurrency { get; set; } = 4;
+    public int TimeoutSeconds { get; set; } = DefaultTimeoutSeconds;
+    public int MaxRetries { get; set; } = DefaultMaxRetries;
+    public int MaxConcurrency { get; set; } = DefaultMaxConcurrency;
     public bool Streaming { get; set; }
 
     /// <summary>Default token budget of one explain or score job (prompt + completion tokens).</summary>
-    public long TokenBudgetPerJob { get; set; } = 2_000_000;
+    public long TokenBudgetPerJob { get; set; } = DefaultTokenBudgetPerJob;
 
     /// <summary>Whether the endpoint returns token log-probabilities (enables AUROC).</summary>
     public bool Logprobs { get; set; }

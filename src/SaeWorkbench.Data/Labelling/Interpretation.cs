@@ -120,6 +120,12 @@ public class Notification
 /// <summary>Workspace-wide labelling settings (one row).</summary>
 public class WorkspaceSettings
 {
+    /// <summary>
+    /// Minutes a labeller holds a claimed latent before the queue hands it to someone else: the one default of the
+    /// workspace, of every labelling scope and of the seeded settings row (the Research queue policy reads it too).
+    /// </summary>
+    public const int DefaultClaimMinutes = 15;
+
     public int Id { get; set; } = 1;
 
     /// <summary>Tags, as a JSON array of strings, in display order (keys 1–7 pick them in the queue).</summary>
@@ -131,7 +137,7 @@ public class WorkspaceSettings
     /// <summary>How many different people label each latent in the queue.</summary>
     public int LabelsPerLatent { get; set; } = 1;
 
-    public int ClaimMinutes { get; set; } = 15;
+    public int ClaimMinutes { get; set; } = DefaultClaimMinutes;
 
     /// <summary>Whether machine explanations can become a latent's consensus (docs/science.md §13).</summary>
     public bool CountMachineInterpretations { get; set; } = true;

@@ -14,7 +14,7 @@ public sealed record ScopeView(
 /// <param name="Guidelines">What the scope asks of its labellers (plain text, up to 4,000 characters), shown beside the queue's form.</param>
 public sealed record ScopeRequest(
     long DictionaryId, string? Name, string Kind, string? Definition, bool IsBlind, int LabelsPerLatent = 1,
-    int ClaimMinutes = 15, QueuePriority Priority = QueuePriority.HighestActivationFirst, bool IncludeDeadLatents = false,
+    int ClaimMinutes = Data.Labelling.WorkspaceSettings.DefaultClaimMinutes, QueuePriority Priority = QueuePriority.HighestActivationFirst, bool IncludeDeadLatents = false,
     string? Guidelines = null);
 
 /// <summary>The latent handed out by "Label next", and until when the caller holds it.</summary>

@@ -24,9 +24,9 @@ public sealed record SaeImportRequest(string SaeFolder, string ModelFolder, stri
 }
 
 /// <summary>The reasons an import was refused, each one a sentence a person can act on.</summary>
-public sealed class ImportValidationException(IReadOnlyList<string> errors) : Exception(string.Join(" ", errors))
+public sealed class ImportValidationException(IReadOnlyList<string> errors) : Labelling.Services.RefusedException("import", errors, " ")
 {
-    public IReadOnlyList<string> Errors { get; } = errors;
+    public IReadOnlyList<string> Errors => Messages;
 }
 
 /// <summary>A model folder that can be used: its hooks with their widths.</summary>

@@ -5,7 +5,8 @@ using SaeWorkbench.Ml.Formats;
 namespace SaeWorkbench.Research.Export;
 
 /// <summary>A bundle that is not what its manifest says, or not a bundle at all; nothing was written.</summary>
-public sealed class BundleException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class BundleException(string message, Exception? inner = null)
+    : Labelling.Services.RefusedException("bundle", [message], " ", inner);
 
 /// <summary>A bundle whose every file matched its manifest. Dispose deletes the extraction folder of a zip.</summary>
 public sealed class VerifiedBundle(string folder, BundleManifest manifest, IReadOnlyList<CatalogRecord> records, bool ownsFolder) : IDisposable

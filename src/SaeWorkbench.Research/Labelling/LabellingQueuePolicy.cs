@@ -71,7 +71,7 @@ public sealed record ScopeProgress(int Complete, int Partial, int Untouched)
 /// </summary>
 public static class LabellingQueuePolicy
 {
-    public static readonly TimeSpan DefaultClaimDuration = TimeSpan.FromMinutes(15);
+    public static readonly TimeSpan DefaultClaimDuration = TimeSpan.FromMinutes(Data.Labelling.WorkspaceSettings.DefaultClaimMinutes);
 
     /// <summary>
     /// The density above which a latent counts as dense: the feature list's own threshold (docs/science.md §3), read

@@ -6,10 +6,14 @@ namespace SaeWorkbench.Research.Models;
 /// <summary>What a person asks to register: a folder under the import roots, a name (default: the folder's), a compute dtype.</summary>
 public sealed record ModelRegistration(string Path, string? Name = null, string? ComputeDtype = null);
 
-/// <summary>Every reason a registration or change was refused, each one a sentence naming the field.</summary>
-public sealed class ModelRegistrationException(IReadOnlyList<string> problems) : Exception(string.Join(" ", problems))
+/// <summary>
+/// Every reason a registration or change was refused, each one a sentence naming the field; <paramref name="field"/> is
+/// the request field they fall under ("model" for a folder, "computeDtype" for a dtype change).
+/// </summary>
+public sealed class ModelRegistrationException(IReadOnlyList<string> problems, string field = "model")
+    : Labelling.Services.RefusedException(field, problems, " ")
 {
-    public IReadOnlyList<string> Problems { get; } = problems;
+    public IReadOnlyList<string> Problems => Messages;
 }
 
 /// <summary>

@@ -163,8 +163,8 @@ public sealed class ModelRegistry(IDbContextFactory<WorkbenchDbContext> dbFactor
     public async Task<RegisteredModel> SetComputeDtypeAsync(long id, string computeDtype, Actor actor, CancellationToken ct = default)
     {
         Require(actor);
-        var dtype = ComputeDtypes.Normalize(computeDtype) ?? throw new ModelRegistrationException([DtypeProblem(computeDtype)]);
-        if (ComputeDtypes.Unsupported(dtype, DefaultDevice()) is { } why) throw new ModelRegistrationException([$"computeDtype: {why}."]);
+        var dtype = ComputeDtypes.Normalize(computeDtype) ?? throw new ModelRegistrationException([DtypeProblem(computeDtype)], "computeDtype");
+        if (ComputeDtypes.Unsupported(dtype, DefaultDevice()) is { } why) throw new ModelRegistrationException([$"computeDtype: {why}."], "computeDtype");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var model = await db.RegisteredModels.SingleOrDefaultAsync(m => m.Id == id, ct)
                     ?? throw new KeyNotFoundException($"There is no registered model #{id}.");

@@ -9,7 +9,7 @@ public static class AdminEndpoints
 {
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/admin").RequirePermission(WorkbenchAction.ManageUsers).WithTags("Admin");
+        var api = app.MapGroup("/api/admin").TranslatesRefusals().RequirePermission(WorkbenchAction.ManageUsers).WithTags("Admin");
         api.MapGet("/users", ListUsers).WithSummary("Every account with its role.");
         api.MapPut("/users/{id}/role", SetRole).WithSummary("Give an account a role.");
         return app;

@@ -16,7 +16,7 @@ public static class AnalysisEndpoints
 
     public static IEndpointRouteBuilder MapAnalysisEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/dictionaries").WithTags("Analysis");
+        var api = app.MapGroup("/api/dictionaries").TranslatesRefusals().WithTags("Analysis");
         api.MapPost("/{dictionaryId:long}/what-fires", WhatFires).RequireAuthorization()
             .WithName("WhatFires")
             .WithSummary("Which latents fire on a text: each token's strongest latents with their labels (hidden ones omitted in blind mode), and the strongest over the text.");
@@ -27,19 +27,7 @@ public static class AnalysisEndpoints
         long dictionaryId, WhatFiresRequest request, WhatFiresService service, ClaimsPrincipal user, CancellationToken ct)
     {
         if (Actor.From(user) is not { } actor) return TypedResults.Unauthorized();
-        try
-        {
-            return TypedResults.Ok(await service.RunAsync(actor, dictionaryId, request.Text, request.PerToken ?? 5, ct));
-        }
-        catch (ArgumentException e)
-        {
-            var field = e.Message.StartsWith("perToken:", StringComparison.Ordinal) ? "perToken" : "text";
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [e.Message] });
-        }
-        catch (KeyNotFoundException e) { return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status404NotFound); }
-        catch (Exception e) when (e is InvalidOperationException or IOException)
-        {
-            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status409Conflict, title: "The dictionary cannot be run");
-        }
+        // Refusals (a bad text or perToken 400, an unknown dictionary 404, one that cannot be run 409) through RefusalFilter.
+        return TypedResults.Ok(await service.RunAsync(actor, dictionaryId, request.Text, request.PerToken ?? 5, ct));
     }
 }

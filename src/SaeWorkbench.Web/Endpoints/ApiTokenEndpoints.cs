@@ -10,7 +10,7 @@ public static class ApiTokenEndpoints
 {
     public static IEndpointRouteBuilder MapApiTokenEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/tokens").WithTags("API tokens");
+        var api = app.MapGroup("/api/tokens").TranslatesRefusals().WithTags("API tokens");
         api.MapGet("/", List).WithName("ListApiTokens").WithSummary("Your API tokens (prefix, dates; never the secret).");
         api.MapPost("/", Create).WithName("CreateApiToken")
             .WithSummary("Create a token; the response is the only time it is shown. Needs a browser session, not a token.");

@@ -13,16 +13,17 @@ public static class CollaborationEndpoints
 {
     public static IEndpointRouteBuilder MapCollaborationEndpoints(this IEndpointRouteBuilder app)
     {
-        var settings = app.MapGroup("/api/admin/settings").RequirePermission(WorkbenchAction.ManageTaxonomy).WithTags("Admin");
+        var settings = app.MapGroup("/api/admin/settings").TranslatesRefusals().RequirePermission(WorkbenchAction.ManageTaxonomy).WithTags("Admin");
         settings.MapGet("/labelling", GetSettings).WithName("GetLabellingSettings").WithSummary("The workspace taxonomy and consensus threshold (Admin).");
         settings.MapPut("/labelling", PutSettings).WithName("PutLabellingSettings").WithSummary("Replace the taxonomy and the consensus threshold (Admin; audited).");
 
-        var notifications = app.MapGroup("/api/notifications").RequireAuthorization().WithTags("Notifications");
+        var notifications = app.MapGroup("/api/notifications").TranslatesRefusals().RequireAuthorization().WithTags("Notifications");
         notifications.MapGet("/", Inbox).WithName("Notifications").WithSummary("Your newest notifications and how many are unread.");
         notifications.MapPost("/{id:long}/read", MarkRead).WithName("MarkNotificationRead").WithSummary("Mark one of your notifications read.");
         notifications.MapPost("/read-all", MarkAllRead).WithName("MarkAllNotificationsRead").WithSummary("Mark all your notifications read.");
 
-        app.MapGet("/api/latents/{latentId:long}/viewers", (long latentId, LatentPresence presence) => TypedResults.Ok(presence.Viewers(latentId)))
+        app.MapGroup("/api/latents").TranslatesRefusals()
+            .MapGet("/{latentId:long}/viewers", (long latentId, LatentPresence presence) => TypedResults.Ok(presence.Viewers(latentId)))
             .RequireAuthorization().WithTags("Labelling").WithName("LatentViewers").WithSummary("Who has this latent's page open now.");
         return app;
     }

@@ -16,7 +16,7 @@ public static class CrowdEndpoints
 {
     public static IEndpointRouteBuilder MapCrowdEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api").WithTags("Crowd labelling");
+        var api = app.MapGroup("/api").TranslatesRefusals().WithTags("Crowd labelling");
         api.MapGet("/scopes", ListScopes).RequireAuthorization()
             .WithName("ListScopes").WithSummary("Labelling scopes, newest first (optionally of one dictionary).");
         api.MapGet("/scopes/{scopeId:long}/progress", Progress).RequireAuthorization()

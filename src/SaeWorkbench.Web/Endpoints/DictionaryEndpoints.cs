@@ -13,7 +13,7 @@ public static class DictionaryEndpoints
 {
     public static IEndpointRouteBuilder MapDictionaryEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/dictionaries").WithTags("Dictionaries").RequireAuthorization();
+        var api = app.MapGroup("/api/dictionaries").TranslatesRefusals().WithTags("Dictionaries").RequireAuthorization();
         api.MapGet("/", List).WithName("ListDictionaries").WithSummary("Every dictionary, newest first (model, hook, architecture, widths, final metrics).");
         api.MapGet("/{dictionaryId:long}", Get).WithName("GetDictionary").WithSummary("One dictionary.");
         api.MapGet("/{dictionaryId:long}/summary", Summary).WithName("GetDictionarySummary")

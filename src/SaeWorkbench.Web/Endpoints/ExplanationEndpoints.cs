@@ -17,7 +17,7 @@ public static class ExplanationEndpoints
 {
     public static IEndpointRouteBuilder MapExplanationEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/explanations").WithTags("Explanations");
+        var api = app.MapGroup("/api/explanations").TranslatesRefusals().WithTags("Explanations");
         api.MapGet("/provider", GetProvider).RequirePermission(WorkbenchAction.ManageExplanationProvider).WithSummary("The explanation provider settings: a registered local model or an OpenAI-compatible endpoint (never the key).");
         api.MapGet("/provider/models", LocalModels).RequirePermission(WorkbenchAction.ManageExplanationProvider).WithSummary("The registered models a local provider can use, each with why it cannot when it cannot (no chat template).");
         api.MapPut("/provider", PutProvider).RequirePermission(WorkbenchAction.ManageExplanationProvider).WithSummary("Change the provider; apiKey null keeps, empty removes.");
@@ -41,11 +41,8 @@ public static class ExplanationEndpoints
     }
 
     public static async Task<Results<Ok<ExplanationEstimate>, ValidationProblem>> Estimate(string kind, ExplanationJobRequest request,
-        ExplanationEstimator estimator, CancellationToken ct)
-    {
-        try { return TypedResults.Ok(await estimator.EstimateAsync(kind, request, ct)); }
-        catch (ArgumentException e) { return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["parameters"] = [e.Message] }); }
-    }
+        ExplanationEstimator estimator, CancellationToken ct) =>
+        TypedResults.Ok(await estimator.EstimateAsync(kind, request, ct));
 
     public static async Task<Results<Ok<ScoreDistribution>, ValidationProblem>> Distribution(long dictionaryId, string scorer,
         ExplanationScoreReader scores, CancellationToken ct) =>

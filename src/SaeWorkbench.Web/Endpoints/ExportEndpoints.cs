@@ -25,7 +25,7 @@ public static class ExportEndpoints
 
     public static IEndpointRouteBuilder MapExportEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api").WithTags("Exports");
+        var api = app.MapGroup("/api").TranslatesRefusals().WithTags("Exports");
         // Writes share the labelling API's per-token rate limit.
         var writes = api.MapGroup("").RequireRateLimiting(LabellingApiServices.WritePolicy);
         api.MapGet("/exports", List).RequirePermission(WorkbenchAction.Export).WithSummary("Export jobs, newest first.");
@@ -52,15 +52,9 @@ public static class ExportEndpoints
     {
         var actor = OutcomeResults.ActorOf(user);
         if (!actor.Can(WorkbenchAction.Export)) return OutcomeResults.Forbidden(actor.Role, WorkbenchAction.Export);
-        try
-        {
-            var job = await jobs.EnqueueAsync(ExportJob.KindName, JsonSerializer.Serialize(request, new JsonSerializerOptions(JsonSerializerDefaults.Web)), actor.UserId, ct);
-            return TypedResults.Created($"/api/jobs/{job.Id}", job);
-        }
-        catch (JobValidationException e)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["export"] = e.Errors.ToArray() });
-        }
+        // A refused export (JobValidationException) answers 400 with its errors under "job", as /api/jobs does (RefusalFilter).
+        var job = await jobs.EnqueueAsync(ExportJob.KindName, JsonSerializer.Serialize(request, new JsonSerializerOptions(JsonSerializerDefaults.Web)), actor.UserId, ct);
+        return TypedResults.Created($"/api/jobs/{job.Id}", job);
     }
 
     public static async Task<Results<PhysicalFileHttpResult, NotFound, ProblemHttpResult>> Download(long jobId, JobService jobs, WorkbenchPaths paths,
@@ -94,10 +88,6 @@ public static class ExportEndpoints
             await using (var output = File.Create(file)) await http.Request.Body.CopyToAsync(output, ct);
             var result = await importer.ImportAsync(file, actor, ct);
             return result.Created ? TypedResults.Created($"/api/dictionaries/{result.DictionaryId}/latents", result) : TypedResults.Ok(result);
-        }
-        catch (BundleException e)
-        {
-            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Bundle refused");
         }
         finally
         {

@@ -14,7 +14,7 @@ public static class JobEndpoints
 {
     public static IEndpointRouteBuilder MapJobEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/jobs").WithTags("Jobs");
+        var api = app.MapGroup("/api/jobs").TranslatesRefusals().WithTags("Jobs");
         api.MapGet("/", List).WithSummary("The latest jobs.");
         api.MapGet("/{id:long}", Get).WithSummary("One job.");
         api.MapPost("/", Create).RequirePermission(WorkbenchAction.QueueJob).WithSummary("Queue a job (kind + parameters).");
@@ -34,15 +34,9 @@ public static class JobEndpoints
     public static async Task<Results<Created<JobSnapshot>, ValidationProblem>> Create(CreateJobRequest request, JobService jobs,
         ClaimsPrincipal user, UserManager<WorkbenchUser> users, CancellationToken ct)
     {
-        try
-        {
-            var job = await jobs.EnqueueAsync(request.Kind, request.Parameters?.GetRawText() ?? "{}", users.GetUserId(user), request.Requires, ct);
-            return TypedResults.Created($"/api/jobs/{job.Id}", job);
-        }
-        catch (JobValidationException e)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["job"] = e.Errors.ToArray() });
-        }
+        // A refused job (JobValidationException) answers 400 with its errors under "job" through RefusalFilter.
+        var job = await jobs.EnqueueAsync(request.Kind, request.Parameters?.GetRawText() ?? "{}", users.GetUserId(user), request.Requires, ct);
+        return TypedResults.Created($"/api/jobs/{job.Id}", job);
     }
 
     /// <summary>Owners cancel their jobs; roles that may cancel anyone's (<see cref="WorkbenchAction.CancelAnyJob"/>) cancel any.</summary>

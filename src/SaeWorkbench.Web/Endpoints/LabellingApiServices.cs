@@ -51,12 +51,9 @@ public static class LabellingApiServices
         }
     });
 
-    private static async Task WriteTooManyRequestsAsync(HttpContext http, RateLimitedException e, CancellationToken ct)
-    {
-        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        http.Response.Headers.RetryAfter = RetryAfterSeconds(e.RetryAfter).ToString(CultureInfo.InvariantCulture);
-        await http.Response.WriteAsJsonAsync(new { title = "Too many requests", status = 429, detail = e.Message }, ct);
-    }
+    /// <summary>The one answer to a spent budget (<see cref="OutcomeResults.TooManyRequests"/>), outside the API groups too.</summary>
+    private static Task WriteTooManyRequestsAsync(HttpContext http, RateLimitedException e, CancellationToken ct) =>
+        OutcomeResults.TooManyRequests(e).ExecuteAsync(http);
 
     public static int RetryAfterSeconds(TimeSpan retryAfter) => Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
 

@@ -17,7 +17,7 @@ public static partial class LabellingEndpoints
 {
     public static IEndpointRouteBuilder MapLabellingEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api").WithTags("Labelling");
+        var api = app.MapGroup("/api").TranslatesRefusals().WithTags("Labelling");
         api.MapGet("/dictionaries/{dictionaryId:long}/latents", ListLatents)
             .WithName("ListLatents").WithSummary("A dictionary's latents as the feature list shows them: the same filters and sorts, paged by skip and take.")
             .WithDescription("Filters: q (text in labels, interpretations, top tokens and contexts), status (Unlabelled, Proposed, Accepted), tag, "

@@ -15,7 +15,7 @@ public static class ModelEndpoints
 {
     public static IEndpointRouteBuilder MapModelEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/models").WithTags("Models");
+        var api = app.MapGroup("/api/models").TranslatesRefusals().WithTags("Models");
         var writes = api.MapGroup("").RequireRateLimiting(LabellingApiServices.WritePolicy);
         api.MapGet("", List).WithSummary("Registered models: family, size, dtypes, memory estimate at the compute dtype, hook points, where used.");
         api.MapGet("/found", Found).RequirePermission(WorkbenchAction.ImportDictionary)
@@ -46,82 +46,36 @@ public static class ModelEndpoints
     public static async Task<Ok<IReadOnlyList<ModelResponse>>> List(ModelRegistry models, CancellationToken ct) =>
         TypedResults.Ok<IReadOnlyList<ModelResponse>>((await models.DescribeAsync(ct)).Select(ModelResponse.Of).ToList());
 
+    // Refusals (a folder's or dtype's problems 400, a role 403, an unknown model 404, a model still in use 409) are answered
+    // by RefusalFilter.
     public static async Task<Results<Ok<IReadOnlyList<FoundResponse>>, ValidationProblem>> Found(ModelRegistry models, string? computeDtype,
         CancellationToken ct)
     {
-        try
-        {
-            var found = await models.ScanAsync(computeDtype ?? ComputeDtypes.Float32, ct);
-            return TypedResults.Ok<IReadOnlyList<FoundResponse>>(found.Select(f => new FoundResponse(f.Check.FullPath ?? f.Check.Path,
-                f.Check.Info?.Family, f.Check.Info?.Parameters, f.Check.Info?.StoredDtype, f.Check.Info?.Memory.TotalBytes, f.Check.Problems,
-                f.Registered?.Id)).ToList());
-        }
-        catch (ModelRegistrationException e)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["model"] = [.. e.Problems] });
-        }
+        var found = await models.ScanAsync(computeDtype ?? ComputeDtypes.Float32, ct);
+        return TypedResults.Ok<IReadOnlyList<FoundResponse>>(found.Select(f => new FoundResponse(f.Check.FullPath ?? f.Check.Path,
+            f.Check.Info?.Family, f.Check.Info?.Parameters, f.Check.Info?.StoredDtype, f.Check.Info?.Memory.TotalBytes, f.Check.Problems,
+            f.Registered?.Id)).ToList());
     }
 
     public static async Task<Results<Created<ModelResponse>, ValidationProblem, ProblemHttpResult>> Register(ModelRegistration request,
         ModelRegistry models, ClaimsPrincipal user, CancellationToken ct)
     {
-        try
-        {
-            var model = await models.RegisterAsync(request, OutcomeResults.ActorOf(user), ct);
-            var view = (await models.DescribeAsync(ct)).Single(v => v.Model.Id == model.Id);
-            return TypedResults.Created($"/api/models/{model.Id}", ModelResponse.Of(view));
-        }
-        catch (ModelRegistrationException e)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["model"] = [.. e.Problems] });
-        }
-        catch (RefusedException e)
-        {
-            return OutcomeResults.Problem(e);
-        }
+        var model = await models.RegisterAsync(request, OutcomeResults.ActorOf(user), ct);
+        var view = (await models.DescribeAsync(ct)).Single(v => v.Model.Id == model.Id);
+        return TypedResults.Created($"/api/models/{model.Id}", ModelResponse.Of(view));
     }
 
     public static async Task<Results<Ok<ModelResponse>, NotFound, ValidationProblem, ProblemHttpResult>> SetComputeDtype(long id,
         DtypeRequest request, ModelRegistry models, ClaimsPrincipal user, CancellationToken ct)
     {
-        try
-        {
-            await models.SetComputeDtypeAsync(id, request.ComputeDtype, OutcomeResults.ActorOf(user), ct);
-            return TypedResults.Ok(ModelResponse.Of((await models.DescribeAsync(ct)).Single(v => v.Model.Id == id)));
-        }
-        catch (KeyNotFoundException)
-        {
-            return TypedResults.NotFound();
-        }
-        catch (ModelRegistrationException e)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["computeDtype"] = [.. e.Problems] });
-        }
-        catch (RefusedException e)
-        {
-            return OutcomeResults.Problem(e);
-        }
+        await models.SetComputeDtypeAsync(id, request.ComputeDtype, OutcomeResults.ActorOf(user), ct);
+        return TypedResults.Ok(ModelResponse.Of((await models.DescribeAsync(ct)).Single(v => v.Model.Id == id)));
     }
 
     public static async Task<Results<NoContent, NotFound, ProblemHttpResult>> Unregister(long id, ModelRegistry models, ClaimsPrincipal user,
         CancellationToken ct)
     {
-        try
-        {
-            await models.UnregisterAsync(id, OutcomeResults.ActorOf(user), ct);
-            return TypedResults.NoContent();
-        }
-        catch (KeyNotFoundException)
-        {
-            return TypedResults.NotFound();
-        }
-        catch (InvalidOperationException e)
-        {
-            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status409Conflict);
-        }
-        catch (RefusedException e)
-        {
-            return OutcomeResults.Problem(e);
-        }
+        await models.UnregisterAsync(id, OutcomeResults.ActorOf(user), ct);
+        return TypedResults.NoContent();
     }
 }

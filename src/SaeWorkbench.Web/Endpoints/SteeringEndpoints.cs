@@ -17,7 +17,7 @@ public static class SteeringEndpoints
 {
     public static IEndpointRouteBuilder MapSteeringEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/steering").WithTags("Steering");
+        var api = app.MapGroup("/api/steering").TranslatesRefusals().WithTags("Steering");
         api.MapPost("/runs", Run).RequirePermission(WorkbenchAction.RunSteering)
             .WithSummary("Baseline and intervened continuations of a prompt, sampled in one batch with the same seed.");
         api.MapPost("/sweeps", Sweep).RequirePermission(WorkbenchAction.RunSteering)
@@ -43,30 +43,8 @@ public static class SteeringEndpoints
     public static async Task<Results<Ok<SteeringComparisonView>, NotFound>> Get(long id, SteeringService steering, CancellationToken ct) =>
         await steering.GetAsync(id, ct) is { } view ? TypedResults.Ok(view) : TypedResults.NotFound();
 
-    /// <summary>The one translation of a run's refusals into HTTP answers.</summary>
+    /// <summary>A run as the signed-in caller; its refusals (400 per field, 403, 429, 503) are answered by RefusalFilter.</summary>
     private static async Task<Results<Ok<T>, ValidationProblem, UnauthorizedHttpResult, ProblemHttpResult>> Refusals<T>(
-        ClaimsPrincipal user, Func<Actor, Task<T>> run)
-    {
-        if (Actor.From(user) is not { } actor) return TypedResults.Unauthorized();
-        try
-        {
-            return TypedResults.Ok(await run(actor));
-        }
-        catch (RefusedException e)
-        {
-            return OutcomeResults.Problem(e);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [Field(e.Message)] = [e.Message] });
-        }
-        catch (InferenceQueueFullException e)
-        {
-            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status503ServiceUnavailable);
-        }
-    }
-
-    /// <summary>The field a refusal names ("strengths: …"), else the request as a whole.</summary>
-    private static string Field(string message) =>
-        message.IndexOf(':') is > 0 and var colon && message[..colon].All(c => char.IsLetter(c) || c == ' ') ? message[..colon] : "request";
+        ClaimsPrincipal user, Func<Actor, Task<T>> run) =>
+        Actor.From(user) is not { } actor ? TypedResults.Unauthorized() : TypedResults.Ok(await run(actor));
 }

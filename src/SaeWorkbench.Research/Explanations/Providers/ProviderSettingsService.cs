@@ -19,21 +19,22 @@ using SaeWorkbench.Research.Settings;
 namespace SaeWorkbench.Research.Explanations.Providers;
 
 /// <summary>
-/// The provider settings' defaults, for the API's input, the view before an Admin saved anything and the Admin page
-/// (the settings row's own initial values, in SaeWorkbench.Data, are the same numbers).
+/// The provider settings' defaults, for the API's input, the view before an Admin saved anything and the Admin page:
+/// the settings row's own starting values (<see cref="ExplanationProviderSettings"/>, in SaeWorkbench.Data).
 /// </summary>
 public static class ProviderDefaults
 {
-    public const int TimeoutSeconds = 60;
-    public const int MaxRetries = 3;
-    public const int MaxConcurrency = 4;
+    // The values are the provider row's own starting values (Data), so a new row and a form's defaults cannot differ.
+    public const int TimeoutSeconds = ExplanationProviderSettings.DefaultTimeoutSeconds;
+    public const int MaxRetries = ExplanationProviderSettings.DefaultMaxRetries;
+    public const int MaxConcurrency = ExplanationProviderSettings.DefaultMaxConcurrency;
 
     /// <summary>Prompt and completion tokens one explain or score job may spend.</summary>
-    public const long TokenBudgetPerJob = 2_000_000;
+    public const long TokenBudgetPerJob = ExplanationProviderSettings.DefaultTokenBudgetPerJob;
 
     /// <summary>Local kind: most new tokens per reply; greedy (temperature 0), nucleus off (top-p 1), seed 0.</summary>
-    public const int MaxNewTokens = 512;
-    public const double TopP = 1;
+    public const int MaxNewTokens = ExplanationProviderSettings.DefaultMaxNewTokens;
+    public const double TopP = ExplanationProviderSettings.DefaultTopP;
 }
 
 /// <summary>

@@ -50,14 +50,41 @@ public sealed record Outcome<T>(OutcomeKind Kind, T? Value, ValidationResult Val
 
 /// <summary>
 /// A refusal (<see cref="Outcome{T}"/>'s kinds and messages) thrown by code that returns something else: jobs, streams of
-/// generated tokens, commands. Its message is the refusal's messages.
+/// generated tokens, commands. Its message is the refusal's messages. The input refusals of jobs, imports, model folders
+/// and bundles derive from it (<see cref="RefusedException(string, IReadOnlyList{string}, string, Exception?)"/>), so a
+/// page, an endpoint or a hub method translates every refusal the same way (docs/architecture.md §9).
 /// </summary>
-public sealed class RefusedException(OutcomeKind kind, ValidationResult validation)
-    : Exception(string.Join(" ", validation.Errors.Values))
+public class RefusedException : Exception
 {
-    public OutcomeKind Kind { get; } = kind;
+    private readonly string? _field;
 
-    public ValidationResult Validation { get; } = validation;
+    public RefusedException(OutcomeKind kind, ValidationResult validation) : base(string.Join(" ", validation.Errors.Values))
+    {
+        Kind = kind;
+        Validation = validation;
+        Messages = [.. validation.Errors.Values];
+    }
+
+    /// <summary>An invalid input with several messages under one field; <paramref name="separator"/> joins them into the message.</summary>
+    protected RefusedException(string field, IReadOnlyList<string> messages, string separator, Exception? inner = null)
+        : base(string.Join(separator, messages), inner)
+    {
+        _field = field;
+        Kind = OutcomeKind.Invalid;
+        Messages = messages;
+        Validation = ValidationResult.Fail(field, string.Join(separator, messages));
+    }
+
+    public OutcomeKind Kind { get; }
+
+    public ValidationResult Validation { get; }
+
+    /// <summary>Every message, one per reason.</summary>
+    public IReadOnlyList<string> Messages { get; }
+
+    /// <summary>The messages by field for a validation problem (several under one field where the refusal has them).</summary>
+    public Dictionary<string, string[]> ProblemErrors() =>
+        _field is null ? Validation.ToProblemErrors() : new Dictionary<string, string[]> { [_field] = [.. Messages] };
 
     public static RefusedException Forbidden(Role role, WorkbenchAction action) =>
         new(OutcomeKind.Forbidden, ValidationResult.Fail("role", Permissions.Refusal(role, action)));
