@@ -15,6 +15,14 @@ public sealed class RefusalFilter : IEndpointFilter
         }
         catch (Exception e) when (!context.HttpContext.Response.HasStarted && OutcomeResults.Refused(e) is { } answer)
         {
+            // The framework's own exception types (an argument, a state, a file) are refusals by the shared rule, but a bug
+            // can throw them too: they stay in the log, at Warning, so a fault answered as a refusal is still found.
+            if (e is not (SaeWorkbench.Research.Labelling.Services.RefusedException or SaeWorkbench.Research.Limits.RateLimitedException
+                or SaeWorkbench.Ml.Lm.Generation.InferenceQueueFullException))
+            {
+                context.HttpContext.RequestServices.GetService<ILoggerFactory>()?.CreateLogger<RefusalFilter>()
+                    .LogWarning(e, "{Method} {Path} refused: {Message}", context.HttpContext.Request.Method, context.HttpContext.Request.Path, e.Message);
+            }
             return answer;
         }
     }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SaeWorkbench.Ml.Lm.Generation;
 using SaeWorkbench.Research.Export;
 using SaeWorkbench.Research.Jobs;
@@ -33,6 +34,46 @@ public sealed partial class RefusalFilterTests
 
     private static string[] Errors(JsonElement body, string field) =>
         [.. body.GetProperty("errors").GetProperty(field).EnumerateArray().Select(e => e.GetString()!)];
+
+    [Fact]
+    public async Task A_framework_exception_answered_as_a_refusal_stays_in_the_log_and_the_services_own_refusals_do_not()
+    {
+        var logged = new List<(Microsoft.Extensions.Logging.LogLevel Level, Exception? Error)>();
+        var services = new ServiceCollection().AddLogging(b => b.AddProvider(new CapturingLoggerProvider(logged))).BuildServiceProvider();
+        async Task<int> Answer(Exception thrown)
+        {
+            var http = new DefaultHttpContext { RequestServices = services };
+            var answer = await new RefusalFilter().InvokeAsync(new DefaultEndpointFilterInvocationContext(http), _ => throw thrown);
+            Assert.IsAssignableFrom<IResult>(answer);
+            return logged.Count;
+        }
+
+        var state = new InvalidOperationException("the model is still in use");
+        Assert.Equal(1, await Answer(state));
+        Assert.Equal((Microsoft.Extensions.Logging.LogLevel.Warning, (Exception?)state), logged[0]);
+        Assert.Equal(1, await Answer(new JobValidationException(["latents: must be at least 1"])));
+        Assert.Equal(1, await Answer(RefusedException.Forbidden(Role.Viewer, WorkbenchAction.RunSteering)));
+    }
+
+    private sealed class CapturingLoggerProvider(List<(Microsoft.Extensions.Logging.LogLevel, Exception?)> logged) : Microsoft.Extensions.Logging.ILoggerProvider
+    {
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new Logger(logged);
+
+        public void Dispose() { }
+
+        private sealed class Logger(List<(Microsoft.Extensions.Logging.LogLevel, Exception?)> logged) : Microsoft.Extensions.Logging.ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+            public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+                Func<TState, Exception?, string> formatter)
+            {
+                lock (logged) logged.Add((logLevel, exception));
+            }
+        }
+    }
 
     [Fact]
     public async Task Input_refusals_answer_400_with_their_messages_under_their_field()
