@@ -42,7 +42,8 @@ internal sealed class LatentConfiguration : IEntityTypeConfiguration<Latent>
             .IsDescending(false, true, false, false, false, false);
         b.HasIndex(l => new { l.DictionaryId, l.MaxActivation, l.Index, l.IsDead, l.Density, l.LabelStatus, l.ConsensusTag }, "IX_Latents_Sort_MaxActivation");
         // Maximum descending (the usual way to look for the strongest latents), ties by ascending index: without it the plan
-        // sorts each run of equal maxima (browse benchmark: ?sort=maxactivation&desc=true and its status and dense filters).
+        // sorts each run of equal maxima, and a real dictionary's dead latents (maximum 0) are one long run that a deep page
+        // sorts in full; the browse benchmark's views, with few ties, show no difference (catalog 0.48 against 0.50 ms).
         b.HasIndex(l => new { l.DictionaryId, l.MaxActivation, l.Index, l.IsDead, l.Density, l.LabelStatus, l.ConsensusTag }, "IX_Latents_Sort_MaxActivationDesc")
             .IsDescending(false, true, false, false, false, false, false);
         b.HasIndex(l => new { l.DictionaryId, l.LabelStatus, l.Index, l.IsDead, l.Density, l.ConsensusTag }, "IX_Latents_Sort_LabelStatus");
