@@ -14,8 +14,8 @@ namespace SaeWorkbench.Benchmarks;
 /// <summary>
 /// What the feature list's own components cost to prerender, without HTTP, the layout or the query: one page of 50 rows
 /// (five top tokens and a context each) rendered to HTML with <see cref="HtmlRenderer"/>, as the server prerenders it,
-/// beside the same rows with a MudLink and a caption MudText per row (how the table was written before) and the filters
-/// form; and the layout's theme provider (CSS kept per theme and mode) beside MudThemeProvider. Interleaved batches, medians of process CPU per page; the shared machine's load moves all of them alike.
+/// beside the same rows with a MudLink and a caption MudText per row (how the table was written before), the same rows
+/// written with the default HtmlEncoder instead of the host's page encoder, and the filters form; and the layout's theme provider (CSS kept per theme and mode) beside MudThemeProvider. Interleaved batches, medians of process CPU per page; the shared machine's load moves all of them alike.
 /// Arguments: [batches = 30] [pages per batch = 20].
 /// </summary>
 public sealed class ListRenderBenchmark : IBenchmark
@@ -27,8 +27,10 @@ public sealed class ListRenderBenchmark : IBenchmark
     {
         var batches = args.Count > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 30;
         var perBatch = args.Count > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20;
-        using var provider = Services();
+        using var provider = Services(pageEncoder: true);
         using var renderer = new HtmlRenderer(provider, NullLoggerFactory.Instance);
+        using var defaultProvider = Services(pageEncoder: false);
+        using var defaultEncoding = new HtmlRenderer(defaultProvider, NullLoggerFactory.Instance);
 
         var rows = Rows(50);
         Func<int, string> href = i => $"dictionaries/2/features/{i}?sort=density&desc=true";
@@ -49,6 +51,7 @@ public sealed class ListRenderBenchmark : IBenchmark
         [
             ("FeatureTable, 50 plain rows (as shipped)", Pages<FeatureTable>(renderer, table), Render<FeatureTable>(renderer, table).Length),
             ("the same rows with a MudLink and a MudText per row", Pages<ComponentPerCellRows>(renderer, perCell), Render<ComponentPerCellRows>(renderer, perCell).Length),
+            ("FeatureTable with the default encoder (non-ASCII as entities)", Pages<FeatureTable>(defaultEncoding, table), Render<FeatureTable>(defaultEncoding, table).Length),
             ("FeatureFilters (native controls)", Pages<FeatureFilters>(renderer, filters), Render<FeatureFilters>(renderer, filters).Length),
             ("WorkbenchThemeProvider (CSS kept per theme and mode)", Pages<SaeWorkbench.Web.Components.Layout.WorkbenchThemeProvider>(renderer, theme), Render<SaeWorkbench.Web.Components.Layout.WorkbenchThemeProvider>(renderer, theme).Length),
             ("MudThemeProvider (CSS generated on every render)", Pages<MudThemeProvider>(renderer, theme), Render<MudThemeProvider>(renderer, theme).Length),
@@ -60,11 +63,12 @@ public sealed class ListRenderBenchmark : IBenchmark
                 $"{cases[i].What,-66} {results[i].Cpu * 1000 / perBatch,6:F3} ms CPU, {results[i].Wall * 1000 / perBatch,6:F3} ms wall per page, {cases[i].Chars:N0} chars"));
     }
 
-    private static ServiceProvider Services()
+    private static ServiceProvider Services(bool pageEncoder)
     {
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddMudServices();
+        if (pageEncoder) services.AddSingleton(SaeWorkbench.Web.Hosting.WorkbenchHostExtensions.PageEncoder); // as the host registers it
         services.AddSingleton<Microsoft.JSInterop.IJSRuntime, NoBrowser>(); // the theme provider asks for one; a prerender never calls it
         return services.BuildServiceProvider();
     }

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.AuthenticatedEncryption;
 using Microsoft.AspNetCore.DataProtection.AuthenticatedEncryption.ConfigurationModel;
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.HttpOverrides;
 using MudBlazor.Services;
 using SaeWorkbench.Data;
@@ -14,6 +16,15 @@ namespace SaeWorkbench.Web.Hosting;
 
 public static class WorkbenchHostExtensions
 {
+    /// <summary>
+    /// How the renderer encodes text into the UTF-8 pages: characters of every script are written as they are, not as
+    /// numeric entities (a token in Greek or Chinese, the list's "·" and "×"), while HTML's own characters (&lt; &gt; &amp; " ')
+    /// stay encoded, as HtmlEncoder always does. The default encoder escapes everything outside ASCII, so a token in
+    /// another script took two to three times its UTF-8 bytes (list-render: 50 English rows 44.6 K characters against
+    /// 47.6 K; its CPU difference is within the benchmark's noise).
+    /// </summary>
+    public static readonly HtmlEncoder PageEncoder = HtmlEncoder.Create(UnicodeRanges.All);
+
     /// <summary>Everything the workbench registers: settings, data, accounts, jobs, live updates and the UI.</summary>
     public static WebApplicationBuilder AddWorkbench(this WebApplicationBuilder builder)
     {
@@ -36,6 +47,7 @@ public static class WorkbenchHostExtensions
         builder.AddWorkbenchScaleOut(settings);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents().AddHubOptions(presence.ApplyTo);
         builder.Services.AddMudServices();
+        builder.Services.AddSingleton(PageEncoder);
         builder.Services.AddSingleton<SaeWorkbench.Web.Components.Features.FeatureDashboardCache>();
         builder.Services.AddProblemDetails();
         // Keys that sign cookies and antiforgery tokens live with the data, so sign-ins survive restarts; in the shared
