@@ -261,7 +261,7 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         // range of the score index.
         if (q.MinScore is { } minScore) latents = latents.Where(l => l.BestScore >= minScore);
         else if (q.Sort == FeatureSort.BestScore) latents = latents.Where(l => l.BestScore != null);
-        if (q.Search is { } text) latents = latents.Where(Search(text));
+        if (q.Search is { } text) latents = latents.Where(Search(db, text));
         if (user is not null && HasLabelFilter(q))
         {
             var hidden = Hidden(db, user);
@@ -276,12 +276,13 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
 
     /// <summary>
     /// Text search: the consensus label, what the latent fires on (its top tokens and strongest context), and the label
-    /// or description of any live interpretation, ignoring case — one substring test of the latent's stored search text
-    /// (<see cref="LatentSearchTexts"/>; instr on SQLite, strpos on PostgreSQL) against the lower-cased needle. Bought by
-    /// the browse benchmark's ?q= views (catalog CPU per call, and the whole scan of a word found nowhere).
+    /// or description of any live interpretation, ignoring case — "the latent's stored search text holds the lower-cased
+    /// needle" (<see cref="LatentSearchTexts"/>), in the form the search texts' trigram index serves
+    /// (<see cref="LatentSearchIndex.Contains"/>). Bought by the browse benchmark's ?q= views (catalog CPU per call, and
+    /// the whole scan of a word found nowhere).
     /// </summary>
-    private static Expression<Func<Latent, bool>> Search(string text) =>
-        LatentSearchTexts.Needle(text) is { } needle ? l => l.SearchText.Contains(needle) : l => false;
+    private static Expression<Func<Latent, bool>> Search(WorkbenchDbContext db, string text) =>
+        LatentSearchTexts.Needle(text) is { } needle ? LatentSearchIndex.Contains(db, needle) : l => false;
 
     /// <summary>Filters on others' work (the score sort is one: it lists scored latents only).</summary>
     private static bool HasLabelFilter(FeatureQuery q) => q.Tag is not null || q.Status is not null || q.Search is not null || q.MinScore is not null

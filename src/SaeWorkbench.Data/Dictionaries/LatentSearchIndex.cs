@@ -1,0 +1,122 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace SaeWorkbench.Data.Dictionaries;
+
+/// <summary>
+/// The trigram index over <see cref="Latent.SearchText"/> that lets the feature list's text search find a rare word
+/// without reading every latent (docs/architecture.md §5). On SQLite an FTS5 table with the trigram tokenizer, case
+/// sensitive because the stored text and the needle are both lower-cased already (<see cref="LatentSearchTexts"/>), so a
+/// phrase query of a needle is exactly "a substring of the search text" for a needle of at least
+/// <see cref="MinimumLength"/> characters. On PostgreSQL a GIN index with pg_trgm's operator class, declared in the model
+/// (WorkbenchDbContext), which serves <c>LIKE '%needle%'</c>.
+/// <para>
+/// The SQLite table is an external-content table over Latents (content='Latents', content_rowid='Id'): it stores the
+/// trigrams, not a second copy of every text, and <c>'rebuild'</c> fills it from the rows in one statement. Triggers keep
+/// it: on insert, on an update of SearchText, on delete (a dictionary's cascade deletes its latents' entries too). Its
+/// DDL is raw SQL that EF's model does not know, so a later migration that rebuilds the Latents table (SQLite's way
+/// to alter a column) drops the triggers: <see cref="RepairAsync"/> at start-up puts them back and rebuilds the table.
+/// </para>
+/// </summary>
+public static class LatentSearchIndex
+{
+    /// <summary>The FTS5 table's name.</summary>
+    public const string SqliteTable = "LatentSearch";
+
+    /// <summary>A trigram index finds only needles of at least three characters (Unicode scalars); shorter ones match no row.</summary>
+    public const int MinimumLength = 3;
+
+    private static readonly string[] Triggers = ["Latents_SearchIndex_Insert", "Latents_SearchIndex_Update", "Latents_SearchIndex_Delete"];
+
+    /// <summary>Creates the FTS5 table and its triggers (none of them may exist) and fills the table from every latent.</summary>
+    public static readonly string[] SqliteCreate =
+    [
+        $"""
+         CREATE VIRTUAL TABLE "{SqliteTable}" USING fts5("SearchText", content='Latents', content_rowid='Id',
+             tokenize='trigram case_sensitive 1', columnsize=0);
+         """,
+        $"""
+         CREATE TRIGGER "{Triggers[0]}" AFTER INSERT ON "Latents" BEGIN
+             INSERT INTO "{SqliteTable}"(rowid, "SearchText") VALUES (new."Id", new."SearchText");
+         END;
+         """,
+        $"""
+         CREATE TRIGGER "{Triggers[1]}" AFTER UPDATE OF "SearchText" ON "Latents" WHEN old."SearchText" IS NOT new."SearchText" BEGIN
+             INSERT INTO "{SqliteTable}"("{SqliteTable}", rowid, "SearchText") VALUES ('delete', old."Id", old."SearchText");
+             INSERT INTO "{SqliteTable}"(rowid, "SearchText") VALUES (new."Id", new."SearchText");
+         END;
+         """,
+        $"""
+         CREATE TRIGGER "{Triggers[2]}" AFTER DELETE ON "Latents" BEGIN
+             INSERT INTO "{SqliteTable}"("{SqliteTable}", rowid, "SearchText") VALUES ('delete', old."Id", old."SearchText");
+         END;
+         """,
+        $"""INSERT INTO "{SqliteTable}"("{SqliteTable}") VALUES ('rebuild');""",
+    ];
+
+    /// <summary>Drops the triggers and the FTS5 table, whichever exist.</summary>
+    public static readonly string[] SqliteDrop =
+        [.. Triggers.Select(t => $"""DROP TRIGGER IF EXISTS "{t}";"""), $"""DROP TABLE IF EXISTS "{SqliteTable}";"""];
+
+    /// <summary>Whether <paramref name="needle"/> is long enough for the trigram index.</summary>
+    public static bool Indexable(string needle) => needle.EnumerateRunes().Take(MinimumLength).Count() == MinimumLength;
+
+    /// <summary>An FTS5 query that matches the needle as one phrase (a double quote inside is doubled, FTS5's escape).</summary>
+    public static string Phrase(string needle) => "\"" + needle.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>
+    /// The needle as a LIKE pattern for "contains" with <c>\</c> as the escape character: its own <c>\ % _</c> are
+    /// escaped, so they match themselves.
+    /// </summary>
+    public static string ContainsPattern(string needle) =>
+        "%" + needle.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
+
+    /// <summary>
+    /// The most latents (of every dictionary) the FTS5 table may hold a needle in for a search to take it on SQLite: a
+    /// page then reads the hits' rows (or walks its sort index testing each against them), where the substring test
+    /// walks the sort index reading rows until a page fills — quick for a word many latents hold, every row for a rare one.
+    /// </summary>
+    public const int SqliteMostHits = 2_000;
+
+    /// <summary>
+    /// The test "the latent's search text holds <paramref name="needle"/>" (already lower-cased, <see cref="LatentSearchTexts.Needle"/>)
+    /// in the form the provider's index serves. A needle shorter than <see cref="MinimumLength"/> keeps the plain substring
+    /// test (instr, strpos). PostgreSQL: <c>LIKE '%needle%'</c> with its wildcards escaped, which the GIN trigram index
+    /// serves where the planner finds it cheaper. SQLite: first counts the FTS5 hits up to <see cref="SqliteMostHits"/> + 1
+    /// (synchronously: SQLite's ADO.NET provider runs an async command synchronously too); at most that many, the latent's
+    /// id among the FTS5 hits (a subquery of the same statement), else the substring test.
+    /// </summary>
+    public static System.Linq.Expressions.Expression<Func<Latent, bool>> Contains(WorkbenchDbContext db, string needle)
+    {
+        if (!Indexable(needle)) return l => l.SearchText.Contains(needle);
+        if (db.Database.IsNpgsql())
+        {
+            var pattern = ContainsPattern(needle);
+            return l => EF.Functions.Like(l.SearchText, pattern, "\\");
+        }
+        if (!db.Database.IsSqlite()) return l => l.SearchText.Contains(needle);
+        var phrase = Phrase(needle);
+        var hits = db.Database.SqlQuery<int>(
+            $"SELECT count(*) AS \"Value\" FROM (SELECT 1 FROM \"LatentSearch\" WHERE \"LatentSearch\" MATCH {phrase} LIMIT {SqliteMostHits + 1})").Single();
+        if (hits > SqliteMostHits) return l => l.SearchText.Contains(needle);
+        var ids = db.Database.SqlQuery<long>($"SELECT rowid AS \"Value\" FROM \"LatentSearch\" WHERE \"LatentSearch\" MATCH {phrase}");
+        return l => ids.Contains(l.Id);
+    }
+
+    /// <summary>
+    /// On SQLite, recreates the FTS5 table, its triggers and its contents when any of them is missing (a later migration
+    /// that rebuilt the Latents table drops the triggers); returns whether it did. Does nothing on PostgreSQL, whose index
+    /// is part of the model.
+    /// </summary>
+    public static async Task<bool> RepairAsync(WorkbenchDbContext db, CancellationToken ct = default)
+    {
+        if (!db.Database.IsSqlite()) return false;
+        var names = Triggers.Append(SqliteTable).ToArray();
+        var present = await db.Database.SqlQuery<string>($"SELECT name AS \"Value\" FROM sqlite_master WHERE type IN ('table', 'trigger')")
+            .ToListAsync(ct);
+        if (names.All(present.Contains)) return false;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        foreach (var sql in SqliteDrop.Concat(SqliteCreate)) await db.Database.ExecuteSqlRawAsync(sql, ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+}
