@@ -8,7 +8,7 @@ namespace SaeWorkbench.Data.Dictionaries;
 /// sensitive because the stored text and the needle are both lower-cased already (<see cref="LatentSearchTexts"/>), so a
 /// phrase query of a needle is exactly "a substring of the search text" for a needle of at least
 /// <see cref="MinimumLength"/> characters. On PostgreSQL a GIN index with pg_trgm's operator class, declared in the model
-/// (WorkbenchDbContext), which serves <c>LIKE '%needle%'</c>.
+/// (WorkbenchDbContext), which serves the <c>LIKE '%needle%'</c> that Npgsql writes for a substring test.
 /// <para>
 /// The SQLite table is an external-content table over Latents (content='Latents', content_rowid='Id'): it stores the
 /// trigrams, not a second copy of every text, and <c>'rebuild'</c> fills it from the rows in one statement. Triggers keep
@@ -64,42 +64,31 @@ public static class LatentSearchIndex
     public static string Phrase(string needle) => "\"" + needle.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     /// <summary>
-    /// The needle as a LIKE pattern for "contains" with <c>\</c> as the escape character: its own <c>\ % _</c> are
-    /// escaped, so they match themselves.
+    /// The most latents (of every dictionary) whose search texts may hold a needle for a search on SQLite to read them by
+    /// id; past it the substring test walks the sort's index, and a page of a needle that common fills within a few
+    /// thousand rows. Near the crossing of the two costs at 100,000 latents (about 1.5 µs to read and sort a hit, about
+    /// 1–2 µs to read and test a row in the sort's order).
     /// </summary>
-    public static string ContainsPattern(string needle) =>
-        "%" + needle.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
-
-    /// <summary>
-    /// The most latents (of every dictionary) the FTS5 table may hold a needle in for a search to take it on SQLite: a
-    /// page then reads the hits' rows (or walks its sort index testing each against them), where the substring test
-    /// walks the sort index reading rows until a page fills — quick for a word many latents hold, every row for a rare one.
-    /// </summary>
-    public const int SqliteMostHits = 2_000;
+    public const int SqliteMostHits = 500;
 
     /// <summary>
     /// The test "the latent's search text holds <paramref name="needle"/>" (already lower-cased, <see cref="LatentSearchTexts.Needle"/>)
-    /// in the form the provider's index serves. A needle shorter than <see cref="MinimumLength"/> keeps the plain substring
-    /// test (instr, strpos). PostgreSQL: <c>LIKE '%needle%'</c> with its wildcards escaped, which the GIN trigram index
-    /// serves where the planner finds it cheaper. SQLite: first counts the FTS5 hits up to <see cref="SqliteMostHits"/> + 1
-    /// (synchronously: SQLite's ADO.NET provider runs an async command synchronously too); at most that many, the latent's
-    /// id among the FTS5 hits (a subquery of the same statement), else the substring test.
+    /// in the form the provider's index serves, and whether it is a list of ids to read the latents by. A needle shorter
+    /// than <see cref="MinimumLength"/> keeps the plain substring test (instr). PostgreSQL: Npgsql writes the substring
+    /// test as <c>LIKE '%needle%'</c> with the needle's wildcards and backslashes escaped in the parameter, which the GIN
+    /// trigram index serves where the planner finds it cheaper. SQLite: first
+    /// reads the FTS5 hits, up to <see cref="SqliteMostHits"/> + 1 (synchronously: SQLite's ADO.NET provider runs an
+    /// async command synchronously too); at most that many, the latent's id among them (one JSON parameter), else the
+    /// substring test. SQLite's planner cannot tell a rare needle from a common one, so the caller reads a list of ids by
+    /// id (<c>ByIds</c>): otherwise it walks the dictionary's whole sort index, testing every entry against the hits.
     /// </summary>
-    public static System.Linq.Expressions.Expression<Func<Latent, bool>> Contains(WorkbenchDbContext db, string needle)
+    public static (System.Linq.Expressions.Expression<Func<Latent, bool>> Test, bool ByIds) Contains(WorkbenchDbContext db, string needle)
     {
-        if (!Indexable(needle)) return l => l.SearchText.Contains(needle);
-        if (db.Database.IsNpgsql())
-        {
-            var pattern = ContainsPattern(needle);
-            return l => EF.Functions.Like(l.SearchText, pattern, "\\");
-        }
-        if (!db.Database.IsSqlite()) return l => l.SearchText.Contains(needle);
-        var phrase = Phrase(needle);
-        var hits = db.Database.SqlQuery<int>(
-            $"SELECT count(*) AS \"Value\" FROM (SELECT 1 FROM \"LatentSearch\" WHERE \"LatentSearch\" MATCH {phrase} LIMIT {SqliteMostHits + 1})").Single();
-        if (hits > SqliteMostHits) return l => l.SearchText.Contains(needle);
-        var ids = db.Database.SqlQuery<long>($"SELECT rowid AS \"Value\" FROM \"LatentSearch\" WHERE \"LatentSearch\" MATCH {phrase}");
-        return l => ids.Contains(l.Id);
+        if (!Indexable(needle) || !db.Database.IsSqlite()) return (l => l.SearchText.Contains(needle), false);
+        var hits = db.Database.SqlQuery<long>(
+            $"SELECT rowid AS \"Value\" FROM \"LatentSearch\" WHERE \"LatentSearch\" MATCH {Phrase(needle)} LIMIT {SqliteMostHits + 1}").ToArray();
+        if (hits.Length > SqliteMostHits) return (l => l.SearchText.Contains(needle), false);
+        return (l => EF.Parameter(hits).Contains(l.Id), true);
     }
 
     /// <summary>
