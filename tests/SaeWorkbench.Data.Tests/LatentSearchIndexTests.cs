@@ -71,6 +71,32 @@ public sealed class LatentSearchIndexTests(Xunit.Abstractions.ITestOutputHelper 
     }
 
     [Fact]
+    public async Task A_refresh_of_a_whole_dictionary_rebuilds_the_fts_table_and_keeps_its_trigger()
+    {
+        await using var t = await new TestDatabase().InitializeAsync();
+        await using var db = t.Create();
+        var dictionaryId = (await db.Latents.SingleAsync(l => l.Id == t.LatentId)).DictionaryId;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        for (var i = 0; i < LatentSearchIndex.SqliteBulkRows; i++)
+            db.Latents.Add(new Latent { DictionaryId = dictionaryId, Index = 10 + i, ConsensusLabel = $"galleon {i}" });
+        await db.SaveChangesAsync();
+        // As an analysis writes every latent's previews past the save, then refreshes the dictionary's texts.
+        await db.Latents.Where(l => l.Index >= 10).ExecuteUpdateAsync(u => u.SetProperty(l => l.ConsensusLabel, l => "frigate " + l.Index));
+        Assert.Equal(LatentSearchIndex.SqliteBulkRows, await LatentSearchTexts.RefreshDictionaryAsync(db, dictionaryId));
+        Assert.Empty(FtsHits(db, "galleon"));
+        Assert.Equal(LatentSearchIndex.SqliteBulkRows, FtsHits(db, "frigate ").Count);
+        AssertIntegrity(db);
+        // The update trigger is back: a later edit is followed row by row.
+        Assert.False(await LatentSearchIndex.RepairAsync(db));
+        var latent = await db.Latents.SingleAsync(l => l.Index == 10);
+        latent.ConsensusLabel = "schooner";
+        db.ChangeTracker.DetectChanges();
+        await db.SaveChangesAsync();
+        Assert.Equal([latent.Id], FtsHits(db, "schooner"));
+        AssertIntegrity(db);
+    }
+
+    [Fact]
     public async Task A_database_migrated_from_before_the_index_finds_its_existing_latents()
     {
         await using var t = new TestDatabase();

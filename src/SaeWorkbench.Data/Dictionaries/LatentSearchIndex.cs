@@ -27,6 +27,46 @@ public static class LatentSearchIndex
 
     private static readonly string[] Triggers = ["Latents_SearchIndex_Insert", "Latents_SearchIndex_Update", "Latents_SearchIndex_Delete"];
 
+    /// <summary>The trigger that follows an update of a search text (<see cref="WithoutUpdateTriggerAsync"/> sets it aside).</summary>
+    private static readonly string SqliteUpdateTrigger = $"""
+         CREATE TRIGGER "{Triggers[1]}" AFTER UPDATE OF "SearchText" ON "Latents" WHEN old."SearchText" IS NOT new."SearchText" BEGIN
+             INSERT INTO "{SqliteTable}"("{SqliteTable}", rowid, "SearchText") VALUES ('delete', old."Id", old."SearchText");
+             INSERT INTO "{SqliteTable}"(rowid, "SearchText") VALUES (new."Id", new."SearchText");
+         END;
+         """;
+
+    /// <summary>
+    /// The fewest rewritten search texts, and the least share of all latents (1 in <see cref="SqliteBulkShare"/>), for which
+    /// <see cref="WithoutUpdateTriggerAsync"/> rebuilds the FTS5 table instead of letting the trigger follow each row.
+    /// </summary>
+    public const int SqliteBulkRows = 1_000;
+
+    /// <inheritdoc cref="SqliteBulkRows"/>
+    public const int SqliteBulkShare = 10;
+
+    /// <summary>
+    /// Runs <paramref name="write"/>, which rewrites <paramref name="rows"/> search texts, inside the caller's open
+    /// transaction. On SQLite, where the rows are at least <see cref="SqliteBulkRows"/> and one in
+    /// <see cref="SqliteBulkShare"/> of all latents (an analysis's refresh of a whole dictionary), the update trigger is
+    /// set aside and the table rebuilt once afterwards, in the same transaction. Bought by the browse benchmark's
+    /// "an analysis's refresh" of 97,388 texts at 100,000 latents (the trigger alone: 7.9 s, against 0.76 s without the index).
+    /// </summary>
+    public static async Task WithoutUpdateTriggerAsync(WorkbenchDbContext db, int rows, Func<Task> write, CancellationToken ct = default)
+    {
+        var bulk = db.Database.IsSqlite() && rows >= SqliteBulkRows
+                   && (long)rows * SqliteBulkShare >= await db.Latents.LongCountAsync(ct)
+                   && await db.Database.SqlQuery<int>($"SELECT count(*) AS \"Value\" FROM sqlite_master WHERE type = 'trigger' AND name = {Triggers[1]}").SingleAsync(ct) == 1;
+        if (!bulk)
+        {
+            await write();
+            return;
+        }
+        await db.Database.ExecuteSqlRawAsync(SqliteDrop[1], ct);
+        await write();
+        await db.Database.ExecuteSqlRawAsync(SqliteUpdateTrigger, ct);
+        await db.Database.ExecuteSqlRawAsync(SqliteCreate[^1], ct);
+    }
+
     /// <summary>Creates the FTS5 table and its triggers (none of them may exist) and fills the table from every latent.</summary>
     public static readonly string[] SqliteCreate =
     [
@@ -39,12 +79,7 @@ public static class LatentSearchIndex
              INSERT INTO "{SqliteTable}"(rowid, "SearchText") VALUES (new."Id", new."SearchText");
          END;
          """,
-        $"""
-         CREATE TRIGGER "{Triggers[1]}" AFTER UPDATE OF "SearchText" ON "Latents" WHEN old."SearchText" IS NOT new."SearchText" BEGIN
-             INSERT INTO "{SqliteTable}"("{SqliteTable}", rowid, "SearchText") VALUES ('delete', old."Id", old."SearchText");
-             INSERT INTO "{SqliteTable}"(rowid, "SearchText") VALUES (new."Id", new."SearchText");
-         END;
-         """,
+        SqliteUpdateTrigger,
         $"""
          CREATE TRIGGER "{Triggers[2]}" AFTER DELETE ON "Latents" BEGIN
              INSERT INTO "{SqliteTable}"("{SqliteTable}", rowid, "SearchText") VALUES ('delete', old."Id", old."SearchText");
