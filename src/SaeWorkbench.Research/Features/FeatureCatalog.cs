@@ -283,8 +283,8 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     /// Text search: the consensus label, what the latent fires on (its top tokens and strongest context), and the label
     /// or description of any live interpretation, ignoring case — "the latent's stored search text holds the lower-cased
     /// needle" (<see cref="LatentSearchTexts"/>), in the form the search texts' trigram index serves, and whether it is a
-    /// list of ids to read the latents by (<see cref="LatentSearchIndex.Contains"/>). Bought by the browse benchmark's ?q= views (catalog CPU per call, and
-    /// the whole scan of a word found nowhere).
+    /// list of ids to read the latents by (<see cref="LatentSearchIndex.Contains"/>). Bought by the browse benchmark's ?q=
+    /// views (catalog CPU per call, and the whole scan of a word found nowhere).
     /// </summary>
     private static (Expression<Func<Latent, bool>> Test, bool ByIds) Search(WorkbenchDbContext db, string text) =>
         LatentSearchTexts.Needle(text) is { } needle ? LatentSearchIndex.Contains(db, needle) : (l => false, false);
