@@ -49,7 +49,8 @@ public static class DataServiceCollectionExtensions
     /// <summary>
     /// Applies pending migrations, for SQLite switches the file to WAL journalling, and brings stored best scores and
     /// search texts that differ from their rules up to date (a database from before the columns;
-    /// <see cref="Dictionaries.LatentBestScores"/>, <see cref="Dictionaries.LatentSearchTexts"/>).
+    /// <see cref="Dictionaries.LatentBestScores"/>, <see cref="Dictionaries.LatentSearchTexts"/>), and on SQLite puts the
+    /// search texts' trigram index back where a migration dropped it (<see cref="Dictionaries.LatentSearchIndex"/>).
     /// </summary>
     public static async Task MigrateWorkbenchDatabaseAsync(this WorkbenchDbContext db, CancellationToken ct = default)
     {
@@ -62,6 +63,8 @@ public static class DataServiceCollectionExtensions
         await db.Database.MigrateAsync(ct);
         if (db.Database.IsSqlite()) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", ct);
         await Dictionaries.LatentBestScores.RepairAsync(db, ct);
+        // The trigram index first: its triggers then carry the texts' repair into it.
+        await Dictionaries.LatentSearchIndex.RepairAsync(db, ct);
         await Dictionaries.LatentSearchTexts.RepairAsync(db, ct);
     }
 }

@@ -94,7 +94,15 @@ public class WorkbenchDbContext(DbContextOptions<WorkbenchDbContext> options) : 
     {
         base.OnModelCreating(builder);
         builder.ApplyConfigurationsFromAssembly(typeof(WorkbenchDbContext).Assembly);
-        if (Database.IsNpgsql()) PostgresModel.Adjust(builder);
+        if (Database.IsNpgsql())
+        {
+            PostgresModel.Adjust(builder);
+            // The search texts' trigram index: serves the feature list's LIKE '%needle%' (LatentSearchIndex; on SQLite an
+            // FTS5 table made by a migration's raw SQL, outside the model).
+            builder.HasPostgresExtension("pg_trgm");
+            builder.Entity<Latent>().HasIndex(l => l.SearchText, "IX_Latents_SearchText_Trigram")
+                .HasMethod("gin").HasOperators("gin_trgm_ops");
+        }
         if (Database.IsSqlite())
         {
             // SQLite cannot order or compare DateTimeOffset; store it as sortable UTC ticks.

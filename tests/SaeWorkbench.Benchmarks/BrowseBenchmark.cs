@@ -35,7 +35,8 @@ namespace SaeWorkbench.Benchmarks;
 /// Arguments: [clients=50] [feature requests=3000] [requests per list scenario=600] [feature latents=16384] [list latents=100000]
 /// [phases=feature,capacity,list,floor] (a subset runs only those measurements; "catalog" measures the list's read model
 /// alone, without HTTP) [list scenario filter] (only the list URLs containing this text; alternatives separated by "|",
-/// and "=text" for exactly that URL, so "=" is the default view) [rounds=1] (the chosen list views measured that many
+/// and "=text" for exactly that URL, so "=" is the default view; "+view" adds a view to the catalog phase only, e.g.
+/// "+?q=the" for a word most latents hold) [rounds=1] (the chosen list views measured that many
 /// times over, in turn: later rounds run fully tiered code and can be compared with each other).
 /// </summary>
 public sealed partial class BrowseBenchmark : IBenchmark
@@ -206,7 +207,8 @@ public sealed partial class BrowseBenchmark : IBenchmark
                 // The read model alone (no HTTP, no rendering) for each view and for a word found nowhere (the whole scan):
                 // the least CPU per call of five rounds, which other load on a shared machine moves less than one round.
                 var viewer = new Actor(userId, "bench", Role.Admin);
-                foreach (var s in ListScenarios.Append("?q=unseenword&sort=density&desc=true").Where(s => args.Count <= 6 || ListFilterMatches(args[6], s)))
+                var extra = args.Count <= 6 ? [] : args[6].Split('|').Where(f => f.StartsWith('+')).Select(f => f[1..]);
+                foreach (var s in ListScenarios.Append("?q=unseenword&sort=density&desc=true").Where(s => args.Count <= 6 || ListFilterMatches(args[6], s)).Concat(extra))
                 {
                     var rounds = new List<double>();
                     List<string> plans = [];
@@ -252,7 +254,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
 
     /// <summary>Whether a list view's query string is one the filter argument asks for (see the class summary).</summary>
     private static bool ListFilterMatches(string filter, string view) =>
-        filter.Split('|').Any(f => f.StartsWith('=') ? view == f[1..] : view.Contains(f, StringComparison.Ordinal));
+        filter.Split('|').Where(f => !f.StartsWith('+')).Any(f => f.StartsWith('=') ? view == f[1..] : view.Contains(f, StringComparison.Ordinal));
 
     private static HttpClient NewClient(string address, CookieContainer cookies) => new(new SocketsHttpHandler
     {

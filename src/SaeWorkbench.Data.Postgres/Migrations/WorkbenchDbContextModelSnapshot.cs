@@ -20,6 +20,7 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                 .HasAnnotation("ProductVersion", "10.0.12")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
+            NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "pg_trgm");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
@@ -776,6 +777,11 @@ namespace SaeWorkbench.Data.Postgres.Migrations
                     b.HasIndex("DictionaryId", "IsDead", "Density");
 
                     b.HasIndex("DictionaryId", "IsDead", "Index");
+
+                    b.HasIndex(new[] { "SearchText" }, "IX_Latents_SearchText_Trigram");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "SearchText" }, "IX_Latents_SearchText_Trigram"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "SearchText" }, "IX_Latents_SearchText_Trigram"), new[] { "gin_trgm_ops" });
 
                     b.HasIndex(new[] { "DictionaryId", "BestScore", "Index", "IsDead", "Density", "LabelStatus", "ConsensusTag" }, "IX_Latents_Sort_BestScore");
 

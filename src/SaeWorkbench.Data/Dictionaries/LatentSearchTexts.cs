@@ -167,12 +167,15 @@ public static class LatentSearchTexts
                 id.ParameterName = "@id";
                 command.Parameters.Add(text);
                 command.Parameters.Add(id);
-                foreach (var (latentId, value) in rows)
+                await LatentSearchIndex.WithoutUpdateTriggerAsync(db, rows.Count, async () =>
                 {
-                    text.Value = value;
-                    id.Value = latentId;
-                    await command.ExecuteNonQueryAsync(ct);
-                }
+                    foreach (var (latentId, value) in rows)
+                    {
+                        text.Value = value;
+                        id.Value = latentId;
+                        await command.ExecuteNonQueryAsync(ct);
+                    }
+                }, ct);
                 if (own is not null) await own.CommitAsync(ct);
             }
             finally

@@ -180,6 +180,35 @@ public sealed class FeatureSearchTests
         Assert.Empty(await Find("\"émile\\\u001F naïve"));
     }
 
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task The_indexed_search_finds_what_brute_force_finds_for_needles_of_every_length_common_and_rare(string provider)
+    {
+        await using var s = await ServiceDatabase.StartAsync(provider);
+        long dictionaryId;
+        string[] labels = ["The war of 1812", "the \"quoted\" war", "back\\slash and 100% proof", "snake_case_name", "naïve ÉMILE", "the end", "war", "Ab", "x%y_z"];
+        await using (var db = s.Db())
+        {
+            dictionaryId = (await db.Latents.SingleAsync(l => l.Id == s.LatentId)).DictionaryId;
+            for (var i = 0; i < 40; i++)
+                db.Latents.Add(new Latent
+                {
+                    DictionaryId = dictionaryId, Index = 10 + i, ConsensusLabel = labels[i % labels.Length],
+                    TopTokens = LatentPreview.EncodeTokens([new(i % 3 == 0 ? " the" : " ship", 2)]),
+                });
+            await db.SaveChangesAsync();
+        }
+        var catalog = s.Get<FeatureCatalog>();
+        await using var read = s.Db();
+        var fields = await FieldsAsync(read, dictionaryId);
+        var indexOf = await read.Latents.Where(l => l.DictionaryId == dictionaryId).ToDictionaryAsync(l => l.Id, l => l.Index);
+        // One and two characters (the substring test), three (one trigram) and more; common ("the", held by most) and rare.
+        string[] needles = ["t", "%", "_", "\\", "\"", "é", "ab", "12", "0%", "_c", "\"q", "the", "THE", "war", "Ïve", "0% p", "e_n", "%y_",
+            "\\sl", "\"qu", "ote", "the war", "war of 1812", "\"quoted\"", "back\\slash", "100% proof", "snake_case", "NAÏVE émile", "x%y_z", "x%y", "ship", "not anywhere"];
+        foreach (var needle in needles)
+            Assert.True(BruteForce(fields, indexOf, needle).SequenceEqual(await SearchAsync(catalog, dictionaryId, needle, s.Admin)), $"{provider}: '{needle}'");
+    }
+
     [Fact]
     public async Task Start_up_repairs_search_texts_written_past_the_save()
     {
