@@ -62,6 +62,19 @@ public sealed class EventInvalidatedCache<TValue> : IDisposable
         }
     }
 
+    /// <summary>The value kept for <paramref name="key"/> when there is one, fresh and loaded; never loads.</summary>
+    public bool TryGet(string key, out TValue value)
+    {
+        if (_entries.TryGetValue(key, out var cached) && cached.Generation == Interlocked.Read(ref _generation)
+            && _clock.GetTimestamp() < cached.ExpiresAt && cached.Lazy.IsValueCreated && cached.Value.IsCompletedSuccessfully)
+        {
+            value = cached.Value.Result;
+            return true;
+        }
+        value = default!;
+        return false;
+    }
+
     /// <summary>Stores a value this node has just written, so its next read needs no query.</summary>
     public void Set(string key, TValue value)
     {

@@ -49,10 +49,12 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
         if (await IndexRangeAsync(db, dictionaryId, query, skip, take, user, ct) is { } range) return range;
         // Deferred join: the page's ids come from the sort's covering index alone (a deep OFFSET skips index entries,
         // not rows), then only those rows are read.
-        var pageIds = SortedMatching(db, dictionaryId, query, user).Skip(skip).Take(take).Select(l => l.Id);
+        var key = TotalKey(dictionaryId, query, user);
+        // A search whose kept total shows a word more latents hold than the trigram index reads by id skips the index.
+        var common = query.Search is not null && totals.TryGet(key, out var kept) && kept > LatentSearchIndex.SqliteMostHits;
+        var pageIds = SortedMatching(db, dictionaryId, query, user, common).Skip(skip).Take(take).Select(l => l.Id);
         var rows = await Ordered(db, db.Latents.AsNoTracking().Where(l => pageIds.Contains(l.Id)), query, user)
             .Select(Projection(db, user)).ToListAsync(ct);
-        var key = TotalKey(dictionaryId, query, user);
         int total;
         if (rows.Count > 0 && rows.Count < take || rows.Count == 0 && skip == 0)
         {
@@ -231,11 +233,13 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     /// <summary>
     /// The latents of a dictionary that pass the query's filters; for a blind viewer (<paramref name="user"/> not null)
     /// the label filters leave out latents whose work is hidden from them. <paramref name="forPage"/>: the filters of a
-    /// page read in the sort's order (<see cref="SortedMatching"/>), not of a count.
+    /// page read in the sort's order (<see cref="SortedMatching"/>), not of a count. <paramref name="commonSearch"/>: the
+    /// view's kept total shows its search word held by more latents than the trigram index reads by id.
     /// </summary>
-    private static IQueryable<Latent> Matching(WorkbenchDbContext db, long dictionaryId, FeatureQuery q, string? user, bool forPage = false)
+    private static IQueryable<Latent> Matching(WorkbenchDbContext db, long dictionaryId, FeatureQuery q, string? user, bool forPage = false,
+        bool commonSearch = false)
     {
-        var search = q.Search is { } text ? Search(db, text) : default;
+        var search = q.Search is { } text ? Search(db, text, commonSearch) : default;
         // A search the trigram index narrows to a few latents reads them by id: written "DictionaryId + 0", the dictionary
         // filter is no index's range, or SQLite would walk the dictionary's whole sort index testing each entry.
         var latents = search.ByIds
@@ -276,8 +280,9 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     }
 
     /// <summary>The matching latents in the list's order (<see cref="Ordered"/>), to be paged.</summary>
-    private static IQueryable<Latent> SortedMatching(WorkbenchDbContext db, long dictionaryId, FeatureQuery query, string? user) =>
-        Ordered(db, Matching(db, dictionaryId, query, user, forPage: true), query, user);
+    private static IQueryable<Latent> SortedMatching(WorkbenchDbContext db, long dictionaryId, FeatureQuery query, string? user,
+        bool commonSearch = false) =>
+        Ordered(db, Matching(db, dictionaryId, query, user, forPage: true, commonSearch), query, user);
 
     /// <summary>
     /// Text search: the consensus label, what the latent fires on (its top tokens and strongest context), and the label
@@ -286,8 +291,8 @@ public sealed class FeatureCatalog(IDbContextFactory<WorkbenchDbContext> dbFacto
     /// list of ids to read the latents by (<see cref="LatentSearchIndex.Contains"/>). Bought by the browse benchmark's ?q=
     /// views (catalog CPU per call, and the whole scan of a word found nowhere).
     /// </summary>
-    private static (Expression<Func<Latent, bool>> Test, bool ByIds) Search(WorkbenchDbContext db, string text) =>
-        LatentSearchTexts.Needle(text) is { } needle ? LatentSearchIndex.Contains(db, needle) : (l => false, false);
+    private static (Expression<Func<Latent, bool>> Test, bool ByIds) Search(WorkbenchDbContext db, string text, bool common) =>
+        LatentSearchTexts.Needle(text) is { } needle ? LatentSearchIndex.Contains(db, needle, common) : (l => false, false);
 
     /// <summary>Filters on others' work (the score sort is one: it lists scored latents only).</summary>
     private static bool HasLabelFilter(FeatureQuery q) => q.Tag is not null || q.Status is not null || q.Search is not null || q.MinScore is not null

@@ -25,6 +25,9 @@ public sealed class ListTotals : IDisposable
 
     public Task<int> GetAsync(string key, Func<CancellationToken, Task<int>> count, CancellationToken ct) => _cache.GetAsync(key, count, ct);
 
+    /// <summary>The total kept for a view, if there is one; never counts.</summary>
+    public bool TryGet(string key, out int total) => _cache.TryGet(key, out total);
+
     /// <summary>Stores a total the caller knows exactly (a page that is not full, or one just counted).</summary>
     public void Set(string key, int total) => _cache.Set(key, total);
 

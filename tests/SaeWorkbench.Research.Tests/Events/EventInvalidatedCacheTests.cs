@@ -32,6 +32,28 @@ public sealed class EventInvalidatedCacheTests
     }
 
     [Fact]
+    public async Task Peeking_answers_only_a_fresh_loaded_value_and_never_loads()
+    {
+        using var cache = Cache();
+        Assert.False(cache.TryGet("ann", out _));
+        var loading = new TaskCompletionSource<int>();
+        var pending = cache.GetAsync("ann", _ => loading.Task);
+        Assert.False(cache.TryGet("ann", out _)); // still loading
+        loading.SetResult(4);
+        Assert.Equal(4, await pending);
+        Assert.True(cache.TryGet("ann", out var kept));
+        Assert.Equal(4, kept);
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        Assert.False(cache.TryGet("ann", out _)); // past the lifetime
+        cache.Set("ann", 5);
+        Assert.True(cache.TryGet("ann", out kept));
+        Assert.Equal(5, kept);
+        _bus.Publish(new NotificationsRead("ann"));
+        Assert.False(cache.TryGet("ann", out _));
+        Assert.Equal(0, cache.Count);
+    }
+
+    [Fact]
     public async Task A_load_overtaken_by_an_event_answers_its_callers_but_is_not_kept()
     {
         using var cache = Cache();

@@ -180,6 +180,35 @@ public sealed class FeatureSearchTests
         Assert.Empty(await Find("\"émile\\\u001F naïve"));
     }
 
+    [Fact]
+    public async Task A_word_whose_kept_total_passes_the_index_limit_pages_without_reading_the_index_and_a_rare_word_reads_it()
+    {
+        await using var s = await ServiceDatabase.StartAsync("Sqlite");
+        long dictionaryId;
+        await using (var db = s.Db())
+        {
+            dictionaryId = (await db.Latents.SingleAsync(l => l.Id == s.LatentId)).DictionaryId;
+            for (var i = 0; i < LatentSearchIndex.SqliteMostHits + 100; i++)
+                db.Latents.Add(new Latent { DictionaryId = dictionaryId, Index = 10 + i, ConsensusLabel = i % 7 == 0 ? $"rare {i}" : $"common {i}" });
+            await db.SaveChangesAsync();
+        }
+        var catalog = s.Get<FeatureCatalog>();
+        var query = new FeatureQuery { Search = "common", Sort = FeatureSort.Index, Descending = true };
+        var first = await catalog.QueryAsync(dictionaryId, query, s.Admin); // a full page: the total is counted and kept
+        var expected = Enumerable.Range(0, LatentSearchIndex.SqliteMostHits + 100).Where(i => i % 7 != 0).Select(i => 10 + i).OrderDescending().ToList();
+        Assert.Equal(expected.Count, first.Total);
+        Assert.True(first.Total > LatentSearchIndex.SqliteMostHits);
+
+        // Without the index, a page of the common word still reads (its kept total says the index would not be used)...
+        await using (var db = s.Db())
+            foreach (var sql in LatentSearchIndex.SqliteDrop) await db.Database.ExecuteSqlRawAsync(sql);
+        var second = await catalog.QueryAsync(dictionaryId, query with { Page = 1 }, s.Admin);
+        Assert.Equal(expected.Skip(50).Take(50), second.Rows.Select(r => r.Index));
+        Assert.Equal(first.Total, second.Total);
+        // ...while a word with no kept total asks the index first.
+        await Assert.ThrowsAnyAsync<Microsoft.Data.Sqlite.SqliteException>(() => catalog.QueryAsync(dictionaryId, query with { Search = "rare" }, s.Admin));
+    }
+
     [Theory]
     [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
     public async Task The_indexed_search_finds_what_brute_force_finds_for_needles_of_every_length_common_and_rare(string provider)
