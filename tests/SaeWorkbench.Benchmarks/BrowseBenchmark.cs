@@ -200,11 +200,11 @@ public sealed partial class BrowseBenchmark : IBenchmark
                 output.WriteLine(FormattableString.Invariant($"feature list at {listLatents:N0} latents, {clients} closed-loop clients: worst p95 {worstClosed:F1} ms, goal <= 150 ms met for {closedMet} of {measured}"));
                 static bool IsEmptyList(ReadOnlySpan<byte> body) => body.IndexOf("data-testid=\"feature-empty\""u8) >= 0;
                 var cold = await MeasureAsync(http[..1], 20, n => $"/dictionaries/{listDictionary}/features?q=unseen{n}word&sort=density&desc=true", IsEmptyList);
-                output.WriteLine($"list, a search for a word found nowhere (the whole scan), 1 client: {cold}");
+                output.WriteLine($"list, a search for a word found nowhere (without the trigram index, a whole scan), 1 client: {cold}");
             }
             if (phases.Contains("catalog"))
             {
-                // The read model alone (no HTTP, no rendering) for each view and for a word found nowhere (the whole scan):
+                // The read model alone (no HTTP, no rendering) for each view and for a word found nowhere (without the trigram index, a whole scan):
                 // the least CPU per call of five rounds, which other load on a shared machine moves less than one round.
                 var viewer = new Actor(userId, "bench", Role.Admin);
                 var extra = args.Count <= 6 ? [] : args[6].Split('|').Where(f => f.StartsWith('+')).Select(f => f[1..]);
