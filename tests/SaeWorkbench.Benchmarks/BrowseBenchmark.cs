@@ -274,25 +274,46 @@ public sealed partial class BrowseBenchmark : IBenchmark
     /// Latency percentiles, throughput, and the process's CPU time per request (server and client together): the cost
     /// of a page, which unlike latency does not depend on what else the machine is doing.
     /// </summary>
-    private sealed record Result(int Requests, int Failures, double P50, double P95, double P99, double Max, double PerSecond, double CpuMsPerRequest, GcDelta Gc)
+    private sealed record Result(int Requests, int Failures, double P50, double P95, double P99, double Max, double PerSecond, double CpuMsPerRequest, RuntimeDelta Runtime)
     {
         public override string ToString() =>
-            FormattableString.Invariant($"n={Requests} p50={P50:F1} ms p95={P95:F1} ms p99={P99:F1} ms max={Max:F0} ms {PerSecond:F0} req/s cpu={CpuMsPerRequest:F1} ms/req {Gc} failures={Failures}");
+            FormattableString.Invariant($"n={Requests} p50={P50:F1} ms p95={P95:F1} ms p99={P99:F1} ms max={Max:F0} ms {PerSecond:F0} req/s cpu={CpuMsPerRequest:F1} ms/req {Runtime} failures={Failures}");
     }
 
     /// <summary>
     /// The garbage collections during a run and the time the process spent paused in them: with 50 requests in flight,
     /// one pause delays all of them, so a few long pauses decide a p95 over a few hundred requests.
     /// </summary>
-    private sealed record GcDelta(int Gen0, int Gen1, int Gen2, double PauseMs)
+    /// <remarks>
+    /// Also two things that move CPU per request without being the pages' cost: time the JIT spent compiling (tiering up
+    /// code a view reaches for the first time, on a background thread) and CPU time the hypervisor gave other machines
+    /// while this one wanted it (steal, all cores, where Linux tells it).
+    /// </remarks>
+    private sealed record RuntimeDelta(int Gen0, int Gen1, int Gen2, double PauseMs, double JitMs, double StealMs)
     {
-        public static (int, int, int, TimeSpan) Now() => (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+        public static (int, int, int, TimeSpan, TimeSpan, double) Now() =>
+            (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(),
+             System.Runtime.JitInfo.GetCompilationTime(), StealMsSinceBoot());
 
-        public static GcDelta Since((int G0, int G1, int G2, TimeSpan Pause) before) => new(
+        public static RuntimeDelta Since((int G0, int G1, int G2, TimeSpan Pause, TimeSpan Jit, double Steal) before) => new(
             GC.CollectionCount(0) - before.G0, GC.CollectionCount(1) - before.G1, GC.CollectionCount(2) - before.G2,
-            (GC.GetTotalPauseDuration() - before.Pause).TotalMilliseconds);
+            (GC.GetTotalPauseDuration() - before.Pause).TotalMilliseconds,
+            (System.Runtime.JitInfo.GetCompilationTime() - before.Jit).TotalMilliseconds, StealMsSinceBoot() - before.Steal);
 
-        public override string ToString() => FormattableString.Invariant($"gc={Gen0}/{Gen1}/{Gen2} paused {PauseMs:F0} ms");
+        /// <summary>The eighth figure of /proc/stat's "cpu" line (clock ticks of 10 ms), or NaN where there is none.</summary>
+        private static double StealMsSinceBoot()
+        {
+            try
+            {
+                using var reader = new StreamReader("/proc/stat");
+                var fields = reader.ReadLine()?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return fields is { Length: > 8 } && fields[0] == "cpu" ? double.Parse(fields[8], CultureInfo.InvariantCulture) * 10 : double.NaN;
+            }
+            catch (IOException) { return double.NaN; }
+            catch (UnauthorizedAccessException) { return double.NaN; }
+        }
+
+        public override string ToString() => FormattableString.Invariant($"gc={Gen0}/{Gen1}/{Gen2} paused {PauseMs:F0} ms jit={JitMs:F0} ms steal={StealMs:F0} ms");
     }
 
     /// <summary>
@@ -308,7 +329,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
         var failures = 0;
         var clock = Stopwatch.StartNew();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        var gc = GcDelta.Now();
+        var gc = RuntimeDelta.Now();
         await Task.WhenAll(clients.Select(async client =>
         {
             // The load generator shares the 2 cores with the host, so it should cost as little as it can: each client
@@ -340,7 +361,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
         var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
         Array.Sort(latencies);
         double P(double q) => latencies[Math.Min(total - 1, (int)Math.Ceiling(q * total) - 1)];
-        return new Result(total, failures, P(0.5), P(0.95), P(0.99), latencies[^1], total / seconds, cpuMs / total, GcDelta.Since(gc));
+        return new Result(total, failures, P(0.5), P(0.95), P(0.99), latencies[^1], total / seconds, cpuMs / total, RuntimeDelta.Since(gc));
     }
 
     /// <summary>
