@@ -1,5 +1,11 @@
 using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Web;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.JSInterop;
 using MudBlazor;
+using MudBlazor.Services;
 using SaeWorkbench.Web.Components.Layout;
 
 namespace SaeWorkbench.Web.Tests.Components;
@@ -33,5 +39,47 @@ public sealed class WorkbenchThemeProviderTests : MudComponentTest
         var expected = Markup<MudThemeProvider>(other, dark: false);
         Assert.NotEqual(Markup<MudThemeProvider>(WorkbenchTheme.Theme, dark: false), expected);
         Assert.Equal(expected, Markup<WorkbenchThemeProvider>(other, dark: false));
+    }
+
+    [Fact]
+    public async Task A_prerender_disposes_it_without_calling_a_browser()
+    {
+        // MudThemeProvider itself calls the (absent) browser when a prerender's renderer disposes it.
+        Assert.NotEmpty(await BrowserCallsOfPrerenderAsync<MudThemeProvider>());
+        Assert.Empty(await BrowserCallsOfPrerenderAsync<WorkbenchThemeProvider>());
+    }
+
+    /// <summary>The JS calls a theme provider makes when prerendered to HTML and disposed, as a page's prerender does.</summary>
+    private static async Task<IReadOnlyCollection<string>> BrowserCallsOfPrerenderAsync<T>() where T : MudThemeProvider
+    {
+        var browser = new NoBrowser();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddMudServices();
+        services.AddSingleton<IJSRuntime>(browser);
+        await using var provider = services.BuildServiceProvider();
+        var renderer = new HtmlRenderer(provider, NullLoggerFactory.Instance);
+        var parameters = ParameterView.FromDictionary(new Dictionary<string, object?>
+        {
+            [nameof(MudThemeProvider.Theme)] = WorkbenchTheme.Theme, [nameof(MudThemeProvider.ObserveSystemDarkModeChange)] = false,
+        });
+        var html = await renderer.Dispatcher.InvokeAsync(async () => (await renderer.RenderComponentAsync<T>(parameters)).ToHtmlString());
+        Assert.Contains("--mud-palette-primary", html);
+        await renderer.DisposeAsync();
+        return browser.Calls;
+    }
+
+    /// <summary>What a prerender has instead of a browser: every call is recorded (and answered with nothing).</summary>
+    private sealed class NoBrowser : IJSRuntime
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Calls { get; } = new();
+
+        public ValueTask<TValue> InvokeAsync<TValue>(string identifier, object?[]? args) => InvokeAsync<TValue>(identifier, CancellationToken.None, args);
+
+        public ValueTask<TValue> InvokeAsync<TValue>(string identifier, CancellationToken cancellationToken, object?[]? args)
+        {
+            Calls.Enqueue(identifier);
+            return ValueTask.FromResult(default(TValue)!);
+        }
     }
 }
