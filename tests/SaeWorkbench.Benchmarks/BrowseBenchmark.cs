@@ -133,6 +133,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
             {
                 output.WriteLine($"load average before the feature page: {LoadAverage()}");
                 await MeasureAsync(http, Math.Min(200, featureRequests), RandomFeature, IsFeaturePage); // warm-up: JIT, caches, connections
+                output.WriteLine($"feature page, warm-up: {await WarmAsync(http, RandomFeature, IsFeaturePage)}");
                 // One client alone: the cost of a page without queueing behind 49 others.
                 var single = await MeasureAsync(http[..1], Math.Min(200, featureRequests), RandomFeature, IsFeaturePage);
                 output.WriteLine($"feature page, 1 client: {single}");
@@ -177,7 +178,8 @@ public sealed partial class BrowseBenchmark : IBenchmark
                 foreach (var s in Enumerable.Repeat(chosen, Arg(args, 7, 1)).SelectMany(views => views))
                 {
                     string List(int _) => $"/dictionaries/{listDictionary}/features{s}";
-                    var alone = await MeasureAsync(http[..1], Math.Min(50, listRequests), List, IsListPage); // also the warm-up
+                    var alone = await MeasureAsync(http[..1], Math.Min(50, listRequests), List, IsListPage);
+                    var warm = await WarmAsync(http, List, IsListPage);
                     var paced = await MeasureAsync(http, Math.Max(clients, listRequests / 2), List, IsListPage, thinkMs: 1000);
                     // r.CpuMsPerRequest: CPU of the whole process (host and clients) per request. On a shared machine it moves far
                     // less with the load than the latencies do, and it is what bounds the throughput on 2 cores.
@@ -190,7 +192,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
                     worstCpu = Math.Max(worstCpu, closed.CpuMsPerRequest);
                     bestCpu = Math.Min(bestCpu, closed.CpuMsPerRequest);
                     output.WriteLine($"list {(s.Length == 0 ? "(default)" : s),-70} paced: {paced} {Goal(paced, 50)}");
-                    output.WriteLine($"list {"",-70} closed: {closed} {Goal(closed, 150)}" + FormattableString.Invariant($"; 1 client p50={alone.P50:F1} ms"));
+                    output.WriteLine($"list {"",-70} closed: {closed} {Goal(closed, 150)}" + FormattableString.Invariant($"; 1 client p50={alone.P50:F1} ms; warm-up {warm}"));
                     var (catalogMs, plans) = await CatalogAloneAsync(dir, listDictionary, new Actor(userId, "bench", Role.Admin), s);
                     output.WriteLine(FormattableString.Invariant($"list {"",-70} catalog alone (SQL + EF, 1 caller): {catalogMs:F2} ms CPU per call"));
                     foreach (var plan in plans) output.WriteLine($"list {"",-70}   plan: {plan}");
@@ -236,7 +238,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
             if (phases.Contains("floor"))
             {
                 static bool IsNotFoundPage(ReadOnlySpan<byte> body) => body.IndexOf("There is nothing at this address"u8) >= 0;
-                if (phases.Length == 1) await MeasureAsync(http, Math.Min(500, featureRequests), _ => "/not-found", IsNotFoundPage); // warm-up
+                output.WriteLine($"layout floor, warm-up: {await WarmAsync(http, _ => "/not-found", IsNotFoundPage)}");
                 var floor = await MeasureAsync(http, featureRequests, _ => "/not-found", IsNotFoundPage);
                 output.WriteLine($"layout floor (/not-found: the layout around a near-empty page), {clients} clients closed loop: {floor}");
                 if (featureCpu > 0)
@@ -285,19 +287,20 @@ public sealed partial class BrowseBenchmark : IBenchmark
     /// one pause delays all of them, so a few long pauses decide a p95 over a few hundred requests.
     /// </summary>
     /// <remarks>
-    /// Also two things that move CPU per request without being the pages' cost: time the JIT spent compiling (tiering up
-    /// code a view reaches for the first time, on a background thread) and CPU time the hypervisor gave other machines
+    /// Also two things that move CPU per request without being the pages' cost: the methods the JIT compiled (tiering up
+    /// code a view reaches for the first time, on a background thread) and the time it spent on them (wall time of the
+    /// compiling threads: with 50 requests in flight it counts time they waited for a core too), and CPU time the hypervisor gave other machines
     /// while this one wanted it (steal, all cores, where Linux tells it).
     /// </remarks>
-    private sealed record RuntimeDelta(int Gen0, int Gen1, int Gen2, double PauseMs, double JitMs, double StealMs)
+    private sealed record RuntimeDelta(int Gen0, int Gen1, int Gen2, double PauseMs, long JitMethods, double JitMs, double StealMs)
     {
-        public static (int, int, int, TimeSpan, TimeSpan, double) Now() =>
+        public static (int, int, int, TimeSpan, long, TimeSpan, double) Now() =>
             (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(),
-             System.Runtime.JitInfo.GetCompilationTime(), StealMsSinceBoot());
+             System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime(), StealMsSinceBoot());
 
-        public static RuntimeDelta Since((int G0, int G1, int G2, TimeSpan Pause, TimeSpan Jit, double Steal) before) => new(
+        public static RuntimeDelta Since((int G0, int G1, int G2, TimeSpan Pause, long Methods, TimeSpan Jit, double Steal) before) => new(
             GC.CollectionCount(0) - before.G0, GC.CollectionCount(1) - before.G1, GC.CollectionCount(2) - before.G2,
-            (GC.GetTotalPauseDuration() - before.Pause).TotalMilliseconds,
+            (GC.GetTotalPauseDuration() - before.Pause).TotalMilliseconds, System.Runtime.JitInfo.GetCompiledMethodCount() - before.Methods,
             (System.Runtime.JitInfo.GetCompilationTime() - before.Jit).TotalMilliseconds, StealMsSinceBoot() - before.Steal);
 
         /// <summary>The eighth figure of /proc/stat's "cpu" line (clock ticks of 10 ms), or NaN where there is none.</summary>
@@ -313,7 +316,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
             catch (UnauthorizedAccessException) { return double.NaN; }
         }
 
-        public override string ToString() => FormattableString.Invariant($"gc={Gen0}/{Gen1}/{Gen2} paused {PauseMs:F0} ms jit={JitMs:F0} ms steal={StealMs:F0} ms");
+        public override string ToString() => FormattableString.Invariant($"gc={Gen0}/{Gen1}/{Gen2} paused {PauseMs:F0} ms jit={JitMethods} methods in {JitMs:F0} ms steal={StealMs:F0} ms");
     }
 
     /// <summary>
@@ -413,6 +416,22 @@ public sealed partial class BrowseBenchmark : IBenchmark
             Commands.Enqueue((command.CommandText, command.Parameters.Cast<System.Data.Common.DbParameter>().Select(p => (p.ParameterName, (object?)p.Value)).ToList()));
             return base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Closed-loop rounds of 200 requests until the JIT compiles fewer than 10 methods in one (at most 30 rounds): the
+    /// measurements that follow are of the server's steady state, not of tiering up code a view reaches for the first
+    /// time (without it, background compilation went on for tens of seconds and took a fifth of the CPU samples of the
+    /// layout floor's run). Each measurement still reports the compilations it contained.
+    /// </summary>
+    private static async Task<string> WarmAsync(HttpClient[] clients, Func<int, string> url, BodyCheck check)
+    {
+        const int PerRound = 200;
+        Result last;
+        var rounds = 0;
+        do last = await MeasureAsync(clients, PerRound, url, check);
+        while (++rounds < 30 && last.Runtime.JitMethods >= 10);
+        return FormattableString.Invariant($"{rounds * PerRound} requests, the last {PerRound} with jit={last.Runtime.JitMethods} methods");
     }
 
     /// <summary>Whether a response body (UTF-8) is the page that was asked for.</summary>
