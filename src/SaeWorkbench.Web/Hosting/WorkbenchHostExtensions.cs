@@ -48,6 +48,7 @@ public static class WorkbenchHostExtensions
         builder.Services.AddRazorComponents().AddInteractiveServerComponents().AddHubOptions(presence.ApplyTo);
         builder.Services.AddMudServices();
         builder.Services.AddSingleton(PageEncoder);
+        builder.Services.AddSingleton<SaeWorkbench.Web.Components.Layout.PrerenderedNavigation>();
         builder.Services.AddSingleton<SaeWorkbench.Web.Components.Features.FeatureDashboardCache>();
         builder.Services.AddProblemDetails();
         // Keys that sign cookies and antiforgery tokens live with the data, so sign-ins survive restarts; in the shared
