@@ -135,7 +135,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
             double featureCpu = 0;
             if (phases.Contains("feature"))
             {
-                output.WriteLine($"load average before the feature page: {LoadAverage()}");
+                output.WriteLine($"load average before the feature page: {LoadAverage()}; {Measure.ReferenceWork()}");
                 await MeasureAsync(http, Math.Min(200, featureRequests), RandomFeature, IsFeaturePage); // warm-up: JIT, caches, connections
                 output.WriteLine($"feature page, warm-up: {await WarmAsync(http, RandomFeature, IsFeaturePage)}");
                 // One client alone: the cost of a page without queueing behind 49 others.
@@ -175,7 +175,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
                 static bool IsListPage(ReadOnlySpan<byte> body) => body.IndexOf("data-testid=\"feature-table\""u8) >= 0;
                 double worstPaced = 0, worstClosed = 0, worstCpu = 0, bestCpu = double.MaxValue;
                 int pacedMet = 0, closedMet = 0, measured = 0;
-                output.WriteLine($"load average before the list: {LoadAverage()}");
+                output.WriteLine($"load average before the list: {LoadAverage()}; {Measure.ReferenceWork()}");
                 // Warm-up with all the clients, as for the feature page: the list's code is still unoptimised (tier-0) JIT code here.
                 await MeasureAsync(http, Math.Min(600, listRequests), _ => $"/dictionaries/{listDictionary}/features?sort=index", IsListPage);
                 var chosen = scenarios.Where(s => args.Count <= 6 || ListFilterMatches(args[6], s)).ToArray();
@@ -201,7 +201,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
                     output.WriteLine(FormattableString.Invariant($"list {"",-70} catalog alone (SQL + EF, 1 caller): {catalogMs:F2} ms CPU per call"));
                     foreach (var plan in plans) output.WriteLine($"list {"",-70}   plan: {plan}");
                 }
-                output.WriteLine(FormattableString.Invariant($"feature list, CPU per request (host + clients): {bestCpu:F1}-{worstCpu:F1} ms; load average {LoadAverage()}"));
+                output.WriteLine(FormattableString.Invariant($"feature list, CPU per request (host + clients): {bestCpu:F1}-{worstCpu:F1} ms; load average {LoadAverage()}; ") + Measure.ReferenceWork());
                 output.WriteLine(FormattableString.Invariant($"feature list at {listLatents:N0} latents, {clients} pacing clients: worst p95 {worstPaced:F1} ms, goal <= 50 ms met for {pacedMet} of {measured}"));
                 output.WriteLine(FormattableString.Invariant($"feature list at {listLatents:N0} latents, {clients} closed-loop clients: worst p95 {worstClosed:F1} ms, goal <= 150 ms met for {closedMet} of {measured}"));
                 static bool IsEmptyList(ReadOnlySpan<byte> body) => body.IndexOf("data-testid=\"feature-empty\""u8) >= 0;
@@ -248,6 +248,7 @@ public sealed partial class BrowseBenchmark : IBenchmark
                 if (featureCpu > 0)
                     output.WriteLine(FormattableString.Invariant($"CPU per page (host + clients): feature page {featureCpu:F1} ms, empty layout {floor.CpuMsPerRequest:F1} ms"));
             }
+            output.WriteLine($"at the end: load average {LoadAverage()}; {Measure.ReferenceWork()}");
             foreach (var h in http) h.Dispose();
             await app.StopAsync();
         }

@@ -25,7 +25,7 @@ internal static class BenchmarkProgram
         var rest = split < 0 ? Array.Empty<string>() : args[(split + 1)..];
         var chosen = names.Count == 0 ? all : all.Where(b => names.Contains(b.Name)).ToList();
         if (chosen.Count == 0) { Console.Error.WriteLine($"no benchmark named {string.Join(", ", names)}; --help lists them"); return 2; }
-        Console.WriteLine($"machine: {Environment.ProcessorCount} logical processors, {Environment.OSVersion}, .NET {Environment.Version}");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} logical processors, {Environment.OSVersion}, .NET {Environment.Version}; {Measure.ReferenceWork()}");
         foreach (var b in chosen)
         {
             Console.WriteLine($"== {b.Name}: {b.Description}");
