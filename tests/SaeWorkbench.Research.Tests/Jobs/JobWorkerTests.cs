@@ -38,6 +38,8 @@ public sealed class JobWorkerTests
         }
     }
 
+    private const int HeartbeatTimeoutSeconds = 5;
+
     private sealed class Deployment(string provider) : IAsyncDisposable
     {
         private readonly string _dir = Directory.CreateTempSubdirectory("wb-workers-").FullName;
@@ -55,7 +57,9 @@ public sealed class JobWorkerTests
             settings.Jobs.PollSeconds = 0.05;
             settings.Jobs.MaxConcurrent = 2;
             settings.Jobs.HeartbeatSeconds = 0.2;
-            settings.Jobs.HeartbeatTimeoutSeconds = 1;
+            // Long enough that a live worker's heartbeat, late on a machine busy with other test projects, is never taken
+            // for a dead worker's (its job would run twice).
+            settings.Jobs.HeartbeatTimeoutSeconds = HeartbeatTimeoutSeconds;
             var services = new ServiceCollection();
             services.AddLogging();
             services.AddSingleton(settings);
@@ -155,8 +159,8 @@ public sealed class JobWorkerTests
         var done = (await WaitAsync(d, js => js.Single().IsFinished, TimeSpan.FromSeconds(30))).Single();
 
         Assert.Equal((JobState.Succeeded, 2, "w2"), (done.State, done.Attempts, done.WorkerId));
-        // Not before the heartbeat timeout (1 s): a live worker's job is never taken away.
-        Assert.True(sw.Elapsed >= TimeSpan.FromSeconds(0.9), $"released after {sw.Elapsed}");
+        // Not before the heartbeat timeout: a live worker's job is never taken away.
+        Assert.True(sw.Elapsed >= TimeSpan.FromSeconds(HeartbeatTimeoutSeconds - 0.1), $"released after {sw.Elapsed}");
         Assert.Equal(["w2:2"], File.ReadAllLines(Path.Combine(d.SharedDirectory, "jobs", id.ToString(), "runs.txt")));
     }
 

@@ -166,7 +166,9 @@ public class SteeringServiceTests
         Assert.True(await started.WaitAsync(TimeSpan.FromSeconds(30)));
         var positions = new List<int>();
         var waiting = w.Steering.RunAsync(w.Ann, w.Request(maxTokens: 2, samples: 1), p => { if (p.QueuePosition is { } q) lock (positions) positions.Add(q); });
-        for (var i = 0; i < 200 && w.Host.QueueOf(w.ModelFolder).Waiting == 0; i++) await Task.Delay(10);
+        // Until the run reaches the queue: seconds on a machine busy with other test projects.
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (w.Host.QueueOf(w.ModelFolder).Waiting == 0 && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(10);
         Assert.Equal(1, w.Host.QueueOf(w.ModelFolder).Waiting);
         gate.Release();
         await blocker;

@@ -109,25 +109,24 @@ public sealed class ScaleOutTests
         var interpretation = (await created.Content.ReadFromJsonAsync<InterpretationView>())!;
 
         // Who listens: a hub client connected to node B, and the in-process bus (what pages subscribe to) on both nodes.
-        var hubVotes = new ConcurrentQueue<(DateTime At, JsonElement Payload)>();
+        var hubVotes = new ConcurrentQueue<JsonElement>();
         await using var hubOnB = Hub(nodeB, annToken);
-        hubOnB.On<string, JsonElement>("event", (name, payload) => { if (name == "voteChanged") hubVotes.Enqueue((DateTime.UtcNow, payload)); });
+        hubOnB.On<string, JsonElement>("event", (name, payload) => { if (name == "voteChanged") hubVotes.Enqueue(payload); });
         await hubOnB.StartAsync();
         var busB = new ConcurrentQueue<(VoteChanged Event, EventOrigin Origin)>();
         var busA = new ConcurrentQueue<(VoteChanged Event, EventOrigin Origin)>();
         using var subB = nodeB.Services.GetRequiredService<WorkbenchEventBus>().Subscribe((e, o) => { if (e is VoteChanged v) busB.Enqueue((v, o)); });
         using var subA = nodeA.Services.GetRequiredService<WorkbenchEventBus>().Subscribe((e, o) => { if (e is VoteChanged v) busA.Enqueue((v, o)); });
 
-        var sent = DateTime.UtcNow;
         var vote = await Client(nodeA, benToken).PutAsJsonAsync($"/api/interpretations/{interpretation.Id}/vote", new { value = 1 });
         Assert.Equal(HttpStatusCode.OK, vote.StatusCode);
 
-        await Eventually(() => !hubVotes.IsEmpty, TimeSpan.FromSeconds(1), "the vote reaching the hub client on node B");
+        // Deadlines that only a lost message misses: a loaded machine takes a second or more.
+        await Eventually(() => !hubVotes.IsEmpty, TimeSpan.FromSeconds(10), "the vote reaching the hub client on node B");
         Assert.True(hubVotes.TryPeek(out var first));
-        Assert.Equal(interpretation.Id, first.Payload.GetProperty("interpretationId").GetInt64());
-        Assert.Equal(1, first.Payload.GetProperty("upVotes").GetInt32());
-        Assert.True(first.At - sent < TimeSpan.FromSeconds(1), $"took {first.At - sent}");
-        await Eventually(() => !busB.IsEmpty, TimeSpan.FromSeconds(1), "the vote reaching the pages of node B");
+        Assert.Equal(interpretation.Id, first.GetProperty("interpretationId").GetInt64());
+        Assert.Equal(1, first.GetProperty("upVotes").GetInt32());
+        await Eventually(() => !busB.IsEmpty, TimeSpan.FromSeconds(10), "the vote reaching the pages of node B");
         // No double delivery: give duplicates time to show up, then count.
         await Task.Delay(500);
         Assert.Single(hubVotes);
