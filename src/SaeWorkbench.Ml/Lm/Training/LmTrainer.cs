@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using SaeWorkbench.Ml.Lm.Tokenization;
+using SaeWorkbench.Ml.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -34,7 +35,7 @@ public static class LmTrainer
         using var model = new Gpt2Model(config);
         InitialiseWeights(model, options.Seed);
         var parameters = model.parameters().ToList();
-        using var optimizer = optim.AdamW(parameters, options.LearningRate, 0.9, 0.95, 1e-8, options.WeightDecay);
+        using var optimizer = optim.AdamW(parameters, options.LearningRate, Beta1, Beta2, Epsilon, options.WeightDecay);
 
         var state = new TrainerState(0, 0, 0, double.NaN, double.NaN, JsonSerializer.Serialize(options));
         var resumed = false;
@@ -77,7 +78,7 @@ public static class LmTrainer
                 optimizer.zero_grad();
                 loss.backward();
                 nn.utils.clip_grad_norm_(parameters, options.GradientClip);
-                optimizer.step();
+                ExplicitScalarAdamW.Step(optimizer);
                 lastLoss = loss.item<float>();
                 tokensSeen += tokensPerStep;
 
@@ -142,6 +143,8 @@ public static class LmTrainer
             else nn.init.normal_(parameter, 0, name.EndsWith("c_proj.weight", StringComparison.Ordinal) ? residualStd : 0.02, generator);
         }
     }
+
+    private const double Beta1 = 0.9, Beta2 = 0.95, Epsilon = 1e-8;
 
     private static Tensor Batch(int[] flat, int windowLength, int[] windowIndices)
     {
