@@ -102,6 +102,21 @@ public sealed class LmTrainerTests : IDisposable
     }
 
     [Fact]
+    public void The_initial_weights_are_a_function_of_the_seed_alone_whatever_else_drew_random_numbers()
+    {
+        static float[] Weights(int seed)
+        {
+            using var model = new Gpt2Model(Shape with { VocabSize = 50 });
+            LmTrainer.InitialiseWeights(model, seed);
+            return model.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
+        }
+        var first = Weights(5);
+        using (TorchSharp.torch.randn(1000)) { } // the process-wide generator moves on
+        Assert.Equal(first, Weights(5));
+        Assert.NotEqual(first, Weights(6));
+    }
+
+    [Fact]
     public void The_learning_rate_warms_up_linearly_then_decays_by_cosine_to_the_floor()
     {
         var options = Options(110) with { LearningRate = 1.0, WarmupSteps = 10, MinLearningRateRatio = 0.1 };

@@ -140,7 +140,14 @@ public static class LmTrainer
         {
             if (name.Contains(".ln_") || name.StartsWith("ln_f", StringComparison.Ordinal)) continue; // LayerNorm: 1 and 0
             if (name.EndsWith(".bias", StringComparison.Ordinal)) parameter.zero_();
-            else nn.init.normal_(parameter, 0, name.EndsWith("c_proj.weight", StringComparison.Ordinal) ? residualStd : 0.02, generator);
+            else
+            {
+                // randn with the generator, not nn.init.normal_: TorchSharp 0.107's normal_ ignores its generator and draws
+                // from the process-wide one, so the weights depended on whatever else in the process drew before.
+                using var draw = randn(parameter.shape, generator: generator);
+                using var scaled = draw.Times(name.EndsWith("c_proj.weight", StringComparison.Ordinal) ? residualStd : 0.02);
+                parameter.copy_(scaled);
+            }
         }
     }
 
