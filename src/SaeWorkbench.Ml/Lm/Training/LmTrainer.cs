@@ -31,7 +31,6 @@ public static class LmTrainer
         Directory.CreateDirectory(outputFolder);
         var checkpoint = Path.Combine(outputFolder, CheckpointFolder);
 
-        manual_seed(options.Seed);
         using var model = new Gpt2Model(config);
         InitialiseWeights(model, options.Seed);
         var parameters = model.parameters().ToList();
